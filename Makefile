@@ -1,0 +1,48 @@
+# Two commands: `make run` (serve the platform with demo data) and `make test` (the whole suite).
+# Both create .venv, install the pinned dependencies and start an embedded PostgreSQL and Redis
+# (and localstripe) under .data/ unless DATABASE_URL / REDIS_URL / STRIPE_SECRET_KEY are set.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RUNTIME := $(PY) infra/dev/runtime.py
+PORT ?= 8000
+
+.PHONY: run test lint format setup migrate benchmarks lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(RUNTIME) --data .data/dev -- $(PY) infra/dev/serve.py --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(RUNTIME) --data .data/test --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+benchmarks: setup
+	$(RUNTIME) --data .data/bench --fresh -- $(PY) benchmarks/provisioning.py $(BENCH_ARGS)
+
+# Re-pin after editing pyproject.toml's dependencies.
+lock: | $(BIN)/python
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf .data/test .data/bench

@@ -1,0 +1,37 @@
+from django.contrib.auth.models import AnonymousUser
+from django.utils.functional import SimpleLazyObject
+
+SESSION_COMMUNITY_KEY = "community_schema"
+
+
+def bind_session_to_community(request) -> None:
+    """Called right after login: the session is valid on this host's CPTS (or platform) only."""
+    request.session[SESSION_COMMUNITY_KEY] = request.tenant.schema_name
+
+
+class CommunitySessionMiddleware:
+    """A session opened on CPTS A is anonymous on CPTS B (and on the platform site).
+
+    Sessions live in the public schema and cookies are per host, but a cookie copied by hand to
+    another subdomain must still grant nothing: the session carries the schema it was opened in.
+    Also exposes ``request.membership``: the account's role in this CPTS, or None.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and request.user.is_authenticated:
+            if request.session.get(SESSION_COMMUNITY_KEY) != tenant.schema_name:
+                request.user = AnonymousUser()
+        request.membership = SimpleLazyObject(lambda: _membership(request)) if tenant else None
+        return self.get_response(request)
+
+
+def _membership(request):
+    from apps.members.selectors import get_membership
+
+    if request.tenant.is_platform or not request.user.is_authenticated:
+        return None
+    return get_membership(request.user)

@@ -1,0 +1,47 @@
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+from .forms import EmailAuthenticationForm
+from .middleware import bind_session_to_community
+
+
+def login_and_bind(request, user) -> None:
+    """Log ``user`` in on this host only (see CommunitySessionMiddleware)."""
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    bind_session_to_community(request)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        bind_session_to_community(self.request)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

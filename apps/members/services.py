@@ -1,0 +1,67 @@
+"""Writes on the current CPTS's members. Assumes the connection is set to the CPTS's schema."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Invitation, Membership, Role, hash_token
+
+
+def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
+    """Create an invitation and have a worker e-mail it (after commit)."""
+    from workers.accounts import send_invitation_task
+
+    email = get_user_model().objects.normalize_email(email).lower()
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email,
+            role=role,
+            invited_by=actor,
+            # Placeholder hash: the real token is drawn when the e-mail is sent (only then is it needed).
+            token_hash=hash_token(secrets.token_urlsafe(32)),
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        send_invitation_task.delay_on_commit(connection.schema_name, invitation.pk)
+    return invitation
+
+
+def issue_invitation_token(invitation: Invitation) -> str:
+    """Draw a fresh token for ``invitation`` and store its hash; returns the token (for the e-mail)."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.save(update_fields=["token_hash"])
+    return token
+
+
+def grant_role(*, user, role: str) -> Membership:
+    """Give ``user`` ``role`` here; an existing membership is only ever raised, never lowered."""
+    membership, created = Membership.objects.get_or_create(user=user, defaults={"role": role})
+    if not created and (not membership.is_active or not membership.has_role(role)):
+        membership.role = role
+        membership.is_active = True
+        membership.save(update_fields=["role", "is_active"])
+    return membership
+
+
+def accept_invitation(*, invitation: Invitation, user) -> Membership:
+    """Turn a pending invitation into a role for ``user``. Raises ValidationError if it is used,
+    expired, or addressed to another e-mail address."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_pending:
+            raise ValidationError(_("Cette invitation a déjà été utilisée ou a expiré."))
+        if locked.email.lower() != user.email.lower():
+            raise ValidationError(_("Cette invitation a été envoyée à une autre adresse e-mail."))
+        membership = grant_role(user=user, role=locked.role)
+        locked.accepted_at = timezone.now()
+        locked.accepted_by = user
+        locked.save(update_fields=["accepted_at", "accepted_by"])
+    return membership

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+urlpatterns = [
+    path("mon-espace/", views.member_space, name="member_space"),
+    path("equipe/", views.team_space, name="team_space"),
+    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+]

@@ -1,0 +1,70 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.forms import ExistingAccountForm, NewAccountForm
+from apps.accounts.views import login_and_bind
+
+from . import selectors, services
+from .forms import InvitationForm
+from .models import Role
+from .permissions import check_role, role_required
+
+
+@role_required(Role.MEMBER)
+def member_space(request):
+    return render(request, "members/member_space.html", {"membership": request.membership})
+
+
+@role_required(Role.TEAM)
+def team_space(request):
+    form = InvitationForm()
+    if request.method == "POST":
+        check_role(request, Role.ADMIN)
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            services.invite(actor=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+            messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": form.cleaned_data["email"]})
+            return redirect("members:team_space")
+    return render(
+        request,
+        "members/team_space.html",
+        {"memberships": selectors.list_memberships(), "form": form, "can_invite": request.membership.has_role("admin")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token: str):
+    invitation = selectors.get_pending_invitation(token)
+    if invitation is None:
+        return render(request, "members/invitation_invalid.html", status=404)
+    existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
+    signed_in_as_invitee = request.user.is_authenticated and request.user.email.lower() == invitation.email
+    form = None
+    if signed_in_as_invitee:
+        user = request.user
+    elif existing is not None:
+        form = ExistingAccountForm(request.POST or None, user=existing)
+        user = existing
+    else:
+        form = NewAccountForm(request.POST or None, email=invitation.email)
+        user = None
+
+    if request.method == "POST" and (form is None or form.is_valid()):
+        if user is None:
+            user = form.save()
+        try:
+            services.accept_invitation(invitation=invitation, user=user)
+        except ValidationError as error:
+            return render(request, "members/invitation_invalid.html", {"reason": error.messages[0]}, status=400)
+        login_and_bind(request, user)
+        messages.success(request, _("Bienvenue dans %(name)s !") % {"name": request.tenant.name})
+        return redirect("members:member_space")
+    return render(
+        request,
+        "members/invitation_accept.html",
+        {"invitation": invitation, "form": form, "existing": existing, "signed_in": signed_in_as_invitee},
+    )

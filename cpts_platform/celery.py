@@ -1,0 +1,11 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpts_platform.settings.dev")
+
+app = Celery("cpts_platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+# Task modules live in workers/ (one module per domain), not in the apps.
+app.autodiscover_tasks(["workers"], related_name=None, force=True)
+app.conf.imports = ("workers.accounts", "workers.health")

@@ -1,0 +1,22 @@
+"""URLs of the platform host (PLATFORM_DOMAIN): platform site, operator console and API."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from tenants import views
+from tenants.api.views import CommunityViewSet
+from tenants.health import healthz
+
+router = DefaultRouter(trailing_slash="/?")
+router.register("communities", CommunityViewSet, basename="community")
+
+urlpatterns = [
+    path("", views.platform_home, name="platform_home"),
+    path("healthz", healthz, name="healthz"),
+    path("console/", views.console, name="console"),
+    path("compte/", include("apps.accounts.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+]

@@ -1,0 +1,17 @@
+"""URLs of a CPTS host (<slug>.PLATFORM_DOMAIN or a custom domain)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tenants import views
+from tenants.health import healthz
+
+urlpatterns = [
+    path("", views.community_home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("compte/", include("apps.accounts.urls")),
+    path("", include("apps.members.urls")),
+    path("api/v1/", include("cpts_platform.api_tenant")),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+]

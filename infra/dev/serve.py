@@ -1,0 +1,35 @@
+"""`make run`'s second half, inside the embedded runtime: migrate, seed the demo, then run web,
+worker and beat together (honcho). Ctrl-C stops them all; runtime.py then stops the servers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", default="8000")
+    options = parser.parse_args()
+    os.environ.setdefault("PLATFORM_PORT", options.port)
+    os.environ["WEB_PORT"] = options.port
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    manage("migrate_platform")
+    manage("collectstatic", "--noinput", "--verbosity", "0")
+    manage("seed_demo", "--port", options.port)
+    return subprocess.call(
+        [sys.executable, "-m", "honcho", "start", "--no-colour"], cwd=ROOT
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

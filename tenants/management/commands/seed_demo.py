@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from tenants.demo import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, seed_demo
+from tenants.models import Community
+
+
+class Command(BaseCommand):
+    help = "Crée les données de démonstration (idempotent) et affiche les adresses et comptes."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=settings.PLATFORM_PORT or "8000")
+
+    def handle(self, *args, **options):
+        for line in seed_demo():
+            self.stdout.write(f"  créé : {line}")
+        port = options["port"]
+        domain = settings.PLATFORM_DOMAIN
+        out = self.stdout.write
+        out("")
+        out(self.style.SUCCESS("La plateforme CPTS tourne :"))
+        out(f"  Site de la plateforme et console opérateur : http://{domain}:{port}/  (console : /console/)")
+        for community in Community.objects.exclude(schema_name="public").filter(status="active"):
+            out(f"  {community.name} : http://{community.schema_name}.{domain}:{port}/")
+        out("")
+        out(f"Comptes de démonstration (mot de passe pour tous : {DEMO_PASSWORD}) :")
+        out(f"  {OPERATOR_EMAIL}  — opérateur de la plateforme")
+        for person in DEMO_PEOPLE:
+            roles = ", ".join(f"{role} de {slug}" for slug, role in person.roles.items())
+            out(f"  {person.email}  — {roles}")
+        out(f"E-mails envoyés (invitations, mots de passe) : {settings.EMAIL_FILE_PATH}")
+        out("Santé : /healthz sur chaque hôte. Ctrl-C arrête tout.")
+        out("")

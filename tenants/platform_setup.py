@@ -1,0 +1,39 @@
+"""Set-up of the shared parts: the platform's own tenant row and the template schema."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_exists
+
+from .models import Community, Domain
+
+
+def ensure_platform_site() -> Community:
+    """The public schema's Community row and its domain (PLATFORM_DOMAIN): the platform site."""
+    public, _ = Community.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"name": "Plateforme CPTS", "status": Community.Status.ACTIVE},
+    )
+    Domain.objects.get_or_create(domain=settings.PLATFORM_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    return public
+
+
+def migrate_template_schema(verbosity: int = 0) -> None:
+    """Create (if needed) and migrate the schema every new CPTS is cloned from."""
+    template = settings.TENANT_BASE_SCHEMA
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()
+
+
+def migrate_everything(verbosity: int = 0) -> None:
+    """Public schema, then the template, then every CPTS: the one command deployments run."""
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    ensure_platform_site()
+    migrate_template_schema(verbosity)
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()

@@ -1,0 +1,104 @@
+"""Opening a new CPTS: the one service behind the command, the operator console and the API.
+
+Everything happens in one database transaction: PostgreSQL DDL is transactional, so a failure at
+any step (clone, domain, first admin's invitation) leaves no schema, no domain and no row behind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from .models import Community, Domain
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+# Sub-domains we keep for the platform, and PostgreSQL's own schema names.
+RESERVED_SLUGS = frozenset(
+    {
+        "www", "api", "admin", "static", "media", "app", "mail", "smtp", "ftp", "blog", "help", "aide",
+        "support", "status", "docs", "dev", "test", "staging", "demo-template", "public", "operateur",
+        "operator", "console", "dashboard", "login", "auth", "cdn", "assets", "ws", "webhooks", "stripe",
+        "information-schema", "plateforme", "platform", "template", "cpts-template", "root", "postgres",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CommunityRequest:
+    slug: str
+    name: str
+    admin_email: str
+    territory_summary: str = ""
+
+
+def validate_community_request(request: CommunityRequest) -> CommunityRequest:
+    """Normalise and check a request; raises ValidationError with French messages per field."""
+    slug = (request.slug or "").strip().lower()
+    name = (request.name or "").strip()
+    email = (request.admin_email or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if not SLUG_RE.match(slug) or "--" in slug:
+        errors.setdefault("slug", []).append(
+            _(
+                "L'identifiant doit faire de 3 à 40 caractères : lettres minuscules sans accent, chiffres "
+                "et tirets, commençant par une lettre et ne finissant pas par un tiret."
+            )
+        )
+    elif slug in RESERVED_SLUGS or slug.startswith("pg-") or slug == settings.TENANT_BASE_SCHEMA:
+        errors.setdefault("slug", []).append(_("L'identifiant « %(slug)s » est réservé.") % {"slug": slug})
+    elif Community.objects.filter(schema_name__iexact=slug).exists():
+        errors.setdefault("slug", []).append(_("Une CPTS utilise déjà l'identifiant « %(slug)s ».") % {"slug": slug})
+    elif Domain.objects.filter(domain__iexact=domain_for(slug)).exists():
+        errors.setdefault("slug", []).append(
+            _("Le domaine %(domain)s est déjà attribué.") % {"domain": domain_for(slug)}
+        )
+    if not name:
+        errors.setdefault("name", []).append(_("Le nom de la CPTS est obligatoire."))
+    elif len(name) > 200:
+        errors.setdefault("name", []).append(_("Le nom ne doit pas dépasser 200 caractères."))
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors.setdefault("admin_email", []).append(_("Saisissez une adresse e-mail valide."))
+    if errors:
+        raise ValidationError(errors)
+    return CommunityRequest(slug=slug, name=name, admin_email=email, territory_summary=request.territory_summary)
+
+
+def domain_for(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+def provision_community(*, actor, request: CommunityRequest) -> Community:
+    """Create a CPTS by cloning the template schema, give it its sub-domain, invite its first admin.
+
+    Raises ValidationError (nothing created) on bad input. The invitation e-mail is sent by a
+    worker once the transaction has committed.
+    """
+    from apps.members.models import Role
+    from apps.members.services import invite
+    from django_tenants.utils import schema_context
+
+    clean = validate_community_request(request)
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        community = Community(
+            schema_name=clean.slug,
+            name=clean.name,
+            territory_summary=clean.territory_summary,
+            created_by=actor,
+            status=Community.Status.PROVISIONING,
+        )
+        community.save(verbosity=0)  # clones settings.TENANT_BASE_SCHEMA
+        Domain.objects.create(domain=domain_for(clean.slug), tenant=community, is_primary=True)
+        with schema_context(community.schema_name):
+            invite(actor=actor, email=clean.admin_email, role=Role.ADMIN)
+        community.status = Community.Status.ACTIVE
+        community.save(update_fields=["status"])
+    return community

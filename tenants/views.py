@@ -1,0 +1,50 @@
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from .forms import CommunityForm
+from .models import Community
+from .provisioning import CommunityRequest, provision_community
+
+
+def platform_home(request):
+    communities = Community.objects.filter(status=Community.Status.ACTIVE).exclude(schema_name="public")
+    return render(request, "tenants/platform_home.html", {"communities": communities})
+
+
+def community_home(request):
+    return render(request, "tenants/community_home.html")
+
+
+def operator_required(view):
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_operator:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@operator_required
+def console(request):
+    form = CommunityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = provision_community(actor=request.user, request=CommunityRequest(**form.cleaned_data))
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                _("La CPTS « %(name)s » est ouverte sur %(url)s ; son administrateur a reçu une invitation.")
+                % {"name": community.name, "url": community.primary_url()},
+            )
+            return redirect("console")
+    communities = Community.objects.exclude(schema_name="public").prefetch_related("domains")
+    return render(request, "tenants/console.html", {"form": form, "communities": communities})
