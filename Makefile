@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 RUNTIME := $(PY) infra/dev/runtime.py
 PORT ?= 8000
+DEV_DATA ?= .data/dev
+TEST_DATA ?= .data/test
 
 .PHONY: run test lint format setup migrate benchmarks lock clean
 
@@ -21,12 +23,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 setup: $(VENV)/.installed
 
 run: setup
-	$(RUNTIME) --data .data/dev -- $(PY) infra/dev/serve.py --port $(PORT)
+	$(RUNTIME) --data $(DEV_DATA) -- $(PY) infra/dev/serve.py --port $(PORT)
 
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(RUNTIME) --data .data/test --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

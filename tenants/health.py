@@ -41,4 +41,6 @@ def healthz(request):
     redis, workers = check_redis_and_workers()
     checks = {"database": database, "redis": redis, "worker": workers}
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+    )

@@ -22,6 +22,8 @@ class CommunityMiddleware(TenantMainMiddleware):
         if request.path == "/healthz":
             return None
         if community.status == Community.Status.SUSPENDED:
-            response = TemplateResponse(request, "tenants/suspended.html", {"community": community}, status=503)
+            response = TemplateResponse(
+                request, "tenants/suspended.html", {"community": community}, status=503
+            )
             return response.render()
         raise Http404("CPTS inactive")

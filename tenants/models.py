@@ -25,7 +25,9 @@ class Community(TenantMixin):
     name = models.CharField(_("nom"), max_length=200)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PROVISIONING)
     territory_summary = models.CharField(_("territoire"), max_length=300, blank=True)
-    aci_size = models.PositiveSmallIntegerField(_("taille ACI"), choices=AciSize.choices, null=True, blank=True)
+    aci_size = models.PositiveSmallIntegerField(
+        _("taille ACI"), choices=AciSize.choices, null=True, blank=True
+    )
     primary_color = models.CharField(_("couleur principale"), max_length=7, default="#0b5fa5")
     stripe_account_id = models.CharField(_("compte Stripe"), max_length=255, blank=True, db_index=True)
     plan = models.CharField(_("offre"), max_length=50, default="standard")

@@ -16,7 +16,9 @@ def ensure_platform_site() -> Community:
         schema_name=get_public_schema_name(),
         defaults={"name": "Plateforme CPTS", "status": Community.Status.ACTIVE},
     )
-    Domain.objects.get_or_create(domain=settings.PLATFORM_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    Domain.objects.get_or_create(
+        domain=settings.PLATFORM_DOMAIN, defaults={"tenant": public, "is_primary": True}
+    )
     return public
 
 

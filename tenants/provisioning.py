@@ -53,7 +53,9 @@ def validate_community_request(request: CommunityRequest) -> CommunityRequest:
     elif slug in RESERVED_SLUGS or slug.startswith("pg-") or slug == settings.TENANT_BASE_SCHEMA:
         errors.setdefault("slug", []).append(_("L'identifiant « %(slug)s » est réservé.") % {"slug": slug})
     elif Community.objects.filter(schema_name__iexact=slug).exists():
-        errors.setdefault("slug", []).append(_("Une CPTS utilise déjà l'identifiant « %(slug)s ».") % {"slug": slug})
+        errors.setdefault("slug", []).append(
+            _("Une CPTS utilise déjà l'identifiant « %(slug)s ».") % {"slug": slug}
+        )
     elif Domain.objects.filter(domain__iexact=domain_for(slug)).exists():
         errors.setdefault("slug", []).append(
             _("Le domaine %(domain)s est déjà attribué.") % {"domain": domain_for(slug)}
@@ -68,7 +70,9 @@ def validate_community_request(request: CommunityRequest) -> CommunityRequest:
         errors.setdefault("admin_email", []).append(_("Saisissez une adresse e-mail valide."))
     if errors:
         raise ValidationError(errors)
-    return CommunityRequest(slug=slug, name=name, admin_email=email, territory_summary=request.territory_summary)
+    return CommunityRequest(
+        slug=slug, name=name, admin_email=email, territory_summary=request.territory_summary
+    )
 
 
 def domain_for(slug: str) -> str:
@@ -81,9 +85,10 @@ def provision_community(*, actor, request: CommunityRequest) -> Community:
     Raises ValidationError (nothing created) on bad input. The invitation e-mail is sent by a
     worker once the transaction has committed.
     """
+    from django_tenants.utils import schema_context
+
     from apps.members.models import Role
     from apps.members.services import invite
-    from django_tenants.utils import schema_context
 
     clean = validate_community_request(request)
     connection.set_schema_to_public()

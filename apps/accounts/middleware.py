@@ -22,9 +22,9 @@ class CommunitySessionMiddleware:
 
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
-        if tenant is not None and request.user.is_authenticated:
-            if request.session.get(SESSION_COMMUNITY_KEY) != tenant.schema_name:
-                request.user = AnonymousUser()
+        bound_elsewhere = request.session.get(SESSION_COMMUNITY_KEY) != getattr(tenant, "schema_name", None)
+        if tenant is not None and request.user.is_authenticated and bound_elsewhere:
+            request.user = AnonymousUser()
         request.membership = SimpleLazyObject(lambda: _membership(request)) if tenant else None
         return self.get_response(request)
 

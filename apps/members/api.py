@@ -20,5 +20,10 @@ class MeView(APIView):
 
     def get(self, request):
         user, membership = request.user, request.membership
-        data = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name, "role": membership.role}
+        data = {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": membership.role,
+        }
         return Response(MeSerializer(data).data)

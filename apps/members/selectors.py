@@ -16,7 +16,9 @@ def get_membership(user) -> Membership | None:
 
 
 def list_memberships() -> QuerySet[Membership]:
-    return Membership.objects.select_related("user").order_by("user__last_name", "user__first_name", "user__email")
+    return Membership.objects.select_related("user").order_by(
+        "user__last_name", "user__first_name", "user__email"
+    )
 
 
 def get_pending_invitation(token: str) -> Invitation | None:

@@ -26,13 +26,21 @@ def team_space(request):
         check_role(request, Role.ADMIN)
         form = InvitationForm(request.POST)
         if form.is_valid():
-            services.invite(actor=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
-            messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": form.cleaned_data["email"]})
+            services.invite(
+                actor=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            )
+            messages.success(
+                request, _("Invitation envoyée à %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
             return redirect("members:team_space")
     return render(
         request,
         "members/team_space.html",
-        {"memberships": selectors.list_memberships(), "form": form, "can_invite": request.membership.has_role("admin")},
+        {
+            "memberships": selectors.list_memberships(),
+            "form": form,
+            "can_invite": request.membership.has_role("admin"),
+        },
     )
 
 
@@ -59,7 +67,9 @@ def accept_invitation(request, token: str):
         try:
             services.accept_invitation(invitation=invitation, user=user)
         except ValidationError as error:
-            return render(request, "members/invitation_invalid.html", {"reason": error.messages[0]}, status=400)
+            return render(
+                request, "members/invitation_invalid.html", {"reason": error.messages[0]}, status=400
+            )
         login_and_bind(request, user)
         messages.success(request, _("Bienvenue dans %(name)s !") % {"name": request.tenant.name})
         return redirect("members:member_space")

@@ -151,7 +151,9 @@ class EmbeddedStripe:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", required=True, type=Path, help="data directory (e.g. .data/dev)")
     parser.add_argument("--fresh", action="store_true", help="start from empty servers (tests)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -186,7 +188,9 @@ def main() -> int:
             stripe = EmbeddedStripe(data)
             env.update(stripe.start())
             started.append(stripe)
-        child = subprocess.Popen(command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        child = subprocess.Popen(
+            command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+        )
         status = child.wait()
     except KeyboardInterrupt:
         status = 130

@@ -26,9 +26,7 @@ def main() -> int:
     manage("migrate_platform")
     manage("collectstatic", "--noinput", "--verbosity", "0")
     manage("seed_demo", "--port", options.port)
-    return subprocess.call(
-        [sys.executable, "-m", "honcho", "start", "--no-colour"], cwd=ROOT
-    )
+    return subprocess.call([sys.executable, "-m", "honcho", "start", "--no-colour"], cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,16 @@ class CommunitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Community
-        fields = ["slug", "name", "territory_summary", "status", "aci_size", "url", "created_at", "admin_email"]
+        fields = [
+            "slug",
+            "name",
+            "territory_summary",
+            "status",
+            "aci_size",
+            "url",
+            "created_at",
+            "admin_email",
+        ]
         read_only_fields = ["status", "aci_size", "url", "created_at"]
         # Uniqueness and format are the provisioning service's job (one place, French messages).
         extra_kwargs = {"slug": {"validators": []}}
@@ -40,7 +49,9 @@ class CommunityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
     lookup_field = "schema_name"
 
     def get_queryset(self):
-        return Community.objects.exclude(schema_name="public").prefetch_related("domains").order_by("created_at")
+        return (
+            Community.objects.exclude(schema_name="public").prefetch_related("domains").order_by("created_at")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

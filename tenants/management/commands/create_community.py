@@ -28,6 +28,12 @@ class Command(BaseCommand):
         try:
             community = provision_community(actor=actor, request=request)
         except ValidationError as error:
-            lines = [f"{field} : {message}" for field, messages in error.message_dict.items() for message in messages]
+            lines = [
+                f"{field} : {message}"
+                for field, messages in error.message_dict.items()
+                for message in messages
+            ]
             raise CommandError("\n".join(lines)) from error
-        self.stdout.write(self.style.SUCCESS(f"CPTS « {community.name} » ouverte : {community.primary_url()}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"CPTS « {community.name} » ouverte : {community.primary_url()}")
+        )
