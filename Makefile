@@ -10,7 +10,8 @@ PORT ?= 8000
 DEV_DATA ?= .data/dev
 TEST_DATA ?= .data/test
 
-.PHONY: run test lint format setup migrate benchmarks lock clean
+# `make pytest PYTEST_ARGS=tests/x` runs tests only (no lint), for quick loops.
+.PHONY: run test pytest lint format setup migrate benchmarks lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,9 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
+
+pytest: setup
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -119,3 +119,84 @@ def signed_in_client(user, host: str) -> Client:
 def client_as():
     """client_as(user, host) → a client logged in as ``user`` on ``host``."""
     return signed_in_client
+
+
+@dataclass
+class RealWorker:
+    """A Celery worker process consuming the test Redis and using the test database."""
+
+    process: object
+    mail_dir: object
+    log_path: object
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def sent_mails(self) -> list[str]:
+        return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy; returns it, or raises TimeoutError."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def real_worker(world, django_db_blocker, tmp_path):
+    """Start a real ``celery worker`` process for this test; tasks are sent to it through Redis.
+
+    Work the test wants the worker to see must be committed: write inside
+    ``with django_db_blocker.unblock():`` (autocommit, on_commit fires at once) in a test without
+    the ``db`` fixture, and clean up what you created.
+    """
+    import os
+    import subprocess
+    import sys
+
+    import redis
+    from django.conf import settings
+
+    from cpts_platform.celery import app
+
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    log_path = tmp_path / "worker.log"
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="cpts_platform.settings.test",
+        DATABASE_NAME=settings.DATABASES["default"]["NAME"],
+        CELERY_TASK_ALWAYS_EAGER="0",
+        TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+    )
+    hostname = f"test-{os.getpid()}@%h"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cpts_platform", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"],
+        env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    previous_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    worker = RealWorker(process=process, mail_dir=mail_dir, log_path=log_path)
+    try:
+        wait_until(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, timeout=60)
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited early:\n{worker.log()}")
+        yield worker
+    finally:
+        app.conf.task_always_eager = previous_eager
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        client.close()

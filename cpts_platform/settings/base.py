@@ -108,6 +108,9 @@ if not DATABASE_URL:
         "or point it at a PostgreSQL server."
     )
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Lets a test worker process reach the test database (pytest-django's test_<name>).
+if env.str("DATABASE_NAME", default=""):
+    DATABASES["default"]["NAME"] = env.str("DATABASE_NAME")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,9 +1,11 @@
 from .base import *  # noqa: F403
+from .base import env
 
 SECRET_KEY = "test-only-key"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A real worker process (tests/conftest.py: real_worker) writes its e-mails to files instead.
+EMAIL_BACKEND = env.str("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 # Tasks run in-process unless a test starts a real worker (tests/workers/).
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES = {

@@ -150,6 +150,20 @@ class EmbeddedStripe:
                 self.proc.kill()
 
 
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _wait(child: subprocess.Popen, interrupted: list[int]) -> int | None:
+    try:
+        return child.wait(timeout=0.5)
+    except subprocess.TimeoutExpired:
+        if interrupted and interrupted[-1] == signal.SIGTERM and child.poll() is None:
+            child.terminate()
+        return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,11 +181,13 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("CPTS_DATA_DIR", str(data))
 
-    # The command (and Ctrl-C) must not kill us before we stop the servers: ignore SIGINT here,
-    # the child gets it through the terminal's process group and exits; then we clean up.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C must not kill us before we stop the servers: we only note it; the child gets it
+    # through the terminal's process group and exits; then we clean up.
+    interrupted: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _frame: interrupted.append(signum))
     status = 1
+    child = None
     try:
         if options.fresh and data.exists():
             shutil.rmtree(data)
@@ -188,13 +204,18 @@ def main() -> int:
             stripe = EmbeddedStripe(data)
             env.update(stripe.start())
             started.append(stripe)
-        child = subprocess.Popen(
-            command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
-        )
-        status = child.wait()
-    except KeyboardInterrupt:
-        status = 130
+        child = subprocess.Popen(command, env=env, preexec_fn=_default_signals)
+        # SIGTERM to us (e.g. a supervisor) is passed on; Ctrl-C reaches the child through the
+        # terminal's process group by itself.
+        while (status := _wait(child, interrupted)) is None:
+            pass
+        if interrupted and status in (-signal.SIGINT, -signal.SIGTERM, 130, 143, 1):
+            print("\nArrêté : les processus et serveurs lancés ont été stoppés.", file=sys.stderr)
+            status = 0
     finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait(10)
         for server in reversed(started):
             server.stop()
     return status

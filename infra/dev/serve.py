@@ -26,7 +26,9 @@ def main() -> int:
     manage("migrate_platform")
     manage("collectstatic", "--noinput", "--verbosity", "0")
     manage("seed_demo", "--port", options.port)
-    return subprocess.call([sys.executable, "-m", "honcho", "start", "--no-colour"], cwd=ROOT)
+    # honcho replaces this process: it receives Ctrl-C and stops web, worker and beat.
+    os.chdir(ROOT)
+    os.execv(sys.executable, [sys.executable, "-m", "honcho", "start", "--no-colour"])
 
 
 if __name__ == "__main__":

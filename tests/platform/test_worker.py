@@ -1,0 +1,51 @@
+"""The invitation task runs in a real Celery worker process, in the right CPTS schema."""
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from apps.members.models import Invitation
+from tests.conftest import wait_until
+from workers.accounts import send_invitation_task
+from workers.base import PublicSchemaRefused
+
+
+@pytest.mark.worker
+def test_a_real_worker_sends_the_invitation_in_the_right_schema(real_worker, world, django_db_blocker):
+    from apps.members.services import invite
+
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            invitation = invite(actor=world.alice, email="nouvelle.ide@test.fr", role="team")
+        try:
+
+            def sent():
+                with schema_context(world.a.schema_name):
+                    return Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=False).first()
+
+            done = wait_until(sent, timeout=30)
+            # The row exists in A only; B's table has no such invitation.
+            with schema_context(world.b.schema_name):
+                assert not Invitation.objects.filter(email="nouvelle.ide@test.fr").exists()
+        finally:
+            with schema_context(world.a.schema_name):
+                Invitation.objects.filter(pk=invitation.pk).delete()
+            connection.set_schema_to_public()
+
+    assert done.sent_at is not None
+    mails = real_worker.sent_mails()
+    assert len(mails) == 1, real_worker.log()
+    assert "To: nouvelle.ide@test.fr" in mails[0]
+    assert "CPTS Alpha" in mails[0]
+    assert "http://alpha.localhost/invitation/" in mails[0]
+    assert "members.send_invitation" in real_worker.log()
+
+
+def test_a_tenant_task_refuses_the_public_schema(world, db):
+    with pytest.raises(PublicSchemaRefused):
+        send_invitation_task.apply(args=("public", 1)).get()
+
+
+def test_a_tenant_task_refuses_an_unknown_schema(world, db):
+    with pytest.raises(PublicSchemaRefused):
+        send_invitation_task.apply(args=("nexiste-pas", 1)).get()
