@@ -41,6 +41,20 @@ def test_a_real_worker_sends_the_invitation_in_the_right_schema(real_worker, wor
     assert "members.send_invitation" in real_worker.log()
 
 
+@pytest.mark.worker
+def test_healthz_is_200_when_database_redis_and_a_worker_are_up(real_worker, world, django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = wait_until(
+            lambda: (r := Client(HTTP_HOST="alpha.localhost").get("/healthz")).status_code == 200 and r,
+            timeout=20,
+        )
+        platform = Client(HTTP_HOST="localhost").get("/healthz")
+    assert response.json()["checks"]["worker"]["ok"] is True
+    assert platform.status_code == 200
+
+
 def test_a_tenant_task_refuses_the_public_schema(world, db):
     with pytest.raises(PublicSchemaRefused):
         send_invitation_task.apply(args=("public", 1)).get()
