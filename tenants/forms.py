@@ -1,5 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .provisioning import CommunityRequest, validate_community_request
 
 
 class CommunityForm(forms.Form):
@@ -11,3 +14,20 @@ class CommunityForm(forms.Form):
     )
     territory_summary = forms.CharField(label=_("Territoire"), max_length=300, required=False)
     admin_email = forms.EmailField(label=_("E-mail du premier administrateur"))
+
+    def clean(self):
+        """Show every problem at once: the provisioning rules (reserved or taken slug…) too."""
+        data = super().clean()
+        request = CommunityRequest(
+            slug=self.data.get("slug", ""),
+            name=self.data.get("name", ""),
+            admin_email=self.data.get("admin_email", ""),
+        )
+        try:
+            validate_community_request(request)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                if field not in self.errors:
+                    for message in messages:
+                        self.add_error(field, message)
+        return data

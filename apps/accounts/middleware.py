@@ -1,5 +1,4 @@
 from django.contrib.auth.models import AnonymousUser
-from django.utils.functional import SimpleLazyObject
 
 SESSION_COMMUNITY_KEY = "community_schema"
 
@@ -25,7 +24,8 @@ class CommunitySessionMiddleware:
         bound_elsewhere = request.session.get(SESSION_COMMUNITY_KEY) != getattr(tenant, "schema_name", None)
         if tenant is not None and request.user.is_authenticated and bound_elsewhere:
             request.user = AnonymousUser()
-        request.membership = SimpleLazyObject(lambda: _membership(request)) if tenant else None
+        # One indexed query for signed-in requests on a CPTS host; None otherwise.
+        request.membership = _membership(request) if tenant is not None else None
         return self.get_response(request)
 
 
