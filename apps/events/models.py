@@ -1,0 +1,105 @@
+"""Events of a CPTS (evenings, trainings, assises) and registrations to them. Tenant tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        EVENING = "evening", _("Soirée conviviale")
+        TRAINING = "training", _("Formation")
+        ASSISES = "assises", _("Assises")
+        MEETING = "meeting", _("Réunion d'information")
+        OTHER = "other", _("Autre")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        MEMBERS = "members", _("Réservé aux membres")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        PUBLISHED = "published", _("Publié")
+        CANCELLED = "cancelled", _("Annulé")
+
+    title = models.CharField(_("titre"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.EVENING)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("lieu"), max_length=300, blank=True)
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    visibility = models.CharField(
+        _("visibilité"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
+    )
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    capacity = models.PositiveIntegerField(
+        _("nombre de places"), null=True, blank=True, help_text=_("Laisser vide pour un nombre illimité.")
+    )
+    registration_open = models.BooleanField(_("inscriptions ouvertes"), default=True)
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        _("rappel (heures avant)"), default=24, help_text=_("0 pour ne pas envoyer de rappel.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("événement")
+        verbose_name_plural = _("événements")
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["status", "visibility", "starts_at"], name="events_event_listing")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("starts_at")), name="events_event_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+    @property
+    def is_past(self) -> bool:
+        return self.ends_at < timezone.now()
+
+    @property
+    def accepts_registrations(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.registration_open and not self.is_past
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmée")
+        WAITLISTED = "waitlisted", _("Liste d'attente")
+        CANCELLED = "cancelled", _("Annulée")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("statut"), max_length=12, choices=Status.choices)
+    created_at = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    # Waiting-list order: the time the person (re)joined the queue.
+    queued_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(_("présent"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    promotion_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inscription")
+        verbose_name_plural = _("inscriptions")
+        ordering = ["queued_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="events_registration_once")]
+        indexes = [models.Index(fields=["event", "status", "queued_at"], name="events_registration_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.event} ({self.get_status_display()})"

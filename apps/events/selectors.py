@@ -1,0 +1,133 @@
+"""Reads of the current CPTS's events. Every function assumes the connection is set to the CPTS's
+schema (request.tenant, or a TenantTask)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.utils import timezone
+
+from .models import Event, Registration
+
+
+def _with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    return queryset.annotate(
+        confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
+        waitlist_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
+    )
+
+
+def list_upcoming_public_events(limit: int = 5) -> list[Event]:
+    """Published public events not yet over, soonest first, at most ``limit``.
+
+    For the CPTS's public site (issue 5): safe to show to anyone, no members-only event ever
+    appears. Each event carries ``confirmed_count`` and ``waitlist_count``.
+    """
+    now = timezone.now()
+    queryset = Event.objects.filter(
+        status=Event.Status.PUBLISHED, visibility=Event.Visibility.PUBLIC, ends_at__gte=now
+    ).order_by("starts_at", "pk")
+    return list(_with_counts(queryset)[: max(0, int(limit))])
+
+
+def visible_events(membership) -> QuerySet[Event]:
+    """Events a visitor may see: public ones for everyone, members-only ones for members, drafts
+    for the team only."""
+    queryset = Event.objects.all()
+    is_member = membership is not None and membership.has_role("member")
+    is_team = membership is not None and membership.has_role("team")
+    if not is_member:
+        queryset = queryset.filter(visibility=Event.Visibility.PUBLIC)
+    if not is_team:
+        queryset = queryset.exclude(status=Event.Status.DRAFT)
+    return queryset
+
+
+def list_events(membership, *, upcoming: bool = True) -> QuerySet[Event]:
+    now = timezone.now()
+    queryset = visible_events(membership)
+    if upcoming:
+        queryset = queryset.filter(ends_at__gte=now).order_by("starts_at", "pk")
+    else:
+        queryset = queryset.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
+    return _with_counts(queryset)
+
+
+def get_event_for(membership, event_id: int) -> Event | None:
+    """The event if ``membership`` (None for visitors and outsiders) may see it, else None."""
+    return _with_counts(visible_events(membership)).filter(pk=event_id).first()
+
+
+def get_registration(event: Event, user) -> Registration | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Registration.objects.filter(event=event, user_id=user.pk).first()
+
+
+def list_registrations(event: Event) -> QuerySet[Registration]:
+    return (
+        Registration.objects.filter(event=event).select_related("user").order_by("status", "queued_at", "pk")
+    )
+
+
+def list_feed_events() -> QuerySet[Event]:
+    """Public, published events for the CPTS's iCal feed (past 90 days and the future)."""
+    since = timezone.now() - timedelta(days=90)
+    return Event.objects.filter(
+        visibility=Event.Visibility.PUBLIC,
+        status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED],
+        ends_at__gte=since,
+    ).order_by("starts_at", "pk")
+
+
+def count_events_held(start: datetime, end: datetime) -> int:
+    """Published events that ended within [start, end) and before now (for indicators)."""
+    return Event.objects.filter(
+        status=Event.Status.PUBLISHED, ends_at__gte=start, ends_at__lt=min(end, timezone.now())
+    ).count()
+
+
+def count_event_attendees(start: datetime, end: datetime) -> int:
+    """Registrations marked present at events that ended within [start, end)."""
+    return Registration.objects.filter(
+        attended=True,
+        event__status=Event.Status.PUBLISHED,
+        event__ends_at__gte=start,
+        event__ends_at__lt=end,
+    ).count()
+
+
+def list_due_reminders(now: datetime | None = None) -> QuerySet[Registration]:
+    """Confirmed registrations whose event starts within its reminder window and not reminded yet."""
+    now = now or timezone.now()
+    return (
+        Registration.objects.filter(
+            status=Registration.Status.CONFIRMED,
+            reminder_sent_at__isnull=True,
+            event__status=Event.Status.PUBLISHED,
+            event__starts_at__gt=now,
+            event__reminder_hours_before__gt=0,
+        )
+        .annotate(
+            remind_from=ExpressionWrapper(
+                F("event__starts_at")
+                - ExpressionWrapper(
+                    F("event__reminder_hours_before") * Value(timedelta(hours=1)),
+                    output_field=DurationField(),
+                ),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(remind_from__lte=now)
+        .select_related("event")
+    )

@@ -1,0 +1,114 @@
+"""Event e-mails: promotion from the waiting list and reminders before an event."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from workers.base import TenantTask
+
+REMINDER_STAGGER_SECONDS = 60
+
+
+def _event_url(community, event) -> str:
+    return f"{community.primary_url()}evenements/{event.pk}/"
+
+
+@shared_task(base=TenantTask, name="events.send_promotion_notice", bind=True, max_retries=5)
+def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> str:
+    """Tell someone promoted from the waiting list that they have a place. Runs twice, sends once."""
+    from apps.events.models import Registration
+
+    community = connection.tenant
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("event", "user")
+            .filter(pk=registration_id)
+            .first()
+        )
+        if (
+            registration is None
+            or registration.status != Registration.Status.CONFIRMED
+            or registration.promotion_notified_at is not None
+        ):
+            return "skipped"
+        context = {
+            "community": community,
+            "event": registration.event,
+            "user": registration.user,
+            "url": _event_url(community, registration.event),
+        }
+        try:
+            send_mail(
+                subject=f"Une place s'est libérée : {registration.event.title}",
+                message=render_to_string("events/email/promoted.txt", context),
+                from_email=None,
+                recipient_list=[registration.user.email],
+            )
+        except OSError as exc:  # SMTP unreachable: transient
+            raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+        registration.promotion_notified_at = timezone.now()
+        registration.save(update_fields=["promotion_notified_at"])
+    return "sent"
+
+
+@shared_task(base=TenantTask, name="events.send_event_reminders", bind=True, max_retries=5)
+def send_event_reminders_task(self, schema_name: str) -> int:
+    """E-mail every confirmed participant whose event enters its reminder window.
+
+    Each registration is locked (skipping rows another worker holds), sent, then stamped in one
+    transaction: runs twice, reminds once. Returns how many e-mails were sent.
+    """
+    from apps.events.models import Registration
+    from apps.events.selectors import list_due_reminders
+
+    community = connection.tenant
+    sent = 0
+    for registration_id in list(list_due_reminders().values_list("pk", flat=True)):
+        with transaction.atomic():
+            registration = (
+                Registration.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("event", "user")
+                .filter(pk=registration_id, reminder_sent_at__isnull=True)
+                .first()
+            )
+            if registration is None:
+                continue
+            context = {
+                "community": community,
+                "event": registration.event,
+                "user": registration.user,
+                "url": _event_url(community, registration.event),
+            }
+            try:
+                send_mail(
+                    subject=f"Rappel : {registration.event.title}",
+                    message=render_to_string("events/email/reminder.txt", context),
+                    from_email=None,
+                    recipient_list=[registration.user.email],
+                )
+            except OSError as exc:
+                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
+            registration.reminder_sent_at = timezone.now()
+            registration.save(update_fields=["reminder_sent_at"])
+            sent += 1
+    return sent
+
+
+@shared_task(name="events.fan_out_reminders")
+def fan_out_reminders_task() -> int:
+    """Beat entry: one reminder task per active CPTS, staggered over a minute."""
+    from tenants.models import Community
+
+    schemas = list(
+        Community.objects.filter(status=Community.Status.ACTIVE)
+        .exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    )
+    for index, schema in enumerate(schemas):
+        send_event_reminders_task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
+    return len(schemas)
