@@ -36,6 +36,7 @@ def migrate_everything(verbosity: int = 0) -> None:
     """Public schema, then the template, then every CPTS: the one command deployments run."""
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     ensure_platform_site()
+    call_command("load_communes", verbosity=verbosity)
     migrate_template_schema(verbosity)
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()

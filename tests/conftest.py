@@ -39,6 +39,7 @@ def _build_world() -> World:
     from tenants.provisioning import CommunityRequest, provision_community
 
     ensure_platform_site()
+    __import__("apps.geo.loading", fromlist=["*"]).load_communes()
     migrate_template_schema()
     users = get_user_model().objects
     operator = users.create_user("operator@test.fr", PASSWORD, is_operator=True)

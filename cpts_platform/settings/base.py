@@ -41,10 +41,14 @@ SHARED_APPS = [
     "django_filters",
     "django_htmx",
     "apps.accounts",
+    "django.contrib.postgres",
+    "apps.geo",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "apps.members",
+    "apps.territory",
+    "apps.directory",
     "apps.events",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -1,0 +1,82 @@
+"""Load the shipped communes reference into the public schema. Idempotent and fast: a checksum
+makes a second run a no-op; a changed file is COPY'd into a temporary table and merged."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+from pathlib import Path
+
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from .models import Commune, Dataset
+from .text import normalize
+
+COMMUNES_FILE = Path(__file__).with_name("data") / "communes.csv.gz"
+DATASET_NAME = "communes"
+_COLUMNS = (
+    "code",
+    "name",
+    "kind",
+    "parent_code",
+    "department",
+    "region",
+    "postcodes",
+    "population",
+    "aliases",
+    "search_name",
+)
+
+
+def load_communes(path: Path = COMMUNES_FILE, *, force: bool = False) -> int:
+    """Load ``path`` into ``geo_commune``; returns the number of rows written (0 if up to date).
+
+    Communes absent from the file are kept (CPTS may reference them) but marked not current.
+    """
+    raw = path.read_bytes()
+    checksum = hashlib.sha256(raw).hexdigest()
+    with schema_context("public"):
+        if not force and Dataset.objects.filter(name=DATASET_NAME, checksum=checksum).exists():
+            return 0
+        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        table = Commune._meta.db_table
+        columns = ", ".join(_COLUMNS)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE geo_commune_load (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            count = 0
+            with cursor.copy(f"COPY geo_commune_load ({columns}, is_current) FROM STDIN") as copy:
+                for row in reader:
+                    copy.write_row(
+                        (
+                            row["code"],
+                            row["name"],
+                            row["kind"],
+                            row["parent_code"],
+                            row["department"],
+                            row["region"],
+                            row["postcodes"].split(),
+                            int(row["population"] or 0),
+                            row["aliases"].split(),
+                            normalize(row["name"]),
+                            True,
+                        )
+                    )
+                    count += 1
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}, is_current) SELECT {columns}, true FROM geo_commune_load "  # noqa: S608
+                f"ON CONFLICT (code) DO UPDATE SET {updates}, is_current = true"
+            )
+            cursor.execute(
+                f"UPDATE {table} SET is_current = false "  # noqa: S608
+                f"WHERE code NOT IN (SELECT code FROM geo_commune_load) AND is_current"
+            )
+            Dataset.objects.update_or_create(
+                name=DATASET_NAME, defaults={"checksum": checksum, "rows": count}
+            )
+    return count

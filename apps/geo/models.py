@@ -1,0 +1,61 @@
+"""The national communes reference, in the public schema, shared by every CPTS (read-only data
+loaded by ``manage.py load_communes`` from ``apps/geo/data/communes.csv.gz``)."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Commune(models.Model):
+    class Kind(models.TextChoices):
+        COMMUNE = "commune", _("Commune")
+        ARRONDISSEMENT = "arrondissement", _("Arrondissement municipal")
+
+    code = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.COMMUNE)
+    # Paris, Lyon and Marseille arrondissements point to their commune (75056, 69123, 13055).
+    parent_code = models.CharField(_("commune de rattachement"), max_length=5, blank=True)
+    department = models.CharField(_("département"), max_length=3)
+    region = models.CharField(_("région"), max_length=3, blank=True)
+    postcodes = ArrayField(models.CharField(max_length=5), verbose_name=_("codes postaux"), default=list)
+    population = models.PositiveIntegerField(_("population municipale"), default=0)
+    # Former codes and codes of delegated/associated communes now part of this one.
+    aliases = ArrayField(models.CharField(max_length=5), verbose_name=_("anciens codes"), default=list)
+    is_current = models.BooleanField(_("en vigueur"), default=True)
+    search_name = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["name"]
+        indexes = [
+            GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="geo_commune_name_trgm"),
+            GinIndex(fields=["postcodes"], name="geo_commune_postcodes"),
+            GinIndex(fields=["aliases"], name="geo_commune_aliases"),
+            models.Index(fields=["parent_code"], name="geo_commune_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_arrondissement(self) -> bool:
+        return self.kind == self.Kind.ARRONDISSEMENT
+
+
+class Dataset(models.Model):
+    """Which version of a shipped reference file is loaded (its checksum), so loading is a no-op
+    when nothing changed."""
+
+    name = models.CharField(max_length=50, unique=True)
+    checksum = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(default=0)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("jeu de données")
+
+    def __str__(self) -> str:
+        return self.name

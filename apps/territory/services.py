@@ -1,0 +1,66 @@
+"""Writes on the current CPTS's territory. Assumes the connection is set to the CPTS's schema."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from apps.geo.models import Commune
+
+from .models import TerritoryCommune, TerritorySettings
+
+
+def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
+    """Add communes by INSEE code (already present ones are left alone). Raises ValidationError
+    naming unknown codes; adds nothing in that case."""
+    codes = [code.strip().upper() for code in codes if code.strip()]
+    known = set(Commune.objects.filter(code__in=codes, is_current=True).values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValidationError(_("Code(s) INSEE inconnu(s) : %(codes)s.") % {"codes": ", ".join(unknown)})
+    added = []
+    with transaction.atomic():
+        for code in dict.fromkeys(codes):
+            row, created = TerritoryCommune.objects.get_or_create(
+                commune_id=code, defaults={"added_by": actor}
+            )
+            if created:
+                added.append(row)
+        _sync_community_summary()
+    return added
+
+
+def remove_commune(*, actor, code: str) -> bool:
+    with transaction.atomic():
+        deleted, _rows = TerritoryCommune.objects.filter(commune_id=code).delete()
+        _sync_community_summary()
+    return bool(deleted)
+
+
+def set_aci_size(*, actor, size: int | None) -> TerritorySettings:
+    """Override the computed ACI size (1–4), or go back to the computed one with ``None``."""
+    if size is not None and size not in (1, 2, 3, 4):
+        raise ValidationError(_("La taille ACI doit être comprise entre 1 et 4."))
+    with transaction.atomic():
+        settings_row, _created = TerritorySettings.objects.get_or_create(pk=1)
+        settings_row.aci_size_override = size
+        settings_row.save(update_fields=["aci_size_override", "updated_at"])
+        _sync_community_summary()
+    return settings_row
+
+
+def _sync_community_summary() -> None:
+    """Keep the platform's view of this CPTS (operator console) in step: its ACI size."""
+    from django_tenants.utils import get_public_schema_name, get_tenant_model
+
+    from .selectors import get_home_counters
+
+    schema = connection.schema_name
+    if schema == get_public_schema_name():
+        return
+    size = get_home_counters().aci_size
+    get_tenant_model().objects.filter(schema_name=schema).update(aci_size=size)
+    tenant = getattr(connection, "tenant", None)
+    if hasattr(tenant, "aci_size"):
+        tenant.aci_size = size
