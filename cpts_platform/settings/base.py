@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -43,13 +44,17 @@ SHARED_APPS = [
     "apps.accounts",
     "django.contrib.postgres",
     "apps.geo",
+    "apps.professionals",
+    "apps.stripe_gateway",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "apps.members",
+    "apps.events",
+    "apps.site",
+    "apps.dues",
     "apps.territory",
     "apps.directory",
-    "apps.events",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -66,7 +71,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -148,6 +152,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 
+# French only for now: no LocaleMiddleware, so a browser asking for English still gets a
+# consistent French interface (our strings have no English catalogue yet).
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -190,7 +196,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 6}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["events-reminders"] = {"task": "events.fan_out_reminders", "schedule": 15 * 60}
+# Dues (issue 3): renewals and reminders daily just after midnight (the 1 January run lapses
+# last year's dues); reconciliation of card payments still pending, every 15 minutes.
+CELERY_BEAT_SCHEDULE["dues-renewals"] = {
+    "task": "dues.fan_out_renewals",
+    "schedule": crontab(minute=1, hour=0),
+}
+CELERY_BEAT_SCHEDULE["dues-reconciliation"] = {"task": "dues.fan_out_reconciliation", "schedule": 15 * 60}
 WORKER_HEARTBEAT_SECONDS = 10
+
+# Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when
+# no STRIPE_SECRET_KEY is given; STRIPE_EMBEDDED=1 marks that stand-in (no Connect, no fees).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
+STRIPE_EMBEDDED = env.bool("STRIPE_EMBEDDED", default=False)
+# Stripe.js: localstripe serves a stand-in in dev/tests; the real one otherwise (never a CDN copy).
+STRIPE_JS_URL = (
+    f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_EMBEDDED and STRIPE_API_BASE else "https://js.stripe.com/v3/"
+)
+if STRIPE_API_BASE:
+    import stripe
+
+    stripe.api_base = STRIPE_API_BASE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
