@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+urlpatterns = [
+    path("evenements/", views.event_list, name="list"),
+    path("evenements/calendrier.ics", views.calendar_feed, name="feed"),
+    path("evenements/nouveau/", views.event_create, name="create"),
+    path("evenements/<int:pk>/", views.event_detail, name="detail"),
+    path("evenements/<int:pk>.ics", views.event_ics, name="ics"),
+    path("evenements/<int:pk>/inscription/", views.event_register, name="register"),
+    path("evenements/<int:pk>/desinscription/", views.event_cancel, name="cancel"),
+    path("evenements/<int:pk>/modifier/", views.event_edit, name="edit"),
+    path("evenements/<int:pk>/inscrits/", views.event_registrations, name="registrations"),
+    path("evenements/<int:pk>/inscrits.csv", views.event_export, name="export"),
+]
