@@ -14,6 +14,7 @@ router.register("communities", CommunityViewSet, basename="community")
 urlpatterns = [
     path("", views.platform_home, name="platform_home"),
     path("healthz", healthz, name="healthz"),
+    path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),

@@ -3,11 +3,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tenants import views
+from apps.site import views as site_views
 from tenants.health import healthz
 
 urlpatterns = [
-    path("", views.community_home, name="home"),
+    path("", site_views.home, name="home"),
+    path("", include("apps.site.urls")),
     path("healthz", healthz, name="healthz"),
     path("compte/", include("apps.accounts.urls")),
     path("", include("apps.members.urls")),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +11,23 @@ from .provisioning import CommunityRequest, provision_community
 
 
 def platform_home(request):
-    communities = Community.objects.filter(status=Community.Status.ACTIVE).exclude(schema_name="public")
-    return render(request, "tenants/platform_home.html", {"communities": communities})
+    communities = (
+        Community.objects.filter(status=Community.Status.ACTIVE)
+        .exclude(schema_name="public")
+        .prefetch_related("domains")
+    )
+    return render(
+        request,
+        "tenants/platform_home.html",
+        {
+            "communities": communities,
+            "contact_email": settings.PLATFORM_CONTACT_EMAIL,
+            "meta_description": _(
+                "La plateforme des CPTS : un site, des adhérents, un annuaire et un projet de santé pour "
+                "chaque Communauté Professionnelle Territoriale de Santé."
+            ),
+        },
+    )
 
 
 def community_home(request):

@@ -22,6 +22,8 @@ DEBUG = env.bool("DEBUG", default=False)
 PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost")
 PLATFORM_SCHEME = env.str("PLATFORM_SCHEME", default="http")
 PLATFORM_PORT = env.str("PLATFORM_PORT", default="")
+# Where a CPTS wishing to join the platform writes (shown on the platform site).
+PLATFORM_CONTACT_EMAIL = env.str("PLATFORM_CONTACT_EMAIL", default="") or f"contact@{PLATFORM_DOMAIN}"
 # Unknown hosts are answered 404 by the tenant middleware, so any host may reach it; custom
 # domains of CPTS are Domain rows, not settings.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])

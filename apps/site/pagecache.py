@@ -1,0 +1,105 @@
+"""Whole-page cache of a CPTS's public site, invalidated by any edit of the site.
+
+Keys go through Django's cache, which prefixes them with the current schema
+(``django_tenants.cache.make_key``), so CPTS never share an entry. A per-CPTS *version* is part of
+every key; an edit writes a new version (``invalidate_site``) and every older entry becomes
+unreachable at once (it then expires by its TTL). Only anonymous GETs without pending messages
+and without a CSRF token in the page are cached, so a cached page never carries anything personal.
+
+Entries live at most ``PAGE_TTL`` seconds, and never past the next scheduled news publication,
+so a scheduled item appears on time without any worker. Data owned by other apps (e.g. the
+territory counters) therefore shows up within ``PAGE_TTL`` at worst; those apps may also call
+``invalidate_site()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone, translation
+
+VERSION_KEY = "site:version"
+CHROME_KEY = "site:chrome:{version}"
+PAGE_KEY = "site:page:{version}:{host}:{path}"
+PAGE_TTL = 300
+CHROME_TTL = 3600
+
+
+def current_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A time-based version never repeats, even if Redis evicted the key meanwhile.
+        cache.add(VERSION_KEY, str(time.time_ns()), None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def invalidate_site() -> None:
+    """Forget every cached page and the site chrome of the current CPTS."""
+    cache.set(VERSION_KEY, str(time.time_ns()), None)
+
+
+def get_chrome() -> dict | None:
+    return cache.get(CHROME_KEY.format(version=current_version()))
+
+
+def set_chrome(chrome: dict) -> None:
+    cache.set(CHROME_KEY.format(version=current_version()), chrome, CHROME_TTL)
+
+
+def _cacheable_request(request) -> bool:
+    tenant = getattr(request, "tenant", None)
+    return (
+        request.method in ("GET", "HEAD")
+        and tenant is not None
+        and not tenant.is_platform
+        and "messages" not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+def _ttl() -> int:
+    from .selectors import next_scheduled_publication
+
+    upcoming = next_scheduled_publication()
+    if upcoming is None:
+        return PAGE_TTL
+    return max(1, min(PAGE_TTL, int((upcoming - timezone.now()).total_seconds())))
+
+
+def public_page(view):
+    """Decorator for public pages: render in French, serve from / store in the page cache."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with translation.override("fr"):
+            if not _cacheable_request(request):
+                return view(request, *args, **kwargs)
+            digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+            key = PAGE_KEY.format(version=current_version(), host=request.get_host().lower(), path=digest)
+            hit = cache.get(key)
+            if hit is not None:
+                content, content_type = hit
+                response = HttpResponse(content, content_type=content_type)
+                response["X-Page-Cache"] = "hit"
+                return response
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            storable = (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+                and not getattr(request, "_site_page_uncacheable", False)
+            )
+            if storable:
+                cache.set(key, (response.content, response["Content-Type"]), _ttl())
+                response["X-Page-Cache"] = "miss"
+            return response
+
+    return wrapper

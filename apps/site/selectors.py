@@ -1,0 +1,137 @@
+"""Reads of the current CPTS's site. Every function assumes the connection is set to the CPTS's
+schema (request.tenant or a TenantTask); cached values go through Django's cache, whose keys are
+prefixed with the schema (django_tenants.cache.make_key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import pagecache
+from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
+
+
+def get_site_settings() -> SiteSettings:
+    """The settings row of this CPTS, created with defaults if a schema predates the seed."""
+    settings_row, _ = SiteSettings.objects.get_or_create(pk=SiteSettings.SINGLETON_ID)
+    return settings_row
+
+
+def file_url(field) -> str:
+    return default_storage.url(field.name) if field else ""
+
+
+def get_site_chrome() -> dict:
+    """What every page of this CPTS's site needs around its content: colours, logo, menus, base URL.
+
+    Plain data, cached until the next edit of the site (see pagecache.invalidate_site).
+    """
+    cached = pagecache.get_chrome()
+    if cached is not None:
+        return cached
+    row = get_site_settings()
+    community = connection.tenant
+    pages = list(
+        Page.objects.filter(is_published=True)
+        .exclude(menu=Page.Menu.NONE)
+        .values("title", "slug", "menu")
+        .order_by("position", "title")
+    )
+
+    def entries(menu: str) -> list[dict]:
+        return [
+            {"title": p["title"], "url": Page(slug=p["slug"]).get_absolute_url()}
+            for p in pages
+            if p["menu"] == menu
+        ]
+
+    chrome = {
+        "name": community.name,
+        "territory": community.territory_summary,
+        "tagline": row.tagline,
+        "primary_color": row.primary_color,
+        "accent_color": row.accent_color,
+        "logo_url": file_url(row.logo),
+        "favicon_url": file_url(row.favicon),
+        "contact_email": row.contact_email,
+        "phone": row.phone,
+        "address": row.address,
+        "base_url": community.primary_url().rstrip("/"),
+        "main_menu": entries(Page.Menu.MAIN),
+        "footer_menu": entries(Page.Menu.FOOTER),
+    }
+    pagecache.set_chrome(chrome)
+    return chrome
+
+
+def list_missions() -> QuerySet[Mission]:
+    return Mission.objects.all()
+
+
+def list_published_pages() -> QuerySet[Page]:
+    return Page.objects.filter(is_published=True)
+
+
+def get_published_page(slug: str) -> Page | None:
+    return Page.objects.filter(slug=slug, is_published=True).first()
+
+
+def list_pages() -> QuerySet[Page]:
+    return Page.objects.order_by("menu", "position", "title")
+
+
+def list_published_faq() -> QuerySet[FaqItem]:
+    return FaqItem.objects.filter(is_published=True)
+
+
+def list_faq() -> QuerySet[FaqItem]:
+    return FaqItem.objects.all()
+
+
+def list_public_news(now: datetime | None = None) -> QuerySet[NewsItem]:
+    now = now or timezone.now()
+    return NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, publish_at__lte=now)
+
+
+def get_public_news(slug: str) -> NewsItem | None:
+    return list_public_news().filter(slug=slug).first()
+
+
+def list_news() -> QuerySet[NewsItem]:
+    return NewsItem.objects.select_related("author")
+
+
+def next_scheduled_publication(now: datetime | None = None) -> datetime | None:
+    """When the next scheduled news item goes public (public pages must not be cached past it)."""
+    now = now or timezone.now()
+    return (
+        NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, publish_at__gt=now)
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first()
+    )
+
+
+def list_visible_numbers() -> dict[str, list[EmergencyNumber]]:
+    """Visible numbers grouped by rubric, in display order (emergency, useful, local)."""
+    groups: dict[str, list[EmergencyNumber]] = {value: [] for value in EmergencyNumber.Category.values}
+    for number in EmergencyNumber.objects.filter(is_visible=True):
+        groups[number.category].append(number)
+    return groups
+
+
+def list_numbers() -> QuerySet[EmergencyNumber]:
+    return EmergencyNumber.objects.all()
+
+
+def list_messages(kind: str | None = None) -> QuerySet[VisitorMessage]:
+    messages = VisitorMessage.objects.all()
+    return messages.filter(kind=kind) if kind else messages
+
+
+def count_unhandled_messages() -> int:
+    return VisitorMessage.objects.filter(handled_at__isnull=True).count()

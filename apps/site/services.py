@@ -1,0 +1,226 @@
+"""Writes on the current CPTS's site. Assumes the connection is set to the CPTS's schema.
+
+Every write sanitises rich text, runs in its own transaction and, once committed, invalidates the
+CPTS's page cache. Visitor messages are stored, then a worker e-mails the team after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from . import pagecache
+from .branding import process_image
+from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
+from .richtext import clean_html
+
+# Visitor messages: at most this many per address and window (Django cache, per CPTS).
+MESSAGE_RATE_LIMIT = 5
+MESSAGE_RATE_WINDOW = 60 * 10
+LOGO_BOX = (512, 256)
+FAVICON_BOX = (64, 64)
+NEWS_IMAGE_BOX = (1600, 1000)
+
+
+class RateLimited(Exception):
+    pass
+
+
+def _after_edit() -> None:
+    transaction.on_commit(pagecache.invalidate_site)
+
+
+def unique_slug(model: type[Model], text: str, *, exclude_pk: int | None = None, max_length: int = 80) -> str:
+    base = (slugify(text) or "page")[: max_length - 4].strip("-")
+    slug, counter = base, 2
+    others = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
+    while others.filter(slug=slug).exists():
+        slug = f"{base}-{counter}"
+        counter += 1
+    return slug
+
+
+def update_branding(
+    *,
+    actor,
+    site: SiteSettings,
+    logo=None,
+    favicon=None,
+    remove_logo: bool = False,
+    remove_favicon: bool = False,
+) -> SiteSettings:
+    """Save the branding row (already validated by the form) with its images resized.
+
+    ``logo``/``favicon`` are uploaded files; raises ValidationError (French) if they are not images.
+    """
+    with transaction.atomic():
+        site.intro = clean_html(site.intro)
+        site.join_call = clean_html(site.join_call)
+        if remove_logo and site.logo:
+            site.logo.delete(save=False)
+        if remove_favicon and site.favicon:
+            site.favicon.delete(save=False)
+        if logo is not None:
+            try:
+                processed = process_image(logo, max_size=LOGO_BOX, name="logo")
+            except ValidationError as error:
+                raise ValidationError({"logo": error.messages}) from error
+            site.logo.save(processed.name, processed, save=False)
+        if favicon is not None:
+            try:
+                processed = process_image(favicon, max_size=FAVICON_BOX, name="favicon")
+            except ValidationError as error:
+                raise ValidationError({"favicon": error.messages}) from error
+            site.favicon.save(processed.name, processed, save=False)
+        site.pk = SiteSettings.SINGLETON_ID
+        site.save()
+        _after_edit()
+    return site
+
+
+def save_mission(*, actor, mission: Mission) -> Mission:
+    with transaction.atomic():
+        mission.body = clean_html(mission.body)
+        mission.save()
+        _after_edit()
+    return mission
+
+
+def save_page(*, actor, page: Page) -> Page:
+    with transaction.atomic():
+        page.body = clean_html(page.body)
+        if not page.slug:
+            page.slug = unique_slug(Page, page.title, exclude_pk=page.pk)
+        page.save()
+        _after_edit()
+    return page
+
+
+def delete_page(*, actor, page: Page) -> None:
+    with transaction.atomic():
+        page.delete()
+        _after_edit()
+
+
+def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
+    with transaction.atomic():
+        item.answer = clean_html(item.answer)
+        if item.pk is None and not item.position:
+            last = FaqItem.objects.order_by("-position").values_list("position", flat=True).first()
+            item.position = (last or 0) + 1
+        item.save()
+        _after_edit()
+    return item
+
+
+def delete_faq_item(*, actor, item: FaqItem) -> None:
+    with transaction.atomic():
+        item.delete()
+        _after_edit()
+
+
+def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
+    """Swap ``item`` with its neighbour above (direction -1) or below (+1); renumbers 1..n."""
+    with transaction.atomic():
+        items = list(FaqItem.objects.select_for_update().order_by("position", "id"))
+        index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+        target = index + direction
+        if 0 <= target < len(items):
+            items[index], items[target] = items[target], items[index]
+        for position, other in enumerate(items, start=1):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+        _after_edit()
+
+
+def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = False) -> NewsItem:
+    with transaction.atomic():
+        item.body = clean_html(item.body)
+        if not item.slug:
+            item.slug = unique_slug(NewsItem, item.title, exclude_pk=item.pk, max_length=120)
+        if item.author_id is None:
+            item.author = actor
+        if remove_image and item.image:
+            item.image.delete(save=False)
+        if image is not None:
+            try:
+                processed = process_image(image, max_size=NEWS_IMAGE_BOX, name="image", keep_format=True)
+            except ValidationError as error:
+                raise ValidationError({"image": error.messages}) from error
+            item.image.save(processed.name, processed, save=False)
+        item.save()
+        _after_edit()
+    return item
+
+
+def delete_news_item(*, actor, item: NewsItem) -> None:
+    with transaction.atomic():
+        if item.image:
+            item.image.delete(save=False)
+        item.delete()
+        _after_edit()
+
+
+def save_number(*, actor, number: EmergencyNumber) -> EmergencyNumber:
+    """Save a local number. National numbers are reference data: only their visibility changes."""
+    with transaction.atomic():
+        if number.pk and number.is_national:
+            EmergencyNumber.objects.filter(pk=number.pk).update(is_visible=number.is_visible)
+        else:
+            number.is_national = False
+            number.save()
+        _after_edit()
+    return number
+
+
+def delete_number(*, actor, number: EmergencyNumber) -> None:
+    if number.is_national:
+        raise ValidationError(_("Un numéro national ne peut pas être supprimé ; vous pouvez le masquer."))
+    with transaction.atomic():
+        number.delete()
+        _after_edit()
+
+
+def _rate_key(client_ip: str) -> str:
+    return "site:msg-rate:" + hashlib.sha256(client_ip.encode()).hexdigest()[:24]
+
+
+def submit_visitor_message(
+    *, kind: str, name: str, email: str, subject: str, body: str, client_ip: str
+) -> VisitorMessage:
+    """Store a message from the contact form or the idea box and have a worker e-mail the team.
+
+    Raises RateLimited past MESSAGE_RATE_LIMIT messages per address in MESSAGE_RATE_WINDOW.
+    """
+    from workers.site import notify_team_of_message_task
+
+    key = _rate_key(client_ip or "unknown")
+    cache.add(key, 0, MESSAGE_RATE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, MESSAGE_RATE_WINDOW)
+        count = 1
+    if count > MESSAGE_RATE_LIMIT:
+        raise RateLimited
+    with transaction.atomic():
+        message = VisitorMessage.objects.create(
+            kind=kind, name=name.strip(), email=email.strip(), subject=subject.strip(), body=body.strip()
+        )
+        notify_team_of_message_task.delay_on_commit(connection.schema_name, message.pk)
+    return message
+
+
+def mark_message_handled(*, actor, message: VisitorMessage, handled: bool = True) -> VisitorMessage:
+    with transaction.atomic():
+        message.handled_at = timezone.now() if handled else None
+        message.save(update_fields=["handled_at"])
+    return message
