@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),
+    path("stripe/", include("apps.stripe_gateway.urls")),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),

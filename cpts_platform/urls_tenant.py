@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("compte/", include("apps.accounts.urls")),
     path("", include("apps.members.urls")),
+    path("", include("apps.dues.urls")),
     path("", include("apps.events.urls")),
     path("api/v1/", include("cpts_platform.api_tenant")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),

@@ -26,6 +26,13 @@ class Membership(models.Model):
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(_("actif"), default=True)
     joined_at = models.DateTimeField(_("depuis le"), default=timezone.now)
+    # Adhesion (issue 3): category declared on joining, consent, automatic renewal.
+    eligibility_category = models.CharField(_("catégorie d'adhérent"), max_length=20, blank=True)
+    consent_at = models.DateTimeField(_("consentement le"), null=True, blank=True)
+    auto_renew = models.BooleanField(_("renouvellement automatique"), default=False)
+    auto_renew_consent_at = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("membre")

@@ -43,11 +43,18 @@ def issue_invitation_token(invitation: Invitation) -> str:
 
 def grant_role(*, user, role: str) -> Membership:
     """Give ``user`` ``role`` here; an existing membership is only ever raised, never lowered."""
+    from apps.professionals.services import link_account_to_community
+    from tenants.models import Community
+
     membership, created = Membership.objects.get_or_create(user=user, defaults={"role": role})
     if not created and (not membership.is_active or not membership.has_role(role)):
         membership.role = role
         membership.is_active = True
         membership.save(update_fields=["role", "is_active"])
+    # The public index of the account's CPTS (member space lists them without scanning schemas).
+    community = Community.objects.filter(schema_name=connection.schema_name).first()
+    if community is not None:
+        link_account_to_community(user=user, community=community)
     return membership
 
 

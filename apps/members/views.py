@@ -16,7 +16,36 @@ from .permissions import check_role, role_required
 
 @role_required(Role.MEMBER)
 def member_space(request):
-    return render(request, "members/member_space.html", {"membership": request.membership})
+    from apps.dues.calendar import membership_year
+    from apps.dues.models import DuesSettings
+    from apps.dues.selectors import list_dues_of, memberships_everywhere
+    from apps.professionals.selectors import get_profile
+
+    return render(
+        request,
+        "members/member_space.html",
+        {
+            "membership": request.membership,
+            "profile": get_profile(request.user),
+            "dues_list": list_dues_of(request.membership),
+            "everywhere": memberships_everywhere(request.user),
+            "join_year": membership_year(DuesSettings.load()),
+        },
+    )
+
+
+@role_required(Role.MEMBER)
+def edit_profile(request):
+    from apps.professionals.forms import ProfessionalProfileForm
+    from apps.professionals.selectors import get_profile
+    from apps.professionals.services import save_profile
+
+    form = ProfessionalProfileForm(request.POST or None, instance=get_profile(request.user))
+    if request.method == "POST" and form.is_valid():
+        save_profile(actor=request.user, user=request.user, data=form.cleaned_data)
+        messages.success(request, _("Profil enregistré : il vaut pour toutes vos CPTS."))
+        return redirect("members:member_space")
+    return render(request, "members/profile_form.html", {"form": form})
 
 
 @role_required(Role.TEAM)

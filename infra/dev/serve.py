@@ -26,6 +26,10 @@ def main() -> int:
     manage("migrate_platform")
     manage("collectstatic", "--noinput", "--verbosity", "0")
     manage("seed_demo", "--port", options.port)
+    if os.environ.get("STRIPE_EMBEDDED") == "1":
+        # localstripe signs and posts its events to the platform host (docs/payments.md).
+        domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
+        manage("register_stripe_webhook", "--url", f"http://{domain}:{options.port}/stripe/webhook/")
     # honcho replaces this process: it receives Ctrl-C and stops web, worker and beat.
     os.chdir(ROOT)
     os.execv(sys.executable, [sys.executable, "-m", "honcho", "start", "--no-colour"])

@@ -1,0 +1,219 @@
+"""Tiers, yearly dues, payments and receipts of one CPTS (tables in the CPTS's schema).
+
+A membership (apps.members.Membership) is durable; it gets one ``Dues`` row per civil year
+(1 January – 31 December, Europe/Paris), paid by one or more ``Payment`` attempts. Each
+successful payment gets one ``Receipt`` numbered without gaps per CPTS and year; a refund adds a
+credit note, it never deletes a receipt.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_VAT_MENTION = "TVA non applicable, art. 261-7-1° du CGI"
+
+
+class EligibilityCategory(models.TextChoices):
+    LIBERAL = "liberal", _("Professionnel libéral (titulaire)")
+    REPLACEMENT = "replacement", _("Professionnel libéral remplaçant")
+    SALARIED = "salaried", _("Salarié d'un établissement ou d'une structure médico-sociale ou sociale")
+    ASSOCIATION = "association", _("Association du champ sanitaire ou médico-social")
+
+
+class Tier(models.Model):
+    name = models.CharField(_("nom"), max_length=120)
+    price = models.DecimalField(
+        _("montant TTC (€)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.50"))]
+    )
+    description = models.TextField(_("description"), blank=True)
+    eligible_categories = models.JSONField(
+        _("catégories éligibles"), default=list, blank=True, help_text=_("Vide : toutes les catégories.")
+    )
+    partner_perks = models.TextField(_("avantages partenaires"), blank=True)
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    is_active = models.BooleanField(_("proposée"), default=True)
+
+    class Meta:
+        verbose_name = _("formule d'adhésion")
+        verbose_name_plural = _("formules d'adhésion")
+        ordering = ["order", "price", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.price} €)"
+
+    def accepts(self, category: str) -> bool:
+        return not self.eligible_categories or category in self.eligible_categories
+
+
+class DuesSettings(models.Model):
+    """One row per CPTS (pk=1): what the receipts say and how the year turns."""
+
+    legal_name = models.CharField(_("nom de l'association"), max_length=200, blank=True)
+    address = models.TextField(_("adresse du siège"), blank=True)
+    legal_identifier = models.CharField(_("SIREN, SIRET ou RNA"), max_length=20, blank=True)
+    vat_mention = models.CharField(_("mention TVA"), max_length=200, default=DEFAULT_VAT_MENTION)
+    next_year_from_month = models.PositiveSmallIntegerField(
+        _("mois de bascule"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("À partir de ce jour, une nouvelle adhésion vaut pour l'année suivante."),
+    )
+    next_year_from_day = models.PositiveSmallIntegerField(
+        _("jour de bascule"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    platform_fee_percent = models.DecimalField(
+        _("commission de la plateforme (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    reminder_offsets = models.JSONField(_("relances (jours autour du 1er janvier)"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("réglages des cotisations")
+
+    def __str__(self) -> str:
+        return str(self.legal_name or self._meta.verbose_name)
+
+    @classmethod
+    def load(cls) -> DuesSettings:
+        row, _created = cls.objects.get_or_create(pk=1, defaults={"reminder_offsets": [-30, 0, 30]})
+        return row
+
+
+class Dues(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente de paiement")
+        ACTIVE = "active", _("À jour")
+        EXPIRED = "expired", _("Échue")
+        REFUNDED = "refunded", _("Remboursée")
+        CANCELLED = "cancelled", _("Annulée")
+
+    membership = models.ForeignKey(
+        "members.Membership", on_delete=models.PROTECT, related_name="dues", verbose_name=_("membre")
+    )
+    year = models.PositiveSmallIntegerField(_("année"))
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("formule"))
+    amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cotisation")
+        verbose_name_plural = _("cotisations")
+        constraints = [models.UniqueConstraint(fields=["membership", "year"], name="dues_one_per_year")]
+        indexes = [models.Index(fields=["year", "status"], name="dues_year_status")]
+
+    def __str__(self) -> str:
+        return f"{self.year} — {self.membership_id} ({self.status})"
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Carte bancaire")
+    SEPA = "sepa", _("Prélèvement SEPA")
+    CHEQUE = "cheque", _("Chèque")
+    TRANSFER = "transfer", _("Virement")
+    CASH = "cash", _("Espèces")
+
+
+OFFLINE_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMethod.CASH)
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        SUCCEEDED = "succeeded", _("Payé")
+        FAILED = "failed", _("Échoué")
+        REFUNDED = "refunded", _("Remboursé")
+        CANCELLED = "cancelled", _("Annulé")
+
+    dues = models.ForeignKey(Dues, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(_("moyen de paiement"), max_length=10, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2)
+    platform_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    off_session = models.BooleanField(default=False)
+    reference = models.CharField(_("référence"), max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(_("payé le"), null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("paiement")
+        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.amount} € ({self.status})"
+
+
+class Receipt(models.Model):
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Reçu de cotisation")
+        CREDIT_NOTE = "credit_note", _("Avoir")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.RECEIPT)
+    number = models.CharField(_("numéro"), max_length=20)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="receipts")
+    cancels = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # What the document states, frozen at issue (a receipt is never rewritten).
+    content = models.JSONField(default=dict)
+    pdf = models.FileField(upload_to="receipts/", blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reçu")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "sequence"], name="receipt_gapless_unique"),
+            models.UniqueConstraint(fields=["number"], name="receipt_number_unique"),
+            models.UniqueConstraint(fields=["payment", "kind"], name="receipt_one_per_payment"),
+        ]
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReceiptCounter(models.Model):
+    """Last number used per kind and year; locked with SELECT … FOR UPDATE to stay gapless."""
+
+    kind = models.CharField(max_length=12)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="receipt_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+class Reminder(models.Model):
+    """A renewal reminder due to a member (offset in days around 1 January of ``year``)."""
+
+    membership = models.ForeignKey("members.Membership", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    offset_days = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "year", "offset_days"], name="reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.year} J{self.offset_days:+d}"

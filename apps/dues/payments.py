@@ -1,0 +1,231 @@
+"""Card payments of dues on the CPTS's own Stripe account (Connect direct charges).
+
+Flow (docs/payments.md): ``start_card_payment`` creates a PaymentIntent on the CPTS's account
+(idempotency key from our ids) and records its id in the public routing table; the page
+collects the card with Stripe.js and ``confirm_card_payment`` confirms it on the server
+(Stripe's "finalize on the server" flow), the browser finishing 3-D Secure with Stripe.js when
+asked. Dues become active only in ``sync_payment``, run by the webhook task or by the periodic
+reconciliation — both re-read the PaymentIntent from Stripe, so the order of events and forged
+event contents do not matter.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import stripe
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.stripe_gateway import client
+from apps.stripe_gateway.connect import card_payments_available
+from apps.stripe_gateway.models import StripeRoute
+from tenants.models import Community
+
+from . import services
+from .models import Dues, DuesSettings, Payment, PaymentMethod
+
+logger = logging.getLogger(__name__)
+
+REUSABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+def _community() -> Community:
+    return Community.objects.get(schema_name=connection.schema_name)
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def platform_fee(amount: Decimal) -> Decimal:
+    percent = DuesSettings.load().platform_fee_percent
+    return (amount * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class CardPaymentUnavailable(Exception):
+    pass
+
+
+def start_card_payment(*, actor, dues: Dues) -> Payment:
+    """A pending card payment with its PaymentIntent for ``dues`` (an open one is reused)."""
+    community = _community()
+    if not card_payments_available(community):
+        raise CardPaymentUnavailable(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
+    if dues.membership.user_id != actor.pk:
+        raise PermissionError("dues of another member")
+    if dues.status == Dues.Status.ACTIVE:
+        raise CardPaymentUnavailable(_("Cette cotisation est déjà réglée."))
+    with transaction.atomic():
+        locked = Dues.objects.select_for_update().get(pk=dues.pk)
+        payment = (
+            locked.payments.filter(
+                method=PaymentMethod.CARD, status=Payment.Status.PENDING, amount=locked.amount
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if payment is None:
+            payment = Payment.objects.create(
+                dues=locked,
+                method=PaymentMethod.CARD,
+                amount=locked.amount,
+                platform_fee=platform_fee(locked.amount),
+                stripe_account_id=community.stripe_account_id,
+            )
+    if payment.stripe_payment_intent_id:
+        intent = retrieve_intent(payment)
+        if intent["status"] in REUSABLE_INTENT_STATUSES:
+            return payment
+        sync_payment(payment.pk, intent=intent)
+        payment = Payment.objects.create(
+            dues=dues,
+            method=PaymentMethod.CARD,
+            amount=dues.amount,
+            platform_fee=platform_fee(dues.amount),
+            stripe_account_id=community.stripe_account_id,
+        )
+    params = {
+        "amount": _cents(payment.amount),
+        "currency": "eur",
+        "payment_method_types": ["card"],
+        "metadata": {"cpts": community.schema_name, "dues": str(dues.pk), "payment": str(payment.pk)},
+    }
+    fee = _cents(payment.platform_fee)
+    if fee and not client.is_embedded():
+        # Direct charge: the fee goes to the platform. localstripe rejects this parameter.
+        params["application_fee_amount"] = fee
+    intent = stripe.PaymentIntent.create(
+        **params,
+        **client.options(
+            payment.stripe_account_id, idempotency_key=f"pi-{community.schema_name}-{payment.pk}"
+        ),
+    )
+    with transaction.atomic():
+        StripeRoute.objects.get_or_create(stripe_id=intent.id, defaults={"community": community})
+        Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent.id)
+    payment.stripe_payment_intent_id = intent.id
+    return payment
+
+
+def retrieve_intent(payment: Payment) -> dict:
+    intent = stripe.PaymentIntent.retrieve(
+        payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
+    )
+    return client.as_dict(intent)
+
+
+def client_secret(payment: Payment) -> str:
+    return retrieve_intent(payment)["client_secret"]
+
+
+def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> dict:
+    """Attach the payment method collected by Stripe.js and confirm, server side.
+
+    Returns ``{"status", "client_secret", "error"}`` for the page: ``requires_action`` means the
+    browser must run 3-D Secure (Stripe.js), ``succeeded``/``processing`` means wait for the
+    webhook. Nothing is activated here.
+    """
+    if payment.dues.membership.user_id != actor.pk:
+        raise PermissionError("payment of another member")
+    if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
+        return {"status": "invalid", "client_secret": "", "error": _("Ce paiement n'est plus en attente.")}
+    opts = client.options(payment.stripe_account_id)
+    try:
+        stripe.PaymentIntent.modify(
+            payment.stripe_payment_intent_id, payment_method=payment_method_id, **opts
+        )
+        intent = client.as_dict(stripe.PaymentIntent.confirm(payment.stripe_payment_intent_id, **opts))
+    except stripe.CardError as error:
+        logger.info("card declined for payment %s: %s", payment.pk, error.code)
+        return {"status": "declined", "client_secret": "", "error": decline_message(error.code)}
+    except stripe.InvalidRequestError as error:
+        logger.warning("confirm refused for payment %s: %s", payment.pk, error)
+        return {"status": "invalid", "client_secret": "", "error": _("Le paiement n'a pas pu être confirmé.")}
+    return {"status": intent["status"], "client_secret": intent["client_secret"], "error": ""}
+
+
+def decline_message(code: str | None) -> str:
+    messages = {
+        "card_declined": _("Votre carte a été refusée. Essayez une autre carte ou contactez votre banque."),
+        "expired_card": _("Votre carte a expiré."),
+        "incorrect_cvc": _("Le cryptogramme de la carte est incorrect."),
+        "insufficient_funds": _("Le solde de votre carte est insuffisant."),
+    }
+    return messages.get(code or "", messages["card_declined"])
+
+
+def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
+    """Bring our payment in line with the PaymentIntent as Stripe has it now. Idempotent.
+
+    Returns what happened: ``succeeded``, ``failed``, ``cancelled``, ``refunded`` or ``unchanged``.
+    """
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or not payment.stripe_payment_intent_id:
+        return "unchanged"
+    if intent is None:
+        intent = client.as_dict(
+            stripe.PaymentIntent.retrieve(
+                payment.stripe_payment_intent_id,
+                expand=["latest_charge"],
+                **client.options(payment.stripe_account_id),
+            )
+        )
+    status = intent.get("status")
+    charge = intent.get("latest_charge")
+    if status == "succeeded":
+        changed = services.mark_payment_succeeded(payment.pk, paid_at=timezone.now())
+        if isinstance(charge, dict) and charge.get("refunded"):
+            return "refunded" if services.mark_payment_refunded(payment.pk) else "unchanged"
+        return "succeeded" if changed else "unchanged"
+    if status == "canceled":
+        return (
+            "cancelled"
+            if services.mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
+            else "unchanged"
+        )
+    error = intent.get("last_payment_error")
+    if status == "requires_payment_method" and error:
+        reason = error.get("code") or error.get("message") or "failed"
+        return "failed" if services.mark_payment_failed(payment.pk, reason=reason) else "unchanged"
+    return "unchanged"
+
+
+def handle_event(event: dict) -> str:
+    """A routed webhook event for this CPTS. The event only says *which* object to look at."""
+    obj = event.get("data", {}).get("object", {}) or {}
+    ids = [value for value in (obj.get("id"), obj.get("payment_intent")) if isinstance(value, str)]
+    payment = Payment.objects.filter(stripe_payment_intent_id__in=ids).first()
+    if payment is None:
+        return "unknown"
+    return sync_payment(payment.pk)
+
+
+def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
+    """Ask Stripe about card payments still pending (a lost webhook loses nothing)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    outcome: dict[str, int] = {}
+    pending = Payment.objects.filter(
+        status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False, created_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    for payment_id in pending.iterator(chunk_size=200):
+        try:
+            result = sync_payment(payment_id)
+        except stripe.StripeError as error:  # one bad call must not stop the sweep
+            logger.warning("reconciliation of payment %s failed: %s", payment_id, error)
+            result = "error"
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
+
+
+def refund_on_stripe(payment: Payment) -> None:
+    stripe.Refund.create(
+        payment_intent=payment.stripe_payment_intent_id,
+        **client.options(
+            payment.stripe_account_id,
+            idempotency_key=f"refund-{connection.schema_name}-{payment.pk}",
+        ),
+    )

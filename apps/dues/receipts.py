@@ -1,0 +1,208 @@
+"""Receipts (reçus de cotisation) and credit notes: gapless numbering, PDF, e-mail.
+
+Numbering: one ``ReceiptCounter`` row per kind and year, locked with SELECT … FOR UPDATE in the
+same transaction that inserts the receipt. Either both commit or neither does, so numbers have
+no gaps and no duplicates however many payments complete at once (tests/dues/test_receipts.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from fpdf import FPDF
+
+from .calendar import PARIS, paris_today
+from .models import DuesSettings, Payment, Receipt, ReceiptCounter
+
+PREFIX = {Receipt.Kind.RECEIPT: "", Receipt.Kind.CREDIT_NOTE: "AV-"}
+
+
+def allocate_number(kind: str, year: int) -> int:
+    """Next sequence for ``kind``/``year``. Must run inside the transaction creating the receipt."""
+    ReceiptCounter.objects.bulk_create([ReceiptCounter(kind=kind, year=year)], ignore_conflicts=True)
+    counter = ReceiptCounter.objects.select_for_update().get(kind=kind, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def _content(payment: Payment, kind: str) -> dict:
+    from apps.professionals.models import ProfessionalProfile
+
+    dues = payment.dues
+    user = dues.membership.user
+    profile = ProfessionalProfile.objects.filter(user_id=user.pk).first()
+    settings_row = DuesSettings.load()
+    community = connection.tenant
+    paid_at = payment.paid_at or timezone.now()
+    return {
+        "association": settings_row.legal_name or community.name,
+        "address": settings_row.address,
+        "legal_identifier": settings_row.legal_identifier,
+        "vat_mention": settings_row.vat_mention,
+        "member_name": user.get_full_name() or user.email,
+        "member_email": user.email,
+        "member_identifier": (
+            f"{profile.get_identifier_type_display()} {profile.identifier}"
+            if profile and profile.identifier
+            else ""
+        ),
+        "profession": profile.get_profession_display() if profile else "",
+        "period": f"du 01/01/{dues.year} au 31/12/{dues.year}",
+        "year": dues.year,
+        "tier": dues.tier.name,
+        "amount": str(payment.amount),
+        "method": payment.get_method_display(),
+        "paid_on": timezone.localtime(paid_at, PARIS).strftime("%d/%m/%Y"),
+        "reference": payment.reference,
+    }
+
+
+def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
+    """The receipt (or credit note) of a payment, numbered once. Idempotent: an existing one is
+    returned as is. None when the payment is not in a state that calls for it."""
+    wanted = {Receipt.Kind.RECEIPT: (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)}.get(
+        kind, (Payment.Status.REFUNDED,)
+    )
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("dues__membership__user", "dues__tier")
+            .filter(pk=payment_id)
+            .first()
+        )
+        if payment is None or payment.status not in wanted:
+            return None
+        existing = Receipt.objects.filter(payment=payment, kind=kind).first()
+        if existing is not None:
+            return existing
+        cancels = None
+        if kind == Receipt.Kind.CREDIT_NOTE:
+            cancels = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.RECEIPT).first()
+            if cancels is None:
+                return None
+        year = paris_today().year
+        sequence = allocate_number(kind, year)
+        content = _content(payment, kind)
+        if cancels is not None:
+            content["cancels"] = cancels.number
+        return Receipt.objects.create(
+            kind=kind,
+            year=year,
+            sequence=sequence,
+            number=f"{PREFIX[kind]}{year}-{sequence:06d}",
+            payment=payment,
+            cancels=cancels,
+            content=content,
+        )
+
+
+def _latin1(text: str) -> str:
+    # fpdf2's core fonts are Latin-1: replace the few typographic characters outside it.
+    table = {"’": "'", "€": "EUR", "–": "-", "—": "-", "…": "...", "œ": "oe", "Œ": "OE"}
+    for char, replacement in table.items():
+        text = text.replace(char, replacement)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(receipt: Receipt) -> bytes:
+    c = receipt.content
+    credit = receipt.kind == Receipt.Kind.CREDIT_NOTE
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"{'Avoir' if credit else 'Reçu de cotisation'} {receipt.number}")
+    pdf.set_author(_latin1(c["association"]))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.multi_cell(0, 8, _latin1(c["association"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for line in [*c["address"].splitlines(), c["legal_identifier"]]:
+        if line.strip():
+            pdf.cell(0, 5, _latin1(line.strip()), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    pdf.set_font("Helvetica", "B", 14)
+    title = "AVOIR" if credit else "REÇU DE COTISATION"
+    pdf.cell(0, 8, _latin1(f"{title} N° {receipt.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    issued = timezone.localtime(receipt.issued_at, PARIS).strftime("%d/%m/%Y")
+    pdf.cell(0, 6, _latin1(f"Émis le {issued}"), new_x="LMARGIN", new_y="NEXT")
+    if credit:
+        pdf.cell(
+            0,
+            6,
+            _latin1(f"Annule le reçu n° {c.get('cancels', '')} (remboursement)"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(6)
+    rows = [
+        ("Adhérent", c["member_name"]),
+        ("Adresse e-mail", c["member_email"]),
+        ("Identifiant", c["member_identifier"] or "-"),
+        ("Profession", c["profession"] or "-"),
+        ("Objet", f"Cotisation {c['year']} - {c['tier']}"),
+        ("Période", c["period"]),
+        ("Montant", f"{'-' if credit else ''}{c['amount'].replace('.', ',')} EUR"),
+        ("Moyen de paiement", c["method"] + (f" ({c['reference']})" if c.get("reference") else "")),
+        ("Date du paiement", c["paid_on"]),
+    ]
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(50, 7, _latin1(label))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, 7, _latin1(str(value)), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    pdf.set_font("Helvetica", "I", 9)
+    pdf.multi_cell(0, 5, _latin1(c["vat_mention"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5,
+        _latin1(
+            "Reçu de cotisation à conserver : la cotisation est déductible des revenus professionnels "
+            "des professionnels libéraux. Ce document n'est pas un reçu fiscal de don (Cerfa 11580)."
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
+def ensure_pdf(receipt: Receipt) -> Receipt:
+    """Render and store the PDF once (files live under the CPTS's own media prefix)."""
+    if receipt.pdf:
+        return receipt
+    name = f"receipts/{receipt.year}/{receipt.number}.pdf"
+    receipt.pdf.save(name, ContentFile(render_pdf(receipt)), save=False)
+    Receipt.objects.filter(pk=receipt.pk, pdf="").update(pdf=receipt.pdf.name)
+    return receipt
+
+
+def email(receipt: Receipt, *, force: bool = False) -> bool:
+    """E-mail the receipt to the member once (``force`` resends). True when a mail was sent."""
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.emailed_at is not None and not force:
+            return False
+        ensure_pdf(locked)
+        community = connection.tenant
+        credit = locked.kind == Receipt.Kind.CREDIT_NOTE
+        context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
+        message = EmailMessage(
+            subject=(f"{'Avoir' if credit else 'Reçu de cotisation'} n° {locked.number} — {community.name}"),
+            body=render_to_string("dues/email/receipt.txt", context),
+            to=[locked.content["member_email"]],
+        )
+        with locked.pdf.open("rb") as handle:
+            message.attach(f"{locked.number}.pdf", handle.read(), "application/pdf")
+        message.send()
+        locked.emailed_at = timezone.now()
+        locked.save(update_fields=["emailed_at"])
+    return True
+
+
+def issued_on(receipt: Receipt) -> datetime:
+    return timezone.localtime(receipt.issued_at, PARIS)

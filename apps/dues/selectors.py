@@ -1,0 +1,163 @@
+"""Reads of dues, payments and receipts of the current CPTS (connection set to its schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
+
+from apps.members.models import Membership, Role
+
+from .models import Dues, Payment, Receipt, Tier
+
+
+def list_active_tiers() -> QuerySet[Tier]:
+    return Tier.objects.filter(is_active=True)
+
+
+def list_tiers() -> QuerySet[Tier]:
+    return Tier.objects.all()
+
+
+def get_dues_for(membership: Membership | None, year: int) -> Dues | None:
+    if membership is None:
+        return None
+    return Dues.objects.filter(membership=membership, year=year).select_related("tier").first()
+
+
+def list_dues_of(membership: Membership) -> QuerySet[Dues]:
+    return (
+        Dues.objects.filter(membership=membership)
+        .select_related("tier")
+        .prefetch_related(
+            Prefetch("payments", queryset=Payment.objects.order_by("created_at").prefetch_related("receipts"))
+        )
+        .order_by("-year")
+    )
+
+
+def access_dues(actor, dues_id: int) -> Dues:
+    """Dues of ``actor`` only (404 otherwise, even for the team: this is the member's page)."""
+    dues = Dues.objects.select_related("membership", "tier").filter(pk=dues_id).first()
+    if dues is None or dues.membership.user_id != actor.pk:
+        raise Http404
+    return dues
+
+
+def access_payment(actor, payment_id: int) -> Payment:
+    payment = Payment.objects.select_related("dues__membership", "dues__tier").filter(pk=payment_id).first()
+    if payment is None or payment.dues.membership.user_id != actor.pk:
+        raise Http404
+    return payment
+
+
+def access_receipt(actor_membership: Membership, receipt_id: int) -> Receipt:
+    """A receipt the member owns, or any receipt of this CPTS for the team; 404 otherwise."""
+    receipt = Receipt.objects.select_related("payment__dues__membership").filter(pk=receipt_id).first()
+    if receipt is None:
+        raise Http404
+    if actor_membership.has_role(Role.TEAM) or receipt.payment.dues.membership_id == actor_membership.pk:
+        return receipt
+    raise Http404
+
+
+def list_members(*, year: int, q: str = "", status: str = "", tier: str = "", profession: str = ""):
+    """Members of this CPTS with their dues of ``year`` (team back-office, CSV export, API)."""
+    from apps.professionals.models import ProfessionalProfile
+
+    members = Membership.objects.select_related("user").order_by(
+        "user__last_name", "user__first_name", "user__email"
+    )
+    if q:
+        members = members.filter(
+            Q(user__email__icontains=q) | Q(user__first_name__icontains=q) | Q(user__last_name__icontains=q)
+        )
+    year_dues = Dues.objects.filter(year=year).select_related("tier")
+    if status == "none":
+        members = members.exclude(dues__year=year)
+    elif status:
+        members = members.filter(dues__year=year, dues__status=status)
+    if tier:
+        members = members.filter(dues__year=year, dues__tier_id=tier)
+    if profession:
+        profiles = ProfessionalProfile.objects.filter(profession=profession).values("user_id")
+        members = members.filter(user_id__in=profiles)
+    members = members.prefetch_related(Prefetch("dues", queryset=year_dues, to_attr="year_dues")).distinct()
+    return members
+
+
+def attach_profiles(memberships) -> list:
+    """Memberships with ``.profile`` set (one public-schema query for the page)."""
+    from apps.professionals.models import ProfessionalProfile
+
+    rows = list(memberships)
+    profiles = {
+        p.user_id: p for p in ProfessionalProfile.objects.filter(user_id__in=[m.user_id for m in rows])
+    }
+    for row in rows:
+        row.profile = profiles.get(row.user_id)
+        row.current_dues = row.year_dues[0] if getattr(row, "year_dues", None) else None
+    return rows
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    members_active: int
+    members_pending: int
+    revenue: Decimal
+    refunded: Decimal
+    by_tier: list
+
+
+def year_figures(year: int) -> YearFigures:
+    dues = Dues.objects.filter(year=year)
+    counts = dues.aggregate(
+        active=Count("pk", filter=Q(status=Dues.Status.ACTIVE)),
+        pending=Count("pk", filter=Q(status=Dues.Status.PENDING)),
+    )
+    payments = Payment.objects.filter(dues__year=year)
+    money = payments.aggregate(
+        revenue=Sum("amount", filter=Q(status=Payment.Status.SUCCEEDED)),
+        refunded=Sum("amount", filter=Q(status=Payment.Status.REFUNDED)),
+    )
+    by_tier = list(
+        dues.filter(status=Dues.Status.ACTIVE)
+        .values("tier__name")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("tier__name")
+    )
+    return YearFigures(
+        year=year,
+        members_active=counts["active"],
+        members_pending=counts["pending"],
+        revenue=money["revenue"] or Decimal("0"),
+        refunded=money["refunded"] or Decimal("0"),
+        by_tier=by_tier,
+    )
+
+
+def account_summary(user_id: int) -> dict | None:
+    """Plain data (safe to keep after leaving the schema): role and dues of ``user_id`` here."""
+    membership = Membership.objects.filter(user_id=user_id).first()
+    if membership is None:
+        return None
+    dues = [
+        {"year": d.year, "status": d.status, "status_label": d.get_status_display(), "tier": d.tier.name,
+         "amount": d.amount}
+        for d in Dues.objects.filter(membership=membership).select_related("tier").order_by("-year")[:5]
+    ]  # fmt: skip
+    return {"role": membership.get_role_display(), "is_active": membership.is_active, "dues": dues}
+
+
+def memberships_everywhere(user) -> list[dict]:
+    """The account's memberships in every CPTS it belongs to, read schema by schema."""
+    from apps.professionals.selectors import read_in_each_community
+
+    rows = []
+    for community, summary in read_in_each_community(user, lambda _c: account_summary(user.pk)):
+        if summary is not None:
+            rows.append({"community": community, "url": community.primary_url(), **summary})
+    return rows

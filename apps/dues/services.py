@@ -1,0 +1,190 @@
+"""Writes on dues and payments of the current CPTS. Assumes the connection is set to the CPTS's
+schema. Money state changes only here; receipts are issued by workers after commit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.members.models import Membership, Role
+
+from .calendar import membership_year
+from .models import OFFLINE_METHODS, Dues, DuesSettings, Payment, PaymentMethod, Tier
+
+
+def _enqueue_receipt(payment: Payment) -> None:
+    from workers.dues import issue_receipt_task
+
+    issue_receipt_task.delay_on_commit(connection.schema_name, payment.pk)
+
+
+def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: int | None = None) -> Dues:
+    """``actor`` joins this CPTS (or renews): membership kept, one Dues row for the year.
+
+    Raises ValidationError (French) when the tier is closed or not open to the category, when
+    consent is missing, or when the year is already paid.
+    """
+    from apps.members.services import grant_role
+
+    if not consent:
+        raise ValidationError(_("Vous devez accepter les conditions d'adhésion."))
+    if not tier.is_active or not tier.accepts(eligibility_category):
+        raise ValidationError(_("Cette formule n'est pas ouverte à votre catégorie."))
+    year = year or membership_year(DuesSettings.load())
+    with transaction.atomic():
+        membership = grant_role(user=actor, role=Role.MEMBER)
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership.eligibility_category = eligibility_category
+        membership.consent_at = timezone.now()
+        membership.save(update_fields=["eligibility_category", "consent_at"])
+        dues, created = Dues.objects.select_for_update().get_or_create(
+            membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
+        )
+        if not created:
+            if dues.status == Dues.Status.ACTIVE:
+                raise ValidationError(
+                    _("Votre cotisation %(year)s est déjà réglée.") % {"year": year}, code="already_paid"
+                )
+            if dues.tier_id != tier.pk or dues.amount != tier.price:
+                # A new tier: attempts for the old amount can no longer be used.
+                dues.payments.filter(status=Payment.Status.PENDING).update(
+                    status=Payment.Status.CANCELLED, failure_reason="formule modifiée"
+                )
+            dues.tier, dues.amount, dues.status = tier, tier.price, Dues.Status.PENDING
+            dues.save(update_fields=["tier", "amount", "status"])
+    return dues
+
+
+def record_offline_payment(
+    *, actor, dues: Dues, method: str, reference: str = "", paid_at=None, amount: Decimal | None = None
+) -> Payment:
+    """The team records a cheque, transfer or cash payment: the dues become active at once and a
+    worker issues and e-mails the receipt."""
+    if method not in OFFLINE_METHODS:
+        raise ValidationError(_("Moyen de paiement hors ligne inconnu."))
+    with transaction.atomic():
+        locked = Dues.objects.select_for_update().get(pk=dues.pk)
+        if locked.status == Dues.Status.ACTIVE:
+            raise ValidationError(_("Cette cotisation est déjà réglée."))
+        payment = Payment.objects.create(
+            dues=locked,
+            method=method,
+            amount=amount if amount is not None else locked.amount,
+            reference=reference,
+            recorded_by=actor,
+            status=Payment.Status.SUCCEEDED,
+            paid_at=paid_at or timezone.now(),
+        )
+        _activate(locked)
+        _enqueue_receipt(payment)
+    return payment
+
+
+def record_manual_dues(
+    *, actor, membership: Membership, tier: Tier, year: int, method: str, reference: str = ""
+) -> Payment:
+    """Team back-office: dues for ``year`` plus its offline payment, in one go."""
+    with transaction.atomic():
+        dues, _created = Dues.objects.get_or_create(
+            membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
+        )
+        if dues.status != Dues.Status.ACTIVE and (dues.tier_id != tier.pk or dues.amount != tier.price):
+            dues.tier, dues.amount = tier, tier.price
+            dues.save(update_fields=["tier", "amount"])
+        return record_offline_payment(actor=actor, dues=dues, method=method, reference=reference)
+
+
+def _activate(dues: Dues) -> None:
+    dues.status = Dues.Status.ACTIVE
+    dues.activated_at = timezone.now()
+    dues.save(update_fields=["status", "activated_at"])
+
+
+def mark_payment_succeeded(payment_id: int, *, paid_at=None) -> bool:
+    """A payment confirmed by Stripe (webhook or reconciliation). True when this call changed it.
+
+    Idempotent: a payment already succeeded or refunded is left alone.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().select_related("dues").get(pk=payment_id)
+        if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+            return False
+        payment.status = Payment.Status.SUCCEEDED
+        payment.paid_at = paid_at or timezone.now()
+        payment.failure_reason = ""
+        payment.save(update_fields=["status", "paid_at", "failure_reason"])
+        dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
+        if dues.status != Dues.Status.ACTIVE:
+            _activate(dues)
+        _enqueue_receipt(payment)
+    return True
+
+
+def mark_payment_failed(payment_id: int, *, reason: str, cancelled: bool = False) -> bool:
+    """A failed (or cancelled) attempt. Never undoes a success: only a pending/failed payment moves."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+            return False
+        status = Payment.Status.CANCELLED if cancelled else Payment.Status.FAILED
+        if payment.status == status and payment.failure_reason == reason:
+            return False
+        payment.status, payment.failure_reason = status, reason[:255]
+        payment.save(update_fields=["status", "failure_reason"])
+    return True
+
+
+def mark_payment_refunded(payment_id: int) -> bool:
+    """Record a refund (ours or seen on Stripe) and have a worker issue the credit note."""
+    from workers.dues import issue_credit_note_task
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Payment.Status.SUCCEEDED:
+            return False
+        payment.status = Payment.Status.REFUNDED
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["status", "refunded_at"])
+        dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
+        if not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+            dues.status = Dues.Status.REFUNDED
+            dues.save(update_fields=["status"])
+        issue_credit_note_task.delay_on_commit(connection.schema_name, payment.pk)
+    return True
+
+
+def refund_payment(*, actor, payment: Payment) -> Payment:
+    """Team action: refund a payment (on Stripe for card payments). Raises ValidationError."""
+    from . import payments
+
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise ValidationError(_("Seul un paiement réglé peut être remboursé."))
+    if payment.method in (PaymentMethod.CARD, PaymentMethod.SEPA):
+        payments.refund_on_stripe(payment)
+    mark_payment_refunded(payment.pk)
+    payment.refresh_from_db()
+    return payment
+
+
+def resend_receipt(*, actor, payment: Payment) -> None:
+    from workers.dues import send_receipt_task
+
+    receipt = payment.receipts.order_by("-issued_at").first()
+    if receipt is None:
+        raise ValidationError(_("Aucun reçu n'a encore été émis pour ce paiement."))
+    send_receipt_task.delay_on_commit(connection.schema_name, receipt.pk, True)
+
+
+def set_auto_renew(*, actor, membership: Membership, enabled: bool) -> Membership:
+    if membership.user_id != actor.pk:
+        raise ValidationError(_("Seul l'adhérent peut modifier ce réglage."))
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked.auto_renew = enabled
+        locked.auto_renew_consent_at = timezone.now() if enabled else None
+        locked.save(update_fields=["auto_renew", "auto_renew_consent_at"])
+    return locked

@@ -1,0 +1,368 @@
+"""Pages of dues: joining and paying (members), back-office (team), settings (admin)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.forms import NewAccountForm
+from apps.accounts.views import login_and_bind
+from apps.members.models import Membership, Role
+from apps.members.permissions import check_role, role_required
+from apps.professionals.forms import ProfessionalProfileForm
+from apps.professionals.selectors import get_profile
+from apps.professionals.services import save_profile
+from apps.stripe_gateway import connect
+from apps.stripe_gateway.client import StripeUnavailable
+from tenants.models import Community
+
+from . import payments, receipts, selectors, services
+from .calendar import membership_year, paris_today
+from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
+from .models import Dues, DuesSettings, Payment, Tier
+
+
+def _community() -> Community:
+    return Community.objects.get(schema_name=connection.schema_name)
+
+
+# ---- Joining and paying (members) -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def join(request):
+    tiers = selectors.list_active_tiers()
+    year = membership_year(DuesSettings.load())
+    context = {"tiers": tiers, "year": year, "card_available": connect.card_payments_available(_community())}
+    if not request.user.is_authenticated:
+        return render(request, "dues/join_anonymous.html", context)
+    current = selectors.get_dues_for(request.membership, year)
+    profile = get_profile(request.user)
+    profile_form = ProfessionalProfileForm(request.POST or None, instance=profile, prefix="profile")
+    join_form = JoinForm(
+        request.POST or None,
+        tiers=tiers,
+        prefix="join",
+        initial={"eligibility_category": getattr(request.membership, "eligibility_category", "") or None},
+    )
+    if request.method == "POST" and profile_form.is_valid() and join_form.is_valid():
+        save_profile(actor=request.user, user=request.user, data=profile_form.cleaned_data)
+        try:
+            dues = services.join(
+                actor=request.user,
+                tier=join_form.cleaned_data["tier"],
+                eligibility_category=join_form.cleaned_data["eligibility_category"],
+                consent=join_form.cleaned_data["consent"],
+                year=year,
+            )
+        except ValidationError as error:
+            join_form.add_error(None, error)
+        else:
+            if profile_form.adeli_warning:
+                messages.warning(request, _("La clé de votre numéro ADELI semble incorrecte : vérifiez-le."))
+            return redirect("dues:pay", dues_id=dues.pk)
+    context.update(
+        {
+            "profile_form": profile_form,
+            "join_form": join_form,
+            "current": current,
+            "has_profile": bool(profile),
+        }
+    )
+    return render(request, "dues/join.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    """Create the global account (e-mail first), then come back to the join form signed in."""
+    if request.user.is_authenticated:
+        return redirect("dues:join")
+    email_form = SignUpForm(request.POST or None, prefix="email")
+    account_form = None
+    exists = False
+    if request.method == "POST" and email_form.is_valid():
+        email = email_form.cleaned_data["email"].lower()
+        exists = get_user_model().objects.filter(email__iexact=email).exists()
+        if not exists:
+            account_form = NewAccountForm(request.POST if "password1" in request.POST else None, email=email)
+            if account_form.is_bound and account_form.is_valid():
+                user = account_form.save()
+                login_and_bind(request, user)
+                messages.success(request, _("Votre compte est créé. Complétez maintenant votre adhésion."))
+                return redirect("dues:join")
+    return render(
+        request,
+        "dues/signup.html",
+        {
+            "email_form": email_form,
+            "account_form": account_form,
+            "exists": exists,
+            "login_url": f"{reverse('accounts:login')}?next={reverse('dues:join')}",
+        },
+    )
+
+
+def _login_required(request):
+    return None if request.user.is_authenticated else redirect_to_login(request.get_full_path())
+
+
+def pay(request, dues_id: int):
+    if (redirect_response := _login_required(request)) is not None:
+        return redirect_response
+    dues = selectors.access_dues(request.user, dues_id)
+    if dues.status == Dues.Status.ACTIVE:
+        messages.info(request, _("Votre cotisation %(year)s est réglée.") % {"year": dues.year})
+        return redirect("members:member_space")
+    context = {"dues": dues, "card_available": False}
+    if connect.card_payments_available(_community()):
+        try:
+            payment = payments.start_card_payment(actor=request.user, dues=dues)
+        except (payments.CardPaymentUnavailable, StripeUnavailable):
+            payment = None
+        if payment is not None:
+            context.update(
+                {
+                    "card_available": True,
+                    "payment": payment,
+                    "stripe_js_url": settings.STRIPE_JS_URL,
+                    "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                    "embedded": settings.STRIPE_EMBEDDED,
+                }
+            )
+    return render(request, "dues/pay.html", context)
+
+
+@require_POST
+def confirm_payment(request, payment_id: int):
+    """JSON for the card form: confirm with the payment method Stripe.js collected."""
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
+        )
+    payment = selectors.access_payment(request.user, payment_id)
+    payment_method = request.POST.get("payment_method", "")
+    if not payment_method.startswith(("pm_", "card_", "tok_")):
+        return JsonResponse({"status": "invalid", "error": _("Moyen de paiement manquant.")}, status=400)
+    result = payments.confirm_card_payment(
+        actor=request.user, payment=payment, payment_method_id=payment_method
+    )
+    result["status_url"] = reverse("dues:payment_status", args=[payment.pk])
+    return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
+
+
+def payment_status(request, payment_id: int):
+    if (redirect_response := _login_required(request)) is not None:
+        return redirect_response
+    payment = selectors.access_payment(request.user, payment_id)
+    template = "dues/_payment_status.html" if request.htmx else "dues/payment_status.html"
+    return render(request, template, {"payment": payment, "dues": payment.dues})
+
+
+@role_required(Role.MEMBER)
+def receipt_pdf(request, receipt_id: int):
+    receipt = selectors.access_receipt(request.membership, receipt_id)
+    receipts.ensure_pdf(receipt)
+    return FileResponse(
+        receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt.number}.pdf"
+    )
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def auto_renew(request):
+    enabled = request.POST.get("enabled") == "1"
+    services.set_auto_renew(actor=request.user, membership=request.membership, enabled=enabled)
+    messages.success(
+        request,
+        _("Renouvellement automatique activé.") if enabled else _("Renouvellement automatique désactivé."),
+    )
+    return redirect("members:member_space")
+
+
+# ---- Team back-office --------------------------------------------------------------------------
+
+
+def _filters(request):
+    form = MemberFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    year = data.get("year") or paris_today().year
+    tier = data.get("tier")
+    return form, {
+        "year": year,
+        "q": data.get("q") or "",
+        "status": data.get("status") or "",
+        "tier": str(tier.pk) if tier else "",
+        "profession": data.get("profession") or "",
+    }
+
+
+@role_required(Role.TEAM)
+def team_members(request):
+    form, filters = _filters(request)
+    members = selectors.attach_profiles(selectors.list_members(**filters))
+    if request.GET.get("export") == "csv":
+        return _members_csv(members, filters["year"])
+    return render(
+        request, "dues/team_members.html", {"form": form, "members": members, "year": filters["year"]}
+    )
+
+
+def _members_csv(members, year: int) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="adherents-{year}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        ["Nom", "Prénom", "E-mail", "Profession", "RPPS/ADELI", "Commune", "Téléphone", "Rôle",
+         f"Cotisation {year}", "Formule", "Montant"]
+    )  # fmt: skip
+    for m in members:
+        p, d = m.profile, m.current_dues
+        writer.writerow(
+            [
+                _csv_safe(m.user.last_name),
+                _csv_safe(m.user.first_name),
+                _csv_safe(m.user.email),
+                p.get_profession_display() if p else "",
+                p.identifier if p else "",
+                _csv_safe(p.commune) if p else "",
+                p.phone if p else "",
+                m.get_role_display(),
+                d.get_status_display() if d else "Aucune",
+                _csv_safe(d.tier.name) if d else "",
+                str(d.amount).replace(".", ",") if d else "",
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheet formula injection: a cell must not start with = + - @.
+    return f"'{value}" if value and value[0] in "=+-@" else value
+
+
+@role_required(Role.TEAM)
+@require_http_methods(["GET", "POST"])
+def team_member_detail(request, membership_id: int):
+    member = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
+    year = paris_today().year
+    form = OfflinePaymentForm(initial={"year": year, "tier": selectors.list_active_tiers().first()})
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "offline":
+                form = OfflinePaymentForm(request.POST)
+                if form.is_valid():
+                    services.record_manual_dues(
+                        actor=request.user,
+                        membership=member,
+                        tier=form.cleaned_data["tier"],
+                        year=form.cleaned_data["year"],
+                        method=form.cleaned_data["method"],
+                        reference=form.cleaned_data["reference"],
+                    )
+                    messages.success(request, _("Paiement enregistré ; le reçu va être envoyé."))
+                    return redirect("dues:team_member", membership_id=member.pk)
+            elif action in ("refund", "resend"):
+                payment = get_object_or_404(Payment, pk=request.POST.get("payment"), dues__membership=member)
+                if action == "refund":
+                    services.refund_payment(actor=request.user, payment=payment)
+                    messages.success(request, _("Paiement remboursé ; un avoir va être émis."))
+                else:
+                    services.resend_receipt(actor=request.user, payment=payment)
+                    messages.success(request, _("Le reçu va être renvoyé à l'adhérent."))
+                return redirect("dues:team_member", membership_id=member.pk)
+            else:
+                raise Http404
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return render(
+        request,
+        "dues/team_member.html",
+        {
+            "member": member,
+            "profile": get_profile(member.user),
+            "dues_list": selectors.list_dues_of(member),
+            "form": form,
+        },
+    )
+
+
+@role_required(Role.TEAM)
+def team_figures(request):
+    this_year = paris_today().year
+    years = [selectors.year_figures(y) for y in range(this_year + 1, this_year - 3, -1)]
+    return render(request, "dues/team_figures.html", {"years": years})
+
+
+@role_required(Role.TEAM)
+@require_http_methods(["GET", "POST"])
+def team_settings(request):
+    row = DuesSettings.load()
+    form = DuesSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST":
+        check_role(request, Role.ADMIN)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Réglages enregistrés."))
+            return redirect("dues:team_settings")
+    community = _community()
+    return render(
+        request,
+        "dues/team_settings.html",
+        {
+            "form": form,
+            "tiers": selectors.list_tiers(),
+            "account": connect.get_connected_account(community),
+            "card_available": connect.card_payments_available(community),
+            "is_admin": request.membership.has_role(Role.ADMIN),
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def team_tier(request, tier_id: int | None = None):
+    tier = get_object_or_404(Tier, pk=tier_id) if tier_id else None
+    form = TierForm(request.POST or None, instance=tier)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Formule enregistrée."))
+        return redirect("dues:team_settings")
+    return render(request, "dues/team_tier.html", {"form": form, "tier": tier})
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def stripe_connect(request):
+    community = _community()
+    return_url = request.build_absolute_uri(reverse("dues:stripe_return"))
+    try:
+        url = connect.start_onboarding(
+            actor=request.user, community=community, refresh_url=return_url, return_url=return_url
+        )
+    except StripeUnavailable:
+        messages.error(request, _("Stripe n'est pas configuré sur cette plateforme."))
+        return redirect("dues:team_settings")
+    return redirect(url)
+
+
+@role_required(Role.ADMIN)
+def stripe_return(request):
+    account = connect.refresh_status(_community())
+    if account is not None and account.charges_enabled:
+        messages.success(request, _("Votre compte Stripe est connecté : le paiement par carte est ouvert."))
+    else:
+        messages.warning(request, _("La connexion à Stripe n'est pas terminée."))
+    return redirect("dues:team_settings")

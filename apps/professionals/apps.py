@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProfessionalsConfig(AppConfig):
+    name = "apps.professionals"
+    label = "professionals"
+    verbose_name = _("Profils professionnels")

@@ -1,0 +1,185 @@
+"""Dues tasks: receipts, Stripe events, reconciliation, renewals. Thin: load ids, call services.
+
+Every task runs twice and acts once (tests/dues/test_tasks.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import stripe
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from workers.base import TenantTask
+
+logger = logging.getLogger(__name__)
+# Spread the per-CPTS tasks of a fan-out over this many seconds.
+FAN_OUT_SPREAD_SECONDS = 300
+REMINDER_BATCH = 200
+
+
+@shared_task(base=TenantTask, name="dues.issue_receipt", bind=True, max_retries=5)
+def issue_receipt_task(self, schema_name: str, payment_id: int) -> str:
+    from apps.dues import receipts
+
+    receipt = receipts.issue(payment_id)
+    if receipt is None:
+        return "skipped"
+    try:
+        receipts.email(receipt)
+    except OSError as exc:  # SMTP unreachable: transient; the number is kept
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    return receipt.number
+
+
+@shared_task(base=TenantTask, name="dues.issue_credit_note", bind=True, max_retries=5)
+def issue_credit_note_task(self, schema_name: str, payment_id: int) -> str:
+    from apps.dues import receipts
+    from apps.dues.models import Receipt
+
+    if not Receipt.objects.filter(payment_id=payment_id, kind=Receipt.Kind.RECEIPT).exists():
+        # The receipt itself may still be queued: issue it first, then cancel it.
+        receipts.issue(payment_id)
+    note = receipts.issue(payment_id, Receipt.Kind.CREDIT_NOTE)
+    if note is None:
+        return "skipped"
+    try:
+        receipts.email(note)
+    except OSError as exc:
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    return note.number
+
+
+@shared_task(base=TenantTask, name="dues.send_receipt", bind=True, max_retries=5)
+def send_receipt_task(self, schema_name: str, receipt_id: int, force: bool = False) -> str:
+    from apps.dues import receipts
+    from apps.dues.models import Receipt
+
+    receipt = Receipt.objects.filter(pk=receipt_id).first()
+    if receipt is None:
+        return "skipped"
+    try:
+        return "sent" if receipts.email(receipt, force=force) else "skipped"
+    except OSError as exc:
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+
+
+@shared_task(base=TenantTask, name="dues.handle_stripe_event", bind=True, max_retries=5)
+def handle_stripe_event_task(self, schema_name: str, webhook_event_id: int) -> str:
+    """Apply a routed Stripe event to this CPTS (re-reading the object from Stripe)."""
+    from apps.dues import payments
+    from apps.stripe_gateway.models import WebhookEvent
+
+    event = WebhookEvent.objects.filter(pk=webhook_event_id, community__schema_name=schema_name).first()
+    if event is None:
+        return "skipped"
+    try:
+        return payments.handle_event(event.payload)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
+
+
+@shared_task(base=TenantTask, name="dues.reconcile_payments")
+def reconcile_payments_task(schema_name: str, older_than_seconds: int = 600) -> dict:
+    from apps.dues import payments
+
+    return payments.reconcile_pending(older_than_seconds=older_than_seconds)
+
+
+def _active_schemas() -> list[str]:
+    from tenants.models import Community
+
+    connection.set_schema_to_public()
+    return list(
+        Community.objects.filter(status=Community.Status.ACTIVE)
+        .exclude(schema_name="public")
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def _spread(index: int, total: int) -> int:
+    return int(FAN_OUT_SPREAD_SECONDS * index / max(total, 1))
+
+
+@shared_task(name="dues.fan_out_reconciliation")
+def fan_out_reconciliation_task() -> int:
+    from apps.stripe_gateway.client import is_configured
+
+    if not is_configured():
+        return 0
+    schemas = _active_schemas()
+    for index, schema in enumerate(schemas):
+        reconcile_payments_task.apply_async(args=(schema,), countdown=_spread(index, len(schemas)))
+    return len(schemas)
+
+
+@shared_task(name="dues.fan_out_renewals")
+def fan_out_renewals_task(day: str | None = None) -> int:
+    """Beat, daily after midnight (Europe/Paris): one renewal task per active CPTS, staggered."""
+    from apps.dues.calendar import paris_today
+
+    day = day or paris_today().isoformat()
+    schemas = _active_schemas()
+    for index, schema in enumerate(schemas):
+        # 1 January: lapse everyone promptly; other days the reminders can wait a few minutes.
+        countdown = 0 if day.endswith("-01-01") else _spread(index, len(schemas))
+        run_renewals_task.apply_async(args=(schema, day), countdown=countdown)
+    return len(schemas)
+
+
+@shared_task(base=TenantTask, name="dues.run_renewals")
+def run_renewals_task(schema_name: str, day: str) -> dict:
+    """Lapse past years' dues and queue the reminders due on ``day`` (ISO date). Idempotent."""
+    from apps.dues import renewals
+
+    today = date.fromisoformat(day)
+    lapsed = renewals.lapse_past_years(today)
+    reminder_ids = renewals.queue_reminders(today)
+    for start in range(0, len(reminder_ids), REMINDER_BATCH):
+        send_reminders_task.delay(schema_name, reminder_ids[start : start + REMINDER_BATCH])
+    return {"lapsed": lapsed, "reminders": len(reminder_ids)}
+
+
+@shared_task(base=TenantTask, name="dues.send_reminders", bind=True, max_retries=5)
+def send_reminders_task(self, schema_name: str, reminder_ids: list[int]) -> int:
+    """E-mail each reminder once (row locked, stamped in the same transaction)."""
+    from apps.dues.models import Reminder
+
+    community = connection.tenant
+    sent = 0
+    for reminder_id in reminder_ids:
+        with transaction.atomic():
+            reminder = (
+                Reminder.objects.select_for_update(skip_locked=True)
+                .select_related("membership__user")
+                .filter(pk=reminder_id, sent_at__isnull=True)
+                .first()
+            )
+            if reminder is None:
+                continue
+            user = reminder.membership.user
+            context = {
+                "community": community,
+                "reminder": reminder,
+                "user": user,
+                "url": f"{community.primary_url()}adhesion/",
+            }
+            try:
+                send_mail(
+                    subject=f"Votre adhésion {reminder.year} à {community.name}",
+                    message=render_to_string("dues/email/reminder.txt", context),
+                    from_email=None,
+                    recipient_list=[user.email],
+                )
+            except OSError as exc:
+                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
+            reminder.sent_at = timezone.now()
+            reminder.save(update_fields=["sent_at"])
+            sent += 1
+    return sent
