@@ -1,0 +1,208 @@
+"""What both importers share: the report, the imported record, line decoding, the writer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.geo.models import Commune
+
+from ..models import Entry, Place
+from ..search import build_search_document
+
+# Rejected lines kept in a report (the count is always exact).
+MAX_REPORTED_LINES = 500
+# A file whose lines are malformed beyond this share is not the expected file: nothing is imported.
+BROKEN_SHARE = 0.05
+BROKEN_MIN_LINES = 20
+# Entries written per round trip (measured: larger batches bring nothing on 30-commune territories).
+BATCH = 500
+
+ProgressCallback = Callable[[int], None]
+
+
+class BrokenFile(Exception):
+    """The file is not (a complete) file of the expected kind: nothing is imported."""
+
+
+@dataclass
+class ImportReport:
+    file: str
+    lines_read: int = 0
+    kept: int = 0
+    outside_territory: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected_count: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED_LINES:
+            self.rejected.append({"line": line, "reason": reason})
+
+    def check_structure(self, malformed: int) -> None:
+        data_lines = max(self.lines_read - 1, 0)
+        if malformed >= BROKEN_MIN_LINES and malformed > BROKEN_SHARE * data_lines:
+            raise BrokenFile(
+                _("%(bad)d lignes sur %(total)d n'ont pas le format attendu : fichier inutilisable.")
+                % {"bad": malformed, "total": data_lines}
+            )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportedEntry:
+    """One entry as a national file describes it (fields of Entry, and its places)."""
+
+    identifier_type: str
+    identifier: str
+    kind: str
+    family: str
+    source: str
+    fields: dict
+    places: list[dict] = field(default_factory=list)
+
+    def add_place(self, place: dict) -> None:
+        if all(existing["source_key"] != place["source_key"] for existing in self.places):
+            self.places.append(place)
+
+    def fingerprint(self) -> str:
+        payload = {"kind": self.kind, "family": self.family, "fields": self.fields, "places": self.places}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def decode(raw: bytes) -> str:
+    """A line of a national file: UTF-8, or Windows-1252 for older extracts."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def place_key(*parts: str) -> str:
+    return hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+def write_entries(records: Iterable[ImportedEntry], report: ImportReport) -> None:
+    """Create, update or leave alone each record's entry. Fields the team edited by hand
+    (``Entry.locked_fields``) are kept; so are places when ``"places"`` is locked. Caller owns the
+    transaction."""
+    batch: list[ImportedEntry] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= BATCH:
+            _write_batch(batch, report)
+            batch = []
+    if batch:
+        _write_batch(batch, report)
+
+
+def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
+    assert transaction.get_connection().in_atomic_block, "imports write inside one transaction"
+    by_type: dict[str, list[str]] = {}
+    for record in batch:
+        by_type.setdefault(record.identifier_type, []).append(record.identifier)
+    existing: dict[tuple[str, str], Entry] = {}
+    for identifier_type, identifiers in by_type.items():
+        for entry in Entry.objects.filter(identifier_type=identifier_type, identifier__in=identifiers):
+            existing[(entry.identifier_type, entry.identifier)] = entry
+    communes = {
+        c.code: c
+        for c in Commune.objects.filter(
+            code__in={p["commune_code"] for r in batch for p in r.places if p["commune_code"]}
+        )
+    }
+    now = timezone.now()
+    to_create: list[tuple[Entry, ImportedEntry]] = []
+    to_update: list[tuple[Entry, ImportedEntry, bool]] = []
+    for record in batch:
+        fingerprint = record.fingerprint()
+        entry = existing.get((record.identifier_type, record.identifier))
+        if entry is None:
+            entry = Entry(
+                identifier_type=record.identifier_type,
+                identifier=record.identifier,
+                kind=record.kind,
+                family=record.family,
+                source=record.source,
+                imported_hash=fingerprint,
+                created_at=now,
+                updated_at=now,
+                **record.fields,
+            )
+            to_create.append((entry, record))
+            continue
+        if entry.imported_hash == fingerprint:
+            report.unchanged += 1
+            continue
+        locked = set(entry.locked_fields)
+        for name, value in {"kind": record.kind, "family": record.family, **record.fields}.items():
+            if name not in locked:
+                setattr(entry, name, value)
+        entry.imported_hash = fingerprint
+        entry.updated_at = now
+        to_update.append((entry, record, "places" not in locked))
+
+    if to_create:
+        created = Entry.objects.bulk_create([entry for entry, _record in to_create])
+        places = []
+        for entry, (_same, record) in zip(created, to_create, strict=True):
+            entry_places = _places(entry, record, communes)
+            entry.search_document = build_search_document(entry, entry_places)
+            places += entry_places
+        Place.objects.bulk_create(places)
+        Entry.objects.bulk_update(created, ["search_document"])
+        report.created += len(created)
+
+    if to_update:
+        replace = [entry.pk for entry, _record, replace_places in to_update if replace_places]
+        Place.objects.filter(entry_id__in=replace).exclude(source_key="").delete()
+        places = []
+        for entry, record, replace_places in to_update:
+            if replace_places:
+                entry_places = _places(entry, record, communes)
+                places += entry_places
+                manual = list(entry.places.filter(source_key=""))
+                entry.search_document = build_search_document(entry, entry_places + manual)
+            else:
+                entry.search_document = build_search_document(entry, list(entry.places.all()))
+        Place.objects.bulk_create(places)
+        fields = ["kind", "family", *batch[0].fields.keys(), "imported_hash", "updated_at", "search_document"]
+        Entry.objects.bulk_update(
+            [entry for entry, _record, _replace in to_update], list(dict.fromkeys(fields))
+        )
+        report.updated += len(to_update)
+
+
+def _places(entry: Entry, record: ImportedEntry, communes: dict[str, Commune]) -> list[Place]:
+    places = []
+    for position, data in enumerate(record.places):
+        commune = communes.get(data["commune_code"])
+        places.append(
+            Place(
+                entry=entry,
+                position=position,
+                source_key=data["source_key"],
+                name=data.get("name", ""),
+                address=data.get("address", ""),
+                postcode=data.get("postcode", ""),
+                commune_id=commune.code if commune else None,
+                city=data.get("city") or (commune.name if commune else ""),
+                phone=data.get("phone", ""),
+                email=data.get("email", ""),
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+            )
+        )
+    return places

@@ -1,0 +1,64 @@
+"""One import of national extracts into the current CPTS's directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from apps.territory.selectors import expand_codes, get_territory_codes
+
+from .common import BrokenFile, ImportReport, write_entries
+from .finess import parse_finess
+from .rpps import parse_rpps
+
+
+def run_import(
+    *,
+    actor,
+    rpps_path: str | None = None,
+    finess_path: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict:
+    """Import the given files for the current CPTS (the connection's schema), filtered to its
+    communes. Returns the report ``{"rpps": {...}, "finess": {...}}``.
+
+    Raises BrokenFile (and writes nothing) if a file is not what it claims or the territory is empty.
+    ``progress(bytes_read, bytes_total, phase)`` is called while reading.
+    """
+    codes = get_territory_codes()
+    if not codes:
+        raise BrokenFile(
+            _("Choisissez d'abord les communes du territoire : l'import ne garde que celles-ci.")
+        )
+    territory = expand_codes(codes)
+    files = [(kind, path) for kind, path in (("rpps", rpps_path), ("finess", finess_path)) if path]
+    if not files:
+        raise BrokenFile(_("Aucun fichier à importer."))
+    total = sum(os.path.getsize(path) for _kind, path in files)
+    done = 0
+    parsed = []
+    for kind, path in files:
+        report = ImportReport(file=os.path.basename(path))
+        offset = done
+
+        def tick(read: int, offset: int = offset, kind: str = kind) -> None:
+            if progress:
+                progress(offset + read, total, kind)
+
+        parser = parse_rpps if kind == "rpps" else parse_finess
+        with open(path, "rb") as stream:
+            records = parser(stream, territory, report, tick)
+        done += os.path.getsize(path)
+        parsed.append((kind, report, records))
+    if progress:
+        progress(total, total, "write")
+    with transaction.atomic():
+        for _kind, report, records in parsed:
+            write_entries(records, report)
+    return {kind: report.as_dict() for kind, report, _records in parsed}
+
+
+__all__ = ["BrokenFile", "run_import"]

@@ -1,0 +1,218 @@
+"""Writes on the current CPTS's directory. Assumes the connection is set to the CPTS's schema."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import codes
+from .models import Entry, IdentifierType, ImportRun, Kind, ListingRequest, Place, Source
+from .search import build_search_document
+
+# Fields an import brings; editing one by hand locks it against later imports.
+IMPORTED_FIELDS = {
+    "name", "civility", "last_name", "first_name", "profession_code", "profession", "specialty_code",
+    "specialty", "practice_mode", "finess_category_code", "finess_category", "siret", "kind", "family",
+}  # fmt: skip
+# What a professional who claimed their entry may change.
+CLAIMANT_FIELDS = ["accepts_new_patients", "languages", "description", "website"]
+
+
+def refresh_search_document(entry: Entry) -> None:
+    entry.search_document = build_search_document(entry, list(entry.places.all()))
+    Entry.objects.filter(pk=entry.pk).update(search_document=entry.search_document)
+
+
+def validate_identifier(identifier_type: str, identifier: str) -> str:
+    value = codes.digits(identifier).upper()
+    if not value:
+        return ""
+    checks = {
+        IdentifierType.RPPS: (codes.is_valid_rpps, _("Numéro RPPS invalide (11 chiffres, clé de contrôle).")),
+        IdentifierType.ADELI: (codes.is_valid_adeli, _("Numéro ADELI invalide (9 chiffres).")),
+        IdentifierType.FINESS: (codes.is_valid_finess, _("Numéro FINESS invalide.")),
+        IdentifierType.SIRET: (codes.is_valid_siret, _("Numéro SIRET invalide.")),
+    }
+    check, message = checks.get(identifier_type, (None, None))
+    if check is not None and not check(value):
+        raise ValidationError({"identifier": message})
+    return value
+
+
+def create_entry(*, actor, fields: dict, place: dict | None = None, source: str = Source.MANUAL) -> Entry:
+    """Create an entry by hand (team, accepted listing request). ``place`` holds Place fields."""
+    fields = dict(fields)
+    fields["identifier"] = validate_identifier(
+        fields.get("identifier_type", ""), fields.get("identifier", "")
+    )
+    if (
+        fields["identifier"]
+        and Entry.objects.filter(
+            identifier_type=fields.get("identifier_type", ""), identifier=fields["identifier"]
+        ).exists()
+    ):
+        raise ValidationError({"identifier": _("Une fiche porte déjà cet identifiant.")})
+    with transaction.atomic():
+        entry = Entry.objects.create(source=source, **fields)
+        if place:
+            Place.objects.create(entry=entry, **place)
+        refresh_search_document(entry)
+    return entry
+
+
+def update_entry(*, actor, entry: Entry, changes: dict, place_changes: dict | None = None) -> Entry:
+    """Apply the team's edits. Imported fields it changes are locked, so imports keep the edit;
+    changing a place locks the places."""
+    with transaction.atomic():
+        entry = Entry.objects.select_for_update().get(pk=entry.pk)
+        locked = set(entry.locked_fields)
+        for name, value in changes.items():
+            if getattr(entry, name) != value:
+                setattr(entry, name, value)
+                if name in IMPORTED_FIELDS:
+                    locked.add(name)
+        if place_changes:
+            place = entry.places.first() or Place(entry=entry)
+            changed = False
+            for name, value in place_changes.items():
+                if getattr(place, name) != value:
+                    setattr(place, name, value)
+                    changed = True
+            if changed:
+                place.save()
+                locked.add("places")
+        entry.locked_fields = sorted(locked)
+        entry.updated_at = timezone.now()
+        entry.save()
+        refresh_search_document(entry)
+    return entry
+
+
+def claim_entry(*, actor, entry: Entry, rpps: str) -> Entry:
+    """Link ``entry`` to the account of the professional it describes (RPPS must match)."""
+    if entry.kind != Kind.PROFESSIONAL or entry.identifier_type != IdentifierType.RPPS:
+        raise ValidationError(
+            _("Seule une fiche de professionnel identifiée par son RPPS peut être revendiquée.")
+        )
+    if codes.digits(rpps) != entry.identifier:
+        raise ValidationError(_("Votre numéro RPPS ne correspond pas à cette fiche."))
+    with transaction.atomic():
+        locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        if locked.claimed_by_id and locked.claimed_by_id != actor.pk:
+            raise ValidationError(_("Cette fiche a déjà été revendiquée par un autre compte."))
+        locked.claimed_by = actor
+        locked.claimed_at = locked.claimed_at or timezone.now()
+        locked.save(update_fields=["claimed_by", "claimed_at"])
+    return locked
+
+
+def edit_claimed_entry(*, actor, entry: Entry, changes: dict) -> Entry:
+    """The professional who claimed ``entry`` edits its public fields (CLAIMANT_FIELDS only)."""
+    if entry.claimed_by_id != actor.pk:
+        raise ValidationError(_("Vous n'avez pas revendiqué cette fiche."))
+    unknown = set(changes) - set(CLAIMANT_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    return update_entry(actor=actor, entry=entry, changes=changes)
+
+
+def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
+    """Store the uploaded files (per-CPTS storage) and have a worker import them (after commit)."""
+    from django.core.files.storage import default_storage
+
+    from workers.directory import run_import_task
+
+    if not rpps_file and not finess_file:
+        raise ValidationError(_("Choisissez au moins un fichier à importer."))
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    with transaction.atomic():
+        run = ImportRun.objects.create(created_by=actor)
+        names = {}
+        for kind, upload in (("rpps", rpps_file), ("finess", finess_file)):
+            if upload:
+                names[f"{kind}_file"] = default_storage.save(
+                    f"directory/imports/{stamp}-{run.pk}-{kind}.txt", upload
+                )
+        ImportRun.objects.filter(pk=run.pk).update(**names)
+        run.refresh_from_db()
+        run_import_task.delay_on_commit(connection.schema_name, run.pk)
+    return run
+
+
+def submit_listing_request(*, data: dict) -> ListingRequest:
+    return ListingRequest.objects.create(**data)
+
+
+def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note: str = "") -> ListingRequest:
+    """Accept (creating or updating the entry) or refuse a pending request; the requester is told
+    by e-mail (worker, after commit). Raises ValidationError if already decided."""
+    from workers.directory import notify_listing_requester_task
+
+    with transaction.atomic():
+        listing = ListingRequest.objects.select_for_update().get(pk=listing.pk)
+        if listing.status != ListingRequest.Status.PENDING:
+            raise ValidationError(_("Cette demande a déjà été traitée."))
+        if accept:
+            listing.entry = _entry_from_request(actor, listing)
+        listing.status = ListingRequest.Status.ACCEPTED if accept else ListingRequest.Status.REJECTED
+        listing.decided_by = actor
+        listing.decided_at = timezone.now()
+        listing.decision_note = note
+        listing.save()
+        notify_listing_requester_task.delay_on_commit(connection.schema_name, listing.pk)
+    return listing
+
+
+def _entry_from_request(actor, listing: ListingRequest) -> Entry:
+    from apps.geo.models import Commune
+
+    identifier = codes.digits(listing.identifier).upper()
+    identifier_type = ""
+    if identifier:
+        for candidate, check in (
+            (IdentifierType.RPPS, codes.is_valid_rpps),
+            (IdentifierType.SIRET, codes.is_valid_siret),
+            (IdentifierType.FINESS, codes.is_valid_finess),
+            (IdentifierType.ADELI, codes.is_valid_adeli),
+        ):
+            if check(identifier):
+                identifier_type = candidate
+                break
+        else:
+            identifier = ""
+    commune = (
+        Commune.objects.filter(postcodes__contains=[listing.postcode.strip()], is_current=True)
+        .order_by("-population")
+        .first()
+    )
+    place = {
+        "address": listing.address,
+        "postcode": listing.postcode.strip(),
+        "city": listing.city,
+        "commune_id": commune.code if commune else None,
+        "phone": codes.normalize_phone(listing.phone),
+    }
+    existing = (
+        Entry.objects.filter(identifier_type=identifier_type, identifier=identifier).first()
+        if identifier
+        else None
+    )
+    if existing is not None:
+        changes = {"website": listing.website} if listing.website else {}
+        return update_entry(actor=actor, entry=existing, changes=changes, place_changes=place)
+    from .models import Family
+
+    fields = {
+        "kind": listing.kind,
+        "family": Family.LIBERAL if listing.kind == Kind.PROFESSIONAL else Family.OTHER,
+        "name": listing.name,
+        "profession": listing.profession,
+        "identifier_type": identifier_type,
+        "identifier": identifier,
+        "website": listing.website,
+    }
+    return create_entry(actor=actor, fields=fields, place=place, source=Source.REQUEST)

@@ -1,0 +1,101 @@
+"""Search: accents, case, prefixes, abbreviations, typos, filters, audiences."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.directory import services
+from apps.directory.search import MEMBERS, PUBLIC, naive_search, search_entries
+
+
+def _entry(name, profession="", code="", *, city="", commune=None, postcode="", family="liberal", **extra):
+    kind = "professional" if family == "liberal" else "structure"
+    fields = {"kind": kind, "family": family, "name": name, "profession": profession, "profession_code": code}
+    fields.update(extra)
+    place = {"city": city, "commune_id": commune, "postcode": postcode}
+    return services.create_entry(actor=None, fields=fields, place=place)
+
+
+@pytest.fixture
+def directory(community_a):
+    with schema_context(community_a.schema_name):
+        entries = {
+            "kine": _entry("Hélène Martin", "Masseur-Kinésithérapeute", "70", city="Saint-Étienne",
+                           commune="42218", postcode="42000", accepts_new_patients=True),
+            "kine_lyon": _entry("Paul Durand", "Masseur-Kinésithérapeute", "70", city="Lyon", commune="69123",
+                                postcode="69001", accepts_new_patients=False),
+            "ortho": _entry("Zoé Lefèvre", "Orthophoniste", "91", city="Saint-Chamond", commune="42207"),
+            "gp": _entry("Jean Dupont", "Médecin", "10", specialty="Spécialiste en Médecine Générale",
+                         specialty_code="SM53", city="Saint-Étienne", commune="42218"),
+            "pharmacy": _entry("Pharmacie de l'Œuvre", family="pharmacy", city="Saint-Étienne", commune="42218"),
+            "members_only": _entry("Claire Secret", "Infirmier", "60", city="Saint-Étienne", commune="42218",
+                                   visibility="members"),
+            "hidden": _entry("Marc Caché", "Infirmier", "60", city="Saint-Étienne", commune="42218",
+                             visibility="hidden"),
+        }  # fmt: skip
+        yield {key: entry.pk for key, entry in entries.items()}
+
+
+def _found(query="", **filters):
+    return [entry.pk for entry in search_entries(query, **filters)]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("kine", {"kine", "kine_lyon"}),
+        ("KINÉSITHÉRAPEUTE", {"kine", "kine_lyon"}),
+        ("kinesitherapeute st etienne", {"kine"}),
+        ("st etienne kine", {"kine"}),
+        ("helene", {"kine"}),
+        ("HÉLÈNE martin", {"kine"}),
+        ("lefevre", {"ortho"}),
+        ("oeuvre", {"pharmacy"}),
+        ("generaliste", {"gp"}),
+        ("medecine generale", {"gp"}),
+        ("42000", {"kine"}),
+    ],
+)
+def test_accents_case_prefixes_and_abbreviations(directory, community_a, query, expected):
+    with schema_context(community_a.schema_name):
+        assert set(_found(query)) == {directory[key] for key in expected}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("kinesiterapeute", "kine"), ("orthophonsite", "ortho"), ("dupond", "gp"), ("marrtin", "kine")],
+)
+def test_typos_still_find_the_entry_first(directory, community_a, query, expected):
+    with schema_context(community_a.schema_name):
+        assert _found(query)[0] == directory[expected]
+
+
+def test_filters_combine_with_the_query(directory, community_a):
+    with schema_context(community_a.schema_name):
+        assert _found("kine", accepts_new_patients=True) == [directory["kine"]]
+        assert _found("kine", commune="69123") == [directory["kine_lyon"]]
+        assert _found(profession="91") == [directory["ortho"]]
+        assert _found(family="pharmacy") == [directory["pharmacy"]]
+        assert _found("zzzzzz") == []
+
+
+def test_the_public_never_sees_members_only_or_hidden_entries(directory, community_a):
+    with schema_context(community_a.schema_name):
+        assert directory["members_only"] not in _found("infirmier", audience=PUBLIC)
+        assert _found("infirmier", audience=MEMBERS) == [directory["members_only"]]
+        assert directory["hidden"] not in _found(audience=MEMBERS)
+
+
+def test_without_a_query_entries_come_by_name(directory, community_a):
+    with schema_context(community_a.schema_name):
+        names = [e.name for e in search_entries("")]
+        assert names == sorted(names)
+
+
+def test_the_naive_baseline_finds_the_same_simple_cases(directory, community_a):
+    with schema_context(community_a.schema_name):
+        assert [e.pk for e in naive_search("kinesitherapeute")] == [
+            directory["kine"],
+            directory["kine_lyon"],
+        ]
