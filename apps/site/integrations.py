@@ -6,8 +6,9 @@ docs/site.md):
 
 - counters: ``apps.territory.selectors.get_home_counters()`` → a mapping (or object) with
   ``communes``, ``inhabitants``, ``professionals`` (ints; a missing or None value is not shown);
-- tiers: ``list_public_tiers()`` in the selectors of the dues app → items with ``name``, ``price``
-  (or ``amount``/``price_display``) and optionally ``description``; plus optional ``get_join_url()``;
+- tiers: ``list_public_tiers()`` (else ``list_active_tiers()``) in the selectors of the dues app →
+  items with ``name``, ``price`` (or ``price_display``) and optionally ``description``; the join link
+  is ``get_join_url()`` if the app has it, else the URL named ``dues:join``;
 - events: ``list_upcoming_public_events(limit)`` in the selectors of the events app → items with
   ``title``, ``starts_at`` and optionally ``get_absolute_url()``/``location``.
 """
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
+from django.urls import NoReverseMatch, reverse
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +82,18 @@ def home_counters() -> list[dict]:
 
 def public_tiers() -> tuple[list, str]:
     """(tiers, join URL) from the dues app; ([], "") while it does not exist."""
-    hook = _hook(TIERS_APPS, "list_public_tiers")
+    hook = _hook(TIERS_APPS, "list_public_tiers") or _hook(TIERS_APPS, "list_active_tiers")
     tiers = list(_call(hook) or []) if hook else []
     join_hook = _hook(TIERS_APPS, "get_join_url")
-    join_url = (_call(join_hook) or "") if join_hook else ""
+    join_url = (_call(join_hook) or "") if join_hook else _reverse_or_empty("dues:join")
     return tiers, str(join_url)
+
+
+def _reverse_or_empty(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
 
 
 def upcoming_events(limit: int = 3) -> list:

@@ -269,3 +269,16 @@ def test_the_home_page_shows_no_counter_while_the_territory_is_empty_or_failing(
     monkeypatch.setattr(territory, "get_home_counters", broken)
     response = Client(HTTP_HOST=HOST_A).get("/")
     assert response.status_code == 200 and 'class="counters"' not in response.text
+
+
+def test_the_home_page_shows_the_membership_tiers_and_the_join_link_when_dues_exist(community_a):
+    from django.apps import apps
+
+    if not apps.is_installed("apps.dues"):
+        import pytest
+
+        pytest.skip("the dues app (issue 3) is not installed")
+    html = Client(HTTP_HOST=HOST_A).get("/").text
+    assert "<h3>Adhésion classique</h3>" in html
+    assert '<p class="tier-price">5 € TTC</p>' in html and '<p class="tier-price">17 € TTC</p>' in html
+    assert 'href="/adhesion/">Adhérer en ligne</a>' in html
