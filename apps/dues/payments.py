@@ -140,8 +140,17 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         )
         intent = client.as_dict(stripe.PaymentIntent.confirm(payment.stripe_payment_intent_id, **opts))
     except stripe.CardError as error:
+        # A declined attempt is over (Stripe said so to us, server to server): record it and open
+        # a fresh attempt the page can use at once with another card.
         logger.info("card declined for payment %s: %s", payment.pk, error.code)
-        return {"status": "declined", "client_secret": "", "error": decline_message(error.code)}
+        services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
+        retry = start_card_payment(actor=actor, dues=payment.dues)
+        return {
+            "status": "declined",
+            "client_secret": "",
+            "error": decline_message(error.code),
+            "retry_payment": retry.pk,
+        }
     except stripe.InvalidRequestError as error:
         logger.warning("confirm refused for payment %s: %s", payment.pk, error)
         return {"status": "invalid", "client_secret": "", "error": _("Le paiement n'a pas pu être confirmé.")}

@@ -158,6 +158,9 @@ def confirm_payment(request, payment_id: int):
         actor=request.user, payment=payment, payment_method_id=payment_method
     )
     result["status_url"] = reverse("dues:payment_status", args=[payment.pk])
+    if result.get("retry_payment"):
+        result["confirm_url"] = reverse("dues:confirm_payment", args=[result["retry_payment"]])
+        result["status_url"] = reverse("dues:payment_status", args=[result["retry_payment"]])
     return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
 
 

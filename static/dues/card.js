@@ -45,6 +45,11 @@
         body: "payment_method=" + encodeURIComponent(pm)
       });
       var data = await response.json();
+      if (data.confirm_url) {
+        // The declined attempt is closed; the next try goes to the fresh one.
+        root.dataset.confirmUrl = data.confirm_url;
+        root.dataset.statusUrl = data.status_url;
+      }
       if (data.error) { return fail(data.error); }
       if (data.status === "requires_action") {
         var auth = await stripe.confirmCardPayment(data.client_secret);
