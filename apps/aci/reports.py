@@ -1,0 +1,388 @@
+"""The annual activity report (*rapport d'activité*) for the *dialogue de gestion*: its figures
+(one read pass: ``build_report_data``) and three renderings (PDF with fpdf2, CSV, XLSX)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.health_projects import selectors as project_selectors
+from apps.health_projects.models import Action
+
+from . import selectors
+from .models import Contract, ContractMission
+
+
+@dataclass
+class MissionRow:
+    label: str
+    start_by: date
+    fully_deployed_by: date
+    started_on: date | None
+    deployed_on: date | None
+    state: str
+
+
+@dataclass
+class ReportData:
+    community_name: str
+    year: int
+    generated_at: object
+    contract: Contract | None
+    size: int | None
+    missions: list[MissionRow]
+    actions: list[Action]
+    action_counts: dict[str, int]
+    indicators: list[selectors.IndicatorProgress]
+    budget: selectors.BudgetOverview
+
+
+STATE_LABELS = {
+    "deployed": "Déployée",
+    "started": "Démarrée",
+    "late_deployment": "Déploiement en retard",
+    "late_start": "Démarrage en retard",
+    "upcoming": "À venir",
+}
+
+
+def build_report_data(year: int, *, community) -> ReportData:
+    contract = selectors.get_contract()
+    size = contract.effective_size(community) if contract else getattr(community, "aci_size", None)
+    today = min(timezone.localdate(), date(year, 12, 31))
+    missions: list[MissionRow] = []
+    if contract:
+        for mission in selectors.list_contract_missions(contract):
+            deadlines = mission.deadlines
+            missions.append(
+                MissionRow(
+                    label=str(mission),
+                    start_by=deadlines.start_by,
+                    fully_deployed_by=deadlines.fully_deployed_by,
+                    started_on=mission.started_on,
+                    deployed_on=mission.deployed_on,
+                    state=ContractMission.state(mission, today),
+                )
+            )
+    version = project_selectors.get_current_version()
+    actions = list(project_selectors.list_actions(version)) if version else []
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.get_status_display()] = counts.get(action.get_status_display(), 0) + 1
+    return ReportData(
+        community_name=community.name,
+        year=year,
+        generated_at=timezone.localtime(),
+        contract=contract,
+        size=size,
+        missions=missions,
+        actions=actions,
+        action_counts=counts,
+        indicators=selectors.list_indicator_progress(year),
+        budget=selectors.budget_overview(contract, year, size=size),
+    )
+
+
+def fmt_amount(value: Decimal | None) -> str:
+    """1234.5 → '1 234,50 €' (a plain space: the PDF core font has no narrow no-break space)."""
+    if value is None:
+        return "-"
+    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
+    return f"{text} EUR"
+
+
+def fmt_number(value: Decimal | None) -> str:
+    if value is None:
+        return "-"
+    if value == value.to_integral_value():
+        return f"{int(value):,}".replace(",", " ")
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def fmt_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "-"
+
+
+def progress_text(item: selectors.IndicatorProgress) -> str:
+    ratio = item.ratio
+    return "-" if ratio is None else f"{round(ratio * 100)} %"
+
+
+# --- Tabular figures (CSV and XLSX share them) -------------------------------------------------
+
+
+def report_sections(data: ReportData) -> list[tuple[str, list[str], list[list]]]:
+    """(title, header, rows) of every table in the report; values are str, int, Decimal or date."""
+    missions = [
+        [m.label, m.start_by, m.fully_deployed_by, m.started_on, m.deployed_on, STATE_LABELS[m.state]]
+        for m in data.missions
+    ]
+    indicators = [
+        [
+            item.indicator.label,
+            item.indicator.get_nature_display(),
+            item.indicator.unit,
+            item.indicator.baseline,
+            item.target,
+            item.value,
+            None if item.ratio is None else round(item.ratio * 100),
+        ]
+        for item in data.indicators
+    ]
+    budget = [
+        [row.label, row.reference, row.contracted, row.received, row.spent, row.remaining]
+        for row in data.budget.rows
+    ]
+    budget.append(
+        [
+            "Total",
+            data.budget.total("reference"),
+            data.budget.total("contracted"),
+            data.budget.total("received"),
+            data.budget.total("spent"),
+            data.budget.total("remaining"),
+        ]
+    )
+    actions = [
+        [
+            a.axis.title,
+            a.title,
+            a.get_status_display(),
+            a.owner.get_full_name() if a.owner else "",
+            a.working_group.name if a.working_group else "",
+            a.start_date,
+            a.end_date,
+            a.budget,
+        ]
+        for a in data.actions
+    ]
+    return [
+        (
+            "Missions",
+            [
+                "Mission",
+                "Démarrage au plus tard",
+                "Déploiement au plus tard",
+                "Démarrée le",
+                "Déployée le",
+                "État",
+            ],
+            missions,
+        ),
+        (
+            "Indicateurs",
+            [
+                "Indicateur",
+                "Nature",
+                "Unité",
+                "Valeur de départ",
+                f"Cible {data.year}",
+                f"Valeur {data.year}",
+                "Atteinte (%)",
+            ],
+            indicators,
+        ),
+        (
+            "Budget",
+            ["Enveloppe", "Référence grille", "Contractualisé", "Reçu", "Dépensé", "Reste à dépenser"],
+            budget,
+        ),
+        (
+            "Actions",
+            ["Axe", "Action", "Statut", "Pilote", "Groupe de travail", "Début", "Échéance", "Budget"],
+            actions,
+        ),
+    ]
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}".replace(".", ",")
+    return str(value)
+
+
+def render_csv(data: ReportData) -> bytes:
+    """One CSV with one block per table (semicolons, UTF-8 with BOM for French spreadsheets)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([f"Rapport d'activité {data.year}", data.community_name])
+    for title, header, rows in report_sections(data):
+        writer.writerow([])
+        writer.writerow([title])
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def render_xlsx(data: ReportData) -> bytes:
+    """One sheet per table, numbers as numbers and dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, header, rows in report_sections(data):
+        sheet = workbook.create_sheet(title)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        for column in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+# The PDF core fonts are Latin-1: map the few typographic characters outside it.
+_PDF_MAP = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "œ": "oe",
+        "Œ": "OE",
+        "€": "EUR",
+        "\u202f": " ",
+        "\u00a0": " ",
+    }
+)
+
+
+def pdf_text(value) -> str:
+    text = str(value).translate(_PDF_MAP)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(data: ReportData) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_title(pdf_text(f"Rapport d'activité {data.year} - {data.community_name}"))
+    pdf.set_author(pdf_text(data.community_name))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.multi_cell(0, 9, pdf_text(f"Rapport d'activité {data.year}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 12)
+    pdf.multi_cell(0, 7, pdf_text(data.community_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    intro = f"Dialogue de gestion - document généré le {data.generated_at:%d/%m/%Y à %H:%M}."
+    if data.contract:
+        intro += f" Contrat ACI signé le {fmt_date(data.contract.signed_on)}"
+        intro += f", taille {data.size}." if data.size else "."
+    else:
+        intro += " Aucun contrat ACI enregistré."
+    pdf.multi_cell(0, 5, pdf_text(intro), new_x="LMARGIN", new_y="NEXT")
+
+    def heading(text: str) -> None:
+        pdf.ln(4)
+        pdf.set_font("Helvetica", "B", 13)
+        pdf.cell(0, 8, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+
+    def table(header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
+        with pdf.table(col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True) as t:
+            head = t.row()
+            for cell in header:
+                head.cell(pdf_text(cell))
+            for row in rows:
+                line = t.row()
+                for cell in row:
+                    line.cell(pdf_text(cell))
+
+    heading("1. Missions et échéances")
+    if data.missions:
+        table(
+            ["Mission", "Démarrage au plus tard", "Déploiement au plus tard", "État"],
+            [
+                [m.label, fmt_date(m.start_by), fmt_date(m.fully_deployed_by), STATE_LABELS[m.state]]
+                for m in data.missions
+            ],
+            (70, 35, 35, 40),
+        )
+    else:
+        pdf.multi_cell(0, 5, pdf_text("Aucune mission enregistrée."), new_x="LMARGIN", new_y="NEXT")
+
+    heading("2. Indicateurs et cibles")
+    if data.indicators:
+        table(
+            ["Indicateur", "Nature", f"Cible {data.year}", f"Valeur {data.year}", "Atteinte"],
+            [
+                [
+                    f"{item.indicator.label} ({item.indicator.unit})",
+                    str(item.indicator.get_nature_display()).replace("Indicateur de ", "").capitalize(),
+                    fmt_number(item.target),
+                    fmt_number(item.value),
+                    progress_text(item),
+                ]
+                for item in data.indicators
+            ],
+            (80, 25, 25, 25, 25),
+        )
+    else:
+        pdf.multi_cell(0, 5, pdf_text("Aucun indicateur défini."), new_x="LMARGIN", new_y="NEXT")
+
+    heading("3. Dépenses par enveloppe")
+    budget_rows = [
+        [
+            row.label,
+            fmt_amount(row.contracted),
+            fmt_amount(row.received),
+            fmt_amount(row.spent),
+            fmt_amount(row.remaining),
+        ]
+        for row in data.budget.rows
+    ]
+    budget_rows.append(
+        [
+            "Total",
+            fmt_amount(data.budget.total("contracted")),
+            fmt_amount(data.budget.total("received")),
+            fmt_amount(data.budget.total("spent")),
+            fmt_amount(data.budget.total("remaining")),
+        ]
+    )
+    table(
+        ["Enveloppe", "Contractualisé", "Reçu", "Dépensé", "Reste à dépenser"],
+        budget_rows,
+        (56, 31, 31, 31, 31),
+    )
+
+    heading("4. Actions du projet de santé")
+    if data.action_counts:
+        summary = ", ".join(f"{label} : {count}" for label, count in sorted(data.action_counts.items()))
+        pdf.multi_cell(
+            0,
+            5,
+            pdf_text(f"{len(data.actions)} action{'s' if len(data.actions) > 1 else ''} - {summary}."),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.ln(2)
+        table(
+            ["Axe", "Action", "Statut", "Échéance"],
+            [[a.axis.title, a.title, a.get_status_display(), fmt_date(a.end_date)] for a in data.actions],
+            (50, 80, 25, 25),
+        )
+    else:
+        pdf.multi_cell(0, 5, pdf_text("Aucune action enregistrée."), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

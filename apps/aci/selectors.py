@@ -1,0 +1,192 @@
+"""Reads of the current CPTS's ACI contract, budget and indicators. Assumes the connection is set
+to the CPTS's schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from .models import (
+    AnnualReport,
+    Contract,
+    ContractMission,
+    Envelope,
+    FundingLine,
+    GridAmount,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Payment,
+    ReferenceGrid,
+    Spending,
+)
+
+ZERO = Decimal("0.00")
+
+
+def get_contract() -> Contract | None:
+    """The contract in force: the most recently signed."""
+    return Contract.objects.select_related("grid").order_by("-signed_on", "-pk").first()
+
+
+def list_grids() -> QuerySet[ReferenceGrid]:
+    return ReferenceGrid.objects.order_by("-valid_from", "code")
+
+
+def grid_for(signed_on: date) -> ReferenceGrid | None:
+    """The reference grid applicable on ``signed_on`` (the latest one already in force), else the oldest."""
+    return (
+        ReferenceGrid.objects.filter(valid_from__lte=signed_on).order_by("-valid_from").first()
+        or ReferenceGrid.objects.order_by("valid_from").first()
+    )
+
+
+def list_contract_missions(contract: Contract) -> list[ContractMission]:
+    return list(ContractMission.objects.filter(contract=contract).select_related("contract").order_by("pk"))
+
+
+@dataclass
+class EnvelopeBudget:
+    envelope: str
+    label: str
+    reference: Decimal = ZERO
+    contracted: Decimal = ZERO
+    received: Decimal = ZERO
+    spent: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        """Left to spend of what was contracted for the year."""
+        return self.contracted - self.spent
+
+    @property
+    def cash(self) -> Decimal:
+        """Received but not yet spent."""
+        return self.received - self.spent
+
+
+@dataclass
+class BudgetOverview:
+    year: int
+    rows: list[EnvelopeBudget] = field(default_factory=list)
+
+    def total(self, attribute: str) -> Decimal:
+        return sum((getattr(row, attribute) for row in self.rows), ZERO)
+
+
+def budget_overview(contract: Contract | None, year: int, *, size: int | None = None) -> BudgetOverview:
+    """Per envelope (operating, then each mission): grid reference, contracted, received, spent for
+    ``year``. Four grouped queries whatever the volume."""
+    rows = {value: EnvelopeBudget(envelope=value, label=str(label)) for value, label in Envelope.choices}
+    if contract is not None:
+        for row in (
+            FundingLine.objects.filter(contract=contract, year=year)
+            .values("envelope")
+            .annotate(total=Sum("contracted_amount"))
+        ):
+            rows[row["envelope"]].contracted = row["total"]
+        for row in (
+            Payment.objects.filter(contract=contract, received_on__year=year)
+            .values("envelope")
+            .annotate(total=Sum("amount"))
+        ):
+            rows[row["envelope"]].received = row["total"]
+        if size:
+            for row in (
+                GridAmount.objects.filter(grid_id=contract.grid_id, size=size)
+                .values("envelope")
+                .annotate(total=Sum("annual_amount"))
+            ):
+                rows[row["envelope"]].reference = row["total"]
+    for row in Spending.objects.filter(spent_on__year=year).values("envelope").annotate(total=Sum("amount")):
+        rows[row["envelope"]].spent = row["total"]
+    return BudgetOverview(year=year, rows=list(rows.values()))
+
+
+def list_spending(year: int) -> QuerySet[Spending]:
+    return Spending.objects.filter(spent_on__year=year).order_by("-spent_on", "-pk")
+
+
+def list_payments(contract: Contract, year: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(contract=contract, received_on__year=year).order_by("-received_on", "-pk")
+
+
+def list_funding_lines(contract: Contract, year: int) -> QuerySet[FundingLine]:
+    return FundingLine.objects.filter(contract=contract, year=year).order_by("envelope", "part")
+
+
+@dataclass
+class IndicatorProgress:
+    indicator: Indicator
+    year: int
+    target: Decimal | None
+    value: Decimal | None
+    history: list[tuple[int, Decimal | None, Decimal | None]]  # (year, value, target)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.target in (None, ZERO) or self.value is None:
+            return None
+        baseline = self.indicator.baseline or ZERO
+        span = self.target - baseline
+        if span == 0:
+            return 1.0 if self.value >= self.target else 0.0
+        return float((self.value - baseline) / span)
+
+
+def year_value(indicator: Indicator, values: list[IndicatorValue], year: int) -> Decimal | None:
+    """An indicator's figure for ``year`` from its period values (periods ending in that year):
+    their sum, or the last one for stock indicators (``aggregation == "last"``)."""
+    in_year = sorted(
+        (v for v in values if v.period_end.year == year), key=lambda v: (v.period_end, v.period_start)
+    )
+    if not in_year:
+        return None
+    if indicator.aggregation == "last":
+        return in_year[-1].value
+    return sum((v.value for v in in_year), ZERO)
+
+
+def list_indicator_progress(year: int, *, years: range | None = None) -> list[IndicatorProgress]:
+    """Every indicator with its target and value for ``year`` and a per-year history: 3 queries."""
+    years = years or range(year - 4, year + 1)
+    indicators = list(Indicator.objects.order_by("position", "pk"))
+    targets: dict[int, dict[int, Decimal]] = {}
+    for target in IndicatorTarget.objects.filter(indicator__in=indicators):
+        targets.setdefault(target.indicator_id, {})[target.year] = target.target
+    values: dict[int, list[IndicatorValue]] = {}
+    for value in IndicatorValue.objects.filter(indicator__in=indicators, period_end__year__in=list(years)):
+        values.setdefault(value.indicator_id, []).append(value)
+    progress = []
+    for indicator in indicators:
+        mine, goals = values.get(indicator.pk, []), targets.get(indicator.pk, {})
+        history = [(y, year_value(indicator, mine, y), goals.get(y)) for y in years]
+        progress.append(
+            IndicatorProgress(
+                indicator=indicator,
+                year=year,
+                target=goals.get(year),
+                value=year_value(indicator, mine, year),
+                history=history,
+            )
+        )
+    return progress
+
+
+def get_indicator(indicator_id: int) -> Indicator | None:
+    return Indicator.objects.filter(pk=indicator_id).first()
+
+
+def list_values(indicator: Indicator) -> QuerySet[IndicatorValue]:
+    return (
+        IndicatorValue.objects.filter(indicator=indicator)
+        .select_related("entered_by")
+        .order_by("-period_end")
+    )
+
+
+def list_reports() -> QuerySet[AnnualReport]:
+    return AnnualReport.objects.select_related("requested_by").order_by("-requested_at", "-pk")[:10]

@@ -1,0 +1,289 @@
+"""Writes on the ACI contract, budget and indicators. Assumes the connection is set to the CPTS's
+schema. Every write is for the team (admin or team role)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.health_projects.missions import MissionKind
+from apps.members.selectors import get_membership
+
+from .indicators import STOCK_SOURCES, compute_value
+from .models import (
+    AnnualReport,
+    Contract,
+    ContractMission,
+    Evidence,
+    FundingLine,
+    GridAmount,
+    GridMission,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Payment,
+    ReferenceGrid,
+    Spending,
+)
+
+
+def _require_team(actor) -> None:
+    membership = get_membership(actor) if actor is not None else None
+    if membership is None:
+        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
+    if not membership.has_role("team"):
+        raise PermissionDenied(_("Cette action est réservée à l'équipe de la CPTS."))
+
+
+def _positive(amount: Decimal, field: str = "amount") -> None:
+    if amount is None or amount < 0:
+        raise ValidationError({field: _("Le montant doit être positif ou nul.")})
+
+
+def create_contract(
+    *,
+    actor,
+    signed_on: date,
+    grid: ReferenceGrid,
+    size_override: int | None = None,
+    optional_missions=(),
+    reference: str = "",
+) -> Contract:
+    """Record the signed contract; its missions (the grid's socles plus the optional ones chosen)
+    get the grid's start/full-deployment delays, from which their deadlines are computed."""
+    _require_team(actor)
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": _("La date de signature ne peut pas être dans le futur.")})
+    with transaction.atomic():
+        contract = Contract.objects.create(
+            signed_on=signed_on, grid=grid, size_override=size_override, reference=reference
+        )
+        for row in GridMission.objects.filter(grid=grid).order_by("pk"):
+            if row.mandatory or row.mission in optional_missions:
+                ContractMission.objects.create(
+                    contract=contract,
+                    mission=row.mission,
+                    start_months=row.start_months,
+                    full_months=row.full_months,
+                )
+    return contract
+
+
+def update_contract(*, actor, contract: Contract, data: dict) -> Contract:
+    _require_team(actor)
+    for field in ("signed_on", "size_override", "reference", "notes", "duration_years"):
+        if field in data:
+            setattr(contract, field, data[field])
+    contract.save()
+    return contract
+
+
+def add_own_mission(
+    *, actor, contract: Contract, label: str, start_months: int, full_months: int
+) -> ContractMission:
+    """A mission of the CPTS's own (not in the grid) with its own delays."""
+    _require_team(actor)
+    if full_months < start_months:
+        raise ValidationError({"full_months": _("Le déploiement complet ne peut précéder le démarrage.")})
+    if ContractMission.objects.filter(contract=contract, mission=MissionKind.OWN).exists():
+        raise ValidationError(_("Le contrat a déjà une mission propre."))
+    return ContractMission.objects.create(
+        contract=contract,
+        mission=MissionKind.OWN,
+        label=label,
+        start_months=start_months,
+        full_months=full_months,
+    )
+
+
+def update_mission(*, actor, mission: ContractMission, data: dict) -> ContractMission:
+    """Record when a mission started / was fully deployed (or adjust its delays)."""
+    _require_team(actor)
+    for field in ("started_on", "deployed_on", "start_months", "full_months", "label"):
+        if field in data:
+            setattr(mission, field, data[field])
+    if mission.full_months < mission.start_months:
+        raise ValidationError({"full_months": _("Le déploiement complet ne peut précéder le démarrage.")})
+    if mission.started_on and mission.deployed_on and mission.deployed_on < mission.started_on:
+        raise ValidationError({"deployed_on": _("Le déploiement ne peut précéder le démarrage.")})
+    mission.save()
+    return mission
+
+
+def set_grid_amount(*, actor, grid_amount: GridAmount, annual_amount: Decimal) -> GridAmount:
+    """Correct a reference amount (grids are data marked « à vérifier »)."""
+    _require_team(actor)
+    _positive(annual_amount, "annual_amount")
+    grid_amount.annual_amount = annual_amount
+    grid_amount.save(update_fields=["annual_amount"])
+    return grid_amount
+
+
+def set_funding_line(
+    *, actor, contract: Contract, year: int, envelope: str, part: str, contracted_amount: Decimal
+) -> FundingLine:
+    _require_team(actor)
+    _positive(contracted_amount, "contracted_amount")
+    line, _created = FundingLine.objects.update_or_create(
+        contract=contract,
+        year=year,
+        envelope=envelope,
+        part=part,
+        defaults={"contracted_amount": contracted_amount},
+    )
+    return line
+
+
+def record_payment(
+    *,
+    actor,
+    contract: Contract,
+    received_on: date,
+    amount: Decimal,
+    envelope: str,
+    part: str,
+    label: str = "",
+) -> Payment:
+    _require_team(actor)
+    _positive(amount)
+    return Payment.objects.create(
+        contract=contract, received_on=received_on, amount=amount, envelope=envelope, part=part, label=label
+    )
+
+
+def record_spending(
+    *, actor, spent_on: date, amount: Decimal, envelope: str, label: str, supplier: str = "", receipt=None
+) -> Spending:
+    """A spending charged to an envelope; the receipt file goes through default_storage."""
+    _require_team(actor)
+    _positive(amount)
+    return Spending.objects.create(
+        spent_on=spent_on,
+        amount=amount,
+        envelope=envelope,
+        label=label,
+        supplier=supplier,
+        receipt=receipt or "",
+        recorded_by=actor,
+    )
+
+
+INDICATOR_FIELDS = (
+    "label",
+    "mission",
+    "nature",
+    "unit",
+    "baseline",
+    "source",
+    "aggregation",
+    "description",
+    "position",
+)
+
+
+def create_indicator(*, actor, data: dict) -> Indicator:
+    _require_team(actor)
+    fields = {k: v for k, v in data.items() if k in INDICATOR_FIELDS}
+    if fields.get("source") in STOCK_SOURCES:
+        fields["aggregation"] = "last"
+    return Indicator.objects.create(**fields)
+
+
+def update_indicator(*, actor, indicator: Indicator, data: dict) -> Indicator:
+    _require_team(actor)
+    for field, value in data.items():
+        if field in INDICATOR_FIELDS:
+            setattr(indicator, field, value)
+    if indicator.source in STOCK_SOURCES:
+        indicator.aggregation = "last"
+    indicator.save()
+    return indicator
+
+
+def set_target(*, actor, indicator: Indicator, year: int, target: Decimal) -> IndicatorTarget:
+    _require_team(actor)
+    row, _created = IndicatorTarget.objects.update_or_create(
+        indicator=indicator, year=year, defaults={"target": target}
+    )
+    return row
+
+
+def record_value(
+    *, actor, indicator: Indicator, period_start: date, period_end: date, value: Decimal, note: str = ""
+) -> IndicatorValue:
+    """Enter a value for a period (replaces the value of the same period). Computed indicators are
+    refused: their values come from the platform's data."""
+    _require_team(actor)
+    if indicator.is_computed:
+        raise ValidationError(_("Cet indicateur est calculé par la plateforme : il ne se saisit pas."))
+    if period_end < period_start:
+        raise ValidationError({"period_end": _("La fin de période doit suivre son début.")})
+    row, _created = IndicatorValue.objects.update_or_create(
+        indicator=indicator,
+        period_start=period_start,
+        period_end=period_end,
+        defaults={
+            "value": value,
+            "note": note,
+            "entered_by": actor,
+            "entered_at": timezone.now(),
+            "computed": False,
+        },
+    )
+    return row
+
+
+def refresh_computed_values(*, year: int, today: date | None = None) -> int:
+    """(Re)compute the yearly value of every platform-computed indicator for ``year`` (up to today
+    for the current year). Idempotent: one row per indicator and period. Returns rows written."""
+    today = today or timezone.localdate()
+    start = date(year, 1, 1)
+    end = min(date(year, 12, 31), today)
+    if end < start:
+        return 0
+    written = 0
+    with transaction.atomic():
+        for indicator in Indicator.objects.exclude(source=Indicator.Source.MANUAL):
+            value = compute_value(indicator.source, start, end)
+            # One computed row per year: its end moves forward while the year runs.
+            IndicatorValue.objects.filter(
+                indicator=indicator, computed=True, period_start=start, period_end__year=year
+            ).exclude(period_end=end).delete()
+            IndicatorValue.objects.update_or_create(
+                indicator=indicator,
+                period_start=start,
+                period_end=end,
+                defaults={"value": value, "computed": True, "entered_at": timezone.now(), "entered_by": None},
+            )
+            written += 1
+    return written
+
+
+def attach_evidence(
+    *, actor, indicator: Indicator, title: str, file, value: IndicatorValue | None = None
+) -> Evidence:
+    """Store an evidence file through default_storage (under the CPTS's own prefix)."""
+    _require_team(actor)
+    if value is not None and value.indicator_id != indicator.pk:
+        raise ValidationError(_("Cette valeur n'appartient pas à l'indicateur."))
+    return Evidence.objects.create(
+        indicator=indicator, value=value, title=title, file=file, uploaded_by=actor
+    )
+
+
+def request_annual_report(*, actor, year: int) -> AnnualReport:
+    """Queue the build of the annual activity report for ``year`` (a worker builds PDF, CSV, XLSX)."""
+    from workers.aci import build_annual_report_task
+
+    _require_team(actor)
+    if year < 2000 or year > timezone.localdate().year:
+        raise ValidationError({"year": _("Choisissez une année écoulée ou l'année en cours.")})
+    with transaction.atomic():
+        report = AnnualReport.objects.create(year=year, requested_by=actor)
+        build_annual_report_task.delay_on_commit(connection.schema_name, report.pk)
+    return report
