@@ -89,7 +89,7 @@ def submit_version(*, actor, version: ProjectVersion) -> ProjectVersion:
         locked = ProjectVersion.objects.select_for_update().get(pk=version.pk)
         _require_draft(locked)
         present = set(locked.axes.values_list("mission", flat=True))
-        missing = [MissionKind(m).label for m in SOCLE_MISSIONS if m not in present]
+        missing = [str(MissionKind(m).label) for m in SOCLE_MISSIONS if m not in present]
         if missing:
             raise ValidationError(
                 _("Il manque un axe pour les missions socles : %(missions)s.")
