@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),
+    path("console/jeton/", views.regenerate_token, name="console_token"),
+    path("console/cpts/<slug:slug>/statut/", views.change_status, name="console_status"),
     path("stripe/", include("apps.stripe_gateway.urls")),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),

@@ -107,3 +107,24 @@ def provision_community(*, actor, request: CommunityRequest) -> Community:
         community.status = Community.Status.ACTIVE
         community.save(update_fields=["status"])
     return community
+
+
+# Status changes an operator may make from the console (provisioning is the service's own state).
+ALLOWED_STATUS_CHANGES = {
+    Community.Status.ACTIVE: {Community.Status.SUSPENDED},
+    Community.Status.SUSPENDED: {Community.Status.ACTIVE, Community.Status.CLOSED},
+    Community.Status.CLOSED: {Community.Status.ACTIVE},
+}
+
+
+def set_community_status(*, actor, community: Community, status: str) -> Community:
+    """Suspend (site answers 503), close (404) or reactivate a CPTS. Data is never deleted here.
+
+    Raises ValidationError for a change that is not allowed from the current status.
+    """
+    if status not in ALLOWED_STATUS_CHANGES.get(community.status, set()):
+        raise ValidationError(_("Ce changement de statut n'est pas possible pour cette CPTS."))
+    connection.set_schema_to_public()
+    Community.objects.filter(pk=community.pk).update(status=status)
+    community.status = status
+    return community

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
 
 from .forms import CommunityForm
 from .models import Community
-from .provisioning import CommunityRequest, provision_community
+from .provisioning import CommunityRequest, provision_community, set_community_status
 
 
 def platform_home(request):
@@ -63,4 +65,34 @@ def console(request):
             )
             return redirect("console")
     communities = Community.objects.exclude(schema_name="public").prefetch_related("domains")
-    return render(request, "tenants/console.html", {"form": form, "communities": communities})
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request, "tenants/console.html", {"form": form, "communities": communities, "api_token": token}
+    )
+
+
+@require_POST
+@operator_required
+def regenerate_token(request):
+    """Issue a new API token for the operator (the previous one stops working)."""
+    Token.objects.filter(user=request.user).delete()
+    Token.objects.create(user=request.user)
+    messages.success(request, _("Nouveau jeton d'API créé ; l'ancien ne fonctionne plus."))
+    return redirect("console")
+
+
+@require_POST
+@operator_required
+def change_status(request, slug: str):
+    community = get_object_or_404(Community.objects.exclude(schema_name="public"), schema_name=slug)
+    try:
+        set_community_status(actor=request.user, community=community, status=request.POST.get("status", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("« %(name)s » : %(status)s.")
+            % {"name": community.name, "status": community.get_status_display()},
+        )
+    return redirect("console")

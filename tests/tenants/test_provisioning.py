@@ -183,3 +183,34 @@ class TestOperatorApi:
         slugs = [c["slug"] for c in self.api(operator).get("/api/v1/communities/").json()["results"]]
         assert {"alpha", "beta"} <= set(slugs)
         assert "public" not in slugs
+
+
+class TestConsoleActions:
+    def test_an_operator_suspends_then_reactivates_a_cpts(self, operator, community_b, client_as):
+        client = client_as(operator, PLATFORM_HOST)
+        assert client.post("/console/cpts/beta/statut/", {"status": "suspended"}).status_code == 302
+        assert Client(HTTP_HOST="beta.localhost").get("/").status_code == 503
+        client.post("/console/cpts/beta/statut/", {"status": "active"})
+        assert Client(HTTP_HOST="beta.localhost").get("/").status_code == 200
+
+    def test_an_impossible_change_is_refused_in_french(self, operator, community_b, client_as):
+        response = client_as(operator, PLATFORM_HOST).post(
+            "/console/cpts/beta/statut/", {"status": "closed"}, follow=True
+        )
+        assert "pas possible pour cette CPTS" in response.text
+        assert Community.objects.get(pk=community_b.pk).status == "active"
+
+    def test_a_plain_account_cannot_change_a_status(self, alice, community_b, client_as):
+        response = client_as(alice, PLATFORM_HOST).post("/console/cpts/beta/statut/", {"status": "suspended"})
+        assert response.status_code == 403
+        assert Community.objects.get(pk=community_b.pk).status == "active"
+
+    def test_an_operator_gets_an_api_token_that_works(self, operator, client_as):
+        client = client_as(operator, PLATFORM_HOST)
+        client.post("/console/jeton/")
+        key = Token.objects.get(user=operator).key
+        assert key in client.get("/console/").text
+        api = Client(HTTP_HOST=PLATFORM_HOST, HTTP_AUTHORIZATION=f"Token {key}")
+        assert api.get("/api/v1/communities/").status_code == 200
+        client.post("/console/jeton/")
+        assert api.get("/api/v1/communities/").status_code in (401, 403)
