@@ -150,8 +150,9 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
 def send_reminders_task(self, schema_name: str, reminder_ids: list[int]) -> int:
     """E-mail each reminder once (row locked, stamped in the same transaction)."""
     from apps.dues.models import Reminder
+    from tenants.models import Community
 
-    community = connection.tenant
+    community = Community.objects.get(schema_name=schema_name)
     sent = 0
     for reminder_id in reminder_ids:
         with transaction.atomic():

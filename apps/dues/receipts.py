@@ -22,6 +22,13 @@ from .models import DuesSettings, Payment, Receipt, ReceiptCounter
 PREFIX = {Receipt.Kind.RECEIPT: "", Receipt.Kind.CREDIT_NOTE: "AV-"}
 
 
+def _community():
+    from tenants.models import Community
+
+    # connection.tenant may be a FakeTenant (schema_context): read the real row.
+    return Community.objects.get(schema_name=connection.schema_name)
+
+
 def allocate_number(kind: str, year: int) -> int:
     """Next sequence for ``kind``/``year``. Must run inside the transaction creating the receipt."""
     ReceiptCounter.objects.bulk_create([ReceiptCounter(kind=kind, year=year)], ignore_conflicts=True)
@@ -38,7 +45,7 @@ def _content(payment: Payment, kind: str) -> dict:
     user = dues.membership.user
     profile = ProfessionalProfile.objects.filter(user_id=user.pk).first()
     settings_row = DuesSettings.load()
-    community = connection.tenant
+    community = _community()
     paid_at = payment.paid_at or timezone.now()
     return {
         "association": settings_row.legal_name or community.name,
@@ -188,7 +195,7 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         if locked.emailed_at is not None and not force:
             return False
         ensure_pdf(locked)
-        community = connection.tenant
+        community = _community()
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
         context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
         message = EmailMessage(
