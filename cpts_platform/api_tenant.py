@@ -3,10 +3,17 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from apps.aci.api import IndicatorViewSet
 from apps.dues.api import MemberMeView, TeamMemberViewSet
+from apps.events.api import EventViewSet
+from apps.health_projects.api import ActionViewSet, ProjectVersionViewSet
 from apps.members.api import MeView
 
 router = DefaultRouter(trailing_slash="/?")
+router.register("events", EventViewSet, basename="events")
+router.register("health-project/versions", ProjectVersionViewSet, basename="health-project-versions")
+router.register("health-project/actions", ActionViewSet, basename="health-project-actions")
+router.register("indicators", IndicatorViewSet, basename="indicators")
 router.register("members", TeamMemberViewSet, basename="members")
 
 urlpatterns = [

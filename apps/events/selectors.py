@@ -20,7 +20,7 @@ from django.utils import timezone
 from .models import Event, Registration
 
 
-def _with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
+def with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
     return queryset.annotate(
         confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
         waitlist_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
@@ -37,7 +37,7 @@ def list_upcoming_public_events(limit: int = 5) -> list[Event]:
     queryset = Event.objects.filter(
         status=Event.Status.PUBLISHED, visibility=Event.Visibility.PUBLIC, ends_at__gte=now
     ).order_by("starts_at", "pk")
-    return list(_with_counts(queryset)[: max(0, int(limit))])
+    return list(with_counts(queryset)[: max(0, int(limit))])
 
 
 def visible_events(membership) -> QuerySet[Event]:
@@ -60,12 +60,12 @@ def list_events(membership, *, upcoming: bool = True) -> QuerySet[Event]:
         queryset = queryset.filter(ends_at__gte=now).order_by("starts_at", "pk")
     else:
         queryset = queryset.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
-    return _with_counts(queryset)
+    return with_counts(queryset)
 
 
 def get_event_for(membership, event_id: int) -> Event | None:
     """The event if ``membership`` (None for visitors and outsiders) may see it, else None."""
-    return _with_counts(visible_events(membership)).filter(pk=event_id).first()
+    return with_counts(visible_events(membership)).filter(pk=event_id).first()
 
 
 def get_registration(event: Event, user) -> Registration | None:

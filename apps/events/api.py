@@ -1,0 +1,108 @@
+"""API of events: ``/api/v1/events/`` (members read, team writes; register/cancel for oneself)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.members.models import Role
+from apps.members.permissions import HasCommunityRole
+
+from . import selectors, services
+from .models import Event, Registration
+
+
+class MemberReadTeamWrite(HasCommunityRole):
+    """Any member of this CPTS reads; writes need the team role. Outsiders get 404."""
+
+    def has_permission(self, request, view) -> bool:
+        view.required_role = Role.MEMBER if request.method in ("GET", "HEAD", "OPTIONS") else Role.TEAM
+        view.required_role = getattr(view, "action_roles", {}).get(
+            getattr(view, "action", None), view.required_role
+        )
+        return super().has_permission(request, view)
+
+
+def as_api_error(error: ValidationError | PermissionDenied) -> exceptions.APIException:
+    if isinstance(error, PermissionDenied):
+        return exceptions.PermissionDenied(str(error))
+    return exceptions.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    confirmed_count = serializers.IntegerField(read_only=True)
+    waitlist_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id", "title", "kind", "description", "location", "starts_at", "ends_at", "visibility", "status",
+            "capacity", "registration_open", "reminder_hours_before", "confirmed_count", "waitlist_count",
+        ]  # fmt: skip
+        read_only_fields = ["id", "confirmed_count", "waitlist_count"]
+
+    def validate(self, attrs):
+        starts_at = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        ends_at = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
+        if starts_at and ends_at and ends_at < starts_at:
+            raise serializers.ValidationError({"ends_at": "La fin doit être postérieure au début."})
+        return attrs
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Registration
+        fields = ["id", "event", "status", "created_at", "queued_at", "promoted_at", "attended"]
+        read_only_fields = fields
+
+
+class EventViewSet(viewsets.ModelViewSet):
+    """Events of this CPTS. Members see public and members-only events; the team also sees drafts
+    and creates or changes events. ``register`` / ``cancel`` act for the calling account."""
+
+    serializer_class = EventSerializer
+    permission_classes = [MemberReadTeamWrite]
+    action_roles = {"register": Role.MEMBER, "cancel": Role.MEMBER}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["kind", "visibility", "status"]
+
+    def get_queryset(self):
+        return selectors.with_counts(selectors.visible_events(self.request.membership)).order_by(
+            "starts_at", "pk"
+        )
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.create_event(
+                actor=self.request.user, data=serializer.validated_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            raise as_api_error(error) from error
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = services.update_event(
+                actor=self.request.user, event=serializer.instance, data=serializer.validated_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            raise as_api_error(error) from error
+
+    @action(detail=True, methods=["post"], serializer_class=RegistrationSerializer)
+    def register(self, request, pk=None):
+        """Register the calling member (confirmed, or on the waiting list when full)."""
+        try:
+            registration = services.register(actor=request.user, event=self.get_object())
+        except (ValidationError, PermissionDenied) as error:
+            raise as_api_error(error) from error
+        return Response(RegistrationSerializer(registration).data, status=201)
+
+    @action(detail=True, methods=["post"], serializer_class=RegistrationSerializer)
+    def cancel(self, request, pk=None):
+        """Cancel the calling member's registration; the first person waiting gets the place."""
+        registration = selectors.get_registration(self.get_object(), request.user)
+        if registration is None:
+            raise exceptions.NotFound("Aucune inscription à annuler.")
+        services.cancel_registration(actor=request.user, registration=registration)
+        return Response(RegistrationSerializer(registration).data)
