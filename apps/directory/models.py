@@ -102,9 +102,12 @@ class Entry(models.Model):
     claimed_at = models.DateTimeField(_("revendiquée le"), null=True, blank=True)
     locked_fields = ArrayField(models.CharField(max_length=50), default=list, blank=True, editable=False)
     imported_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Normalised words (apps.geo.text.normalize): the name (weighs most) and everything searchable.
+    search_title = models.TextField(blank=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
     search_vector = models.GeneratedField(
-        expression=SearchVector("search_document", config="simple"),
+        expression=SearchVector("search_title", weight="A", config="simple")
+        + SearchVector("search_document", weight="D", config="simple"),
         output_field=SearchVectorField(),
         db_persist=True,
     )
@@ -125,9 +128,9 @@ class Entry(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="directory_entry_fts"),
             GinIndex(fields=["search_document"], opclasses=["gin_trgm_ops"], name="directory_entry_trgm"),
-            models.Index(fields=["kind", "visibility"], name="directory_entry_kind_vis"),
             models.Index(fields=["family"], name="directory_entry_family"),
             models.Index(fields=["profession_code"], name="directory_entry_profession"),
+            models.Index(fields=["name", "id"], name="directory_entry_name"),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +141,22 @@ class Entry(models.Model):
         """``8`` + RPPS, ``0`` + ADELI, or the FINESS/SIRET number as is."""
         prefix = {IdentifierType.RPPS: "8", IdentifierType.ADELI: "0"}.get(self.identifier_type, "")
         return f"{prefix}{self.identifier}" if self.identifier else ""
+
+
+class SearchWord(models.Model):
+    """Every word of the directory's search documents: the vocabulary typos are corrected against
+    (a few thousand rows, trigram-indexed), rebuilt after imports and kept up by manual edits."""
+
+    word = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="directory_searchword_trgm"),
+            models.Index(fields=["word"], opclasses=["text_pattern_ops"], name="directory_searchword_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class Place(models.Model):

@@ -1,25 +1,35 @@
-"""Search of the directory: PostgreSQL full text (prefix matching) over a normalised document,
-with a pg_trgm fallback for typos. Assumes the connection is set to the CPTS's schema."""
+"""Search of the directory: PostgreSQL full text over normalised words (prefix matching, the name
+weighing most), misspelt words corrected against the directory's own vocabulary with pg_trgm.
+Assumes the connection is set to the CPTS's schema.
+
+Cost is bounded whatever the query: results are counted up to ``CAP``; up to that many they are
+ranked by relevance, beyond it listed by name through the name index (the first page then reads a
+few hundred rows, not every match).
+"""
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import F, Q, QuerySet, Value
+from contextlib import contextmanager
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from apps.geo.text import normalize, query_words
 
 from .codes import PROFESSION_SYNONYMS
-from .models import Entry, Visibility
+from .models import Entry, Place, SearchWord, Visibility
 
-# Audiences and what they may see (the team sees hidden entries in its own pages only).
 PUBLIC, MEMBERS, TEAM = "public", "members", "team"
 _VISIBLE = {
     PUBLIC: [Visibility.PUBLIC],
     MEMBERS: [Visibility.PUBLIC, Visibility.MEMBERS],
     TEAM: [Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HIDDEN],
 }
-# Below this many letters a misspelt word matches too much to be useful.
-_FUZZY_MIN_LENGTH = 4
+CAP = 500
+# Words shorter than this are not corrected (too many near neighbours to be useful).
+_CORRECT_MIN_LENGTH = 4
+_CORRECTIONS_PER_WORD = 3
 
 
 def build_search_document(entry: Entry, places) -> str:
@@ -39,11 +49,143 @@ def build_search_document(entry: Entry, places) -> str:
     ]
     for place in places:
         parts += [place.name, place.city, place.postcode]
-    words: list[str] = []
-    for word in normalize(" ".join(p for p in parts if p)).split():
-        if word not in words:
-            words.append(word)
-    return " ".join(words)
+    return " ".join(dict.fromkeys(normalize(" ".join(p for p in parts if p)).split()))
+
+
+def index_entry(entry: Entry, places) -> None:
+    """Fill the entry's search fields (not saved)."""
+    entry.search_title = normalize(entry.name)
+    entry.search_document = build_search_document(entry, places)
+
+
+_VOCABULARY_SQL = (
+    "INSERT INTO directory_searchword (word) "
+    "SELECT DISTINCT w FROM directory_entry, unnest(string_to_array(search_document, ' ')) AS w "
+    "WHERE w <> '' AND length(w) <= 100 {where} ON CONFLICT (word) DO NOTHING"
+)
+
+
+def rebuild_vocabulary() -> None:
+    """Recompute the vocabulary from every entry (after an import)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM directory_searchword")
+        cursor.execute(_VOCABULARY_SQL.format(where=""))
+
+
+def add_to_vocabulary(entry_ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_VOCABULARY_SQL.format(where="AND directory_entry.id = ANY(%s)"), [list(entry_ids)])
+
+
+def correct(words: list[str]) -> list[list[str]]:
+    """For each word, the words to look for: itself when some indexed word starts with it, else
+    the closest indexed words (trigram similarity), else itself."""
+    candidates = [word for word in words if len(word) >= _CORRECT_MIN_LENGTH]
+    unknown: set[str] = set()
+    if candidates:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT q.w FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
+                "(SELECT 1 FROM directory_searchword s WHERE s.word LIKE q.w || '%%')",
+                [candidates],
+            )
+            unknown = {row[0] for row in cursor.fetchall()}
+    result = []
+    for word in words:
+        if word not in unknown:
+            result.append([word])
+            continue
+        close = list(
+            SearchWord.objects.filter(word__trigram_similar=word)
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)[:_CORRECTIONS_PER_WORD]
+        )
+        result.append(close or [word])
+    return result
+
+
+@contextmanager
+def _index_driven():
+    """Run the enclosed queries with sequential scans discouraged: every search query is meant to
+    start from an index (full text, or the name index for long lists), which the planner's default
+    costs underrate on a cached table. Scoped to a transaction (SET LOCAL)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
+
+
+def _tsquery(groups: list[list[str]]) -> SearchQuery:
+    terms = []
+    for group in groups:
+        if len(group) == 1:
+            terms.append(f"{group[0]}:*")
+        else:
+            terms.append("(" + " | ".join(group) + ")")
+    return SearchQuery(" & ".join(terms), search_type="raw", config="simple")
+
+
+class SearchResults:
+    """A page-able result list (Django's Paginator and DRF accept it): ``count()`` stops at CAP.
+
+    Evaluated lazily in one short transaction: typo correction, the capped count and the first
+    page (``prefetch`` rows) go together, so a search costs a handful of round trips.
+    """
+
+    def __init__(self, base: QuerySet[Entry], words: list[str], *, prefetch: int = 20):
+        self.base = base
+        self.words = words
+        self.prefetch = prefetch
+        self.corrections: dict[str, list[str]] = {}
+        self._capped: int | None = None
+        self._ordered: QuerySet[Entry] | None = None
+        self._first: list[Entry] = []
+
+    def _evaluate(self) -> None:
+        if self._capped is not None:
+            return
+        with _index_driven():
+            matches = self.base
+            query = None
+            if self.words:
+                groups = correct(self.words)
+                self.corrections = {w: g for w, g in zip(self.words, groups, strict=True) if g != [w]}
+                query = _tsquery(groups)
+                matches = matches.filter(search_vector=query)
+            self._capped = matches.order_by().values("pk")[: CAP + 1].count()
+            if query is not None and self._capped <= CAP:
+                self._ordered = matches.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
+                    "-rank", "name", "pk"
+                )
+            else:
+                self._ordered = matches.order_by("name", "pk")
+            self._first = list(self._ordered[: self.prefetch]) if self._capped else []
+
+    def count(self) -> int:
+        self._evaluate()
+        return min(self._capped or 0, CAP)
+
+    @property
+    def is_capped(self) -> bool:
+        self._evaluate()
+        return (self._capped or 0) > CAP
+
+    def __getitem__(self, key):
+        self._evaluate()
+        if isinstance(key, slice):
+            start, stop = key.start or 0, key.stop if key.stop is not None else CAP
+            stop = min(stop, CAP)
+            if stop <= len(self._first) or (stop <= self.prefetch and start < stop):
+                return self._first[start:stop]
+            with _index_driven():
+                return list(self._ordered[start:stop])
+        return self[key : key + 1][0]
+
+    def __iter__(self):
+        return iter(self[:CAP])
+
+    def __len__(self) -> int:
+        return self.count()
 
 
 def visible_entries(audience: str = PUBLIC) -> QuerySet[Entry]:
@@ -58,36 +200,20 @@ def search_entries(
     profession: str = "",
     commune: str = "",
     accepts_new_patients: bool | None = None,
-) -> QuerySet[Entry]:
-    """Entries matching ``query`` (accent/case-insensitive, word prefixes, typos) and the filters,
-    best first (then by name). An empty query lists by name."""
+    page_size: int = 20,
+) -> SearchResults:
+    """Entries matching every word of ``query`` (accent/case-insensitive, word prefixes, typos
+    corrected) and the filters; best first, or by name when there is no query or too many results."""
     entries = visible_entries(audience)
     if family:
         entries = entries.filter(family=family)
     if profession:
         entries = entries.filter(profession_code=profession)
     if commune:
-        entries = entries.filter(places__commune_id=commune).distinct()
+        entries = entries.filter(Exists(Place.objects.filter(entry=OuterRef("pk"), commune_id=commune)))
     if accepts_new_patients is not None:
         entries = entries.filter(accepts_new_patients=accepts_new_patients)
-    words = query_words(query)
-    if not words:
-        return entries.order_by("name", "pk")
-    tsquery = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
-    exact = entries.filter(search_vector=tsquery)
-    if exact.exists():
-        return exact.annotate(rank=SearchRank(F("search_vector"), tsquery)).order_by("-rank", "name", "pk")
-    # Nothing matches every word as typed: let each word match by prefix or by trigram similarity.
-    condition = Q()
-    score = Value(0.0)
-    for word in words:
-        word_q = SearchQuery(f"{word}:*", search_type="raw", config="simple")
-        if len(word) >= _FUZZY_MIN_LENGTH:
-            condition &= Q(search_vector=word_q) | Q(search_document__trigram_word_similar=word)
-            score = score + TrigramWordSimilarity(Value(word), "search_document")
-        else:
-            condition &= Q(search_vector=word_q)
-    return entries.filter(condition).annotate(rank=score).order_by("-rank", "name", "pk")
+    return SearchResults(entries, query_words(query), prefetch=page_size)
 
 
 def naive_search(query: str) -> QuerySet[Entry]:

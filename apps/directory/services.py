@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from . import codes
 from .models import Entry, IdentifierType, ImportRun, Kind, ListingRequest, Place, Source
-from .search import build_search_document
+from .search import add_to_vocabulary, index_entry
 
 # Fields an import brings; editing one by hand locks it against later imports.
 IMPORTED_FIELDS = {
@@ -21,8 +21,11 @@ CLAIMANT_FIELDS = ["accepts_new_patients", "languages", "description", "website"
 
 
 def refresh_search_document(entry: Entry) -> None:
-    entry.search_document = build_search_document(entry, list(entry.places.all()))
-    Entry.objects.filter(pk=entry.pk).update(search_document=entry.search_document)
+    index_entry(entry, list(entry.places.all()))
+    Entry.objects.filter(pk=entry.pk).update(
+        search_title=entry.search_title, search_document=entry.search_document
+    )
+    add_to_vocabulary([entry.pk])
 
 
 def validate_identifier(identifier_type: str, identifier: str) -> str:

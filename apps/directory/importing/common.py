@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.geo.models import Commune
 
 from ..models import Entry, Place
-from ..search import build_search_document
+from ..search import index_entry
 
 # Rejected lines kept in a report (the count is always exact).
 MAX_REPORTED_LINES = 500
@@ -159,10 +159,10 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
         places = []
         for entry, (_same, record) in zip(created, to_create, strict=True):
             entry_places = _places(entry, record, communes)
-            entry.search_document = build_search_document(entry, entry_places)
+            index_entry(entry, entry_places)
             places += entry_places
         Place.objects.bulk_create(places)
-        Entry.objects.bulk_update(created, ["search_document"])
+        Entry.objects.bulk_update(created, ["search_title", "search_document"])
         report.created += len(created)
 
     if to_update:
@@ -174,11 +174,19 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
                 entry_places = _places(entry, record, communes)
                 places += entry_places
                 manual = list(entry.places.filter(source_key=""))
-                entry.search_document = build_search_document(entry, entry_places + manual)
+                index_entry(entry, entry_places + manual)
             else:
-                entry.search_document = build_search_document(entry, list(entry.places.all()))
+                index_entry(entry, list(entry.places.all()))
         Place.objects.bulk_create(places)
-        fields = ["kind", "family", *batch[0].fields.keys(), "imported_hash", "updated_at", "search_document"]
+        fields = [
+            "kind",
+            "family",
+            *batch[0].fields.keys(),
+            "imported_hash",
+            "updated_at",
+            "search_title",
+            "search_document",
+        ]
         Entry.objects.bulk_update(
             [entry for entry, _record, _replace in to_update], list(dict.fromkeys(fields))
         )

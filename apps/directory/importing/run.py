@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.territory.selectors import expand_codes, get_territory_codes
 
+from ..search import rebuild_vocabulary
 from .common import BrokenFile, ImportReport, write_entries
 from .finess import parse_finess
 from .rpps import parse_rpps
@@ -58,6 +59,7 @@ def run_import(
     with transaction.atomic():
         for _kind, report, records in parsed:
             write_entries(records, report)
+        rebuild_vocabulary()
     return {kind: report.as_dict() for kind, report, _records in parsed}
 
 
