@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
@@ -42,6 +43,9 @@ def operator_required(view):
             return redirect_to_login(request.get_full_path())
         if not request.user.is_operator:
             raise PermissionDenied
+        if settings.OPERATOR_2FA_REQUIRED and not request.user.is_verified():
+            # Operators prove a second factor (TOTP) once per session; see apps/accounts/two_factor.py.
+            return redirect(f"{reverse('accounts:two_factor_verify')}?next={request.path}")
         return view(request, *args, **kwargs)
 
     return wrapper

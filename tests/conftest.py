@@ -201,3 +201,21 @@ def real_worker(world, django_db_blocker, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         client.close()
+
+
+def verified_operator_client(user, host: str = PLATFORM_HOST) -> Client:
+    """A client for ``user`` on ``host`` that has also passed the TOTP second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = signed_in_client(user, host)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "test"})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def operator_client(operator):
+    return verified_operator_client(operator)

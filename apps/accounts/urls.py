@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import two_factor, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,5 +13,7 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("double-authentification/", two_factor.verify, name="two_factor_verify"),
+    path("double-authentification/activer/", two_factor.enrol, name="two_factor_enrol"),
     path("mot-de-passe/change/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

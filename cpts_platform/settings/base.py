@@ -44,6 +44,8 @@ SHARED_APPS = [
     "django_filters",
     "django_htmx",
     "apps.accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.postgres",
     "apps.geo",
     "apps.professionals",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.CommunitySessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,6 +152,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+OTP_TOTP_ISSUER = "Plateforme CPTS"
+# Operators pass a TOTP second factor before the console opens (off only in dev.py, for the demo).
+OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=True)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -219,7 +225,9 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 STRIPE_EMBEDDED = env.bool("STRIPE_EMBEDDED", default=False)
 # Stripe.js: localstripe serves a stand-in in dev/tests; the real one otherwise (never a CDN copy).
 STRIPE_JS_URL = (
-    f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_EMBEDDED and STRIPE_API_BASE else "https://js.stripe.com/v3/"
+    f"{STRIPE_API_BASE}/js.stripe.com/v3/"
+    if STRIPE_EMBEDDED and STRIPE_API_BASE
+    else "https://js.stripe.com/v3/"
 )
 if STRIPE_API_BASE:
     import stripe

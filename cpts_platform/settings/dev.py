@@ -3,3 +3,5 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-for-any-real-deployment")
+# The demo operator can open the console without an authenticator app; tests and prod require it.
+OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=False)

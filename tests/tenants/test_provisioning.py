@@ -102,17 +102,17 @@ def test_the_command_reports_errors_in_french(world, db):
 
 
 class TestOperatorConsole:
-    def test_an_operator_creates_a_community_from_the_console(self, operator, client_as):
-        client = client_as(operator, PLATFORM_HOST)
+    def test_an_operator_creates_a_community_from_the_console(self, operator_client):
+        client = operator_client
         response = client.post(
             "/console/", {"name": "CPTS des Collines", "slug": "collines", "admin_email": "a@collines.fr"}
         )
         assert response.status_code == 302
         assert Community.objects.filter(schema_name="collines", status="active").exists()
 
-    def test_errors_are_shown_on_the_form_and_nothing_is_created(self, operator, client_as):
+    def test_errors_are_shown_on_the_form_and_nothing_is_created(self, operator_client):
         before = counts()
-        response = client_as(operator, PLATFORM_HOST).post(
+        response = operator_client.post(
             "/console/", {"name": "X", "slug": "www", "admin_email": "pas-valide"}
         )
         assert response.status_code == 200
@@ -186,17 +186,15 @@ class TestOperatorApi:
 
 
 class TestConsoleActions:
-    def test_an_operator_suspends_then_reactivates_a_cpts(self, operator, community_b, client_as):
-        client = client_as(operator, PLATFORM_HOST)
+    def test_an_operator_suspends_then_reactivates_a_cpts(self, operator_client, community_b):
+        client = operator_client
         assert client.post("/console/cpts/beta/statut/", {"status": "suspended"}).status_code == 302
         assert Client(HTTP_HOST="beta.localhost").get("/").status_code == 503
         client.post("/console/cpts/beta/statut/", {"status": "active"})
         assert Client(HTTP_HOST="beta.localhost").get("/").status_code == 200
 
-    def test_an_impossible_change_is_refused_in_french(self, operator, community_b, client_as):
-        response = client_as(operator, PLATFORM_HOST).post(
-            "/console/cpts/beta/statut/", {"status": "closed"}, follow=True
-        )
+    def test_an_impossible_change_is_refused_in_french(self, operator_client, community_b):
+        response = operator_client.post("/console/cpts/beta/statut/", {"status": "closed"}, follow=True)
         assert "pas possible pour cette CPTS" in response.text
         assert Community.objects.get(pk=community_b.pk).status == "active"
 
@@ -205,8 +203,8 @@ class TestConsoleActions:
         assert response.status_code == 403
         assert Community.objects.get(pk=community_b.pk).status == "active"
 
-    def test_an_operator_gets_an_api_token_that_works(self, operator, client_as):
-        client = client_as(operator, PLATFORM_HOST)
+    def test_an_operator_gets_an_api_token_that_works(self, operator, operator_client):
+        client = operator_client
         client.post("/console/jeton/")
         key = Token.objects.get(user=operator).key
         assert key in client.get("/console/").text
