@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.health_projects import selectors as project_selectors
@@ -111,6 +112,17 @@ def fmt_date(value: date | None) -> str:
 def progress_text(item: selectors.IndicatorProgress) -> str:
     ratio = item.ratio
     return "-" if ratio is None else f"{round(ratio * 100)} %"
+
+
+def produce_report(year: int, *, community) -> tuple[bytes, bytes, bytes]:
+    """Refresh the platform-computed indicators of ``year``, read the figures, render (PDF, CSV,
+    XLSX). Reading happens in one transaction, after the refresh, so the files agree."""
+    from .services import refresh_computed_values
+
+    with transaction.atomic():
+        refresh_computed_values(year=year)
+        data = build_report_data(year, community=community)
+    return render_pdf(data), render_csv(data), render_xlsx(data)
 
 
 # --- Tabular figures (CSV and XLSX share them) -------------------------------------------------
