@@ -11,16 +11,14 @@ from datetime import date
 import stripe
 from celery import shared_task
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from workers.base import TenantTask
 
 logger = logging.getLogger(__name__)
 # Spread the per-CPTS tasks of a fan-out over this many seconds.
 FAN_OUT_SPREAD_SECONDS = 300
-REMINDER_BATCH = 200
 
 
 @shared_task(base=TenantTask, name="dues.issue_receipt", bind=True, max_retries=5)
@@ -135,52 +133,40 @@ def fan_out_renewals_task(day: str | None = None) -> int:
 
 @shared_task(base=TenantTask, name="dues.run_renewals")
 def run_renewals_task(schema_name: str, day: str) -> dict:
-    """Lapse past years' dues and queue the reminders due on ``day`` (ISO date). Idempotent."""
+    """Lapse past years' dues and queue the reminder campaigns due on ``day`` (ISO date).
+
+    Idempotent: a second run lapses nothing and queues no campaign twice.
+    """
     from apps.dues import renewals
 
     today = date.fromisoformat(day)
     lapsed = renewals.lapse_past_years(today)
-    reminder_ids = renewals.queue_reminders(today)
-    for start in range(0, len(reminder_ids), REMINDER_BATCH):
-        send_reminders_task.delay(schema_name, reminder_ids[start : start + REMINDER_BATCH])
-    return {"lapsed": lapsed, "reminders": len(reminder_ids)}
+    campaigns = renewals.queue_reminders(today)
+    for campaign_id in campaigns:
+        send_reminders_task.delay(schema_name, campaign_id)
+    return {"lapsed": lapsed, "campaigns": len(campaigns)}
 
 
 @shared_task(base=TenantTask, name="dues.send_reminders", bind=True, max_retries=5)
-def send_reminders_task(self, schema_name: str, reminder_ids: list[int]) -> int:
-    """E-mail each reminder once (row locked, stamped in the same transaction)."""
-    from apps.dues.models import Reminder
+def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
+    """E-mail a reminder campaign, each member once (see apps/dues/renewals.py)."""
+    from apps.dues import renewals
     from tenants.models import Community
 
     community = Community.objects.get(schema_name=schema_name)
-    sent = 0
-    for reminder_id in reminder_ids:
-        with transaction.atomic():
-            reminder = (
-                Reminder.objects.select_for_update(skip_locked=True)
-                .select_related("membership__user")
-                .filter(pk=reminder_id, sent_at__isnull=True)
-                .first()
-            )
-            if reminder is None:
-                continue
-            user = reminder.membership.user
-            context = {
-                "community": community,
-                "reminder": reminder,
-                "user": user,
-                "url": f"{community.primary_url()}adhesion/",
-            }
-            try:
-                send_mail(
-                    subject=f"Votre adhésion {reminder.year} à {community.name}",
-                    message=render_to_string("dues/email/reminder.txt", context),
-                    from_email=None,
-                    recipient_list=[user.email],
-                )
-            except OSError as exc:
-                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
-            reminder.sent_at = timezone.now()
-            reminder.save(update_fields=["sent_at"])
-            sent += 1
-    return sent
+    url = f"{community.primary_url()}adhesion/"
+
+    def send(reminder) -> None:
+        user = reminder.membership.user
+        context = {"community": community, "reminder": reminder, "user": user, "url": url}
+        send_mail(
+            subject=f"Votre adhésion {reminder.year} à {community.name}",
+            message=render_to_string("dues/email/reminder.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+    try:
+        return renewals.send_campaign(campaign_id, send)
+    except OSError as exc:  # SMTP unreachable: the failed claim was rolled back, retry later
+        raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc

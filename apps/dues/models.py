@@ -201,10 +201,34 @@ class ReceiptCounter(models.Model):
         return f"{self.kind} {self.year}: {self.last}"
 
 
-class Reminder(models.Model):
-    """A renewal reminder due to a member (offset in days around 1 January of ``year``)."""
+class ReminderCampaign(models.Model):
+    """The reminders of one day (offset in days around 1 January of ``year``) for this CPTS.
 
-    membership = models.ForeignKey("members.Membership", on_delete=models.CASCADE, related_name="+")
+    Created by the renewal run (one row, whatever the number of members); a worker then walks
+    the members in primary-key order (``last_membership_id`` is its cursor) and claims one
+    ``Reminder`` row per member before e-mailing, so each member is reminded once.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    offset_days = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    last_membership_id = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "offset_days"], name="reminder_campaign_once")]
+
+    def __str__(self) -> str:
+        return f"{self.year} J{self.offset_days:+d}"
+
+
+class Reminder(models.Model):
+    """A renewal reminder sent (or being sent) to one member: the claim that makes it once."""
+
+    # The unique constraint below starts with membership: no separate index needed.
+    membership = models.ForeignKey(
+        "members.Membership", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     year = models.PositiveSmallIntegerField()
     offset_days = models.SmallIntegerField()
     created_at = models.DateTimeField(default=timezone.now)

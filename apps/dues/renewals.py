@@ -1,23 +1,30 @@
 """Year-end work of one CPTS: lapse last year's dues, queue renewal reminders.
 
-Both steps are set-based (one UPDATE, one INSERT … ON CONFLICT DO NOTHING per offset) so the
-1 January wave costs about one bulk statement per schema (benchmarks/renewal_wave.py), and both
-are idempotent: a second run finds nothing left to do.
+The run on 1 January must stay close to one bulk statement per schema
+(benchmarks/renewal_wave.py): the lapse is one UPDATE, and reminders are queued as one
+``ReminderCampaign`` row per due day, whatever the number of members; a worker then walks the
+members in batches (``send_campaign``). Everything is idempotent: a second run finds nothing left
+to do, and each member is reminded once per campaign (a ``Reminder`` row is claimed before the
+e-mail is sent).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.members.models import Membership
 
-from .models import Dues, DuesSettings, Reminder
+from .models import Dues, DuesSettings, Reminder, ReminderCampaign
 
 # A reminder missed by a few days (beat down, worker late) is still sent; older ones are not.
 CATCH_UP_DAYS = 7
-BATCH = 500
+BATCH = 200
+# An unfinished campaign older than this is enqueued again (its task was lost).
+STALE_AFTER = timedelta(hours=1)
 
 
 def lapse_past_years(today: date) -> int:
@@ -39,30 +46,60 @@ def due_offsets(today: date, offsets: list[int]) -> list[tuple[int, int]]:
 
 
 def queue_reminders(today: date) -> list[int]:
-    """Create the reminders due today (once per member, year and offset); returns the ids of
-    those not sent yet. Recipients: active members who paid an earlier year and not ``year``.
-
-    One INSERT … SELECT … ON CONFLICT DO NOTHING per due offset: no rows travel through Python.
-    """
+    """Campaigns to hand to a worker now: those created by this call, plus unfinished ones whose
+    task must have been lost. Never more than one campaign per year and offset."""
     offsets = DuesSettings.load().reminder_offsets or []
-    reminder, dues, membership = Reminder._meta.db_table, Dues._meta.db_table, Membership._meta.db_table
-    sql = f"""
-        INSERT INTO {reminder} (membership_id, year, offset_days, created_at)
-        SELECT m.id, %(year)s, %(offset)s, now() FROM {membership} m
-        WHERE m.is_active
-          AND EXISTS (SELECT 1 FROM {dues} d WHERE d.membership_id = m.id AND d.year < %(year)s
-                      AND d.status IN ('active', 'expired'))
-          AND NOT EXISTS (SELECT 1 FROM {dues} d WHERE d.membership_id = m.id AND d.year = %(year)s
-                          AND d.status = 'active')
-        ON CONFLICT (membership_id, year, offset_days) DO NOTHING
-    """  # noqa: S608 - table names come from our own models
     ids: list[int] = []
     for year, offset in due_offsets(today, offsets):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {"year": year, "offset": offset})
-        ids.extend(
-            Reminder.objects.filter(sent_at__isnull=True, year=year, offset_days=offset).values_list(
-                "pk", flat=True
-            )
-        )
+        campaign, created = ReminderCampaign.objects.get_or_create(year=year, offset_days=offset)
+        stale = campaign.created_at < timezone.now() - STALE_AFTER
+        if campaign.finished_at is None and (created or stale):
+            ids.append(campaign.pk)
     return ids
+
+
+def recipients(campaign: ReminderCampaign):
+    """Active members who paid an earlier year and have not paid the campaign's year."""
+    paid = Dues.objects.filter(year=campaign.year, status=Dues.Status.ACTIVE).values("membership_id")
+    earlier = Dues.objects.filter(
+        year__lt=campaign.year, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED]
+    ).values("membership_id")
+    return Membership.objects.filter(is_active=True, pk__in=earlier).exclude(pk__in=paid).order_by("pk")
+
+
+def send_campaign(campaign_id: int, send: Callable[[Reminder], None]) -> int:
+    """Walk the campaign's recipients in batches; claim then ``send`` each reminder once.
+
+    Each member is one transaction: the ``Reminder`` row (unique per member, year and offset) is
+    the claim, committed with its ``sent_at`` only if ``send`` succeeded. A failing ``send``
+    rolls back its own claim (the member is retried later, never skipped); two workers on the
+    same campaign cannot both claim a member. Returns the number of reminders sent by this call.
+    """
+    sent = 0
+    while True:
+        campaign = ReminderCampaign.objects.filter(pk=campaign_id, finished_at__isnull=True).first()
+        if campaign is None:
+            return sent
+        batch = list(
+            recipients(campaign).filter(pk__gt=campaign.last_membership_id).select_related("user")[:BATCH]
+        )
+        if not batch:
+            ReminderCampaign.objects.filter(pk=campaign_id).update(finished_at=timezone.now())
+            return sent
+        for membership in batch:
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        reminder = Reminder.objects.create(
+                            membership=membership, year=campaign.year, offset_days=campaign.offset_days
+                        )
+                except IntegrityError:
+                    continue  # already reminded (an earlier, interrupted run)
+                reminder.membership = membership
+                send(reminder)
+                reminder.sent_at = timezone.now()
+                reminder.save(update_fields=["sent_at"])
+            sent += 1
+        ReminderCampaign.objects.filter(pk=campaign_id, last_membership_id__lt=batch[-1].pk).update(
+            last_membership_id=batch[-1].pk
+        )

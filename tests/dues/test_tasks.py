@@ -41,8 +41,8 @@ def test_the_1_january_run_lapses_last_year_and_reminds_once_even_when_run_twice
     first = run_renewals_task.apply(args=(community_a.schema_name, "2027-01-01")).get()
     sent_after_first = len(mail.outbox)
     second = run_renewals_task.apply(args=(community_a.schema_name, "2027-01-01")).get()
-    assert first == {"lapsed": 1, "reminders": 1}
-    assert second == {"lapsed": 0, "reminders": 0}
+    assert first == {"lapsed": 1, "campaigns": 1}
+    assert second == {"lapsed": 0, "campaigns": 0}
     assert sent_after_first == 1 and len(mail.outbox) == 1
     assert (
         mail.outbox[0].to == ["bob@test.fr"] and "Votre adhésion 2027 à CPTS Alpha" == mail.outbox[0].subject
@@ -59,15 +59,44 @@ def test_a_member_who_already_renewed_gets_no_reminder(world, db, community_a, b
     _paid(community_a, bob, 2026)
     _paid(community_a, bob, 2027)
     result = run_renewals_task.apply(args=(community_a.schema_name, "2026-12-02")).get()
-    assert result == {"lapsed": 0, "reminders": 0} and mail.outbox == []
+    assert result == {"lapsed": 0, "campaigns": 1} and mail.outbox == []
 
 
 def test_the_cpts_sets_its_own_reminder_days(world, db, community_a, bob):
     _paid(community_a, bob, 2026)
     with schema_context(community_a.schema_name):
         DuesSettings.objects.filter(pk=1).update(reminder_offsets=[-15])
-    assert run_renewals_task.apply(args=(community_a.schema_name, "2026-12-02")).get()["reminders"] == 0
-    assert run_renewals_task.apply(args=(community_a.schema_name, "2026-12-17")).get()["reminders"] == 1
+    assert run_renewals_task.apply(args=(community_a.schema_name, "2026-12-02")).get()["campaigns"] == 0
+    assert run_renewals_task.apply(args=(community_a.schema_name, "2026-12-17")).get()["campaigns"] == 1
+    assert [m.to for m in mail.outbox] == [["bob@test.fr"]]
+
+
+def test_an_interrupted_campaign_resumes_without_reminding_anyone_twice(world, db, community_a, alice, bob):
+    from apps.dues import renewals
+    from apps.dues.models import ReminderCampaign
+
+    _paid(community_a, alice, 2026)
+    _paid(community_a, bob, 2026)
+    calls = []
+
+    def flaky_send(reminder):
+        calls.append(reminder.membership.user.email)
+        if len(calls) == 2:
+            raise OSError("SMTP down")
+
+    with schema_context(community_a.schema_name):
+        campaign = ReminderCampaign.objects.create(year=2027, offset_days=0)
+        try:
+            renewals.send_campaign(campaign.pk, flaky_send)
+        except OSError:
+            pass
+        sent_later = renewals.send_campaign(campaign.pk, lambda r: calls.append(r.membership.user.email))
+        again = renewals.send_campaign(campaign.pk, lambda r: calls.append("never"))
+        claimed = sorted(Reminder.objects.filter(year=2027).values_list("membership__user__email", flat=True))
+    # alice sent once; bob failed once, then was sent; nobody twice, nothing after the end.
+    assert calls == ["alice@test.fr", "bob@test.fr", "bob@test.fr"]
+    assert (sent_later, again) == (1, 0)
+    assert claimed == ["alice@test.fr", "bob@test.fr"]
 
 
 def test_the_beat_fan_out_enqueues_one_run_per_active_cpts(world, db, community_a, community_b, bob):
