@@ -112,9 +112,6 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return _("Contrat ACI signé le %(date)s") % {"date": self.signed_on.strftime("%d/%m/%Y")}
 
-    def effective_size(self, community) -> int | None:
-        return self.size_override or getattr(community, "aci_size", None)
-
     @property
     def ends_on(self) -> date:
         from .deadlines import add_months

@@ -54,7 +54,7 @@ STATE_LABELS = {
 
 def build_report_data(year: int, *, community) -> ReportData:
     contract = selectors.get_contract()
-    size = contract.effective_size(community) if contract else getattr(community, "aci_size", None)
+    size = selectors.contract_size(contract, community)
     today = min(timezone.localdate(), date(year, 12, 31))
     missions: list[MissionRow] = []
     if contract:

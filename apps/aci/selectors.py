@@ -32,6 +32,29 @@ def get_contract() -> Contract | None:
     return Contract.objects.select_related("grid").order_by("-signed_on", "-pk").first()
 
 
+def territory_size(community) -> int | None:
+    """The ACI size of the territory: the territory app's override or the size computed from the
+    population of the communes picked, else the size recorded on the CPTS at its opening."""
+    from django.apps import apps
+
+    if apps.is_installed("apps.territory"):
+        from apps.territory import selectors as territory
+
+        override = territory.get_settings().aci_size_override
+        _communes, inhabitants = territory.population_of(territory.list_territory_communes())
+        size = override or territory.compute_aci_size(inhabitants)
+        if size:
+            return int(size)
+    return getattr(community, "aci_size", None)
+
+
+def contract_size(contract: Contract | None, community) -> int | None:
+    """The size used for the contract: the one written in it, else the territory's."""
+    if contract is not None and contract.size_override:
+        return contract.size_override
+    return territory_size(community)
+
+
 def list_grids() -> QuerySet[ReferenceGrid]:
     return ReferenceGrid.objects.order_by("-valid_from", "code")
 

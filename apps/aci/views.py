@@ -70,7 +70,7 @@ def _progress_cards(year: int):
 def cockpit(request):
     year = _year(request)
     contract = selectors.get_contract()
-    size = contract.effective_size(request.tenant) if contract else request.tenant.aci_size
+    size = selectors.contract_size(contract, request.tenant)
     today = timezone.localdate()
     missions = []
     if contract:
@@ -163,7 +163,7 @@ def finances(request):
             else:
                 messages.success(request, _("Enregistré."))
                 return redirect(f"{request.path}?annee={year}")
-    size = contract.effective_size(request.tenant) if contract else request.tenant.aci_size
+    size = selectors.contract_size(contract, request.tenant)
     return render(
         request,
         "aci/finances.html",

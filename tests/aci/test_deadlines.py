@@ -99,3 +99,16 @@ def test_a_plain_member_cannot_record_the_contract(world, db, bob):
                 actor=bob, signed_on=date(2024, 1, 1), grid=selectors.grid_for(date(2024, 1, 1))
             )
         assert not Contract.objects.exists()
+
+
+def test_the_contract_size_comes_from_the_territory_unless_the_contract_sets_it(world, db, alice):
+    from apps.territory.models import TerritorySettings
+
+    with schema_context("alpha"):
+        grid = selectors.grid_for(date(2024, 1, 1))
+        contract = services.create_contract(actor=alice, signed_on=date(2024, 1, 1), grid=grid)
+        TerritorySettings.objects.update_or_create(pk=1, defaults={"aci_size_override": 3})
+        from_territory = selectors.contract_size(contract, world.a)
+        services.update_contract(actor=alice, contract=contract, data={"size_override": 2})
+        from_contract = selectors.contract_size(contract, world.a)
+    assert (from_territory, from_contract) == (3, 2)
