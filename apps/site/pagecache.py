@@ -26,7 +26,8 @@ VERSION_KEY = "site:version"
 CHROME_KEY = "site:chrome:{version}"
 PAGE_KEY = "site:page:{version}:{host}:{path}"
 PAGE_TTL = 300
-CHROME_TTL = 3600
+# Also bounds how long a change of name or territory by the operator takes to show.
+CHROME_TTL = PAGE_TTL
 
 
 def current_version() -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.members.models import Role
@@ -75,7 +77,7 @@ def branding(request):
                 error = ValidationError({"favicon_file": error.message_dict["favicon"]})
             _form_errors_from(error, form)
         else:
-            messages.success(request, "L'identité du site est enregistrée.")
+            messages.success(request, _("L'identité du site est enregistrée."))
             return redirect("site:team_branding")
     return render(request, "site/team/branding.html", {"form": form, "site": site})
 
@@ -91,9 +93,9 @@ def mission_edit(request, pk: int):
     form = MissionForm(request.POST or None, instance=mission)
     if request.method == "POST" and form.is_valid():
         services.save_mission(actor=request.user, mission=form.save(commit=False))
-        messages.success(request, "La mission est enregistrée.")
+        messages.success(request, _("La mission est enregistrée."))
         return redirect("site:team_missions")
-    return render(request, "site/team/form.html", {"form": form, "title": "Modifier une mission"})
+    return render(request, "site/team/form.html", {"form": form, "title": _("Modifier une mission")})
 
 
 @team_required
@@ -107,9 +109,9 @@ def page_edit(request, pk: int | None = None):
     form = PageForm(request.POST or None, instance=page)
     if request.method == "POST" and form.is_valid():
         saved = services.save_page(actor=request.user, page=form.save(commit=False))
-        messages.success(request, f"La page « {saved.title} » est enregistrée.")
+        messages.success(request, _("La page « %(title)s » est enregistrée.") % {"title": saved.title})
         return redirect("site:team_pages")
-    title = f"Modifier la page « {page.title} »" if pk else "Nouvelle page"
+    title = _("Modifier la page « %(title)s »") % {"title": page.title} if pk else _("Nouvelle page")
     return render(request, "site/team/form.html", {"form": form, "title": title, "obj": page if pk else None})
 
 
@@ -118,7 +120,7 @@ def page_edit(request, pk: int | None = None):
 def page_delete(request, pk: int):
     page = get_object_or_404(Page, pk=pk)
     services.delete_page(actor=request.user, page=page)
-    messages.success(request, f"La page « {page.title} » est supprimée.")
+    messages.success(request, _("La page « %(title)s » est supprimée.") % {"title": page.title})
     return redirect("site:team_pages")
 
 
@@ -133,9 +135,9 @@ def faq_edit(request, pk: int | None = None):
     form = FaqItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         services.save_faq_item(actor=request.user, item=form.save(commit=False))
-        messages.success(request, "La question est enregistrée.")
+        messages.success(request, _("La question est enregistrée."))
         return redirect("site:team_faq")
-    title = "Modifier une question" if pk else "Nouvelle question"
+    title = _("Modifier une question") if pk else _("Nouvelle question")
     return render(request, "site/team/form.html", {"form": form, "title": title})
 
 
@@ -152,7 +154,7 @@ def faq_move(request, pk: int, direction: str):
 def faq_delete(request, pk: int):
     item = get_object_or_404(FaqItem, pk=pk)
     services.delete_faq_item(actor=request.user, item=item)
-    messages.success(request, "La question est supprimée.")
+    messages.success(request, _("La question est supprimée."))
     return redirect("site:team_faq")
 
 
@@ -179,14 +181,17 @@ def news_edit(request, pk: int | None = None):
             _form_errors_from(error, form)
         else:
             if saved.is_scheduled:
-                note = f"L'actualité « {saved.title} » paraîtra le {saved.publish_at:%d/%m/%Y à %H:%M}."
+                note = _("L'actualité « %(title)s » paraîtra le %(date)s.") % {
+                    "title": saved.title,
+                    "date": f"{timezone.localtime(saved.publish_at):%d/%m/%Y à %H:%M}",
+                }
             elif saved.is_public:
-                note = f"L'actualité « {saved.title} » est publiée."
+                note = _("L'actualité « %(title)s » est publiée.") % {"title": saved.title}
             else:
-                note = f"Le brouillon « {saved.title} » est enregistré."
+                note = _("Le brouillon « %(title)s » est enregistré.") % {"title": saved.title}
             messages.success(request, note)
             return redirect("site:team_news")
-    title = f"Modifier « {item.title} »" if pk else "Nouvelle actualité"
+    title = _("Modifier « %(title)s »") % {"title": item.title} if pk else _("Nouvelle actualité")
     return render(request, "site/team/form.html", {"form": form, "title": title, "multipart": True})
 
 
@@ -195,7 +200,7 @@ def news_edit(request, pk: int | None = None):
 def news_delete(request, pk: int):
     item = get_object_or_404(NewsItem, pk=pk)
     services.delete_news_item(actor=request.user, item=item)
-    messages.success(request, f"L'actualité « {item.title} » est supprimée.")
+    messages.success(request, _("L'actualité « %(title)s » est supprimée.") % {"title": item.title})
     return redirect("site:team_news")
 
 
@@ -211,12 +216,12 @@ def number_edit(request, pk: int | None = None):
     form = form_class(request.POST or None, instance=number)
     if request.method == "POST" and form.is_valid():
         services.save_number(actor=request.user, number=form.save(commit=False))
-        messages.success(request, "Le numéro est enregistré.")
+        messages.success(request, _("Le numéro est enregistré."))
         return redirect("site:team_numbers")
     if number.is_national:
-        title = f"Numéro national {number.number} – {number.label}"
+        title = _("Numéro national %(number)s – %(label)s") % {"number": number.number, "label": number.label}
     else:
-        title = "Modifier un numéro local" if pk else "Nouveau numéro local"
+        title = _("Modifier un numéro local") if pk else _("Nouveau numéro local")
     return render(request, "site/team/form.html", {"form": form, "title": title})
 
 
@@ -229,7 +234,7 @@ def number_delete(request, pk: int):
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "Le numéro est supprimé.")
+        messages.success(request, _("Le numéro est supprimé."))
     return redirect("site:team_numbers")
 
 
@@ -251,6 +256,8 @@ def message_detail(request, pk: int):
     if request.method == "POST":
         handled = request.POST.get("handled") == "1"
         services.mark_message_handled(actor=request.user, message=message, handled=handled)
-        messages.success(request, "Message marqué comme traité." if handled else "Message remis à traiter.")
+        messages.success(
+            request, _("Message marqué comme traité.") if handled else _("Message remis à traiter.")
+        )
         return redirect("site:team_inbox")
     return render(request, "site/team/message.html", {"message": message})

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -123,8 +124,10 @@ def visitor_message(request, kind: str):
             except services.RateLimited:
                 form.add_error(
                     None,
-                    "Vous avez envoyé plusieurs messages en peu de temps. Merci de réessayer dans "
-                    "quelques minutes, ou de nous écrire directement.",
+                    _(
+                        "Vous avez envoyé plusieurs messages en peu de temps. Merci de réessayer dans "
+                        "quelques minutes, ou de nous écrire directement."
+                    ),
                 )
                 status = 429
             else:

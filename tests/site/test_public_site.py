@@ -282,3 +282,37 @@ def test_the_home_page_shows_the_membership_tiers_and_the_join_link_when_dues_ex
     assert "<h3>Adhésion classique</h3>" in html
     assert '<p class="tier-price">5 € TTC</p>' in html and '<p class="tier-price">17 € TTC</p>' in html
     assert 'href="/adhesion/">Adhérer en ligne</a>' in html
+
+
+def test_list_pages_make_the_same_number_of_queries_whatever_the_number_of_items(community_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.site.pagecache import invalidate_site
+
+    def queries(path: str) -> int:
+        with schema_context(community_a.schema_name):
+            invalidate_site()
+        with CaptureQueriesContext(connection) as captured:
+            assert Client(HTTP_HOST=HOST_A).get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    past = timezone.now() - timedelta(days=1)
+    with schema_context(community_a.schema_name):
+        for i in range(2):
+            NewsItem.objects.create(
+                title=f"Brève {i}", slug=f"breve-{i}", status="published", publish_at=past
+            )
+    few = {path: queries(path) for path in ("/", "/actualites/", "/faq/", "/urgences/")}
+    with schema_context(community_a.schema_name):
+        for i in range(2, 14):
+            NewsItem.objects.create(
+                title=f"Brève {i}", slug=f"breve-{i}", status="published", publish_at=past
+            )
+        for i in range(10):
+            FaqItem.objects.create(question=f"Question {i} ?", answer="Réponse.", position=50 + i)
+            EmergencyNumber.objects.create(
+                category="local", number=f"01 00 00 00 {i:02d}", label=f"Local {i}"
+            )
+    many = {path: queries(path) for path in few}
+    assert many == few
