@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,8 +45,12 @@ def create_version(*, actor, title: str, based_on: ProjectVersion | None = None)
     nothing to copy, starts with one axis per socle mission."""
     _require_team(actor)
     with transaction.atomic():
-        # Serialise numbering: two drafts created at once must not get the same number.
-        list(ProjectVersion.objects.select_for_update().values_list("pk", flat=True))
+        # Serialise numbering (even before the first version exists): a transaction-scoped
+        # advisory lock keyed by this CPTS's schema.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:hp-version"]
+            )
         number = (ProjectVersion.objects.aggregate(last=Max("number"))["last"] or 0) + 1
         version = ProjectVersion.objects.create(
             number=number,
