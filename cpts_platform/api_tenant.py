@@ -7,9 +7,12 @@ from apps.aci.api import IndicatorViewSet
 from apps.dues.api import MemberMeView, TeamMemberViewSet
 from apps.events.api import EventViewSet
 from apps.health_projects.api import ActionViewSet, ProjectVersionViewSet
+from apps.directory.api import DirectoryViewSet
 from apps.members.api import MeView
+from apps.territory.api import TerritoryView
 
 router = DefaultRouter(trailing_slash="/?")
+router.register("directory", DirectoryViewSet, basename="directory")
 router.register("events", EventViewSet, basename="events")
 router.register("health-project/versions", ProjectVersionViewSet, basename="health-project-versions")
 router.register("health-project/actions", ActionViewSet, basename="health-project-actions")
@@ -18,6 +21,7 @@ router.register("members", TeamMemberViewSet, basename="members")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="api_me"),
+    path("territory", TerritoryView.as_view(), name="api_territory"),
     path("members/me", MemberMeView.as_view(), name="api_members_me"),
     *router.urls,
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("compte/", include("apps.accounts.urls")),
     path("", include("apps.members.urls")),
+    path("", include("apps.directory.urls")),
+    path("", include("apps.territory.urls")),
     path("", include("apps.dues.urls")),
     path("", include("apps.events.urls")),
     path("", include("apps.health_projects.urls")),

@@ -1,0 +1,179 @@
+"""Listing requests (public form, spam defences, moderation, e-mail) and claiming an entry."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from apps.directory import services
+from apps.directory.models import Entry, ListingRequest
+from tests.conftest import HOST_A
+from tests.factories.directory_files import rpps_number
+from workers.directory import notify_listing_requester_task
+
+FORM = {
+    "kind": "professional", "name": "Inès Garcia", "profession": "Orthophoniste", "identifier": "",
+    "address": "5 rue Balay", "postcode": "42000", "city": "Saint-Étienne", "phone": "0477112233",
+    "website": "", "email": "ines@exemple.fr", "message": "Installée depuis janvier.",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _client(ip="203.0.113.7"):
+    return Client(HTTP_HOST=HOST_A, REMOTE_ADDR=ip)
+
+
+def test_a_listing_request_is_stored_for_moderation(community_a):
+    response = _client().post("/annuaire/referencement/", FORM)
+    assert response.status_code == 302
+    with schema_context(community_a.schema_name):
+        listing = ListingRequest.objects.get()
+        assert (listing.name, listing.status, listing.email) == ("Inès Garcia", "pending", "ines@exemple.fr")
+
+
+def test_the_honeypot_stores_nothing(community_a):
+    response = _client().post("/annuaire/referencement/", {**FORM, "fax_number": "0102030405"})
+    assert response.status_code == 302
+    with schema_context(community_a.schema_name):
+        assert ListingRequest.objects.count() == 0
+
+
+def test_bad_input_gets_french_errors(community_a):
+    response = _client().post("/annuaire/referencement/", {**FORM, "postcode": "42", "email": "pas-un-mail"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "code postal à 5 chiffres" in body and "adresse e-mail valide" in body
+
+
+def test_requests_are_rate_limited_per_client(community_a):
+    for _ in range(5):
+        assert _client().post("/annuaire/referencement/", FORM).status_code == 302
+    response = _client().post("/annuaire/referencement/", FORM)
+    assert response.status_code == 429
+    assert "Trop de demandes" in response.content.decode()
+    assert _client(ip="198.51.100.1").post("/annuaire/referencement/", FORM).status_code == 302
+    with schema_context(community_a.schema_name):
+        assert ListingRequest.objects.count() == 6
+
+
+def _pending(community):
+    with schema_context(community.schema_name):
+        return ListingRequest.objects.create(**{k: v for k, v in FORM.items()})
+
+
+def test_accepting_creates_the_entry_and_tells_the_requester_once(
+    community_a, alice, client_as, django_capture_on_commit_callbacks
+):
+    listing = _pending(community_a)
+    client = client_as(alice, HOST_A)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/equipe/annuaire/demandes/{listing.pk}/", {"decision": "accept"})
+    assert response.status_code == 302
+    with schema_context(community_a.schema_name):
+        listing.refresh_from_db()
+        entry = Entry.objects.get(pk=listing.entry_id)
+        assert (entry.name, entry.source, entry.places.get().commune_id) == (
+            "Inès Garcia",
+            "request",
+            "42218",
+        )
+        assert listing.notified_at is not None
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ines@exemple.fr"]
+    assert "acceptée" in mail.outbox[0].body
+    # Runs twice, sends once.
+    assert notify_listing_requester_task.apply(args=(community_a.schema_name, listing.pk)).get() == "skipped"
+    assert len(mail.outbox) == 1
+    # Deciding again is refused.
+    client_as(alice, HOST_A).post(f"/equipe/annuaire/demandes/{listing.pk}/", {"decision": "reject"})
+    with schema_context(community_a.schema_name):
+        assert ListingRequest.objects.get(pk=listing.pk).status == "accepted"
+
+
+def test_refusing_tells_the_requester_with_the_team_note(
+    community_a, alice, client_as, django_capture_on_commit_callbacks
+):
+    listing = _pending(community_a)
+    client = client_as(alice, HOST_A)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/equipe/annuaire/demandes/{listing.pk}/",
+            {"decision": "reject", "note": "Hors de notre territoire."},
+        )
+    with schema_context(community_a.schema_name):
+        assert ListingRequest.objects.get(pk=listing.pk).status == "rejected"
+        assert Entry.objects.count() == 0
+    assert "Hors de notre territoire." in mail.outbox[0].body
+
+
+def test_bob_and_charlie_cannot_moderate(community_a, bob, charlie, client_as):
+    listing = _pending(community_a)
+    assert (
+        client_as(charlie, HOST_A)
+        .post(f"/equipe/annuaire/demandes/{listing.pk}/", {"decision": "accept"})
+        .status_code
+        == 404
+    )
+    assert (
+        client_as(bob, HOST_A)
+        .post(f"/equipe/annuaire/demandes/{listing.pk}/", {"decision": "accept"})
+        .status_code
+        == 403
+    )
+    with schema_context(community_a.schema_name):
+        assert ListingRequest.objects.get(pk=listing.pk).status == "pending"
+    assert mail.outbox == []
+
+
+@pytest.fixture
+def bobs_entry(community_a, bob):
+    from apps.professionals.models import ProfessionalProfile
+
+    ProfessionalProfile.objects.create(
+        user=bob, profession="70", identifier_type="rpps", identifier=rpps_number(77), practice_mode="L",
+        practice_place="Cabinet", commune="Saint-Étienne",
+    )  # fmt: skip
+    with schema_context(community_a.schema_name):
+        return services.create_entry(
+            actor=None,
+            fields={"kind": "professional", "family": "liberal", "name": "Bob Membre", "identifier_type": "rpps",
+                    "identifier": rpps_number(77), "profession": "Masseur-Kinésithérapeute"},
+        )  # fmt: skip
+
+
+def test_a_member_whose_rpps_matches_claims_the_entry_and_edits_its_public_fields(bobs_entry, bob, client_as):
+    client = client_as(bob, HOST_A)
+    assert "C'est ma fiche" in client.get(f"/annuaire/{bobs_entry.pk}/").content.decode()
+    assert client.post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 302
+    response = client.post(
+        f"/annuaire/{bobs_entry.pk}/ma-fiche/",
+        {"accepts_new_patients": "true", "website": "https://kine.exemple.fr", "description": "Kiné du sport",
+         "languages_text": "anglais"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    bobs_entry.refresh_from_db()
+    assert (bobs_entry.claimed_by_id, bobs_entry.accepts_new_patients, bobs_entry.languages) == (
+        bob.pk,
+        True,
+        ["anglais"],
+    )
+    assert bobs_entry.name == "Bob Membre"
+
+
+def test_nobody_else_can_claim_or_edit_it(bobs_entry, alice, charlie, client_as, community_a):
+    assert (
+        "C'est ma fiche" not in client_as(alice, HOST_A).get(f"/annuaire/{bobs_entry.pk}/").content.decode()
+    )
+    assert client_as(alice, HOST_A).post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 302
+    assert client_as(charlie, HOST_A).post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 404
+    assert client_as(alice, HOST_A).get(f"/annuaire/{bobs_entry.pk}/ma-fiche/").status_code == 404
+    with schema_context(community_a.schema_name):
+        assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id is None
