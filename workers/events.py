@@ -56,6 +56,48 @@ def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> 
     return "sent"
 
 
+@shared_task(base=TenantTask, name="events.send_cancellation_notices", bind=True, max_retries=5)
+def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int:
+    """Tell everyone confirmed or waiting that the event is cancelled. Each registration is locked,
+    told, then stamped: runs twice, tells once. Returns how many e-mails were sent."""
+    from apps.events.models import Event, Registration
+
+    community = connection.tenant
+    event = Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).first()
+    if event is None:
+        return 0
+    pending = Registration.objects.filter(
+        event=event,
+        status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED],
+        cancellation_notified_at__isnull=True,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for registration_id in list(pending):
+        with transaction.atomic():
+            registration = (
+                Registration.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=registration_id, cancellation_notified_at__isnull=True)
+                .first()
+            )
+            if registration is None:
+                continue
+            context = {"community": community, "event": event, "user": registration.user}
+            try:
+                send_mail(
+                    subject=f"Événement annulé : {event.title}",
+                    message=render_to_string("events/email/cancelled.txt", context),
+                    from_email=None,
+                    recipient_list=[registration.user.email],
+                )
+            except OSError as exc:
+                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
+            registration.cancellation_notified_at = timezone.now()
+            registration.save(update_fields=["cancellation_notified_at"])
+            sent += 1
+    return sent
+
+
 @shared_task(base=TenantTask, name="events.send_event_reminders", bind=True, max_retries=5)
 def send_event_reminders_task(self, schema_name: str) -> int:
     """E-mail every confirmed participant whose event enters its reminder window.

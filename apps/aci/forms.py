@@ -40,6 +40,14 @@ class MissionForm(forms.ModelForm):
         widgets = {"started_on": DateInput(), "deployed_on": DateInput()}
 
 
+class OwnMissionForm(forms.Form):
+    label = forms.CharField(label=_("Intitulé de la mission propre"), max_length=200)
+    start_months = forms.IntegerField(label=_("Démarrage (mois après signature)"), min_value=0, max_value=60)
+    full_months = forms.IntegerField(
+        label=_("Déploiement complet (mois après signature)"), min_value=0, max_value=60
+    )
+
+
 def year_choices():
     this_year = timezone.localdate().year
     return [(y, str(y)) for y in range(this_year + 1, this_year - 6, -1)]

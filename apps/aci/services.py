@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -171,6 +172,16 @@ def record_spending(
         receipt=receipt or "",
         recorded_by=actor,
     )
+
+
+def delete_entry(*, actor, entry: FundingLine | Payment | Spending) -> None:
+    """Remove a funding line, payment or spending entered by mistake (its receipt file too)."""
+    _require_team(actor)
+    with transaction.atomic():
+        receipt = entry.receipt.name if isinstance(entry, Spending) and entry.receipt else ""
+        entry.delete()
+        if receipt:
+            transaction.on_commit(lambda: default_storage.delete(receipt))
 
 
 INDICATOR_FIELDS = (

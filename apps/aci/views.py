@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,13 +20,14 @@ from .forms import (
     FundingLineForm,
     IndicatorForm,
     MissionForm,
+    OwnMissionForm,
     PaymentForm,
     ReportForm,
     SpendingForm,
     TargetForm,
     ValueForm,
 )
-from .models import AnnualReport, ContractMission, Evidence, GridAmount
+from .models import AnnualReport, ContractMission, Evidence, FundingLine, GridAmount, Payment, Spending
 
 STATE_BADGES = {
     "deployed": _("Déployée"),
@@ -96,6 +98,9 @@ def cockpit(request):
             "cards": _progress_cards(year),
             "reports": selectors.list_reports(),
             "report_form": ReportForm(initial={"year": year - 1}),
+            "own_mission_form": OwnMissionForm()
+            if contract and not any(r["mission"].mission == "own" for r in missions)
+            else None,
         },
     )
 
@@ -177,6 +182,40 @@ def finances(request):
             "forms": forms,
         },
     )
+
+
+ENTRY_MODELS = {"financement": FundingLine, "versement": Payment, "depense": Spending}
+
+
+@require_POST
+@role_required(Role.TEAM)
+def entry_delete(request, kind: str, pk: int):
+    model = ENTRY_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    entry = get_object_or_404(model, pk=pk)
+    services.delete_entry(actor=request.user, entry=entry)
+    messages.success(request, _("Ligne supprimée."))
+    return redirect(f"{reverse('aci:finances')}?annee={_year(request)}")
+
+
+@require_POST
+@role_required(Role.TEAM)
+def own_mission(request):
+    contract = selectors.get_contract()
+    if contract is None:
+        raise Http404
+    form = OwnMissionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_own_mission(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Mission propre ajoutée au contrat."))
+    else:
+        messages.error(request, _("Indiquez l'intitulé et les délais (en mois) de la mission."))
+    return redirect("aci:cockpit")
 
 
 @role_required(Role.TEAM)

@@ -97,6 +97,7 @@ class Registration(models.Model):
     attended = models.BooleanField(_("présent"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     promotion_notified_at = models.DateTimeField(null=True, blank=True)
+    cancellation_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("inscription")

@@ -53,11 +53,15 @@ def create_event(*, actor, data: dict) -> Event:
 
 
 def update_event(*, actor, event: Event, data: dict) -> Event:
-    """Change an event. Raising the capacity promotes people from the waiting list."""
+    """Change an event. Raising the capacity promotes people from the waiting list; cancelling a
+    published event e-mails everyone registered or waiting (after commit)."""
+    from workers.events import send_cancellation_notices_task
+
     _require_team(actor)
     _check_dates(data)
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
+        was_published = locked.status == Event.Status.PUBLISHED
         for field, value in data.items():
             if field in EVENT_FIELDS:
                 setattr(locked, field, value)
@@ -74,6 +78,8 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
         locked.save()
         if locked.status == Event.Status.PUBLISHED:
             _promote_waitlisted(locked)
+        elif locked.status == Event.Status.CANCELLED and was_published and not locked.is_past:
+            send_cancellation_notices_task.delay_on_commit(connection.schema_name, locked.pk)
     return locked
 
 

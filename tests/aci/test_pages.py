@@ -122,3 +122,42 @@ def test_a_computed_indicator_is_refreshed_from_its_page(world, db, alice, clien
 
         value = Indicator.objects.get(pk=indicator.pk).values.get().value
         assert value == Membership.objects.filter(is_active=True).count()
+
+
+def test_the_team_deletes_a_mistaken_spending_and_its_receipt(world, db, alice, bob, client_as):
+    from django.core.files.storage import default_storage
+
+    with schema_context("alpha"):
+        spending = services.record_spending(
+            actor=alice, spent_on=date(YEAR, 1, 5), amount=Decimal(10), envelope="operating", label="Erreur",
+            receipt=ContentFile(b"x", name="erreur.pdf"),
+        )  # fmt: skip
+        name = spending.receipt.name
+        assert default_storage.exists(name)
+    assert client_as(bob, HOST_A).post(f"/aci/finances/depense/{spending.pk}/supprimer/").status_code == 403
+    response = client_as(alice, HOST_A).post(f"/aci/finances/depense/{spending.pk}/supprimer/")
+    assert response.status_code == 302
+    with schema_context("alpha"):
+        assert not Spending.objects.filter(pk=spending.pk).exists()
+
+
+def test_the_team_adds_an_own_mission_with_its_delays(world, db, alice, client_as):
+    with schema_context("alpha"):
+        contract = services.create_contract(
+            actor=alice, signed_on=date(2024, 9, 1), grid=selectors.grid_for(date(2024, 9, 1))
+        )
+    client = client_as(alice, HOST_A)
+    bad = client.post(
+        "/aci/missions/propre/",
+        {"label": "Santé mentale", "start_months": "12", "full_months": "6"},
+        follow=True,
+    )
+    assert "ne peut précéder le démarrage" in bad.text
+    client.post("/aci/missions/propre/", {"label": "Santé mentale", "start_months": "9", "full_months": "30"})
+    with schema_context("alpha"):
+        own = contract.missions.get(mission="own")
+    assert (own.label, own.deadlines.start_by, own.deadlines.fully_deployed_by) == (
+        "Santé mentale",
+        date(2025, 6, 1),
+        date(2027, 3, 1),
+    )

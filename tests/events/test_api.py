@@ -124,3 +124,30 @@ def test_the_team_records_values_and_reads_progress(world, db, alice, client_as)
         "/api/v1/health-project/actions/999999/", {"status": "done"}, content_type="application/json"
     )
     assert patched.status_code == 404
+
+
+def test_bad_event_input_gets_a_400_with_reasons(world, db, alice, client_as):
+    client = client_as(alice, HOST_A)
+    response = client.post(
+        "/api/v1/events/",
+        {
+            "title": "Inversé",
+            "starts_at": "2030-05-01T20:00:00+02:00",
+            "ends_at": "2030-05-01T18:00:00+02:00",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "ends_at" in response.json()
+    created = client.post(
+        "/api/v1/events/",
+        {
+            "title": "Assises",
+            "starts_at": "2030-05-01T09:00:00+02:00",
+            "ends_at": "2030-05-01T17:00:00+02:00",
+            "capacity": 2,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and created.json()["capacity"] == 2
+    with schema_context("alpha"):
+        assert Event.objects.filter(title="Inversé").count() == 0

@@ -82,3 +82,22 @@ def test_a_real_worker_sends_the_reminder_in_the_right_cpts(real_worker, world, 
     assert "To: bob@test.fr" in mails[0] and "Assises du territoire" in mails[0]
     assert "http://alpha.localhost/evenements/" in mails[0]
     assert "events.send_event_reminders" in real_worker.log()
+
+
+def test_cancelling_an_event_tells_everyone_registered_once(
+    world, db, alice, bob, django_capture_on_commit_callbacks
+):
+    from apps.events import services
+    from workers.events import send_cancellation_notices_task
+
+    with schema_context("alpha"):
+        event = make_event(48, capacity=1)
+        services.register(actor=alice, event=event)
+        services.register(actor=bob, event=event)
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_event(actor=alice, event=event, data={"status": "cancelled"})
+        again = send_cancellation_notices_task.apply(args=("alpha", event.pk)).get()
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@test.fr", "bob@test.fr"]
+    assert again == 0
+    assert mail.outbox[0].subject == "Événement annulé : Soirée SNP"
