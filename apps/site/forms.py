@@ -58,6 +58,13 @@ class BrandingForm(forms.ModelForm):
             "join_call": RICH_HELP,
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.logo:
+            del self.fields["remove_logo"]
+        if not self.instance.favicon:
+            del self.fields["remove_favicon"]
+
     def clean_primary_color(self) -> str:
         return check_color_on_white(
             self.cleaned_data["primary_color"], role=str(_("texte blanc sur la couleur"))
@@ -137,6 +144,8 @@ class NewsItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance.image:
+            del self.fields["remove_image"]
         self.fields["slug"].required = False
         self.fields["publish_at"].input_formats = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"]
 
