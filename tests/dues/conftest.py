@@ -111,6 +111,7 @@ def in_schema(community):
 def webhook_server(world):
     """A real HTTP server for the platform (own thread, own DB connections, committed data
     only), registered with localstripe as the webhook endpoint for the duration of the test."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -121,7 +122,7 @@ def webhook_server(world):
             pass
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
-    server.set_app(WSGIHandler())
+    server.set_app(StaticFilesHandler(WSGIHandler()))  # static files too, for browsers
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
