@@ -155,15 +155,16 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
         to_update.append((entry, record, "places" not in locked))
 
     if to_create:
-        created = Entry.objects.bulk_create([entry for entry, _record in to_create])
         places = []
-        for entry, (_same, record) in zip(created, to_create, strict=True):
+        for entry, record in to_create:
             entry_places = _places(entry, record, communes)
             index_entry(entry, entry_places)
             places += entry_places
+        Entry.objects.bulk_create([entry for entry, _record in to_create])
+        for place in places:
+            place.entry_id = place.entry.pk
         Place.objects.bulk_create(places)
-        Entry.objects.bulk_update(created, ["search_title", "search_document"])
-        report.created += len(created)
+        report.created += len(to_create)
 
     if to_update:
         replace = [entry.pk for entry, _record, replace_places in to_update if replace_places]

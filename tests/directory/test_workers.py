@@ -1,0 +1,85 @@
+"""Directory tasks: the import runs in a real worker, in A only; tasks run twice, act once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from apps.directory.models import Entry, ImportRun
+from apps.territory import services as territory_services
+from apps.territory.models import TerritoryCommune
+from tests.conftest import wait_until
+from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
+from workers.directory import run_import_task
+
+ROWS = [
+    rpps_row(rpps=rpps_number(901), last_name="Lefèvre", first_name="Chloé", commune="42218", postcode="42000",
+             city="Saint-Étienne"),
+    rpps_row(rpps=rpps_number(902), last_name="Roux", first_name="Luc", commune="69123", postcode="69001",
+             city="Lyon"),
+]  # fmt: skip
+
+
+def _queue_run(schema: str) -> ImportRun:
+    with schema_context(schema):
+        name = default_storage.save("directory/imports/worker-test-rpps.txt", ContentFile(rpps_file(ROWS)))
+        return ImportRun.objects.create(rpps_file=name)
+
+
+@pytest.mark.worker
+def test_a_real_worker_imports_in_a_and_never_writes_b(real_worker, world, django_db_blocker):
+    a, b = world.a.schema_name, world.b.schema_name
+    with django_db_blocker.unblock():
+        with schema_context(a):
+            territory_services.add_communes(actor=None, codes=["42218"])
+        run = _queue_run(a)
+        try:
+            with schema_context(a):
+                run_import_task.delay(a, run.pk)
+
+            def finished():
+                with schema_context(a):
+                    return ImportRun.objects.filter(pk=run.pk, status__in=["done", "failed"]).first()
+
+            done = wait_until(finished, timeout=60)
+            with schema_context(a):
+                names = list(Entry.objects.values_list("name", flat=True))
+                stored_file_left = default_storage.exists(run.rpps_file)
+            with schema_context(b):
+                b_entries = Entry.objects.count()
+        finally:
+            with schema_context(a):
+                Entry.objects.all().delete()
+                ImportRun.objects.all().delete()
+                TerritoryCommune.objects.all().delete()
+            connection.set_schema_to_public()
+    assert done.status == "done", (done.error, real_worker.log())
+    assert done.report["rpps"]["created"] == 1 and done.report["rpps"]["outside_territory"] == 1
+    assert done.bytes_read == done.bytes_total > 0
+    assert names == ["Chloé Lefèvre"]
+    assert b_entries == 0
+    assert not stored_file_left
+    assert "directory.run_import" in real_worker.log()
+
+
+def test_the_import_task_runs_twice_and_imports_once(territory_a):
+    run = _queue_run(territory_a.schema_name)
+    assert run_import_task.apply(args=(territory_a.schema_name, run.pk)).get() == "done"
+    assert run_import_task.apply(args=(territory_a.schema_name, run.pk)).get() == "skipped"
+    with schema_context(territory_a.schema_name):
+        assert Entry.objects.count() == 1
+        assert ImportRun.objects.get(pk=run.pk).report["rpps"]["created"] == 1
+
+
+def test_a_broken_upload_fails_the_run_with_its_reason_and_changes_nothing(territory_a):
+    with schema_context(territory_a.schema_name):
+        name = default_storage.save("directory/imports/broken.txt", ContentFile(b"nom;prenom\nMartin;Paul\n"))
+        run = ImportRun.objects.create(rpps_file=name)
+    assert run_import_task.apply(args=(territory_a.schema_name, run.pk)).get() == "failed"
+    with schema_context(territory_a.schema_name):
+        run.refresh_from_db()
+        assert run.status == "failed" and "Annuaire Santé" in run.error
+        assert Entry.objects.count() == 0
