@@ -13,17 +13,28 @@ from .models import Community
 from .provisioning import CommunityRequest, provision_community, set_community_status
 
 
+def primary_domain_url(community: Community) -> str:
+    """``community.primary_url()`` without a query when its domains are prefetched."""
+    primary = next((d for d in community.domains.all() if d.is_primary), None)
+    return primary.url() if primary else ""
+
+
 def platform_home(request):
     communities = (
         Community.objects.filter(status=Community.Status.ACTIVE)
         .exclude(schema_name="public")
         .prefetch_related("domains")
     )
+    # Primary URLs from the prefetched domains: one query for the whole list, however many CPTS.
+    listing = [
+        {"name": c.name, "territory_summary": c.territory_summary, "url": primary_domain_url(c)}
+        for c in communities
+    ]
     return render(
         request,
         "tenants/platform_home.html",
         {
-            "communities": communities,
+            "communities": listing,
             "contact_email": settings.PLATFORM_CONTACT_EMAIL,
             "meta_description": _(
                 "La plateforme des CPTS : un site, des adhérents, un annuaire et un projet de santé pour "

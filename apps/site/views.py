@@ -164,11 +164,14 @@ def sitemap_xml(request):
     tenant = request.tenant
     if tenant.is_platform:
         from tenants.models import Community
+        from tenants.views import primary_domain_url
 
         base = request.build_absolute_uri("/").rstrip("/")
         urls = [{"loc": f"{base}/", "lastmod": None}]
         communities = Community.objects.filter(status=Community.Status.ACTIVE).exclude(schema_name="public")
-        urls += [{"loc": c.primary_url(), "lastmod": None} for c in communities.prefetch_related("domains")]
+        urls += [
+            {"loc": primary_domain_url(c), "lastmod": None} for c in communities.prefetch_related("domains")
+        ]
     else:
         base = selectors.get_site_chrome()["base_url"]
         urls = [{"loc": f"{base}/", "lastmod": None}]

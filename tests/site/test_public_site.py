@@ -316,3 +316,11 @@ def test_list_pages_make_the_same_number_of_queries_whatever_the_number_of_items
             )
     many = {path: queries(path) for path in few}
     assert many == few
+
+
+def test_the_platform_pages_make_a_fixed_number_of_queries(world, db, django_assert_max_num_queries):
+    # Domain lookup, the CPTS, their domains (each with django-tenants' SET search_path): no query per CPTS.
+    with django_assert_max_num_queries(6):
+        assert Client(HTTP_HOST=PLATFORM_HOST).get("/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert Client(HTTP_HOST=PLATFORM_HOST).get("/sitemap.xml").status_code == 200
