@@ -150,26 +150,19 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
     raise TimeoutError(f"condition not met within {timeout}s")
 
 
-@pytest.fixture
-def real_worker(world, django_db_blocker, tmp_path):
-    """Start a real ``celery worker`` process for this test; tasks are sent to it through Redis.
-
-    Work the test wants the worker to see must be committed: write inside
-    ``with django_db_blocker.unblock():`` (autocommit, on_commit fires at once) in a test without
-    the ``db`` fixture, and clean up what you created.
-    """
+@pytest.fixture(scope="session")
+def _worker_process(world, tmp_path_factory):
+    """One real ``celery worker`` process for the whole session, started on first use."""
     import os
     import subprocess
     import sys
 
-    import redis
     from django.conf import settings
 
-    from cpts_platform.celery import app
-
-    mail_dir = tmp_path / "mail"
+    base = tmp_path_factory.mktemp("worker")
+    mail_dir = base / "mail"
     mail_dir.mkdir()
-    log_path = tmp_path / "worker.log"
+    log_path = base / "worker.log"
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="cpts_platform.settings.test",
@@ -184,23 +177,38 @@ def real_worker(world, django_db_blocker, tmp_path):
          "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"],
         env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
     )  # fmt: skip
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    previous_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
     worker = RealWorker(process=process, mail_dir=mail_dir, log_path=log_path)
     try:
-        wait_until(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, timeout=60)
+        wait_until(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, timeout=90)
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited early:\n{worker.log()}")
         yield worker
     finally:
-        app.conf.task_always_eager = previous_eager
         process.terminate()
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
-        client.close()
+
+
+@pytest.fixture
+def real_worker(_worker_process):
+    """A real Celery worker process; tasks enqueued during the test are sent to it through Redis.
+
+    Work the test wants the worker to see must be committed: write inside
+    ``with django_db_blocker.unblock():`` (autocommit, on_commit fires at once) in a test without
+    the ``db`` fixture, and clean up what you created. ``sent_mails()`` holds this test's e-mails.
+    """
+    from cpts_platform.celery import app
+
+    for old in _worker_process.mail_dir.glob("*"):
+        old.unlink()
+    previous_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield _worker_process
+    finally:
+        app.conf.task_always_eager = previous_eager
 
 
 def verified_operator_client(user, host: str = PLATFORM_HOST) -> Client:
