@@ -162,7 +162,8 @@ class IndicatorProgress:
 
 def year_value(indicator: Indicator, values: list[IndicatorValue], year: int) -> Decimal | None:
     """An indicator's figure for ``year`` from its period values (periods ending in that year):
-    their sum, or the last one for stock indicators (``aggregation == "last"``)."""
+    their sum, or the last one for stock indicators (``aggregation == "last"``). A computed
+    indicator counts only its computed rows (values typed before it became computed are ignored)."""
     in_year = sorted(
         (v for v in values if v.period_end.year == year), key=lambda v: (v.period_end, v.period_start)
     )

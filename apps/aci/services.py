@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -251,28 +252,42 @@ def record_value(
 
 def refresh_computed_values(*, year: int, today: date | None = None) -> int:
     """(Re)compute the yearly value of every platform-computed indicator for ``year`` (up to today
-    for the current year). Idempotent: one row per indicator and period. Returns rows written."""
+    for the current year): one row per indicator, replacing the previous one. Each platform source
+    is computed once however many indicators use it. Returns rows written."""
     today = today or timezone.localdate()
     start = date(year, 1, 1)
     end = min(date(year, 12, 31), today)
     if end < start:
         return 0
-    written = 0
-    with transaction.atomic():
-        for indicator in Indicator.objects.exclude(source=Indicator.Source.MANUAL):
-            value = compute_value(indicator.source, start, end)
-            # One computed row per year: its end moves forward while the year runs.
-            IndicatorValue.objects.filter(
-                indicator=indicator, computed=True, period_start=start, period_end__year=year
-            ).exclude(period_end=end).delete()
-            IndicatorValue.objects.update_or_create(
+    indicators = list(Indicator.objects.exclude(source=Indicator.Source.MANUAL))
+    if not indicators:
+        return 0
+    figures: dict[str, Decimal] = {}
+    now = timezone.now()
+    rows = []
+    for indicator in indicators:
+        if indicator.source not in figures:
+            figures[indicator.source] = compute_value(indicator.source, start, end)
+        rows.append(
+            IndicatorValue(
                 indicator=indicator,
                 period_start=start,
                 period_end=end,
-                defaults={"value": value, "computed": True, "entered_at": timezone.now(), "entered_by": None},
+                value=figures[indicator.source],
+                computed=True,
+                entered_at=now,
             )
-            written += 1
-    return written
+        )
+    with transaction.atomic():
+        # The computed row of the year (its end moves forward while the year runs), and any row
+        # of exactly this period left from when the indicator was entered by hand.
+        IndicatorValue.objects.filter(
+            Q(computed=True, period_start=start, period_end__year=year)
+            | Q(period_start=start, period_end=end),
+            indicator__in=indicators,
+        ).delete()
+        IndicatorValue.objects.bulk_create(rows)
+    return len(rows)
 
 
 def attach_evidence(

@@ -124,3 +124,21 @@ def test_manual_values_per_quarter_add_up_to_the_year_unless_it_is_a_stock(world
         progress = {p.indicator.pk: p.value for p in selectors.list_indicator_progress(YEAR)}
     assert progress[flow.pk] == Decimal(30)
     assert progress[stock.pk] == Decimal(420)
+
+
+def test_an_indicator_switched_to_computed_ignores_its_old_typed_values(world, db, alice):
+    with schema_context("alpha"):
+        indicator = services.create_indicator(actor=alice, data={"label": "Réunions", "unit": "réunions"})
+        services.record_value(
+            actor=alice,
+            indicator=indicator,
+            period_start=date(YEAR, 1, 1),
+            period_end=date(YEAR, 3, 31),
+            value=Decimal(40),
+        )
+        services.update_indicator(actor=alice, indicator=indicator, data={"source": "meetings_held"})
+        group = WorkingGroup.objects.create(name="Crises")
+        Meeting.objects.create(group=group, starts_at=at(5, 5))
+        services.refresh_computed_values(year=YEAR)
+        (progress,) = [p for p in selectors.list_indicator_progress(YEAR) if p.indicator.pk == indicator.pk]
+    assert progress.value == Decimal(1)
