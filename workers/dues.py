@@ -142,15 +142,37 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
     today = date.fromisoformat(day)
     lapsed = renewals.lapse_past_years(today)
     campaigns = renewals.queue_reminders(today)
-    for campaign_id in campaigns:
-        send_reminders_task.delay(schema_name, campaign_id)
+    for campaign_id, kind in campaigns:
+        task = charge_auto_renewals_task if kind == "autorenew" else send_reminders_task
+        task.delay(schema_name, campaign_id)
     return {"lapsed": lapsed, "campaigns": len(campaigns)}
+
+
+@shared_task(base=TenantTask, name="dues.charge_auto_renewals")
+def charge_auto_renewals_task(schema_name: str, campaign_id: int) -> dict:
+    """Charge the saved cards of members with automatic renewal, once each; e-mail failures."""
+    from apps.dues import autorenew
+    from tenants.models import Community
+
+    community = Community.objects.get(schema_name=schema_name)
+
+    def on_failure(membership, year: int) -> None:
+        context = {"community": community, "user": membership.user, "year": year,
+                   "url": f"{community.primary_url()}adhesion/"}  # fmt: skip
+        send_mail(
+            subject=f"Votre renouvellement {year} à {community.name} n'a pas abouti",
+            message=render_to_string("dues/email/autorenew_failed.txt", context),
+            from_email=None,
+            recipient_list=[membership.user.email],
+        )
+
+    return autorenew.run_campaign(campaign_id, on_failure)
 
 
 @shared_task(base=TenantTask, name="dues.send_reminders", bind=True, max_retries=5)
 def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
     """E-mail a reminder campaign, each member once (see apps/dues/renewals.py)."""
-    from apps.dues import renewals
+    from apps.dues import autorenew, renewals
     from tenants.models import Community
 
     community = Community.objects.get(schema_name=schema_name)
@@ -159,6 +181,9 @@ def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
     def send(reminder) -> None:
         user = reminder.membership.user
         context = {"community": community, "reminder": reminder, "user": user, "url": url}
+        if reminder.membership.auto_renew:
+            tier = autorenew._tier_for(reminder.membership, reminder.year)
+            context["amount"] = tier.price if tier else None
         send_mail(
             subject=f"Votre adhésion {reminder.year} à {community.name}",
             message=render_to_string("dues/email/reminder.txt", context),

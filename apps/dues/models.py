@@ -202,13 +202,19 @@ class ReceiptCounter(models.Model):
 
 
 class ReminderCampaign(models.Model):
-    """The reminders of one day (offset in days around 1 January of ``year``) for this CPTS.
+    """The reminders of one day (offset in days around 1 January of ``year``) for this CPTS, or
+    the automatic renewals (card charges) of ``year``.
 
     Created by the renewal run (one row, whatever the number of members); a worker then walks
     the members in primary-key order (``last_membership_id`` is its cursor) and claims one
     ``Reminder`` row per member before e-mailing, so each member is reminded once.
     """
 
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Relance")
+        AUTO_RENEWAL = "autorenew", _("Renouvellement automatique")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REMINDER)
     year = models.PositiveSmallIntegerField()
     offset_days = models.SmallIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -216,7 +222,11 @@ class ReminderCampaign(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["year", "offset_days"], name="reminder_campaign_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "year", "offset_days"], name="reminder_campaign_once_per_kind"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.year} J{self.offset_days:+d}"

@@ -45,17 +45,21 @@ def due_offsets(today: date, offsets: list[int]) -> list[tuple[int, int]]:
     return due
 
 
-def queue_reminders(today: date) -> list[int]:
-    """Campaigns to hand to a worker now: those created by this call, plus unfinished ones whose
-    task must have been lost. Never more than one campaign per year and offset."""
+def queue_reminders(today: date) -> list[tuple[int, str]]:
+    """Campaigns to hand to a worker now, as (id, kind): those created by this call, plus
+    unfinished ones whose task must have been lost. Never more than one per kind, year and
+    offset. From 1 to 7 January, the automatic renewals of the year form one campaign too."""
     offsets = DuesSettings.load().reminder_offsets or []
-    ids: list[int] = []
-    for year, offset in due_offsets(today, offsets):
-        campaign, created = ReminderCampaign.objects.get_or_create(year=year, offset_days=offset)
+    wanted = [(ReminderCampaign.Kind.REMINDER, year, offset) for year, offset in due_offsets(today, offsets)]
+    if today.month == 1 and today.day <= CATCH_UP_DAYS:
+        wanted.insert(0, (ReminderCampaign.Kind.AUTO_RENEWAL, today.year, 0))
+    queued: list[tuple[int, str]] = []
+    for kind, year, offset in wanted:
+        campaign, created = ReminderCampaign.objects.get_or_create(kind=kind, year=year, offset_days=offset)
         stale = campaign.created_at < timezone.now() - STALE_AFTER
         if campaign.finished_at is None and (created or stale):
-            ids.append(campaign.pk)
-    return ids
+            queued.append((campaign.pk, kind))
+    return queued
 
 
 def recipients(campaign: ReminderCampaign):
@@ -64,7 +68,11 @@ def recipients(campaign: ReminderCampaign):
     earlier = Dues.objects.filter(
         year__lt=campaign.year, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED]
     ).values("membership_id")
-    return Membership.objects.filter(is_active=True, pk__in=earlier).exclude(pk__in=paid).order_by("pk")
+    members = Membership.objects.filter(is_active=True, pk__in=earlier).exclude(pk__in=paid)
+    if campaign.offset_days == 0:
+        # On 1 January members with automatic renewal are charged instead (and told if it fails).
+        members = members.exclude(auto_renew=True, stripe_payment_method_id__gt="")
+    return members.order_by("pk")
 
 
 def send_campaign(campaign_id: int, send: Callable[[Reminder], None]) -> int:

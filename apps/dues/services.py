@@ -177,14 +177,3 @@ def resend_receipt(*, actor, payment: Payment) -> None:
     if receipt is None:
         raise ValidationError(_("Aucun reçu n'a encore été émis pour ce paiement."))
     send_receipt_task.delay_on_commit(connection.schema_name, receipt.pk, True)
-
-
-def set_auto_renew(*, actor, membership: Membership, enabled: bool) -> Membership:
-    if membership.user_id != actor.pk:
-        raise ValidationError(_("Seul l'adhérent peut modifier ce réglage."))
-    with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        locked.auto_renew = enabled
-        locked.auto_renew_consent_at = timezone.now() if enabled else None
-        locked.save(update_fields=["auto_renew", "auto_renew_consent_at"])
-    return locked

@@ -27,7 +27,7 @@ from apps.stripe_gateway import connect
 from apps.stripe_gateway.client import StripeUnavailable
 from tenants.models import Community
 
-from . import payments, receipts, selectors, services
+from . import autorenew, payments, receipts, selectors, services
 from .calendar import membership_year, paris_today
 from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
 from .models import Dues, DuesSettings, Payment, Tier
@@ -184,13 +184,48 @@ def receipt_pdf(request, receipt_id: int):
 @role_required(Role.MEMBER)
 @require_POST
 def auto_renew(request):
-    enabled = request.POST.get("enabled") == "1"
-    services.set_auto_renew(actor=request.user, membership=request.membership, enabled=enabled)
-    messages.success(
-        request,
-        _("Renouvellement automatique activé.") if enabled else _("Renouvellement automatique désactivé."),
-    )
+    if request.POST.get("enabled") == "1":
+        return redirect("dues:card_setup")
+    autorenew.disable(actor=request.user, membership=request.membership)
+    messages.success(request, _("Renouvellement automatique désactivé ; la carte enregistrée est oubliée."))
     return redirect("members:member_space")
+
+
+@role_required(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def card_setup(request):
+    """Save a card for the automatic renewal (SetupIntent confirmed by Stripe.js)."""
+    if request.method == "POST":
+        try:
+            autorenew.complete_card_setup(
+                actor=request.user,
+                membership=request.membership,
+                setup_intent_id=request.POST.get("setup_intent", ""),
+            )
+        except ValidationError as error:
+            return JsonResponse({"ok": False, "error": " ".join(error.messages)}, status=400)
+        messages.success(
+            request,
+            _(
+                "Carte enregistrée : votre adhésion sera renouvelée automatiquement le 1er janvier, après un préavis."
+            ),
+        )
+        return JsonResponse({"ok": True, "redirect": reverse("members:member_space")})
+    try:
+        secret = autorenew.start_card_setup(actor=request.user, membership=request.membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("members:member_space")
+    return render(
+        request,
+        "dues/card_setup.html",
+        {
+            "client_secret": secret,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "tier": selectors.get_dues_for(request.membership, paris_today().year),
+        },
+    )
 
 
 # ---- Team back-office --------------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""Automatic renewal with a saved card, with the member's consent (CPTS.md §3, issue 3 item 6).
+
+1. The member saves a card: our server creates a Customer and a SetupIntent (usage off_session) on
+   the CPTS's Stripe account; Stripe.js confirms it in the browser (3-D Secure if asked); our
+   server reads the SetupIntent back and keeps its payment method, with the consent time.
+2. Notice: the reminders before 1 January tell these members the amount and the date of the debit.
+3. On 1 January a campaign walks them: Dues of the new year + an off-session PaymentIntent
+   (idempotency key from the dues id). A refusal (declined, authentication required) is recorded
+   and the member is e-mailed a link to renew online. Dues become active through ``sync_payment``
+   (the PaymentIntent read back from Stripe), as for every card payment.
+SEPA mandates use the same flow with ``payment_method_types=["sepa_debit"]``; only cards are
+offered in the interface for now.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.members.models import Membership
+from apps.stripe_gateway import client
+from apps.stripe_gateway.connect import card_payments_available
+from apps.stripe_gateway.models import StripeRoute
+
+from .models import Dues, Payment, PaymentMethod, ReminderCampaign, Tier
+
+logger = logging.getLogger(__name__)
+
+
+def _community():
+    from django.db import connection
+
+    from tenants.models import Community
+
+    return Community.objects.get(schema_name=connection.schema_name)
+
+
+def start_card_setup(*, actor, membership: Membership) -> str:
+    """A SetupIntent for ``actor``'s own membership; returns its client secret for Stripe.js."""
+    community = _community()
+    if membership.user_id != actor.pk:
+        raise PermissionError("card of another member")
+    if not card_payments_available(community):
+        raise ValidationError(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
+    opts = client.options(community.stripe_account_id)
+    if not membership.stripe_customer_id:
+        customer = stripe.Customer.create(
+            email=actor.email,
+            name=actor.get_full_name() or actor.email,
+            metadata={"cpts": community.schema_name, "membership": str(membership.pk)},
+            **client.options(
+                community.stripe_account_id,
+                idempotency_key=f"customer-{community.schema_name}-{membership.pk}",
+            ),
+        )
+        with transaction.atomic():
+            StripeRoute.objects.get_or_create(stripe_id=customer.id, defaults={"community": community})
+            Membership.objects.filter(pk=membership.pk, stripe_customer_id="").update(
+                stripe_customer_id=customer.id
+            )
+        membership.refresh_from_db()
+    setup = stripe.SetupIntent.create(
+        customer=membership.stripe_customer_id,
+        usage="off_session",
+        payment_method_types=["card"],
+        metadata={"cpts": community.schema_name, "membership": str(membership.pk)},
+        **opts,
+    )
+    StripeRoute.objects.get_or_create(stripe_id=setup.id, defaults={"community": community})
+    return setup.client_secret
+
+
+def complete_card_setup(*, actor, membership: Membership, setup_intent_id: str) -> Membership:
+    """Keep the card of a SetupIntent that Stripe says succeeded for this member's customer."""
+    community = _community()
+    if membership.user_id != actor.pk:
+        raise PermissionError("card of another member")
+    if not StripeRoute.objects.filter(stripe_id=setup_intent_id, community=community).exists():
+        raise ValidationError(_("Enregistrement de carte inconnu."))
+    setup = client.as_dict(
+        stripe.SetupIntent.retrieve(setup_intent_id, **client.options(community.stripe_account_id))
+    )
+    if setup.get("status") != "succeeded" or setup.get("customer") != membership.stripe_customer_id:
+        raise ValidationError(_("La carte n'a pas pu être enregistrée."))
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked.stripe_payment_method_id = setup["payment_method"]
+        locked.auto_renew = True
+        locked.auto_renew_consent_at = timezone.now()
+        locked.save(update_fields=["stripe_payment_method_id", "auto_renew", "auto_renew_consent_at"])
+    return locked
+
+
+def disable(*, actor, membership: Membership) -> Membership:
+    if membership.user_id != actor.pk:
+        raise PermissionError("card of another member")
+    Membership.objects.filter(pk=membership.pk).update(
+        auto_renew=False, auto_renew_consent_at=None, stripe_payment_method_id=""
+    )
+    membership.refresh_from_db()
+    return membership
+
+
+def candidates(year: int):
+    """Members with automatic renewal and a saved card who paid an earlier year, not ``year``."""
+    paid = Dues.objects.filter(year=year, status=Dues.Status.ACTIVE).values("membership_id")
+    earlier = Dues.objects.filter(year__lt=year, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED]).values(
+        "membership_id"
+    )
+    return (
+        Membership.objects.filter(is_active=True, auto_renew=True, pk__in=earlier)
+        .exclude(stripe_payment_method_id="")
+        .exclude(pk__in=paid)
+        .order_by("pk")
+    )
+
+
+def _tier_for(membership: Membership, year: int) -> Tier | None:
+    last = (
+        Dues.objects.filter(membership=membership, year__lt=year)
+        .select_related("tier")
+        .order_by("-year")
+        .first()
+    )
+    if last is not None and last.tier.is_active:
+        return last.tier
+    return Tier.objects.filter(is_active=True).first()
+
+
+def charge(membership: Membership, year: int) -> str:
+    """Charge one member's renewal once (claimed by an off-session Payment row on the Dues).
+
+    Returns ``succeeded``, ``failed``, ``skipped``.
+    """
+    from . import payments
+
+    community = _community()
+    tier = _tier_for(membership, year)
+    if tier is None:
+        return "skipped"
+    with transaction.atomic():
+        dues, _created = Dues.objects.select_for_update().get_or_create(
+            membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
+        )
+        if dues.status == Dues.Status.ACTIVE:
+            return "skipped"
+        payment = dues.payments.filter(off_session=True).first()
+        if payment is not None and (
+            payment.stripe_payment_intent_id or payment.status != Payment.Status.PENDING
+        ):
+            return "skipped"  # already charged (or refused) once: never twice
+        # A payment left without PaymentIntent (Stripe unreachable last time) is retried with the
+        # same idempotency key, so Stripe cannot create a second charge.
+        payment = payment or Payment.objects.create(
+            dues=dues,
+            method=PaymentMethod.CARD,
+            amount=dues.amount,
+            platform_fee=payments.platform_fee(dues.amount),
+            stripe_account_id=community.stripe_account_id,
+            off_session=True,
+        )
+    params = {
+        "amount": payments._cents(payment.amount),
+        "currency": "eur",
+        "customer": membership.stripe_customer_id,
+        "payment_method": membership.stripe_payment_method_id,
+        "payment_method_types": ["card"],
+        "off_session": True,
+        "confirm": True,
+        "metadata": {"cpts": community.schema_name, "dues": str(dues.pk), "payment": str(payment.pk)},
+    }
+    fee = payments._cents(payment.platform_fee)
+    if fee and not client.is_embedded():
+        params["application_fee_amount"] = fee
+    opts = client.options(
+        payment.stripe_account_id, idempotency_key=f"auto-{community.schema_name}-{dues.pk}"
+    )
+    try:
+        intent = client.as_dict(stripe.PaymentIntent.create(**params, **opts))
+    except stripe.CardError as error:
+        intent_id = (getattr(error, "error", None) and getattr(error.error, "payment_intent", None)) or None
+        if isinstance(intent_id, dict):
+            intent_id = intent_id.get("id")
+        if intent_id:
+            _record_intent(payment, intent_id, community)
+        from . import services
+
+        services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
+        return "failed"
+    _record_intent(payment, intent["id"], community)
+    if intent["status"] == "requires_action":
+        # Off session nobody can authenticate: Stripe's authentication_required. Cancel it.
+        stripe.PaymentIntent.cancel(intent["id"], **client.options(payment.stripe_account_id))
+        from . import services
+
+        services.mark_payment_failed(payment.pk, reason="authentication_required")
+        return "failed"
+    outcome = payments.sync_payment(payment.pk, intent=intent)
+    return "succeeded" if outcome == "succeeded" else "failed"
+
+
+def _record_intent(payment: Payment, intent_id: str, community) -> None:
+    with transaction.atomic():
+        StripeRoute.objects.get_or_create(stripe_id=intent_id, defaults={"community": community})
+        Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent_id)
+    payment.stripe_payment_intent_id = intent_id
+
+
+def run_campaign(campaign_id: int, on_failure) -> dict[str, int]:
+    """Walk the automatic renewals of a campaign (cursor on the membership id). Idempotent."""
+    outcome: dict[str, int] = {}
+    while True:
+        campaign = ReminderCampaign.objects.filter(pk=campaign_id, finished_at__isnull=True).first()
+        if campaign is None:
+            return outcome
+        batch = list(
+            candidates(campaign.year).filter(pk__gt=campaign.last_membership_id).select_related("user")[:50]
+        )
+        if not batch:
+            ReminderCampaign.objects.filter(pk=campaign_id).update(finished_at=timezone.now())
+            return outcome
+        for membership in batch:
+            try:
+                result = charge(membership, campaign.year)
+            except stripe.StripeError as error:  # one member's API trouble must not stop the others
+                logger.warning("automatic renewal of membership %s failed: %s", membership.pk, error)
+                result = "error"
+            if result == "failed":
+                on_failure(membership, campaign.year)
+            outcome[result] = outcome.get(result, 0) + 1
+        ReminderCampaign.objects.filter(pk=campaign_id, last_membership_id__lt=batch[-1].pk).update(
+            last_membership_id=batch[-1].pk
+        )
