@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
+from apps.members.models import Role
+
 from . import integrations, selectors, services
 from .forms import VisitorMessageForm
 from .models import EmergencyNumber, VisitorMessage
@@ -46,15 +48,24 @@ def home(request):
     )
 
 
+def is_team(request) -> bool:
+    """The signed-in account is in this CPTS's team: it may preview drafts (never cached)."""
+    membership = getattr(request, "membership", None)
+    return bool(membership) and membership.has_role(Role.TEAM)
+
+
 @public_page
 def page(request, slug: str):
     found = selectors.get_published_page(slug)
+    preview = found is None and is_team(request)
+    if preview:
+        found = selectors.list_pages().filter(slug=slug).first()
     if found is None:
         raise Http404
     return render(
         request,
         "site/page.html",
-        {"page": found, "meta_description": found.summary or plain_text(found.body)},
+        {"page": found, "preview": preview, "meta_description": found.summary or plain_text(found.body)},
     )
 
 
@@ -68,6 +79,9 @@ def news_list(request):
 @public_page
 def news_detail(request, slug: str):
     item = selectors.get_public_news(slug)
+    preview = item is None and is_team(request)
+    if preview:
+        item = selectors.list_news().filter(slug=slug).first()
     if item is None:
         raise Http404
     return render(
@@ -77,6 +91,7 @@ def news_detail(request, slug: str):
             "item": item,
             "meta_description": item.summary or plain_text(item.body),
             "og_type": "article",
+            "preview": preview,
             "og_image": selectors.file_url(item.image),
         },
     )

@@ -255,3 +255,14 @@ def test_national_numbers_can_be_hidden_but_not_rewritten_or_deleted(
     with schema_context(community_a.schema_name):
         samu.refresh_from_db()
     assert (samu.number, samu.label, samu.is_visible) == ("15", "SAMU", False)
+
+
+def test_the_team_previews_drafts_that_visitors_and_members_cannot_see(community_a, alice, bob, client_as):
+    with schema_context(community_a.schema_name):
+        NewsItem.objects.create(title="Brouillon d'AG", slug="brouillon-ag", status="draft")
+    for path in ("/pages/bureau/", "/actualites/brouillon-ag/"):
+        assert Client(HTTP_HOST=HOST_A).get(path).status_code == 404
+        assert client_as(bob, HOST_A).get(path).status_code == 404
+        preview = client_as(alice, HOST_A).get(path)
+        assert preview.status_code == 200 and "Aperçu réservé à l'équipe" in preview.text
+    assert Client(HTTP_HOST=HOST_A).get("/pages/bureau/").status_code == 404  # the preview was not cached
