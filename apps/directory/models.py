@@ -127,7 +127,6 @@ class Entry(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="directory_entry_fts"),
-            GinIndex(fields=["search_document"], opclasses=["gin_trgm_ops"], name="directory_entry_trgm"),
             models.Index(fields=["family"], name="directory_entry_family"),
             models.Index(fields=["profession_code"], name="directory_entry_profession"),
             models.Index(fields=["name", "id"], name="directory_entry_name"),

@@ -76,22 +76,24 @@ def parse_rpps(
         read += len(raw)
         if progress and line_no % PROGRESS_EVERY == 0:
             progress(read)
-        parts = raw.rstrip(b"\r\n").split(b"|")
-        if len(parts) == width + 1 and parts[-1] == b"":
-            parts.pop()
-        if len(parts) != width:
+        line = raw.rstrip(b"\r\n")
+        # Count separators instead of splitting every line: most lines are outside the territory.
+        bars = line.count(b"|")
+        if bars == width and line.endswith(b"|"):
+            line = line[:-1]
+        elif bars != width - 1:
             if raw.strip():
                 malformed += 1
+                found = bars + 1 - line.endswith(b"|")
                 report.reject(
                     line_no,
-                    _("%(found)d colonnes au lieu de %(expected)d")
-                    % {"found": len(parts) - (parts[-1] == b""), "expected": width},
+                    _("%(found)d colonnes au lieu de %(expected)d") % {"found": found, "expected": width},
                 )
             continue
-        if parts[commune_at].strip() not in wanted:
+        if line.split(b"|", commune_at + 1)[commune_at].strip() not in wanted:
             report.outside_territory += 1
             continue
-        values = decode(b"|".join(parts)).split("|")
+        values = decode(line).split("|")
         record = _record(values, column, line_no, report)
         if record is None:
             continue
