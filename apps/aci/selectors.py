@@ -165,7 +165,8 @@ def year_value(indicator: Indicator, values: list[IndicatorValue], year: int) ->
     their sum, or the last one for stock indicators (``aggregation == "last"``). A computed
     indicator counts only its computed rows (values typed before it became computed are ignored)."""
     in_year = sorted(
-        (v for v in values if v.period_end.year == year), key=lambda v: (v.period_end, v.period_start)
+        (v for v in values if v.period_end.year == year and (v.computed or not indicator.is_computed)),
+        key=lambda v: (v.period_end, v.period_start),
     )
     if not in_year:
         return None
