@@ -323,3 +323,24 @@ def test_a_cpts_without_stripe_account_says_card_payment_is_not_available(commun
     assert "js.stripe.com" not in page.text
     with schema_context(community_a.schema_name):
         assert not Payment.objects.filter(dues__membership__user=bob).exists()
+
+
+def test_an_account_updated_event_changes_the_connection_status_of_that_cpts_only(
+    community_a, community_b, alice, charlie
+):
+    from apps.stripe_gateway.connect import card_payments_available
+
+    account_a = connect(community_a, alice)
+    connect(community_b, charlie)
+    obj = {"id": account_a, "object": "account", "charges_enabled": False, "details_submitted": True}
+    assert (
+        post_event(
+            Client(HTTP_HOST=PLATFORM_HOST), event("evt_acct", "account.updated", obj, account_a)
+        ).status_code
+        == 200
+    )
+    community_a.refresh_from_db()
+    community_b.refresh_from_db()
+    assert card_payments_available(community_a) is False
+    assert card_payments_available(community_b) is True
+    assert WebhookEvent.objects.get(event_id="evt_acct").community_id == community_a.pk
