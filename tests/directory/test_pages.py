@@ -163,3 +163,33 @@ def test_the_team_edits_an_entry_and_the_edit_survives_the_next_import(
         assert entry.name == "Dr Paul Durand" and entry.first_name == "Paul-Henri"
         assert entry.languages == ["anglais", "espagnol"] and entry.accepts_new_patients is True
         assert entry.places.get().address == "1 place de l'Hôtel de Ville"
+
+
+def test_the_directory_page_costs_the_same_queries_for_5_or_25_entries(community_a):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n, start):
+        with schema_context(community_a.schema_name):
+            for i in range(start, start + n):
+                services.create_entry(
+                    actor=None,
+                    fields={"kind": "professional", "family": "liberal", "name": f"Infirmière {i:03d}",
+                            "profession": "Infirmier", "profession_code": "60"},
+                    place={"city": "Saint-Étienne", "commune_id": "42218", "postcode": "42000"},
+                )  # fmt: skip
+
+    def queries():
+        with CaptureQueriesContext(db) as captured:
+            response = Client(HTTP_HOST=HOST_A).get("/annuaire/", {"q": "infirmiere"})
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    make(5, 0)
+    queries()  # warm-up: the site chrome is cached after the first page
+    few, body = queries()
+    assert body.count('class="card directory-entry"') == 5
+    make(20, 5)
+    many, body = queries()
+    assert body.count('class="card directory-entry"') == 20
+    assert many == few
