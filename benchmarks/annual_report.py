@@ -203,7 +203,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     from apps.aci.reports import produce_report
@@ -234,8 +234,11 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
         print(f"report: pdf {len(pdf)} B, csv {len(csv_bytes)} B, xlsx {len(xlsx)} B", flush=True)
 
-        with CaptureQueriesContext(connection) as captured:
+        # Capture inside a rolled-back transaction so that every replay below starts from the very
+        # state the captured queries ran against (the refresh deletes rows by id, then inserts).
+        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
             produce_report(report_year, community=community)
+            transaction.set_rollback(True)
         queries = [q["sql"] for q in captured.captured_queries]
         replay = []
         for _ in range(runs):
