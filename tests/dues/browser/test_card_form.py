@@ -87,52 +87,68 @@ def _paid(world, email):
 
 
 def test_a_member_pays_by_card_in_the_browser_and_sees_the_confirmation(
-    world, webhook_server, page, django_db_blocker
+    world, webhook_server, in_browser, django_db_blocker
 ):
     email = "gwen.browser@test.fr"
     base = webhook_server.replace("://localhost", "://alpha.localhost")
     with django_db_blocker.unblock():
         try:
             connect(world.a, world.alice)
-            _join_in_browser(page, base, email)
-            assert page.locator("script[src$='/js.stripe.com/v3/']").count() == 1
-            _fill_card(page, "4242424242424242")
-            page.click("#card-submit")
-            page.wait_for_url(re.compile(r".*/cotisation/paiement/\d+/$"))
-            page.wait_for_selector("text=Paiement confirmé", timeout=30_000)
+
+            def steps(page):
+                _join_in_browser(page, base, email)
+                assert page.locator("script[src$='/js.stripe.com/v3/']").count() == 1
+                _fill_card(page, "4242424242424242")
+                page.click("#card-submit")
+                page.wait_for_url(re.compile(r".*/cotisation/paiement/\d+/$"))
+                page.wait_for_selector("text=Paiement confirmé", timeout=30_000)
+
+            in_browser(steps)
             dues = wait_until(lambda: _paid(world, email), timeout=10)
         finally:
             _cleanup(world, email)
     assert dues.status == "active"
 
 
-def test_3d_secure_in_the_browser_with_the_stand_in_modal(world, webhook_server, page, django_db_blocker):
+def test_3d_secure_in_the_browser_with_the_stand_in_modal(
+    world, webhook_server, in_browser, django_db_blocker
+):
     email = "gwen.3ds@test.fr"
     base = webhook_server.replace("://localhost", "://alpha.localhost")
     with django_db_blocker.unblock():
         try:
             connect(world.a, world.alice)
-            _join_in_browser(page, base, email)
-            _fill_card(page, "4000002500003155")
-            page.click("#card-submit")
-            page.click("text=Complete authentication")
-            page.wait_for_selector("text=Paiement confirmé", timeout=30_000)
+
+            def steps(page):
+                _join_in_browser(page, base, email)
+                _fill_card(page, "4000002500003155")
+                page.click("#card-submit")
+                page.click("text=Complete authentication")
+                page.wait_for_selector("text=Paiement confirmé", timeout=30_000)
+
+            in_browser(steps)
             dues = wait_until(lambda: _paid(world, email), timeout=10)
         finally:
             _cleanup(world, email)
     assert dues.status == "active"
 
 
-def test_a_declined_card_shows_a_french_error_in_the_browser(world, webhook_server, page, django_db_blocker):
+def test_a_declined_card_shows_a_french_error_in_the_browser(
+    world, webhook_server, in_browser, django_db_blocker
+):
     email = "gwen.declined@test.fr"
     base = webhook_server.replace("://localhost", "://alpha.localhost")
     with django_db_blocker.unblock():
         try:
             connect(world.a, world.alice)
-            _join_in_browser(page, base, email)
-            _fill_card(page, "4000000000000341")
-            page.click("#card-submit")
-            page.wait_for_selector("text=Votre carte a été refusée", timeout=15_000)
+
+            def steps(page):
+                _join_in_browser(page, base, email)
+                _fill_card(page, "4000000000000341")
+                page.click("#card-submit")
+                page.wait_for_selector("text=Votre carte a été refusée", timeout=15_000)
+
+            in_browser(steps)
             paid = _paid(world, email)
         finally:
             _cleanup(world, email)
