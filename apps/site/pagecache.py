@@ -1,9 +1,10 @@
 """Whole-page cache of a CPTS's public site, invalidated by any edit of the site.
 
 Keys go through Django's cache, which prefixes them with the current schema
-(``django_tenants.cache.make_key``), so CPTS never share an entry. A per-CPTS *version* is part of
-every key; an edit writes a new version (``invalidate_site``) and every older entry becomes
-unreachable at once (it then expires by its TTL). Only anonymous GETs without pending messages
+(``django_tenants.cache.make_key``), so CPTS never share an entry. Each entry records the per-CPTS
+*site version* it was rendered under; an edit writes a new version (``invalidate_site``) and every
+older entry stops being served at once (it is overwritten or expires by its TTL). A hit costs one
+Redis round trip (MGET of the version and the page). Only anonymous GETs without pending messages
 and without a CSRF token in the page are cached, so a cached page never carries anything personal.
 
 Entries live at most ``PAGE_TTL`` seconds, and never past the next scheduled news publication,
@@ -24,10 +25,11 @@ from django.utils import timezone, translation
 
 VERSION_KEY = "site:version"
 CHROME_KEY = "site:chrome:{version}"
-PAGE_KEY = "site:page:{version}:{host}:{path}"
+PAGE_KEY = "site:page3:{host}:{path}"  # entries: (site version, content, headers)
 PAGE_TTL = 300
 # Also bounds how long a change of name or territory by the operator takes to show.
 CHROME_TTL = PAGE_TTL
+KEPT_HEADERS = ("Content-Type", "Content-Language", "Vary")
 
 
 def current_version() -> str:
@@ -81,11 +83,17 @@ def public_page(view):
             if not _cacheable_request(request):
                 return view(request, *args, **kwargs)
             digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            key = PAGE_KEY.format(version=current_version(), host=request.get_host().lower(), path=digest)
-            hit = cache.get(key)
-            if hit is not None:
-                content, content_type = hit
-                response = HttpResponse(content, content_type=content_type)
+            key = PAGE_KEY.format(host=request.get_host().lower(), path=digest)
+            # One round trip (MGET) for the version and the page: the entry is valid only if it was
+            # stored under the current version.
+            found = cache.get_many([VERSION_KEY, key])
+            version = found.get(VERSION_KEY) or current_version()
+            hit = found.get(key)
+            if hit is not None and hit[0] == version:
+                _version, content, headers = hit
+                response = HttpResponse(content)
+                for name, value in headers.items():
+                    response[name] = value
                 response["X-Page-Cache"] = "hit"
                 return response
             response = view(request, *args, **kwargs)
@@ -99,7 +107,9 @@ def public_page(view):
                 and not getattr(request, "_site_page_uncacheable", False)
             )
             if storable:
-                cache.set(key, (response.content, response["Content-Type"]), _ttl())
+                headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+                # Stored under the version read *before* rendering: an edit made meanwhile wins.
+                cache.set(key, (version, response.content, headers), _ttl())
                 response["X-Page-Cache"] = "miss"
             return response
 

@@ -209,8 +209,15 @@ def test_robots_and_sitemap_are_per_host(community_a, community_b):
 
 def test_pages_are_cached_per_cpts_and_an_edit_shows_at_once(community_a, alice, client_as, on_commit):
     visitor = Client(HTTP_HOST=HOST_A)
-    assert visitor.get("/faq/")["X-Page-Cache"] == "miss"
-    assert visitor.get("/faq/")["X-Page-Cache"] == "hit"
+    miss = visitor.get("/faq/")
+    hit = visitor.get("/faq/")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert (
+        hit.content == miss.content
+        and hit["Content-Type"] == miss["Content-Type"] == "text/html; charset=utf-8"
+    )
+    robots = [visitor.get("/robots.txt") for _ in range(2)]
+    assert robots[1]["X-Page-Cache"] == "hit" and robots[1]["Content-Type"] == "text/plain; charset=utf-8"
     assert Client(HTTP_HOST=HOST_B).get("/faq/")["X-Page-Cache"] == "miss"  # B has its own entries
     with schema_context(community_a.schema_name):
         item = FaqItem.objects.order_by("position").first()
