@@ -176,7 +176,7 @@ def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
     from tenants.models import Community
 
     community = Community.objects.get(schema_name=schema_name)
-    url = f"{community.primary_url()}adhesion/"
+    url = f"{community.primary_url()}adhesion/renouveler/"
 
     def send(reminder) -> None:
         user = reminder.membership.user

@@ -27,6 +27,17 @@ def get_dues_for(membership: Membership | None, year: int) -> Dues | None:
     return Dues.objects.filter(membership=membership, year=year).select_related("tier").first()
 
 
+def last_paid_dues(membership: Membership | None) -> Dues | None:
+    if membership is None:
+        return None
+    return (
+        Dues.objects.filter(membership=membership, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED])
+        .select_related("tier")
+        .order_by("-year")
+        .first()
+    )
+
+
 def list_dues_of(membership: Membership) -> QuerySet[Dues]:
     return (
         Dues.objects.filter(membership=membership)

@@ -6,6 +6,7 @@ app_name = "dues"
 urlpatterns = [
     path("adhesion/", views.join, name="join"),
     path("adhesion/compte/", views.signup, name="signup"),
+    path("adhesion/renouveler/", views.renew, name="renew"),
     path("cotisation/<int:dues_id>/paiement/", views.pay, name="pay"),
     path("cotisation/paiement/<int:payment_id>/confirmer/", views.confirm_payment, name="confirm_payment"),
     path("cotisation/paiement/<int:payment_id>/", views.payment_status, name="payment_status"),

@@ -84,6 +84,35 @@ def join(request):
 
 
 @require_http_methods(["GET", "POST"])
+def renew(request):
+    """One-click renewal: same tier and category as the last year paid, then payment."""
+    if (redirect_response := _login_required(request)) is not None:
+        return redirect_response
+    year = membership_year(DuesSettings.load())
+    last = selectors.last_paid_dues(request.membership)
+    if last is None or not last.tier.is_active:
+        return redirect("dues:join")
+    current = selectors.get_dues_for(request.membership, year)
+    if current is not None and current.status == Dues.Status.ACTIVE:
+        messages.info(request, _("Votre cotisation %(year)s est déjà réglée.") % {"year": year})
+        return redirect("members:member_space")
+    if request.method == "POST":
+        try:
+            dues = services.join(
+                actor=request.user,
+                tier=last.tier,
+                eligibility_category=request.membership.eligibility_category,
+                consent=True,
+                year=year,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("dues:join")
+        return redirect("dues:pay", dues_id=dues.pk)
+    return render(request, "dues/renew.html", {"last": last, "year": year})
+
+
+@require_http_methods(["GET", "POST"])
 def signup(request):
     """Create the global account (e-mail first), then come back to the join form signed in."""
     if request.user.is_authenticated:

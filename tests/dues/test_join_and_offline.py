@@ -292,3 +292,27 @@ def test_the_member_space_lists_memberships_in_every_cpts(
     page = client_as(charlie, HOST_B).get("/mon-espace/")
     assert page.status_code == 200
     assert "CPTS Alpha" in page.text and "CPTS Bêta" in page.text
+
+
+def test_one_click_renewal_reuses_last_years_tier_and_goes_to_payment(community_a, client_as, bob):
+    with in_schema(community_a):
+        membership = Membership.objects.get(user=bob)
+        Membership.objects.filter(pk=membership.pk).update(eligibility_category="liberal")
+        partner = Tier.objects.get(name="Adhésion partenaire")
+        year = membership_year(DuesSettings.load())
+        Dues.objects.create(
+            membership=membership, year=year - 1, tier=partner, amount=partner.price, status="expired"
+        )
+    client = client_as(bob, HOST_A)
+    page = client.get("/adhesion/renouveler/")
+    assert page.status_code == 200 and "Adhésion partenaire" in page.text and "17 €" in page.text
+    response = client.post("/adhesion/renouveler/")
+    with in_schema(community_a):
+        dues = Dues.objects.get(membership=membership, year=year)
+    assert response.status_code == 302 and response["Location"] == f"/cotisation/{dues.pk}/paiement/"
+    assert (dues.tier_id, dues.status) == (partner.pk, "pending")
+
+
+def test_renewal_without_a_previous_year_goes_to_the_join_form(community_a, client_as, bob):
+    response = client_as(bob, HOST_A).get("/adhesion/renouveler/")
+    assert response.status_code == 302 and response["Location"] == "/adhesion/"

@@ -48,7 +48,7 @@ def test_the_1_january_run_lapses_last_year_and_reminds_once_even_when_run_twice
     assert (
         mail.outbox[0].to == ["bob@test.fr"] and "Votre adhésion 2027 à CPTS Alpha" == mail.outbox[0].subject
     )
-    assert "http://alpha.localhost/adhesion/" in mail.outbox[0].body
+    assert "http://alpha.localhost/adhesion/renouveler/" in mail.outbox[0].body
     with schema_context(community_a.schema_name):
         old.refresh_from_db()
         assert old.status == "expired"
