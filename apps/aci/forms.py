@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.health_projects.forms import DateInput
 from apps.health_projects.missions import OPTIONAL_MISSIONS, MissionKind
+from apps.working_groups.forms import check_upload_size
 
 from .models import SIZE_CHOICES, ContractMission, Envelope, Indicator, Part, ReferenceGrid
 
@@ -76,7 +77,7 @@ class SpendingForm(forms.Form):
     envelope = forms.ChoiceField(label=_("Enveloppe"), choices=Envelope.choices)
     label = forms.CharField(label=_("Libellé"), max_length=200)
     supplier = forms.CharField(label=_("Bénéficiaire"), max_length=200, required=False)
-    receipt = forms.FileField(label=_("Justificatif"), required=False)
+    receipt = forms.FileField(label=_("Justificatif"), required=False, validators=[check_upload_size])
 
 
 class IndicatorForm(forms.ModelForm):
@@ -111,7 +112,7 @@ class ValueForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     title = forms.CharField(label=_("Titre"), max_length=200)
-    file = forms.FileField(label=_("Fichier"))
+    file = forms.FileField(label=_("Fichier"), validators=[check_upload_size])
 
 
 class ReportForm(forms.Form):

@@ -7,6 +7,16 @@ from apps.health_projects.forms import MemberChoiceField, member_accounts
 
 from .models import GroupDocument, Meeting, WorkingGroup
 
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def check_upload_size(upload) -> None:
+    """Refuse files over 20 Mo (documents, receipts, evidence)."""
+    if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+        raise forms.ValidationError(
+            _("Le fichier dépasse 20 Mo : réduisez-le ou déposez-en une version allégée.")
+        )
+
 
 class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
@@ -68,6 +78,11 @@ class DocumentForm(forms.ModelForm):
     class Meta:
         model = GroupDocument
         fields = ["title", "file", "meeting"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        check_upload_size(upload)
+        return upload
 
     def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -102,3 +102,16 @@ def test_documents_are_stored_per_cpts_and_served_to_members(world, db, alice, b
         assert not WorkingGroup.objects.filter(pk=group.pk).exists() or not default_storage.exists(
             document.file.name
         )
+
+
+def test_an_oversized_document_is_refused_in_french(world, db, alice, bob):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.working_groups.forms import MAX_UPLOAD_BYTES, DocumentForm
+
+    with schema_context("alpha"):
+        group = make_group(alice, bob)
+        big = SimpleUploadedFile("gros.pdf", b"0" * (MAX_UPLOAD_BYTES + 1))
+        form = DocumentForm({"title": "Trop gros"}, {"file": big}, group=group)
+        assert not form.is_valid()
+    assert "dépasse 20 Mo" in form.errors["file"][0]
