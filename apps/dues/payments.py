@@ -50,6 +50,14 @@ class CardPaymentUnavailable(Exception):
     pass
 
 
+class PaymentInProgress(Exception):
+    """The open PaymentIntent is already paid or processing: show its status, do not charge."""
+
+    def __init__(self, payment: Payment) -> None:
+        super().__init__(payment.pk)
+        self.payment = payment
+
+
 def start_card_payment(*, actor, dues: Dues) -> Payment:
     """A pending card payment with its PaymentIntent for ``dues`` (an open one is reused)."""
     community = _community()
@@ -80,6 +88,9 @@ def start_card_payment(*, actor, dues: Dues) -> Payment:
         intent = retrieve_intent(payment)
         if intent["status"] in REUSABLE_INTENT_STATUSES:
             return payment
+        if intent["status"] in ("processing", "succeeded"):
+            # Paid (or being paid) already; its webhook is on the way: never charge twice.
+            raise PaymentInProgress(payment)
         sync_payment(payment.pk, intent=intent)
         payment = Payment.objects.create(
             dues=dues,

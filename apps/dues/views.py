@@ -157,6 +157,8 @@ def pay(request, dues_id: int):
     if connect.card_payments_available(_community()):
         try:
             payment = payments.start_card_payment(actor=request.user, dues=dues)
+        except payments.PaymentInProgress as in_progress:
+            return redirect("dues:payment_status", payment_id=in_progress.payment.pk)
         except (payments.CardPaymentUnavailable, StripeUnavailable):
             payment = None
         if payment is not None:

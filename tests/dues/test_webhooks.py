@@ -344,3 +344,16 @@ def test_an_account_updated_event_changes_the_connection_status_of_that_cpts_onl
     assert card_payments_available(community_a) is False
     assert card_payments_available(community_b) is True
     assert WebhookEvent.objects.get(event_id="evt_acct").community_id == community_a.pk
+
+
+def test_reloading_the_pay_page_after_paying_shows_the_status_and_never_charges_twice(
+    community_a, alice, bob, client_as
+):
+    connect(community_a, alice)
+    client, payment = _start_payment(client_as, community_a, bob, HOST_A)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"
+    # The webhook has not arrived yet; the member reloads the payment page.
+    response = client.get(f"/cotisation/{payment.dues_id}/paiement/")
+    assert response.status_code == 302 and response["Location"] == f"/cotisation/paiement/{payment.pk}/"
+    with schema_context(community_a.schema_name):
+        assert Payment.objects.filter(dues_id=payment.dues_id).count() == 1
