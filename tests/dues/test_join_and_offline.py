@@ -316,3 +316,28 @@ def test_one_click_renewal_reuses_last_years_tier_and_goes_to_payment(community_
 def test_renewal_without_a_previous_year_goes_to_the_join_form(community_a, client_as, bob):
     response = client_as(bob, HOST_A).get("/adhesion/renouveler/")
     assert response.status_code == 302 and response["Location"] == "/adhesion/"
+
+
+def test_charlie_gets_404_on_bobs_receipt_payment_status_and_confirmation_in_a(
+    community_a, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    from apps.dues import services
+
+    dues = _join(client_as(bob, HOST_A), community_a, bob)
+    with in_schema(community_a), django_capture_on_commit_callbacks(execute=True):
+        payment = services.record_offline_payment(actor=alice, dues=dues, method="cheque")
+    with in_schema(community_a):
+        receipt = Receipt.objects.get(payment=payment)
+    outsider = client_as(charlie, HOST_A)
+    assert outsider.get(f"/recus/{receipt.pk}/").status_code == 404
+    assert outsider.get(f"/cotisation/paiement/{payment.pk}/").status_code == 404
+    response = outsider.post(
+        f"/cotisation/paiement/{payment.pk}/confirmer/", {"payment_method": "pm_card_visa"}
+    )
+    assert response.status_code == 404
+    assert outsider.get(f"/equipe/adherents/{dues.membership_id}/").status_code == 404
+    # The team of A can read it; bob too; nothing changed for the payment.
+    assert client_as(alice, HOST_A).get(f"/recus/{receipt.pk}/").status_code == 200
+    with in_schema(community_a):
+        payment.refresh_from_db()
+    assert payment.status == "succeeded"
