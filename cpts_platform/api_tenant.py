@@ -4,10 +4,10 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from apps.aci.api import IndicatorViewSet
+from apps.directory.api import DirectoryViewSet
 from apps.dues.api import MemberMeView, TeamMemberViewSet
 from apps.events.api import EventViewSet
 from apps.health_projects.api import ActionViewSet, ProjectVersionViewSet
-from apps.directory.api import DirectoryViewSet
 from apps.members.api import MeView
 from apps.territory.api import TerritoryView
 

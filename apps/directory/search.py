@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, QuerySet, Value
 
 from apps.geo.text import normalize, query_words
 
@@ -77,30 +77,36 @@ def add_to_vocabulary(entry_ids: list[int]) -> None:
         cursor.execute(_VOCABULARY_SQL.format(where="AND directory_entry.id = ANY(%s)"), [list(entry_ids)])
 
 
-def correct(words: list[str], cursor) -> list[list[str]]:
-    """For each word, the words to look for: itself when some indexed word starts with it, else
-    the closest indexed words (trigram similarity), else itself."""
-    candidates = [word for word in words if len(word) >= _CORRECT_MIN_LENGTH]
-    unknown: set[str] = set()
-    if candidates:
-        cursor.execute(
-            "SELECT q.w FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
-            "(SELECT 1 FROM directory_searchword s WHERE s.word LIKE q.w || '%%')",
-            [candidates],
-        )
-        unknown = {row[0] for row in cursor.fetchall()}
+def correct(words: list[str], cursor) -> list[tuple[list[str], bool]]:
+    """For each word, the tsquery terms to look for and whether the word was corrected.
+
+    A complete word of the vocabulary that is not the last one is looked up exactly (cheap even
+    for very common words such as ``saint``); the last word, or a word only the start of which is
+    known, by prefix (``kine:*``); a word no indexed word starts with is replaced by the closest
+    indexed words (trigram similarity), looked up exactly.
+    """
+    cursor.execute(
+        "SELECT q.w, EXISTS (SELECT 1 FROM directory_searchword s WHERE s.word = q.w), "
+        "EXISTS (SELECT 1 FROM directory_searchword s WHERE s.word LIKE q.w || '%%') "
+        "FROM unnest(%s::text[]) AS q(w)",
+        [words],
+    )
+    known = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
     result = []
-    for word in words:
-        if word not in unknown:
-            result.append([word])
-            continue
-        cursor.execute(
-            "SELECT word FROM directory_searchword WHERE word %% %s "
-            "ORDER BY similarity(word, %s) DESC, word LIMIT %s",
-            [word, word, _CORRECTIONS_PER_WORD],
-        )
-        close = [row[0] for row in cursor.fetchall()]
-        result.append(close or [word])
+    for position, word in enumerate(words):
+        exact, prefix = known.get(word, (False, False))
+        if exact and position < len(words) - 1:
+            result.append(([word], False))
+        elif prefix or len(word) < _CORRECT_MIN_LENGTH:
+            result.append(([f"{word}:*"], False))
+        else:
+            cursor.execute(
+                "SELECT word FROM directory_searchword WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+                [word, word, _CORRECTIONS_PER_WORD],
+            )
+            close = [row[0] for row in cursor.fetchall()]
+            result.append((close, True) if close else ([f"{word}:*"], False))
     return result
 
 
@@ -114,13 +120,8 @@ def _index_driven():
         yield cursor
 
 
-def _tsquery(groups: list[list[str]]) -> SearchQuery:
-    terms = []
-    for group in groups:
-        if len(group) == 1:
-            terms.append(f"{group[0]}:*")
-        else:
-            terms.append("(" + " | ".join(group) + ")")
+def _tsquery(groups: list[tuple[list[str], bool]]) -> SearchQuery:
+    terms = [terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")" for terms, _corrected in groups]
     return SearchQuery(" & ".join(terms), search_type="raw", config="simple")
 
 
@@ -138,39 +139,46 @@ class SearchResults:
         self.corrections: dict[str, list[str]] = {}
         self._capped: int | None = None
         self._ordered: QuerySet[Entry] | None = None
+        # Up to CAP matches: every id, in order (relevance, then name), read in one pass.
+        self._ranked_ids: list[int] | None = None
         self._first: list[Entry] = []
 
     def _evaluate(self) -> None:
         if self._capped is not None:
             return
-        # One cursor for the whole first page: django-tenants sets the search_path once per cursor,
-        # so this halves the round trips of a search.
+        # One cursor for the whole first page: django-tenants sets the search_path once per cursor.
         with _index_driven() as cursor:
             matches = self.base
-            query = None
+            rank = Value(0.0, output_field=FloatField())
             if self.words:
                 groups = correct(self.words, cursor)
-                self.corrections = {w: g for w, g in zip(self.words, groups, strict=True) if g != [w]}
+                self.corrections = {
+                    word: [term.removesuffix(":*") for term in terms]
+                    for word, (terms, corrected) in zip(self.words, groups, strict=True)
+                    if corrected
+                }
                 query = _tsquery(groups)
                 matches = matches.filter(search_vector=query)
-            sql, params = matches.order_by().values("pk")[: CAP + 1].query.sql_with_params()
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS capped", params)  # noqa: S608
-            self._capped = cursor.fetchone()[0]
-            if query is not None and self._capped <= CAP:
-                self._ordered = matches.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
-                    "-rank", "name", "pk"
-                )
+                rank = SearchRank(F("search_vector"), query)
+            sql, params = (
+                matches.order_by().annotate(relevance=rank).values_list("pk", "relevance", "name")[: CAP + 1]
+            ).query.sql_with_params()
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            self._capped = len(rows)
+            if self._capped <= CAP:
+                rows.sort(key=lambda row: (-row[1], normalize(row[2]), row[0]))
+                self._ranked_ids = [row[0] for row in rows]
+                ids = self._ranked_ids[: self.prefetch]
             else:
+                # Too many to rank: by name, through the name index.
                 self._ordered = matches.order_by("name", "pk")
-            ids: list[int] = []
-            if self._capped:
                 sql, params = self._ordered.values_list("pk", flat=True)[
                     : self.prefetch
                 ].query.sql_with_params()
                 cursor.execute(sql, params)
                 ids = [row[0] for row in cursor.fetchall()]
-        by_id = Entry.objects.in_bulk(ids) if ids else {}
-        self._first = [by_id[pk] for pk in ids if pk in by_id]
+        self._first = _entries_in_order(ids)
 
     def count(self) -> int:
         self._evaluate()
@@ -188,6 +196,8 @@ class SearchResults:
             stop = min(stop, CAP)
             if stop <= len(self._first) or (stop <= self.prefetch and start < stop):
                 return self._first[start:stop]
+            if self._ranked_ids is not None:
+                return _entries_in_order(self._ranked_ids[start:stop])
             with _index_driven():
                 return list(self._ordered[start:stop])
         return self[key : key + 1][0]
@@ -197,6 +207,11 @@ class SearchResults:
 
     def __len__(self) -> int:
         return self.count()
+
+
+def _entries_in_order(ids: list[int]) -> list[Entry]:
+    by_id = Entry.objects.in_bulk(ids) if ids else {}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def visible_entries(audience: str = PUBLIC) -> QuerySet[Entry]:
