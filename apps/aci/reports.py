@@ -219,7 +219,9 @@ def _csv_cell(value) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Decimal):
         return f"{value:.2f}".replace(".", ",")
-    return str(value)
+    text = str(value)
+    # Labels are typed by people: never let a spreadsheet run one as a formula.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def render_csv(data: ReportData) -> bytes:
@@ -250,6 +252,9 @@ def render_xlsx(data: ReportData) -> bytes:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # a label starting with "=": text, never a formula
+                    cell.data_type = "s"
         for column in sheet.columns:
             width = max(len(str(c.value or "")) for c in column)
             sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))

@@ -189,6 +189,11 @@ def event_registrations(request, pk: int):
     )
 
 
+def _spreadsheet_safe(value: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (names are typed by people)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @role_required(Role.TEAM)
 def event_export(request, pk: int):
     """Attendance list as CSV (semicolons, UTF-8 with BOM: opens as-is in French spreadsheets)."""
@@ -207,9 +212,9 @@ def event_export(request, pk: int):
         user = registration.user
         writer.writerow(
             [
-                user.last_name,
-                user.first_name,
-                user.email,
+                _spreadsheet_safe(user.last_name),
+                _spreadsheet_safe(user.first_name),
+                _spreadsheet_safe(user.email),
                 registration.get_status_display(),
                 timezone.localtime(registration.created_at).strftime("%d/%m/%Y %H:%M"),
                 attended_labels[registration.attended],

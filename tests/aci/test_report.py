@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -160,3 +160,41 @@ def test_a_plain_member_cannot_request_the_report(world, db, bob):
         with pytest.raises(PermissionDenied):
             services.request_annual_report(actor=bob, year=YEAR)
         assert not AnnualReport.objects.exists()
+
+
+def test_labels_never_become_spreadsheet_formulas(world, db, alice):
+    from apps.aci.reports import build_report_data, render_csv, render_xlsx
+
+    with schema_context("alpha"):
+        services.create_indicator(actor=alice, data={"label": '=HYPERLINK("http://x","clic")'})
+        data = build_report_data(YEAR, community=world.a)
+        rows = list(csv.reader(io.StringIO(render_csv(data).decode("utf-8-sig")), delimiter=";"))
+        workbook = load_workbook(io.BytesIO(render_xlsx(data)))
+    assert ['\'=HYPERLINK("http://x","clic")'] == [r[0] for r in rows if "HYPERLINK" in "".join(r)]
+    cell = next(c for c in workbook["Indicateurs"]["A"] if "HYPERLINK" in str(c.value))
+    assert cell.data_type == "s"
+
+
+def test_the_attendance_export_neutralises_formulas(world, db, alice, client_as):
+    from django.contrib.auth import get_user_model
+
+    from apps.events import services as event_services
+    from apps.events.models import Event
+    from apps.members.services import grant_role
+    from tests.conftest import HOST_A
+
+    with schema_context("alpha"):
+        sly = get_user_model().objects.create_user(
+            "sly@test.fr", "x" * 12, last_name="=1+1", first_name="@cmd"
+        )
+        grant_role(user=sly, role="member")
+        start = timezone.now() + timedelta(days=3)
+        event = Event.objects.create(title="Réunion", starts_at=start, ends_at=start + timedelta(hours=1))
+        event_services.register(actor=sly, event=event)
+    lines = (
+        client_as(alice, HOST_A)
+        .get(f"/evenements/{event.pk}/inscrits.csv")
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert lines[1].startswith("'=1+1;'@cmd;sly@test.fr;")
