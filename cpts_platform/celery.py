@@ -8,4 +8,12 @@ app = Celery("cpts_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Task modules live in workers/ (one module per domain), not in the apps.
 app.autodiscover_tasks(["workers"], related_name=None, force=True)
-app.conf.imports = ("workers.aci", "workers.accounts", "workers.health", "workers.directory", "workers.site", "workers.events", "workers.dues")
+app.conf.imports = (
+    "workers.aci",
+    "workers.accounts",
+    "workers.health",
+    "workers.directory",
+    "workers.site",
+    "workers.events",
+    "workers.dues",
+)
