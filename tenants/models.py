@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_creation_fakes_migrations, schema_exists
+
+from .cloning import clone_schema
 
 
 class Community(TenantMixin):
@@ -61,18 +62,19 @@ class Community(TenantMixin):
         return self.schema_name == get_public_schema_name()
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        """Clone the template schema, without django-tenants' extra "fake migrations" pass.
+        """Clone the template schema with our fast clone (tenants/cloning.py), and without
+        django-tenants' extra "fake migrations" pass.
 
-        The clone copies the template's tables *with their data*, django_migrations included, so
+        The clone copies the template's tables *with their rows*, django_migrations included, so
         the new schema already records every migration as applied; the fake pass only reloaded
-        the migration graph (about half of the provisioning time, see benchmarks/provisioning.py).
+        the migration graph. See docs/tenancy.md for the measurements.
         """
         base = self.get_base_schema() if get_creation_fakes_migrations() else False
         if not (sync_schema and base and schema_exists(base)):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        CloneSchema().clone_schema(base, self.schema_name, self.clone_mode)
+        clone_schema(base, self.schema_name)
         connection.set_schema_to_public()
         return True
 
