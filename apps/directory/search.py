@@ -2,9 +2,9 @@
 weighing most), misspelt words corrected against the directory's own vocabulary with pg_trgm.
 Assumes the connection is set to the CPTS's schema.
 
-Cost is bounded whatever the query: results are counted up to ``CAP``; up to that many they are
-ranked by relevance, beyond it listed by name through the name index (the first page then reads a
-few hundred rows, not every match).
+Cost is bounded whatever the query: one index-driven pass reads at most ``CAP + 1`` matches (id,
+rank, name), which are counted, ranked (relevance, then name) and paged in Python; a broader query
+shows the best of the first ``CAP`` found and asks to be narrowed.
 """
 
 from __future__ import annotations
@@ -138,15 +138,22 @@ class SearchResults:
         self.prefetch = prefetch
         self.corrections: dict[str, list[str]] = {}
         self._capped: int | None = None
+        # Up to CAP matches: their ids in order (relevance, then name), read in one pass.
+        self._ranked_ids: list[int] = []
         self._ordered: QuerySet[Entry] | None = None
-        # Up to CAP matches: every id, in order (relevance, then name), read in one pass.
-        self._ranked_ids: list[int] | None = None
         self._first: list[Entry] = []
 
     def _evaluate(self) -> None:
         if self._capped is not None:
             return
         # One cursor for the whole first page: django-tenants sets the search_path once per cursor.
+        if not self.words:
+            # Browsing (filters only): alphabetical through the name index, in the database.
+            self._ordered = self.base.order_by("name", "pk")
+            with _index_driven():
+                self._capped = self.base.order_by().values("pk")[: CAP + 1].count()
+                self._first = list(self._ordered[: self.prefetch])
+            return
         with _index_driven() as cursor:
             matches = self.base
             rank = Value(0.0, output_field=FloatField())
@@ -166,18 +173,11 @@ class SearchResults:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             self._capped = len(rows)
-            if self._capped <= CAP:
-                rows.sort(key=lambda row: (-row[1], normalize(row[2]), row[0]))
-                self._ranked_ids = [row[0] for row in rows]
-                ids = self._ranked_ids[: self.prefetch]
-            else:
-                # Too many to rank: by name, through the name index.
-                self._ordered = matches.order_by("name", "pk")
-                sql, params = self._ordered.values_list("pk", flat=True)[
-                    : self.prefetch
-                ].query.sql_with_params()
-                cursor.execute(sql, params)
-                ids = [row[0] for row in cursor.fetchall()]
+        # Beyond CAP matches the query is too broad to rank them all: the first CAP found are
+        # ranked (and the page says to narrow the search). Either way one pass, bounded cost.
+        rows.sort(key=lambda row: (-row[1], normalize(row[2]), row[0]))
+        self._ranked_ids = [row[0] for row in rows[:CAP]]
+        ids = self._ranked_ids[: self.prefetch]
         self._first = _entries_in_order(ids)
 
     def count(self) -> int:
@@ -196,10 +196,10 @@ class SearchResults:
             stop = min(stop, CAP)
             if stop <= len(self._first) or (stop <= self.prefetch and start < stop):
                 return self._first[start:stop]
-            if self._ranked_ids is not None:
-                return _entries_in_order(self._ranked_ids[start:stop])
-            with _index_driven():
-                return list(self._ordered[start:stop])
+            if self._ordered is not None:
+                with _index_driven():
+                    return list(self._ordered[start:stop])
+            return _entries_in_order(self._ranked_ids[start:stop])
         return self[key : key + 1][0]
 
     def __iter__(self):

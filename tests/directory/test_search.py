@@ -99,3 +99,43 @@ def test_the_naive_baseline_finds_the_same_simple_cases(directory, community_a):
             directory["kine"],
             directory["kine_lyon"],
         ]
+
+
+def _bulk(community, n, name="Infirmière"):
+    from apps.directory.models import Entry
+    from apps.directory.search import index_entry, rebuild_vocabulary
+
+    with schema_context(community.schema_name):
+        entries = []
+        for i in range(n):
+            entry = Entry(
+                kind="professional", family="liberal", name=f"{name} {i:04d}", profession="Infirmier"
+            )
+            index_entry(entry, [])
+            entries.append(entry)
+        Entry.objects.bulk_create(entries)
+        rebuild_vocabulary()
+
+
+def test_pages_cover_every_result_once_in_order(community_a):
+    from django.core.paginator import Paginator
+
+    _bulk(community_a, 45)
+    with schema_context(community_a.schema_name):
+        paginator = Paginator(search_entries("infirmiere", page_size=20), 20)
+        assert (paginator.count, paginator.num_pages) == (45, 3)
+        names = [e.name for number in paginator.page_range for e in paginator.page(number).object_list]
+    assert names == [f"Infirmière {i:04d}" for i in range(45)]
+
+
+def test_a_too_broad_query_is_capped_and_says_so(community_a):
+    from apps.directory.search import CAP
+
+    _bulk(community_a, CAP + 5)
+    with schema_context(community_a.schema_name):
+        results = search_entries("infirmiere")
+        assert results.count() == CAP and results.is_capped
+        assert len(results[CAP - 20 : CAP]) == 20
+        browse = search_entries("")
+        assert browse.count() == CAP and browse.is_capped
+        assert [e.name for e in browse[:3]] == ["Infirmière 0000", "Infirmière 0001", "Infirmière 0002"]
