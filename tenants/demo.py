@@ -1,15 +1,24 @@
-"""Demo data for `make run`: an operator, two fictional CPTS and a few accounts with roles.
+"""Demo data for `make run`: an operator, two fictional CPTS and a few accounts with roles, then
+a living content for each CPTS (territory, directory, news, events, projet de santé, ACI contract,
+working group, dues), written through the apps' own services.
 
-Idempotent: running it again changes nothing that exists. Names and places are invented.
+Idempotent: running it again changes nothing that exists (each block is guarded by a cheap
+existence check). Names are invented; the communes are real (tenants/demo_data/content.py).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from .demo_data import content
 from .models import Community
 from .provisioning import CommunityRequest, provision_community
 
@@ -78,4 +87,444 @@ def seed_demo() -> list[str]:
         for slug, role in person.roles.items():
             with schema_context(slug):
                 grant_role(user=user, role=role)
+    for request in DEMO_COMMUNITIES:
+        with schema_context(request.slug):
+            created.extend(f"{request.slug} : {line}" for line in seed_content(request.slug))
     return created
+
+
+# Professions of the demo accounts that practise (listed in their CPTS's directory).
+DEMO_PRACTICES = {
+    "dr.martin@val-de-morelle.test": "Médecin généraliste",
+    "ide.moreau@exemple.test": "Infirmière",
+}
+# First word of a profession label (feminine "e" dropped) → RPPS profession code.
+PROFESSION_CODES = {
+    "médecin": "10", "pharmacien": "21", "chirurgien-dentist": "40", "sage-femm": "50",
+    "infirmièr": "60", "infirmier": "60", "masseur-kinésithérapeut": "70", "podologu": "80",
+    "orthophonist": "91", "diététicienn": "86", "diététicien": "86",
+}  # fmt: skip
+
+
+# --- Content of each demo CPTS (the connection is set to its schema) -------------------------
+
+
+def seed_content(slug: str) -> list[str]:
+    """Fill the current CPTS (``slug``) with demo content; return a line per block created."""
+    from apps.members.models import Membership
+
+    admin = (
+        Membership.objects.filter(role="admin", is_active=True).select_related("user").order_by("pk").first()
+    )
+    if admin is None:
+        return []
+    actor = admin.user
+    members = _seed_members(slug)
+    created = []
+    for label, block in (
+        ("territoire", _seed_territory),
+        ("annuaire", _seed_directory),
+        ("actualités", _seed_news),
+        ("numéros locaux", _seed_numbers),
+        ("groupe de travail", _seed_group),
+        ("projet de santé", _seed_project),
+        ("contrat ACI", _seed_aci),
+        ("événements", _seed_events),
+        ("cotisations", _seed_dues),
+    ):
+        with transaction.atomic():
+            if block(slug, actor, members):
+                created.append(label)
+    if created:
+        # Cached public pages (counters) show the new content at once.
+        from apps.site.pagecache import invalidate_site
+
+        invalidate_site()
+    return created
+
+
+def _seed_members(slug: str) -> list:
+    """The extra members of ``slug`` (accounts created if missing), then every active member."""
+    from apps.members.models import Membership
+    from apps.members.services import grant_role
+
+    users = get_user_model().objects
+    for email, first_name, last_name, _profession, _category in content.EXTRA_MEMBERS[slug]:
+        user = users.filter(email=email).first()
+        if user is None:
+            user = users.create_user(email, DEMO_PASSWORD, first_name=first_name, last_name=last_name)
+            grant_role(user=user, role="member")
+    return [
+        m.user
+        for m in Membership.objects.filter(is_active=True).select_related("user").order_by("user__email")
+    ]
+
+
+def _luhn_complete(prefix: str) -> str:
+    from stdnum import luhn
+
+    return prefix + luhn.calc_check_digit(prefix)
+
+
+def _seed_territory(slug, actor, members) -> bool:
+    from apps.territory.models import TerritoryCommune
+    from apps.territory.services import add_communes
+
+    if TerritoryCommune.objects.exists():
+        return False
+    add_communes(actor=actor, codes=content.COMMUNES[slug])
+    return True
+
+
+def _seed_directory(slug, actor, members) -> bool:
+    """~40 professionals and 8 structures, spread over the territory's communes."""
+    from apps.directory.codes import FINESS_FAMILIES
+    from apps.directory.models import Entry
+    from apps.directory.services import create_entry
+    from apps.geo.selectors import get_communes
+
+    if Entry.objects.exists():
+        return False
+    codes = content.COMMUNES[slug]
+    communes = get_communes(codes)
+    rng = random.Random(slug)  # noqa: S311 - reproducible demo data, not security
+    first_names = rng.sample(content.FIRST_NAMES, len(content.FIRST_NAMES))
+    last_names = rng.sample(content.LAST_NAMES[slug], len(content.LAST_NAMES[slug]))
+    phone_prefix = content.PHONE_PREFIX[slug]
+
+    def place(index: int, number: int, name: str = "") -> dict:
+        # Bigger communes get more of the professionals: the first ones of the list are the towns.
+        commune = communes[codes[index % len(codes)]]
+        return {
+            "name": name,
+            "address": f"{rng.randint(1, 48)} {content.STREETS[number % len(content.STREETS)]}",
+            "postcode": commune.postcodes[0] if commune.postcodes else "",
+            "city": commune.name,
+            "commune_id": commune.code,
+            "phone": f"{phone_prefix} {number // 100 % 100:02d} {number % 100:02d}",
+        }
+
+    number = 0
+    # Demo accounts that practise in liberal practice are listed too, as members of the CPTS.
+    emails = {u.email for u in members}
+    practising = [
+        (first_name, last_name, label)
+        for email, first_name, last_name, label, category in content.EXTRA_MEMBERS[slug]
+        if email in emails and category in ("liberal", "replacement")
+    ]
+    practising += [(u.first_name, u.last_name, label) for u in members
+                   for email, label in DEMO_PRACTICES.items() if u.email == email]  # fmt: skip
+    for code, profession, specialty_code, specialty, count, identifier_type in content.PROFESSIONS:
+        for _ in range(count):
+            number += 1
+            first_name, last_name = first_names[number % len(first_names)], last_names[number - 1]
+            fields = {
+                "kind": "professional",
+                "family": "liberal",
+                "civility": "",
+                "first_name": first_name,
+                "last_name": last_name.upper(),
+                "name": f"{first_name} {last_name}",
+                "profession_code": code,
+                "profession": profession,
+                "specialty_code": specialty_code,
+                "specialty": specialty,
+                "practice_mode": "Libéral",
+                "accepts_new_patients": rng.random() < 0.4 if code == "10" else None,
+                "is_member": rng.random() < 0.5,
+            }
+            if identifier_type:
+                fields |= {
+                    "identifier_type": identifier_type,
+                    "identifier": _luhn_complete(f"{content.RPPS_PREFIX[slug]}{number:03d}"),
+                }
+            index = number if rng.random() < 0.5 else 0  # half of them in the main town
+            create_entry(actor=actor, fields=fields, place=place(index, 1000 + number))
+    for first_name, last_name, label in practising:
+        number += 1
+        code = PROFESSION_CODES.get(label.split()[0].rstrip("e").lower(), "")
+        create_entry(
+            actor=actor,
+            fields={"kind": "professional", "family": "liberal", "first_name": first_name,
+                    "last_name": last_name.upper(), "name": f"{first_name} {last_name}",
+                    "profession_code": code, "profession": label, "practice_mode": "Libéral",
+                    "is_member": True},
+            place=place(number, 1000 + number),
+        )  # fmt: skip
+    for position, (family, category, category_label, name, index) in enumerate(content.STRUCTURES[slug], 1):
+        assert FINESS_FAMILIES[category] == family, (category, family)  # noqa: S101 - data sanity
+        create_entry(
+            actor=actor,
+            fields={"kind": "structure", "family": family, "name": name,
+                    "finess_category_code": category, "finess_category": category_label,
+                    "identifier_type": "finess",
+                    "identifier": _luhn_complete(f"{content.FINESS_PREFIX[slug]}{position:03d}"),
+                    "is_member": family in ("msp", "health_centre", "pharmacy")},
+            place=place(index, 2000 + position, name=name),
+        )  # fmt: skip
+    return True
+
+
+def _seed_news(slug, actor, members) -> bool:
+    from apps.site.models import NewsItem
+    from apps.site.services import save_news_item
+
+    news = content.NEWS[slug]
+    if NewsItem.objects.filter(title=news[0][0]).exists():
+        return False
+    now = timezone.now()
+    for title, summary, body, days_ago in news:
+        item = NewsItem(
+            title=title,
+            summary=summary,
+            body=body,
+            status=NewsItem.Status.PUBLISHED,
+            publish_at=now - timedelta(days=days_ago),
+        )
+        save_news_item(actor=actor, item=item)
+    return True
+
+
+def _seed_numbers(slug, actor, members) -> bool:
+    from apps.site.models import EmergencyNumber
+    from apps.site.services import save_number
+
+    if EmergencyNumber.objects.filter(is_national=False).exists():
+        return False
+    for position, (suffix, label, description) in enumerate(content.LOCAL_NUMBERS[slug]):
+        number = EmergencyNumber(
+            category=EmergencyNumber.Category.LOCAL,
+            number=f"{content.PHONE_PREFIX[slug]} {suffix}",
+            label=label,
+            description=description,
+            position=position,
+        )
+        save_number(actor=actor, number=number)
+    return True
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _seed_group(slug, actor, members) -> bool:
+    """A working group with a past meeting (minutes, attendance) and the next one scheduled."""
+    from apps.working_groups.models import WorkingGroup
+    from apps.working_groups.services import create_group, record_attendance, schedule_meeting
+
+    name, mission, description = content.GROUP[slug]
+    if WorkingGroup.objects.filter(name=name).exists():
+        return False
+    lead = members[0]
+    group = create_group(
+        actor=actor,
+        data={"name": name, "mission": mission, "description": description, "lead": lead},
+        member_ids=[u.pk for u in members[:7]] + [actor.pk],
+    )
+    today = timezone.localdate()
+    past = schedule_meeting(
+        actor=actor,
+        group=group,
+        data={
+            "starts_at": _at(today - timedelta(days=17), 20),
+            "location": "Visioconférence",
+            "agenda": "1. Tour de table des situations rencontrées\n2. Outil de repérage commun\n"
+            "3. Calendrier des prochaines étapes",
+            "minutes": "Le groupe retient une grille de repérage commune, testée pendant deux mois par "
+            "les participants. Prochaine étape : un circuit d'orientation validé avec les médecins.",
+            "external_attendees": 2,
+        },
+    )
+    group_ids = [u.pk for u in members[:7]] + [actor.pk]
+    record_attendance(actor=actor, meeting=past, present_user_ids=group_ids[:5])
+    schedule_meeting(
+        actor=actor,
+        group=group,
+        data={
+            "starts_at": _at(today + timedelta(days=22), 20),
+            "location": "Maison de santé, salle de réunion",
+            "agenda": "1. Retour sur le test de la grille de repérage\n2. Circuit d'orientation\n"
+            "3. Questions diverses",
+        },
+    )
+    return True
+
+
+def _seed_project(slug, actor, members) -> bool:
+    """A validated projet de santé: an axis per socle mission, two actions on each."""
+    from apps.health_projects import services as projects
+    from apps.health_projects.models import ProjectVersion
+    from apps.working_groups.models import WorkingGroup
+
+    if ProjectVersion.objects.exists():
+        return False
+    data = content.PROJECT[slug]
+    year = timezone.localdate().year
+    version = projects.create_version(actor=actor, title=f"Projet de santé {year - 1}-{year + 3}")
+    projects.update_version(
+        actor=actor,
+        version=version,
+        title=version.title,
+        summary=data["summary"],
+        diagnosis=data["diagnosis"],
+    )
+    group = WorkingGroup.objects.filter(name=content.GROUP[slug][0]).first()
+    for default_axis in list(version.axes.all()):
+        # The axes created with the version carry the mission's name only: replace them by ours.
+        title, description = data["axes"][default_axis.mission]
+        projects.delete_axis(actor=actor, axis=default_axis)
+        axis = projects.add_axis(
+            actor=actor, version=version, mission=default_axis.mission, title=title, description=description
+        )
+        for title, status, budget in data["actions"][axis.mission]:
+            fields = {"title": title, "status": status, "budget": Decimal(budget), "owner": actor}
+            if status != "planned":
+                fields["start_date"] = date(year - 1, 9, 1)
+            if status == "done":
+                fields["end_date"] = date(year, 3, 31)
+            if group is not None and axis.mission == group.mission and status == "in_progress":
+                fields["working_group"] = group
+            projects.add_action(actor=actor, axis=axis, data=fields)
+    projects.submit_version(actor=actor, version=version)
+    projects.validate_version(
+        actor=actor,
+        version=version,
+        validated_on=date(year - 1, 6, 20),
+        validating_bodies="ARS Centre-Val de Loire, CPAM du Loiret"
+        if slug == "val-de-morelle"
+        else "ARS Occitanie, CPAM du Lot",
+    )
+    return True
+
+
+def _seed_aci(slug, actor, members) -> bool:
+    """The ACI contract signed last year, this year's funding lines (the grid's amounts for the
+    territory's size), the advance received and some spending."""
+    from apps.aci import selectors as aci_selectors
+    from apps.aci import services as aci
+    from apps.aci.models import Contract, GridAmount
+    from apps.territory.selectors import get_home_counters
+
+    if Contract.objects.exists():
+        return False
+    today = timezone.localdate()
+    signed_on = date(today.year - 1, 9, 15)
+    grid = aci_selectors.grid_for(signed_on)
+    if grid is None:
+        return False
+    optional = ["quality"] if slug == "trois-rivieres" else []
+    contract = aci.create_contract(
+        actor=actor,
+        signed_on=signed_on,
+        grid=grid,
+        optional_missions=optional,
+        reference=f"ACI-{slug.upper()}-{today.year - 1}",
+    )
+    envelopes = {"operating", *contract.missions.values_list("mission", flat=True)}
+    size = get_home_counters().aci_size or 1
+    operating = Decimal(0)
+    for row in GridAmount.objects.filter(grid=grid, size=size, envelope__in=envelopes).exclude(
+        part="variable"
+    ):
+        aci.set_funding_line(
+            actor=actor,
+            contract=contract,
+            year=today.year,
+            envelope=row.envelope,
+            part=row.part,
+            contracted_amount=row.annual_amount,
+        )
+        if row.envelope == "operating":
+            operating += row.annual_amount
+    if operating:
+        aci.record_payment(
+            actor=actor,
+            contract=contract,
+            received_on=date(today.year, 4, 15) if today >= date(today.year, 4, 15) else today,
+            amount=(operating * Decimal("0.75")).quantize(Decimal("0.01")),
+            envelope="operating",
+            part="operating",
+            label="Avance de 75 % sur le fonctionnement",
+        )
+    for days_ago, amount, envelope, label, supplier in content.SPENDINGS:
+        aci.record_spending(
+            actor=actor,
+            spent_on=today - timedelta(days=days_ago),
+            amount=Decimal(amount),
+            envelope=envelope if envelope in envelopes else "operating",
+            label=label,
+            supplier=supplier,
+        )
+    return True
+
+
+def _seed_events(slug, actor, members) -> bool:
+    """Four upcoming events (one full, with a waiting list) and a past one with its attendance."""
+    from apps.events.models import Event
+    from apps.events.services import create_event, record_attendance, register, update_event
+
+    events = content.EVENTS[slug]
+    if Event.objects.filter(title=events[0][0]).exists():
+        return False
+    today = timezone.localdate()
+    for title, kind, visibility, days, hours, location, description, registrations in events:
+        starts_at = _at(today + timedelta(days=days), 9 if hours > 4 else 19)
+        capacity = len(members) - 2 if registrations == "all" else max(20, 10 * hours)
+        event = create_event(
+            actor=actor,
+            data={"title": title, "kind": kind, "visibility": visibility, "location": location,
+                  "description": description, "starts_at": starts_at,
+                  "ends_at": starts_at + timedelta(hours=hours), "capacity": capacity},
+        )  # fmt: skip
+        people = members if registrations == "all" else members[-registrations:]
+        for user in people:
+            register(actor=user, event=event)
+    # A past event: registrations are taken while it is upcoming, then it is moved to its date.
+    title, kind, days_ago, location, description = content.PAST_EVENT[slug]
+    soon = _at(today + timedelta(days=1), 19)
+    event = create_event(
+        actor=actor,
+        data={"title": title, "kind": kind, "visibility": "members", "location": location,
+              "description": description, "starts_at": soon, "ends_at": soon + timedelta(hours=2),
+              "capacity": 25, "reminder_hours_before": 0},
+    )  # fmt: skip
+    attendees = members[:9]
+    for user in attendees:
+        register(actor=user, event=event)
+    starts_at = _at(today - timedelta(days=days_ago), 19)
+    event = update_event(
+        actor=actor, event=event, data={"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=2)}
+    )
+    record_attendance(actor=actor, event=event, present_user_ids={u.pk for u in attendees[:7]})
+    return True
+
+
+def _seed_dues(slug, actor, members) -> bool:
+    """This year's dues paid offline by every member but one, whose dues lapsed last year."""
+    from apps.dues.calendar import membership_year
+    from apps.dues.models import Dues, DuesSettings
+    from apps.dues.selectors import list_active_tiers
+    from apps.dues.services import join, record_offline_payment
+
+    if Dues.objects.exists():
+        return False
+    year = membership_year(DuesSettings.load())
+    tiers = list(list_active_tiers())
+    if not tiers:
+        return False
+    categories = {email: category for email, *_rest, category in content.EXTRA_MEMBERS[slug]}
+    lapsed = content.LAPSED_MEMBER[slug]
+    for index, user in enumerate(members):
+        category = categories.get(user.email, "salaried" if "secretariat" in user.email else "liberal")
+        tier = tiers[index % len(tiers)] if tiers[index % len(tiers)].accepts(category) else tiers[0]
+        paid_year = year - 1 if user.email == lapsed else year
+        dues = join(actor=user, tier=tier, eligibility_category=category, consent=True, year=paid_year)
+        method = ("cheque", "transfer", "cash")[index % 3]
+        record_offline_payment(
+            actor=actor,
+            dues=dues,
+            method=method,
+            reference=f"CHQ {4501200 + index}" if method == "cheque" else "",
+            paid_at=timezone.now() - timedelta(days=400 if paid_year < year else 30 + index * 5),
+        )
+    return True

@@ -1,0 +1,90 @@
+"""`manage.py seed_demo`: two demo CPTS with a living content, created once."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from tenants.demo import DEMO_COMMUNITIES
+from tenants.demo_data import content
+from tenants.models import Community
+
+SLUGS = [request.slug for request in DEMO_COMMUNITIES]
+
+
+def content_counts(slug: str) -> dict[str, int]:
+    from apps.aci.models import Contract, FundingLine, Spending
+    from apps.aci.models import Payment as AciPayment
+    from apps.directory.models import Entry, Place
+    from apps.dues.models import Dues
+    from apps.dues.models import Payment as DuesPayment
+    from apps.events.models import Event, Registration
+    from apps.health_projects.models import Action, Axis, ProjectVersion
+    from apps.members.models import Membership
+    from apps.site.models import EmergencyNumber, NewsItem
+    from apps.territory.models import TerritoryCommune
+    from apps.working_groups.models import Attendance, Meeting, WorkingGroup
+
+    models = [
+        TerritoryCommune, Entry, Place, NewsItem, EmergencyNumber, Event, Registration, ProjectVersion,
+        Axis, Action, Contract, FundingLine, AciPayment, Spending, WorkingGroup, Meeting, Attendance,
+        Dues, DuesPayment, Membership,
+    ]  # fmt: skip
+    with schema_context(slug):
+        return {f"{m._meta.label}": m.objects.count() for m in models}
+
+
+def test_seed_demo_fills_both_cpts_once(world, db, client_as):
+    from apps.dues.models import Dues
+    from apps.events.models import Event, Registration
+    from apps.health_projects.models import ProjectVersion
+    from apps.members.models import Membership
+    from apps.territory.selectors import get_home_counters
+
+    call_command("seed_demo", "--port", "8055")
+    assert set(Community.objects.filter(schema_name__in=SLUGS).values_list("schema_name", flat=True)) == set(
+        SLUGS
+    )
+    for slug in SLUGS:
+        counts = content_counts(slug)
+        assert counts["territory.TerritoryCommune"] == len(content.COMMUNES[slug])
+        assert counts["directory.Entry"] >= 40 and counts["directory.Place"] == counts["directory.Entry"]
+        assert counts["site.NewsItem"] >= 3 and counts["site.EmergencyNumber"] > 0
+        assert counts["health_projects.Action"] == 8 and counts["aci.Spending"] == len(content.SPENDINGS)
+        assert counts["aci.FundingLine"] > 0 and counts["aci.Payment"] == 1
+        assert counts["working_groups.Meeting"] == 2 and counts["working_groups.Attendance"] > 0
+        with schema_context(slug):
+            home = get_home_counters()
+            assert home.communes == len(content.COMMUNES[slug])
+            assert home.inhabitants > 15000 and home.professionals >= 40
+            assert ProjectVersion.objects.get().status == "validated"
+            assert sorted(ProjectVersion.objects.get().axes.values_list("mission", flat=True)) == sorted(
+                ["access", "pathways", "prevention", "crisis"]
+            )
+            upcoming = Event.objects.filter(starts_at__gt=timezone.now())
+            assert upcoming.count() == 4
+            full = [e for e in upcoming if e.registrations.filter(status="waitlisted").count() == 2]
+            assert len(full) == 1
+            assert full[0].registrations.filter(status="confirmed").count() == full[0].capacity
+            past = Event.objects.exclude(pk__in=upcoming).get()
+            assert Registration.objects.filter(event=past, attended=True).count() == 7
+            members = Membership.objects.filter(is_active=True).count()
+            year = Dues.objects.order_by("-year").values_list("year", flat=True).first()
+            assert Dues.objects.filter(year=year, status="active").count() == members - 1
+            lapsed = Membership.objects.get(user__email=content.LAPSED_MEMBER[slug])
+            assert list(lapsed.dues.values_list("year", "status")) == [(year - 1, "active")]
+
+    admin = get_user_model().objects.get(email="coordination@val-de-morelle.test")
+    client = client_as(admin, "val-de-morelle.localhost")
+    assert "Sully-sur-Loire" in client.get("/annuaire/").text
+    assert "Formation : plaies chroniques" in client.get("/evenements/").text
+    assert "Vieillir chez soi en sécurité" in client.get("/projet-de-sante/").text
+    assert "Permanence téléphonique de soins non programmés" in client.get("/projet-de-sante/complet/").text
+
+    before = {slug: content_counts(slug) for slug in SLUGS}
+    users_before = get_user_model().objects.count()
+    call_command("seed_demo", "--port", "8055")
+    assert {slug: content_counts(slug) for slug in SLUGS} == before
+    assert get_user_model().objects.count() == users_before
