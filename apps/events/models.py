@@ -108,3 +108,18 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.event} ({self.get_status_display()})"
+
+
+class CalendarToken(models.Model):
+    """A member's secret link to a personal iCal feed (members-only events included). Only the
+    token's hash is stored; issuing a new one revokes the previous link."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lien d'agenda personnel")
+
+    def __str__(self) -> str:
+        return f"agenda {self.user_id}"

@@ -131,3 +131,25 @@ def list_due_reminders(now: datetime | None = None) -> QuerySet[Registration]:
         .filter(remind_from__lte=now)
         .select_related("event")
     )
+
+
+def get_member_by_calendar_token(token: str):
+    """The active membership holding ``token`` (personal iCal feed), or None."""
+    from apps.members.models import Membership, hash_token
+
+    from .models import CalendarToken
+
+    row = CalendarToken.objects.filter(token_hash=hash_token(token)).first()
+    if row is None:
+        return None
+    return Membership.objects.filter(user_id=row.user_id, is_active=True).select_related("user").first()
+
+
+def list_member_feed_events(membership) -> QuerySet[Event]:
+    """Published or cancelled events a member may see (members-only included), past 90 days onward."""
+    since = timezone.now() - timedelta(days=90)
+    return (
+        visible_events(membership)
+        .filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], ends_at__gte=since)
+        .order_by("starts_at", "pk")
+    )

@@ -7,6 +7,8 @@ of confirmed places read inside the transaction is exact and the event cannot be
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -174,3 +176,20 @@ def record_attendance(*, actor, event: Event, present_user_ids: set[int]) -> int
             present += int(registration.attended)
             registration.save(update_fields=["attended"])
     return present
+
+
+def issue_calendar_token(*, actor) -> str:
+    """A new secret token for ``actor``'s personal feed (the previous one stops working).
+    Members only. Returns the token; only its hash is kept."""
+    from apps.members.models import hash_token
+
+    from .models import CalendarToken
+
+    if get_membership(actor) is None:
+        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarToken.objects.update_or_create(
+            user_id=actor.pk, defaults={"token_hash": hash_token(token), "created_at": timezone.now()}
+        )
+    return token

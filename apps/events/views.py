@@ -5,6 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -131,6 +132,37 @@ def calendar_feed(request):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="evenements.ics"'
     return response
+
+
+def personal_feed(request, token: str):
+    """A member's personal feed (public and members-only events), reached by a secret link."""
+    membership = selectors.get_member_by_calendar_token(token)
+    if membership is None:
+        raise Http404
+    body = build_calendar(
+        selectors.list_member_feed_events(membership),
+        community=request.tenant,
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="mon-agenda.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def personal_feed_link(request):
+    token = services.issue_calendar_token(actor=request.user)
+    url = request.build_absolute_uri(reverse("events:personal_feed", args=[token]))
+    messages.success(
+        request,
+        _(
+            "Votre lien d'agenda personnel (gardez-le pour vous ; en demander un nouveau désactive l'ancien) : %(url)s"
+        )
+        % {"url": url},
+    )
+    return redirect("events:list")
 
 
 @role_required(Role.TEAM)

@@ -143,3 +143,35 @@ def test_attendance_is_recorded_and_exported_as_csv(world, db, client_as, alice,
     rows = {line.split(";")[2]: line.split(";") for line in lines[1:]}
     assert rows["bob@test.fr"][3:6:2] == ["Confirmée", "oui"]
     assert rows["alice@test.fr"][5] == "non"
+
+
+def test_a_member_gets_a_personal_feed_with_members_only_events_and_can_revoke_it(world, db, bob, client_as):
+    import re
+
+    from apps.events import services
+    from apps.members.models import Membership
+
+    make_event(title="Bureau élargi")
+    make_event(title="Soirée ouverte", visibility=Event.Visibility.PUBLIC)
+    response = client_as(bob, HOST_A).post("/evenements/agenda/", follow=True)
+    url = re.search(r"http://alpha\.localhost/evenements/agenda/([\w-]+)\.ics", response.text)
+    assert url is not None
+    feed = Client(HTTP_HOST=HOST_A).get(f"/evenements/agenda/{url.group(1)}.ics")
+    summaries = sorted(str(c.get("summary")) for c in Calendar.from_ical(feed.content).walk("VEVENT"))
+    assert summaries == ["Bureau élargi", "Soirée ouverte"]
+    with schema_context("alpha"):
+        services.issue_calendar_token(actor=bob)  # a new link revokes the old one
+    assert Client(HTTP_HOST=HOST_A).get(f"/evenements/agenda/{url.group(1)}.ics").status_code == 404
+    with schema_context("alpha"):
+        token = services.issue_calendar_token(actor=bob)
+        Membership.objects.filter(user=bob).update(is_active=False)
+    assert Client(HTTP_HOST=HOST_A).get(f"/evenements/agenda/{token}.ics").status_code == 404
+
+
+def test_a_personal_link_of_b_opens_nothing_on_a(world, db, charlie):
+    from apps.events import services
+
+    with schema_context("beta"):
+        token = services.issue_calendar_token(actor=charlie)
+    assert Client(HTTP_HOST=HOST_A).get(f"/evenements/agenda/{token}.ics").status_code == 404
+    assert Client(HTTP_HOST=HOST_B).get(f"/evenements/agenda/{token}.ics").status_code == 200
