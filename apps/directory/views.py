@@ -21,6 +21,9 @@ from apps.territory.selectors import list_territory_communes
 from . import selectors, services
 from .forms import ClaimantForm, DecisionForm, EntryForm, ImportForm, ListingRequestForm, SearchForm
 from .models import Entry, ImportRun, ListingRequest, Place
+from .plan import HEIGHT as PLAN_HEIGHT
+from .plan import WIDTH as PLAN_WIDTH
+from .plan import plan_points
 from .search import search_entries
 
 PAGE_SIZE = 20
@@ -52,6 +55,8 @@ def directory(request):
         "results": results,
         "members_fields": selectors.sees_members_fields(audience),
         "query_string": _query_without_page(request),
+        "plan": plan_points(entries),
+        "plan_size": (PLAN_WIDTH, PLAN_HEIGHT),
     }
     template = "directory/_results.html" if request.htmx else "directory/directory.html"
     return render(request, template, context)

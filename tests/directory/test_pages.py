@@ -193,3 +193,18 @@ def test_the_directory_page_costs_the_same_queries_for_5_or_25_entries(community
     many, body = queries()
     assert body.count('class="card directory-entry"') == 20
     assert many == few
+
+
+def test_the_results_show_a_plan_of_the_located_places_without_outside_service(community_a):
+    with schema_context(community_a.schema_name):
+        for name, lat, lon in (("EHPAD Nord", 45.45, 4.39), ("EHPAD Sud", 45.40, 4.38)):
+            services.create_entry(
+                actor=None,
+                fields={"kind": "structure", "family": "retirement", "name": name},
+                place={"city": "Saint-Étienne", "commune_id": "42218", "latitude": lat, "longitude": lon},
+            )
+    body = Client(HTTP_HOST=HOST_A).get("/annuaire/", {"q": "ehpad"}).content.decode()
+    assert body.count('class="plan-point"') == 2
+    assert "<title>EHPAD Nord — Saint-Étienne</title>" in body
+    assert 'cy="20.0"' in body and 'cy="340.0"' in body  # north at the top, south at the bottom
+    assert "http" not in body.split('<figure class="plan">')[1].split("</figure>")[0]
