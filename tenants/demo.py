@@ -93,17 +93,33 @@ def seed_demo() -> list[str]:
     return created
 
 
-# Professions of the demo accounts that practise (listed in their CPTS's directory).
+# What the demo accounts do: (profession label, profession code, eligibility category).
 DEMO_PRACTICES = {
-    "dr.martin@val-de-morelle.test": "Médecin généraliste",
-    "ide.moreau@exemple.test": "Infirmière",
+    "coordination@val-de-morelle.test": ("Coordinatrice de la CPTS", "other", "salaried"),
+    "secretariat@val-de-morelle.test": ("Assistante de coordination", "other", "salaried"),
+    "dr.martin@val-de-morelle.test": ("Médecin généraliste", "10", "liberal"),
+    "bureau@trois-rivieres.test": ("Médecin généraliste", "10", "liberal"),
+    "ide.moreau@exemple.test": ("Infirmière", "60", "liberal"),
 }
-# First word of a profession label (feminine "e" dropped) → RPPS profession code.
-PROFESSION_CODES = {
-    "médecin": "10", "pharmacien": "21", "chirurgien-dentist": "40", "sage-femm": "50",
-    "infirmièr": "60", "infirmier": "60", "masseur-kinésithérapeut": "70", "podologu": "80",
-    "orthophonist": "91", "diététicienn": "86", "diététicien": "86",
-}  # fmt: skip
+# Professions registered in the RPPS (the others have no number in the directory).
+RPPS_PROFESSIONS = {"10", "21", "40", "50", "60", "70", "80", "91"}
+MEMBER_RPPS_PREFIX = "1009947"
+
+
+def demo_practices() -> dict[str, tuple[str, str, str, str]]:
+    """e-mail → (label, profession code, eligibility category, RPPS or "") of every demo account."""
+    rows = [(email, *practice) for email, practice in DEMO_PRACTICES.items()]
+    for members in content.EXTRA_MEMBERS.values():
+        rows += [(email, label, code, category) for email, _f, _l, label, code, category in members]
+    return {
+        email: (
+            label,
+            code,
+            category,
+            _luhn_complete(f"{MEMBER_RPPS_PREFIX}{index:03d}") if code in RPPS_PROFESSIONS else "",
+        )
+        for index, (email, label, code, category) in enumerate(rows, 1)
+    }
 
 
 # --- Content of each demo CPTS (the connection is set to its schema) -------------------------
@@ -145,19 +161,44 @@ def seed_content(slug: str) -> list[str]:
 
 def _seed_members(slug: str) -> list:
     """The extra members of ``slug`` (accounts created if missing), then every active member."""
+    from apps.geo.selectors import get_communes
     from apps.members.models import Membership
     from apps.members.services import grant_role
+    from apps.professionals.models import ProfessionalProfile
+    from apps.professionals.services import save_profile
 
     users = get_user_model().objects
-    for email, first_name, last_name, _profession, _category in content.EXTRA_MEMBERS[slug]:
+    for email, first_name, last_name, *_rest in content.EXTRA_MEMBERS[slug]:
         user = users.filter(email=email).first()
         if user is None:
             user = users.create_user(email, DEMO_PASSWORD, first_name=first_name, last_name=last_name)
             grant_role(user=user, role="member")
-    return [
+    members = [
         m.user
         for m in Membership.objects.filter(is_active=True).select_related("user").order_by("user__email")
     ]
+    practices = demo_practices()
+    with_profile = set(ProfessionalProfile.objects.filter(user__in=members).values_list("user_id", flat=True))
+    town = get_communes(content.COMMUNES[slug][:1])[content.COMMUNES[slug][0]]
+    for user in members:
+        if user.pk in with_profile or user.email not in practices:
+            continue
+        label, code, category, rpps = practices[user.email]
+        liberal = category in ("liberal", "replacement")
+        save_profile(
+            actor=user,
+            user=user,
+            data={
+                "profession": code,
+                "identifier_type": "rpps" if rpps else "none",
+                "identifier": rpps,
+                "practice_mode": "L" if liberal else "S",
+                "practice_place": "Cabinet libéral" if liberal else str(content.EMPLOYER[slug]),
+                "commune": town.name,
+                "postcode": town.postcodes[0] if town.postcodes else "",
+            },
+        )
+    return members
 
 
 def _luhn_complete(prefix: str) -> str:
@@ -205,15 +246,13 @@ def _seed_directory(slug, actor, members) -> bool:
         }
 
     number = 0
-    # Demo accounts that practise in liberal practice are listed too, as members of the CPTS.
-    emails = {u.email for u in members}
+    # Demo accounts in liberal practice are listed too, as members of the CPTS, with their RPPS.
+    practices = demo_practices()
     practising = [
-        (first_name, last_name, label)
-        for email, first_name, last_name, label, category in content.EXTRA_MEMBERS[slug]
-        if email in emails and category in ("liberal", "replacement")
+        (user, *practices[user.email])
+        for user in members
+        if user.email in practices and practices[user.email][2] in ("liberal", "replacement")
     ]
-    practising += [(u.first_name, u.last_name, label) for u in members
-                   for email, label in DEMO_PRACTICES.items() if u.email == email]  # fmt: skip
     for code, profession, specialty_code, specialty, count, identifier_type in content.PROFESSIONS:
         for _ in range(count):
             number += 1
@@ -240,15 +279,14 @@ def _seed_directory(slug, actor, members) -> bool:
                 }
             index = number if rng.random() < 0.5 else 0  # half of them in the main town
             create_entry(actor=actor, fields=fields, place=place(index, 1000 + number))
-    for first_name, last_name, label in practising:
+    for user, label, code, _category, rpps in practising:
         number += 1
-        code = PROFESSION_CODES.get(label.split()[0].rstrip("e").lower(), "")
         create_entry(
             actor=actor,
-            fields={"kind": "professional", "family": "liberal", "first_name": first_name,
-                    "last_name": last_name.upper(), "name": f"{first_name} {last_name}",
+            fields={"kind": "professional", "family": "liberal", "first_name": user.first_name,
+                    "last_name": user.last_name.upper(), "name": f"{user.first_name} {user.last_name}",
                     "profession_code": code, "profession": label, "practice_mode": "Libéral",
-                    "is_member": True},
+                    "identifier_type": "rpps" if rpps else "", "identifier": rpps, "is_member": True},
             place=place(number, 1000 + number),
         )  # fmt: skip
     for position, (family, category, category_label, name, index) in enumerate(content.STRUCTURES[slug], 1):
@@ -305,6 +343,13 @@ def _seed_numbers(slug, actor, members) -> bool:
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _working_day(day: date) -> date:
+    """The first Tuesday or Thursday from ``day`` on, outside the year-end holidays."""
+    while day.weekday() not in (1, 3) or (day.month, day.day) >= (12, 20) or (day.month, day.day) <= (1, 4):
+        day += timedelta(days=1)
+    return day
 
 
 def _seed_group(slug, actor, members) -> bool:
@@ -420,6 +465,17 @@ def _seed_aci(slug, actor, members) -> bool:
         optional_missions=optional,
         reference=f"ACI-{slug.upper()}-{today.year - 1}",
     )
+    # The missions started so far (and the crisis plan, fully deployed), as a team records them.
+    progress = {"access": (70, 400), "crisis": (90, 280), "pathways": (240, None), "prevention": (330, None)}
+    for mission in contract.missions.all():
+        started, deployed = progress.get(mission.mission, (None, None))
+        dates = {}
+        if started is not None and signed_on + timedelta(days=started) <= today:
+            dates["started_on"] = signed_on + timedelta(days=started)
+            if deployed is not None and signed_on + timedelta(days=deployed) <= today:
+                dates["deployed_on"] = signed_on + timedelta(days=deployed)
+        if dates:
+            aci.update_mission(actor=actor, mission=mission, data=dates)
     envelopes = {"operating", *contract.missions.values_list("mission", flat=True)}
     size = get_home_counters().aci_size or 1
     operating = Decimal(0)
@@ -468,7 +524,7 @@ def _seed_events(slug, actor, members) -> bool:
         return False
     today = timezone.localdate()
     for title, kind, visibility, days, hours, location, description, registrations in events:
-        starts_at = _at(today + timedelta(days=days), 9 if hours > 4 else 19)
+        starts_at = _at(_working_day(today + timedelta(days=days)), 9 if hours > 4 else 19)
         capacity = len(members) - 2 if registrations == "all" else max(20, 10 * hours)
         event = create_event(
             actor=actor,
@@ -491,7 +547,7 @@ def _seed_events(slug, actor, members) -> bool:
     attendees = members[:9]
     for user in attendees:
         register(actor=user, event=event)
-    starts_at = _at(today - timedelta(days=days_ago), 19)
+    starts_at = _at(_working_day(today - timedelta(days=days_ago)), 19)
     event = update_event(
         actor=actor, event=event, data={"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=2)}
     )

@@ -4,34 +4,43 @@ the Figeac area between Lot, Célé and Drauze (Lot) for the Trois Rivières."""
 
 from __future__ import annotations
 
-# (e-mail, first name, last name, profession label, eligibility category) of members other than
+# (e-mail, first name, last name, profession label, profession code, eligibility category) of members other than
 # the demo accounts printed by `make run`; they share the demo password.
 EXTRA_MEMBERS = {
     "val-de-morelle": [
-        ("h.rigal@val-de-morelle.test", "Hélène", "Rigal", "Médecin généraliste", "liberal"),
-        ("t.gauthier@val-de-morelle.test", "Thomas", "Gauthier", "Pharmacien", "liberal"),
-        ("m.lebrun@val-de-morelle.test", "Manon", "Lebrun", "Infirmière", "liberal"),
-        ("a.perrot@val-de-morelle.test", "Antoine", "Perrot", "Masseur-kinésithérapeute", "liberal"),
-        ("c.vasseur@val-de-morelle.test", "Claire", "Vasseur", "Sage-femme", "liberal"),
-        ("b.hamon@val-de-morelle.test", "Bruno", "Hamon", "Chirurgien-dentiste", "liberal"),
-        ("l.fontaine@val-de-morelle.test", "Léa", "Fontaine", "Orthophoniste", "liberal"),
-        ("y.besnard@val-de-morelle.test", "Yanis", "Besnard", "Infirmier", "replacement"),
-        ("e.charrier@val-de-morelle.test", "Élodie", "Charrier", "Infirmière coordinatrice", "salaried"),
-        ("p.tessier@val-de-morelle.test", "Pascal", "Tessier", "Médecin généraliste", "liberal"),
+        ("h.rigal@val-de-morelle.test", "Hélène", "Rigal", "Médecin généraliste", "10", "liberal"),
+        ("t.gauthier@val-de-morelle.test", "Thomas", "Gauthier", "Pharmacien", "21", "liberal"),
+        ("m.lebrun@val-de-morelle.test", "Manon", "Lebrun", "Infirmière", "60", "liberal"),
+        ("a.perrot@val-de-morelle.test", "Antoine", "Perrot", "Masseur-kinésithérapeute", "70", "liberal"),
+        ("c.vasseur@val-de-morelle.test", "Claire", "Vasseur", "Sage-femme", "50", "liberal"),
+        ("b.hamon@val-de-morelle.test", "Bruno", "Hamon", "Chirurgien-dentiste", "40", "liberal"),
+        ("l.fontaine@val-de-morelle.test", "Léa", "Fontaine", "Orthophoniste", "91", "liberal"),
+        ("y.besnard@val-de-morelle.test", "Yanis", "Besnard", "Infirmier", "60", "replacement"),
+        (
+            "e.charrier@val-de-morelle.test",
+            "Élodie",
+            "Charrier",
+            "Infirmière coordinatrice",
+            "60",
+            "salaried",
+        ),
+        ("p.tessier@val-de-morelle.test", "Pascal", "Tessier", "Médecin généraliste", "10", "liberal"),
     ],
     "trois-rivieres": [
-        ("f.delmas@trois-rivieres.test", "Françoise", "Delmas", "Médecin généraliste", "liberal"),
-        ("j.couderc@trois-rivieres.test", "Jérôme", "Couderc", "Pharmacien", "liberal"),
-        ("a.vidal@trois-rivieres.test", "Aurélie", "Vidal", "Infirmière", "liberal"),
-        ("m.lacoste@trois-rivieres.test", "Mathieu", "Lacoste", "Masseur-kinésithérapeute", "liberal"),
-        ("s.bousquet@trois-rivieres.test", "Sandrine", "Bousquet", "Sage-femme", "liberal"),
-        ("g.lafon@trois-rivieres.test", "Guillaume", "Lafon", "Médecin généraliste", "liberal"),
-        ("n.cayrou@trois-rivieres.test", "Nathalie", "Cayrou", "Diététicienne", "liberal"),
-        ("r.marty@trois-rivieres.test", "Romain", "Marty", "Infirmier", "liberal"),
-        ("c.roques@trois-rivieres.test", "Céline", "Roques", "Assistante sociale", "salaried"),
-        ("d.bru@trois-rivieres.test", "David", "Bru", "Podologue", "liberal"),
+        ("f.delmas@trois-rivieres.test", "Françoise", "Delmas", "Médecin généraliste", "10", "liberal"),
+        ("j.couderc@trois-rivieres.test", "Jérôme", "Couderc", "Pharmacien", "21", "liberal"),
+        ("a.vidal@trois-rivieres.test", "Aurélie", "Vidal", "Infirmière", "60", "liberal"),
+        ("m.lacoste@trois-rivieres.test", "Mathieu", "Lacoste", "Masseur-kinésithérapeute", "70", "liberal"),
+        ("s.bousquet@trois-rivieres.test", "Sandrine", "Bousquet", "Sage-femme", "50", "liberal"),
+        ("g.lafon@trois-rivieres.test", "Guillaume", "Lafon", "Médecin généraliste", "10", "liberal"),
+        ("n.cayrou@trois-rivieres.test", "Nathalie", "Cayrou", "Diététicienne", "86", "liberal"),
+        ("r.marty@trois-rivieres.test", "Romain", "Marty", "Infirmier", "60", "liberal"),
+        ("c.roques@trois-rivieres.test", "Céline", "Roques", "Assistante sociale", "social", "salaried"),
+        ("d.bru@trois-rivieres.test", "David", "Bru", "Pédicure-podologue", "80", "liberal"),
     ],
 }
+# Where the salaried demo members work.
+EMPLOYER = {"val-de-morelle": "CPTS du Val de Morelle", "trois-rivieres": "Maison de santé des Trois Vallées"}
 # The member whose dues lapsed (paid last year, not this one).
 LAPSED_MEMBER = {
     "val-de-morelle": "p.tessier@val-de-morelle.test",
@@ -212,7 +221,7 @@ EVENTS = {
          "Formation pluriprofessionnelle animée par une infirmière experte en plaies et "
          "cicatrisation : évaluation, choix des pansements, coordination avec le médecin traitant.",
          "all"),
-        ("Réunion d'information : protocoles de coopération en pharmacie", "meeting", "members", 33, 2,
+        ("Réunion d'information : protocoles de coopération en pharmacie", "meeting", "public", 33, 2,
          "Mairie de Saint-Benoît-sur-Loire",
          "Présentation des protocoles cystite et angine : qui peut les appliquer, comment "
          "orienter le patient, comment en rendre compte au médecin traitant.", 4),
@@ -230,12 +239,12 @@ EVENTS = {
          "Centre de santé infirmier du Ségala, Bagnac-sur-Célé",
          "Deux journées pour acquérir les gestes d'urgence en équipe. Session financée dans le "
          "cadre de la mission accompagnement des professionnels.", "all"),
-        ("Réunion d'information : le dispositif d'appui à la coordination", "meeting", "members", 30, 2,
+        ("Réunion d'information : le dispositif d'appui à la coordination", "meeting", "public", 30, 2,
          "Salle du conseil, Figeac",
          "Comment solliciter le DAC pour une situation complexe, et ce que la CPTS peut "
          "prendre en charge elle-même.", 4),
         ("Soirée pluriprofessionnelle : santé mentale des jeunes", "evening", "public", 47, 3,
-         "Espace Mitterrand, Figeac",
+         "Salle des fêtes, Figeac",
          "Table ronde avec la maison des adolescents, des médecins généralistes et des "
          "psychologues du territoire.", 3),
     ],
@@ -249,7 +258,7 @@ PAST_EVENT = {
         "d'orientation vers l'évaluation gériatrique.",
     ),
     "trois-rivieres": (
-        "Soirée d'échanges ville-hôpital", "evening", 21, "Centre hospitalier, salle Champollion, Figeac",
+        "Soirée d'échanges ville-hôpital", "evening", 21, "Salle polyvalente, Figeac",
         "Sorties d'hospitalisation, lettres de liaison et messagerie sécurisée : ce qui marche, ce "
         "qui bloque.",
     ),

@@ -41,6 +41,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     from apps.events.models import Event, Registration
     from apps.health_projects.models import ProjectVersion
     from apps.members.models import Membership
+    from apps.professionals.models import ProfessionalProfile
     from apps.territory.selectors import get_home_counters
 
     call_command("seed_demo", "--port", "8055")
@@ -73,6 +74,8 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
             members = Membership.objects.filter(is_active=True).count()
             year = Dues.objects.order_by("-year").values_list("year", flat=True).first()
             assert Dues.objects.filter(year=year, status="active").count() == members - 1
+            member_ids = Membership.objects.filter(is_active=True).values_list("user_id", flat=True)
+            assert ProfessionalProfile.objects.filter(user_id__in=list(member_ids)).count() == members
             lapsed = Membership.objects.get(user__email=content.LAPSED_MEMBER[slug])
             assert list(lapsed.dues.values_list("year", "status")) == [(year - 1, "active")]
 
@@ -84,7 +87,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     assert "Permanence téléphonique de soins non programmés" in client.get("/projet-de-sante/complet/").text
 
     before = {slug: content_counts(slug) for slug in SLUGS}
-    users_before = get_user_model().objects.count()
+    public_before = (get_user_model().objects.count(), ProfessionalProfile.objects.count())
     call_command("seed_demo", "--port", "8055")
     assert {slug: content_counts(slug) for slug in SLUGS} == before
-    assert get_user_model().objects.count() == users_before
+    assert (get_user_model().objects.count(), ProfessionalProfile.objects.count()) == public_before
