@@ -3,7 +3,7 @@ weighing most), misspelt words corrected against the directory's own vocabulary 
 Assumes the connection is set to the CPTS's schema.
 
 Cost is bounded whatever the query: one index-driven pass reads at most ``CAP + 1`` matches (id,
-rank, name), which are counted, ranked (relevance, then name) and paged in Python; a broader query
+rank, normalised name), which are counted, ranked (relevance, then name) and paged in Python; a broader query
 shows the best of the first ``CAP`` found and asks to be narrowed.
 """
 
@@ -168,14 +168,16 @@ class SearchResults:
                 matches = matches.filter(search_vector=query)
                 rank = SearchRank(F("search_vector"), query)
             sql, params = (
-                matches.order_by().annotate(relevance=rank).values_list("pk", "relevance", "name")[: CAP + 1]
+                matches.order_by()
+                .annotate(relevance=rank)
+                .values_list("pk", "relevance", "search_title")[: CAP + 1]
             ).query.sql_with_params()
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             self._capped = len(rows)
         # Beyond CAP matches the query is too broad to rank them all: the first CAP found are
         # ranked (and the page says to narrow the search). Either way one pass, bounded cost.
-        rows.sort(key=lambda row: (-row[1], normalize(row[2]), row[0]))
+        rows.sort(key=lambda row: (-row[1], row[2], row[0]))  # search_title: the name, normalised
         self._ranked_ids = [row[0] for row in rows[:CAP]]
         ids = self._ranked_ids[: self.prefetch]
         self._first = _entries_in_order(ids)
