@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.members.models import Membership
@@ -53,13 +54,25 @@ def queue_reminders(today: date) -> list[tuple[int, str]]:
     wanted = [(ReminderCampaign.Kind.REMINDER, year, offset) for year, offset in due_offsets(today, offsets)]
     if today.month == 1 and today.day <= CATCH_UP_DAYS:
         wanted.insert(0, (ReminderCampaign.Kind.AUTO_RENEWAL, today.year, 0))
-    queued: list[tuple[int, str]] = []
+    if not wanted:
+        return []
+    # Two statements whatever the number of campaigns (this runs in every CPTS every night).
+    now = timezone.now()
+    ReminderCampaign.objects.bulk_create(
+        [
+            ReminderCampaign(kind=kind, year=year, offset_days=offset, created_at=now)
+            for kind, year, offset in wanted
+        ],
+        ignore_conflicts=True,
+    )
+    matching = Q()
     for kind, year, offset in wanted:
-        campaign, created = ReminderCampaign.objects.get_or_create(kind=kind, year=year, offset_days=offset)
-        stale = campaign.created_at < timezone.now() - STALE_AFTER
-        if campaign.finished_at is None and (created or stale):
-            queued.append((campaign.pk, kind))
-    return queued
+        matching |= Q(kind=kind, year=year, offset_days=offset)
+    rows = ReminderCampaign.objects.filter(matching, finished_at__isnull=True).values_list(
+        "pk", "kind", "created_at"
+    )
+    # Created by this call (our timestamp), or left unfinished long enough to be presumed lost.
+    return [(pk, kind) for pk, kind, created in rows if created == now or created < now - STALE_AFTER]
 
 
 def recipients(campaign: ReminderCampaign):
