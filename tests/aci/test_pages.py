@@ -161,17 +161,3 @@ def test_the_team_adds_an_own_mission_with_its_delays(world, db, alice, client_a
         date(2025, 6, 1),
         date(2027, 3, 1),
     )
-
-
-def test_the_demo_content_is_created_once_and_its_pages_render(world, db, alice, client_as):
-    from apps.aci.management.commands.seed_demo_cockpit import seed
-
-    with schema_context("alpha"):
-        first, second = seed(world.a), seed(world.a)
-        assert Contract.objects.count() == 1
-    assert (first, second) == ("créé", "déjà présent")
-    client = client_as(alice, HOST_A)
-    assert (
-        "Cellule d&#x27;orientation des soins non programmés" in client.get("/projet-de-sante/complet/").text
-    )
-    assert "Patients orientés vers un médecin traitant" in client.get("/aci/").text
