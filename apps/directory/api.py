@@ -3,6 +3,7 @@ token) also get members-only entries and fields (``members_note``, places' ``ema
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -118,4 +119,8 @@ class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
         return page
 
     def get_object(self):
-        return selectors.get_visible_entry(int(self.kwargs["pk"]), self._audience())
+        try:
+            pk = int(self.kwargs["pk"])
+        except ValueError:
+            raise Http404 from None
+        return selectors.get_visible_entry(pk, self._audience())

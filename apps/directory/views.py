@@ -73,7 +73,7 @@ def entry_detail(request, pk: int):
     entry = selectors.get_visible_entry(pk, audience)
     user = request.user
     can_claim = (
-        request.membership is not None
+        audience != selectors.PUBLIC
         and entry.claimed_by_id is None
         and bool(entry.identifier)
         and selectors.get_member_rpps(user) == entry.identifier

@@ -94,6 +94,7 @@ def test_the_api_is_public_paginated_and_hides_members_fields(entries_a, bob, cl
     assert member["members_note"] == "Remplaçante disponible en août"
     assert member["places"][0]["email"] == "helene@cabinet.test"
     assert Client(HTTP_HOST=HOST_A).get(f"/api/v1/directory/{entries_a['hidden']}/").status_code == 404
+    assert Client(HTTP_HOST=HOST_A).get("/api/v1/directory/abc/").status_code == 404
     schema = Client(HTTP_HOST=HOST_A).get("/api/schema/").content.decode()
     assert "/api/v1/directory/" in schema
 
