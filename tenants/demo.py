@@ -8,12 +8,14 @@ existence check). Names are invented; the communes are real (tenants/demo_data/c
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -61,6 +63,19 @@ DEMO_PEOPLE = [
 ]
 
 
+@functools.cache
+def _password_hash() -> str:
+    # Hashing costs about a second per call with the production hasher: hash the demo password once.
+    return make_password(DEMO_PASSWORD)
+
+
+def _create_demo_user(email: str, **fields):
+    user = get_user_model().objects.create_user(email, None, **fields)
+    user.password = _password_hash()
+    user.save(update_fields=["password"])
+    return user
+
+
 def seed_demo() -> list[str]:
     """Create what is missing; return a line per thing created."""
     from apps.members.services import grant_role
@@ -69,8 +84,8 @@ def seed_demo() -> list[str]:
     users = get_user_model().objects
     operator = users.filter(email=OPERATOR_EMAIL).first()
     if operator is None:
-        operator = users.create_user(
-            OPERATOR_EMAIL, DEMO_PASSWORD, first_name="Olivier", last_name="Opérateur", is_operator=True
+        operator = _create_demo_user(
+            OPERATOR_EMAIL, first_name="Olivier", last_name="Opérateur", is_operator=True
         )
         created.append(f"opérateur {OPERATOR_EMAIL}")
     for request in DEMO_COMMUNITIES:
@@ -80,9 +95,7 @@ def seed_demo() -> list[str]:
     for person in DEMO_PEOPLE:
         user = users.filter(email=person.email).first()
         if user is None:
-            user = users.create_user(
-                person.email, DEMO_PASSWORD, first_name=person.first_name, last_name=person.last_name
-            )
+            user = _create_demo_user(person.email, first_name=person.first_name, last_name=person.last_name)
             created.append(f"compte {person.email}")
         for slug, role in person.roles.items():
             with schema_context(slug):
@@ -171,7 +184,7 @@ def _seed_members(slug: str) -> list:
     for email, first_name, last_name, *_rest in content.EXTRA_MEMBERS[slug]:
         user = users.filter(email=email).first()
         if user is None:
-            user = users.create_user(email, DEMO_PASSWORD, first_name=first_name, last_name=last_name)
+            user = _create_demo_user(email, first_name=first_name, last_name=last_name)
             grant_role(user=user, role="member")
     members = [
         m.user
