@@ -165,6 +165,15 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
     except stripe.InvalidRequestError as error:
         logger.warning("confirm refused for payment %s: %s", payment.pk, error)
         return {"status": "invalid", "client_secret": "", "error": _("Le paiement n'a pas pu être confirmé.")}
+    except stripe.StripeError as error:  # network, rate limit, Stripe outage: nothing was charged twice
+        logger.warning("confirm failed for payment %s: %s", payment.pk, error)
+        return {
+            "status": "unavailable",
+            "client_secret": "",
+            "error": _(
+                "Le paiement par carte est momentanément indisponible : réessayez dans quelques minutes."
+            ),
+        }
     return {"status": intent["status"], "client_secret": intent["client_secret"], "error": ""}
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import logging
 
+import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -31,6 +33,8 @@ from . import autorenew, payments, receipts, selectors, services
 from .calendar import membership_year, paris_today
 from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
 from .models import Dues, DuesSettings, Payment, Tier
+
+logger = logging.getLogger(__name__)
 
 
 def _community() -> Community:
@@ -160,6 +164,12 @@ def pay(request, dues_id: int):
         except payments.PaymentInProgress as in_progress:
             return redirect("dues:payment_status", payment_id=in_progress.payment.pk)
         except (payments.CardPaymentUnavailable, StripeUnavailable):
+            payment = None
+        except stripe.StripeError:
+            logger.exception("could not open a PaymentIntent for dues %s", dues.pk)
+            messages.error(
+                request, _("Le paiement par carte est momentanément indisponible : réessayez plus tard.")
+            )
             payment = None
         if payment is not None:
             context.update(
