@@ -41,13 +41,13 @@ DEMO_COMMUNITIES = [
         slug="val-de-morelle",
         name="CPTS du Val de Morelle",
         admin_email="coordination@val-de-morelle.test",
-        territory_summary="18 communes rurales et périurbaines autour de Morelle-sur-Loire",
+        territory_summary="18 communes rurales et périurbaines du Val de Loire, autour de Sully-sur-Loire",
     ),
     CommunityRequest(
         slug="trois-rivieres",
         name="CPTS des Trois Rivières",
         admin_email="bureau@trois-rivieres.test",
-        territory_summary="Une ville moyenne et sa couronne, entre trois vallées",
+        territory_summary="Figeac et sa couronne, entre les vallées du Lot, du Célé et de la Drauze",
     ),
 ]
 
@@ -570,8 +570,9 @@ def _seed_events(slug, actor, members) -> bool:
 
 def _seed_dues(slug, actor, members) -> bool:
     """This year's dues paid offline by every member but one, whose dues lapsed last year."""
-    from apps.dues.calendar import membership_year
+    from apps.dues.calendar import membership_year, paris_today
     from apps.dues.models import Dues, DuesSettings
+    from apps.dues.renewals import lapse_past_years
     from apps.dues.selectors import list_active_tiers
     from apps.dues.services import join, record_offline_payment
 
@@ -596,4 +597,6 @@ def _seed_dues(slug, actor, members) -> bool:
             reference=f"CHQ {4501200 + index}" if method == "cheque" else "",
             paid_at=timezone.now() - timedelta(days=400 if paid_year < year else 30 + index * 5),
         )
+    # What the year-end run does: last year's dues are no longer active.
+    lapse_past_years(paris_today())
     return True

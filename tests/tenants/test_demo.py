@@ -77,7 +77,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
             member_ids = Membership.objects.filter(is_active=True).values_list("user_id", flat=True)
             assert ProfessionalProfile.objects.filter(user_id__in=list(member_ids)).count() == members
             lapsed = Membership.objects.get(user__email=content.LAPSED_MEMBER[slug])
-            assert list(lapsed.dues.values_list("year", "status")) == [(year - 1, "active")]
+            assert list(lapsed.dues.values_list("year", "status")) == [(year - 1, "expired")]
 
     admin = get_user_model().objects.get(email="coordination@val-de-morelle.test")
     client = client_as(admin, "val-de-morelle.localhost")
