@@ -331,3 +331,34 @@ def test_the_platform_pages_make_a_fixed_number_of_queries(world, db, django_ass
         assert Client(HTTP_HOST=PLATFORM_HOST).get("/").status_code == 200
     with django_assert_max_num_queries(6):
         assert Client(HTTP_HOST=PLATFORM_HOST).get("/sitemap.xml").status_code == 200
+
+
+def test_the_home_page_lists_upcoming_public_events_only(community_a):
+    from django.apps import apps
+
+    if not apps.is_installed("apps.events"):
+        import pytest
+
+        pytest.skip("the events app (issue 6) is not installed")
+    from apps.events.models import Event
+
+    start = datetime(2099, 6, 12, 19, 30, tzinfo=PARIS)
+    with schema_context(community_a.schema_name):
+        public = Event.objects.create(
+            title="Soirée ville-hôpital",
+            location="Salle des fêtes",
+            visibility=Event.Visibility.PUBLIC,
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+        )
+        Event.objects.create(
+            title="Réunion du bureau",
+            visibility=Event.Visibility.MEMBERS,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+    html = Client(HTTP_HOST=HOST_A).get("/").text
+    assert "Prochains événements" in html
+    assert f'<a href="{public.get_absolute_url()}">Soirée ville-hôpital</a>' in html
+    assert "vendredi 12 juin 2099 à 19h30" in html
+    assert "Réunion du bureau" not in html
