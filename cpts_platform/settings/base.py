@@ -71,6 +71,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # New CPTS are cloned from this migrated template schema (see docs/tenancy.md).
 TENANT_BASE_SCHEMA = "cpts_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Send `SET search_path` only when the schema of a connection changes, not before every query
+# (halves round trips on every page; measured in benchmarks/directory_search.py).
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
