@@ -582,10 +582,10 @@ def _seed_dues(slug, actor, members) -> bool:
     tiers = list(list_active_tiers())
     if not tiers:
         return False
-    categories = {email: category for email, *_rest, category in content.EXTRA_MEMBERS[slug]}
+    categories = {email: practice[2] for email, practice in demo_practices().items()}
     lapsed = content.LAPSED_MEMBER[slug]
     for index, user in enumerate(members):
-        category = categories.get(user.email, "salaried" if "secretariat" in user.email else "liberal")
+        category = categories.get(user.email, "liberal")
         tier = tiers[index % len(tiers)] if tiers[index % len(tiers)].accepts(category) else tiers[0]
         paid_year = year - 1 if user.email == lapsed else year
         dues = join(actor=user, tier=tier, eligibility_category=category, consent=True, year=paid_year)
