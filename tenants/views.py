@@ -44,10 +44,6 @@ def platform_home(request):
     )
 
 
-def community_home(request):
-    return render(request, "tenants/community_home.html")
-
-
 def operator_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:

@@ -68,7 +68,12 @@ def world(django_db_setup, django_db_blocker) -> World:
 
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests():
+    """Each test starts on the public schema with an empty cache (Redis is not rolled back with
+    the test's transaction; the cache has its own Redis database, apart from the broker's)."""
+    from django.core.cache import cache
+
     connection.set_schema_to_public()
+    cache.clear()
     yield
     connection.set_schema_to_public()
 

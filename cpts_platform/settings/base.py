@@ -136,10 +136,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL is not set (make run / make test start an embedded Redis).")
+
+
+def redis_database(url: str, db: int) -> str:
+    """``url`` pointing at Redis database ``db`` (the cache never shares the broker's database,
+    so clearing the cache cannot drop queued tasks)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+CACHE_URL = env.str("CACHE_URL", default=redis_database(REDIS_URL, 1))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_URL,
         # Every key carries the schema of the current CPTS (django_tenants.cache.make_key).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",

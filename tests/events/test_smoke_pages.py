@@ -113,4 +113,4 @@ def test_list_pages_use_a_bounded_number_of_queries(populated, alice, bob, clien
     for url, before in counts.items():
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        assert len(queries) == before, (url, before, len(queries))
+        assert len(queries) <= before, (url, before, len(queries))
