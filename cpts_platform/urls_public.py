@@ -18,6 +18,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/jeton/", views.regenerate_token, name="console_token"),
     path("console/cpts/<slug:slug>/statut/", views.change_status, name="console_status"),
+    path("console/cpts/<slug:slug>/domaines/", views.manage_domain, name="console_domain"),
     path("stripe/", include("apps.stripe_gateway.urls")),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),

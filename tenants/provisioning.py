@@ -128,3 +128,33 @@ def set_community_status(*, actor, community: Community, status: str) -> Communi
     Community.objects.filter(pk=community.pk).update(status=status)
     community.status = status
     return community
+
+
+HOSTNAME_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def add_custom_domain(*, actor, community: Community, domain: str) -> Domain:
+    """Attach a custom host name (e.g. www.cpts-du-lac.fr) to a CPTS; its DNS must point at the
+    platform. Raises ValidationError (French) for a malformed, platform or already used name."""
+    name = (domain or "").strip().lower().rstrip(".")
+    if name.startswith(("http://", "https://")) or not HOSTNAME_RE.match(name):
+        raise ValidationError(_("Saisissez un nom de domaine valide, par exemple www.cpts-du-lac.fr."))
+    platform = settings.PLATFORM_DOMAIN
+    if name == platform or name.endswith(f".{platform}"):
+        raise ValidationError(
+            _("Les adresses en .%(platform)s sont attribuées par la plateforme.") % {"platform": platform}
+        )
+    # The tenant middleware drops a leading "www." from the host: store the bare name, which
+    # then answers for both forms.
+    name = name.removeprefix("www.")
+    if Domain.objects.filter(domain__iexact=name).exists():
+        raise ValidationError(_("Le domaine %(domain)s est déjà attribué.") % {"domain": name})
+    connection.set_schema_to_public()
+    return Domain.objects.create(domain=name, tenant=community, is_primary=False)
+
+
+def remove_custom_domain(*, actor, community: Community, domain_id: int) -> None:
+    """Detach a custom domain; the platform sub-domain (primary) cannot be removed."""
+    deleted, _count = Domain.objects.filter(pk=domain_id, tenant=community, is_primary=False).delete()
+    if not deleted:
+        raise ValidationError(_("Ce domaine ne peut pas être retiré."))

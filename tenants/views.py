@@ -10,7 +10,13 @@ from rest_framework.authtoken.models import Token
 
 from .forms import CommunityForm
 from .models import Community
-from .provisioning import CommunityRequest, provision_community, set_community_status
+from .provisioning import (
+    CommunityRequest,
+    add_custom_domain,
+    provision_community,
+    remove_custom_domain,
+    set_community_status,
+)
 
 
 def primary_domain_url(community: Community) -> str:
@@ -105,5 +111,34 @@ def change_status(request, slug: str):
             request,
             _("« %(name)s » : %(status)s.")
             % {"name": community.name, "status": community.get_status_display()},
+        )
+    return redirect("console")
+
+
+@require_POST
+@operator_required
+def manage_domain(request, slug: str):
+    """Add (``domain``) or remove (``remove``: a domain id) a custom domain of a CPTS."""
+    community = get_object_or_404(Community.objects.exclude(schema_name="public"), schema_name=slug)
+    try:
+        if request.POST.get("remove"):
+            remove_custom_domain(
+                actor=request.user, community=community, domain_id=int(request.POST["remove"])
+            )
+            messages.success(request, _("Domaine retiré."))
+        else:
+            domain = add_custom_domain(
+                actor=request.user, community=community, domain=request.POST.get("domain", "")
+            )
+            messages.success(
+                request,
+                _(
+                    "%(domain)s répond maintenant pour « %(name)s » (faites pointer son DNS vers la plateforme)."
+                )
+                % {"domain": domain.domain, "name": community.name},
+            )
+    except (ValidationError, ValueError) as error:
+        messages.error(
+            request, error.messages[0] if isinstance(error, ValidationError) else _("Domaine inconnu.")
         )
     return redirect("console")

@@ -212,3 +212,56 @@ class TestConsoleActions:
         assert api.get("/api/v1/communities/").status_code == 200
         client.post("/console/jeton/")
         assert api.get("/api/v1/communities/").status_code in (401, 403)
+
+
+class TestCustomDomains:
+    def test_an_operator_adds_a_custom_domain_that_serves_the_cpts(self, operator_client, community_a):
+        response = operator_client.post("/console/cpts/alpha/domaines/", {"domain": "WWW.CPTS-Alpha.fr"})
+        assert response.status_code == 302
+        domain = Domain.objects.get(domain="cpts-alpha.fr")
+        assert (domain.tenant_id, domain.is_primary) == (community_a.pk, False)
+        for host in ("www.cpts-alpha.fr", "cpts-alpha.fr"):
+            page = Client(HTTP_HOST=host).get("/")
+            assert page.status_code == 200 and "CPTS Alpha" in page.text
+
+    @pytest.mark.parametrize(
+        ("domain", "message"),
+        [
+            ("pas un domaine", "nom de domaine valide"),
+            ("https://x.fr", "nom de domaine valide"),
+            ("beta.localhost", "attribuées par la plateforme"),
+            ("alpha.localhost", "attribuées par la plateforme"),
+        ],
+    )
+    def test_bad_domains_are_refused_in_french_and_nothing_changes(
+        self, operator_client, community_a, domain, message
+    ):
+        before = counts()
+        response = operator_client.post("/console/cpts/alpha/domaines/", {"domain": domain}, follow=True)
+        assert message in response.text
+        assert counts() == before
+
+    def test_a_domain_of_another_cpts_is_refused(self, operator_client, community_a, community_b):
+        Domain.objects.create(domain="cpts-beta.fr", tenant=community_b, is_primary=False)
+        response = operator_client.post(
+            "/console/cpts/alpha/domaines/", {"domain": "www.cpts-beta.fr"}, follow=True
+        )
+        assert "déjà attribué" in response.text
+        assert Domain.objects.get(domain="cpts-beta.fr").tenant_id == community_b.pk
+
+    def test_removing_keeps_the_platform_subdomain(self, operator_client, community_a):
+        extra = Domain.objects.create(domain="cpts-alpha.org", tenant=community_a, is_primary=False)
+        primary = Domain.objects.get(tenant=community_a, is_primary=True)
+        operator_client.post("/console/cpts/alpha/domaines/", {"remove": str(primary.pk)})
+        operator_client.post("/console/cpts/alpha/domaines/", {"remove": str(extra.pk)})
+        assert list(Domain.objects.filter(tenant=community_a).values_list("domain", flat=True)) == [
+            "alpha.localhost"
+        ]
+
+    def test_a_plain_account_cannot_add_a_domain(self, alice, community_a, client_as):
+        before = counts()
+        response = client_as(alice, PLATFORM_HOST).post(
+            "/console/cpts/alpha/domaines/", {"domain": "pirate.fr"}
+        )
+        assert response.status_code == 403
+        assert counts() == before
