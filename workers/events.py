@@ -17,6 +17,27 @@ def _event_url(community, event) -> str:
     return f"{community.primary_url()}evenements/{event.pk}/"
 
 
+def _mail_and_stamp(
+    task, registration, *, stamp: str, subject: str, template: str, context: dict, retry_after: int = 60
+) -> None:
+    """Send one e-mail to the registrant, then stamp ``stamp`` on the (locked) registration.
+
+    Called inside the caller's transaction, so a failed send leaves the row unstamped; SMTP
+    errors are transient and retried with a growing delay.
+    """
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string(template, context),
+            from_email=None,
+            recipient_list=[registration.user.email],
+        )
+    except OSError as exc:  # SMTP unreachable: transient
+        raise task.retry(exc=exc, countdown=retry_after * (task.request.retries + 1)) from exc
+    setattr(registration, stamp, timezone.now())
+    registration.save(update_fields=[stamp])
+
+
 @shared_task(base=TenantTask, name="events.send_promotion_notice", bind=True, max_retries=5)
 def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> str:
     """Tell someone promoted from the waiting list that they have a place. Runs twice, sends once."""
@@ -42,17 +63,15 @@ def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> 
             "user": registration.user,
             "url": _event_url(community, registration.event),
         }
-        try:
-            send_mail(
-                subject=f"Une place s'est libérée : {registration.event.title}",
-                message=render_to_string("events/email/promoted.txt", context),
-                from_email=None,
-                recipient_list=[registration.user.email],
-            )
-        except OSError as exc:  # SMTP unreachable: transient
-            raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
-        registration.promotion_notified_at = timezone.now()
-        registration.save(update_fields=["promotion_notified_at"])
+        _mail_and_stamp(
+            self,
+            registration,
+            stamp="promotion_notified_at",
+            subject=f"Une place s'est libérée : {registration.event.title}",
+            template="events/email/promoted.txt",
+            context=context,
+            retry_after=30,
+        )
     return "sent"
 
 
@@ -83,17 +102,14 @@ def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int
             if registration is None:
                 continue
             context = {"community": community, "event": event, "user": registration.user}
-            try:
-                send_mail(
-                    subject=f"Événement annulé : {event.title}",
-                    message=render_to_string("events/email/cancelled.txt", context),
-                    from_email=None,
-                    recipient_list=[registration.user.email],
-                )
-            except OSError as exc:
-                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
-            registration.cancellation_notified_at = timezone.now()
-            registration.save(update_fields=["cancellation_notified_at"])
+            _mail_and_stamp(
+                self,
+                registration,
+                stamp="cancellation_notified_at",
+                subject=f"Événement annulé : {event.title}",
+                template="events/email/cancelled.txt",
+                context=context,
+            )
             sent += 1
     return sent
 
@@ -126,17 +142,14 @@ def send_event_reminders_task(self, schema_name: str) -> int:
                 "user": registration.user,
                 "url": _event_url(community, registration.event),
             }
-            try:
-                send_mail(
-                    subject=f"Rappel : {registration.event.title}",
-                    message=render_to_string("events/email/reminder.txt", context),
-                    from_email=None,
-                    recipient_list=[registration.user.email],
-                )
-            except OSError as exc:
-                raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
-            registration.reminder_sent_at = timezone.now()
-            registration.save(update_fields=["reminder_sent_at"])
+            _mail_and_stamp(
+                self,
+                registration,
+                stamp="reminder_sent_at",
+                subject=f"Rappel : {registration.event.title}",
+                template="events/email/reminder.txt",
+                context=context,
+            )
             sent += 1
     return sent
 
