@@ -1,4 +1,5 @@
-"""Indicator values the platform computes from its own data (members, events, working groups).
+"""Indicator values the platform computes from its own data (members, events, working groups,
+directory).
 
 Every function assumes the connection is set to the CPTS's schema; periods are civil dates,
 ``end`` included, in the CPTS's time zone.
@@ -7,14 +8,17 @@ Every function assumes the connection is set to the CPTS's schema; periods are c
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .models import Indicator
 
 # The platform sources whose yearly figure is a stock (value at the end of the year), not a flow.
-STOCK_SOURCES = {Indicator.Source.MEMBERS}
+STOCK_SOURCES = {Indicator.Source.MEMBERS, Indicator.Source.DIRECTORY_COVERAGE}
+# Sources whose figure is a percentage; a new indicator on them gets "%" as its unit.
+PERCENT_SOURCES = {Indicator.Source.DIRECTORY_COVERAGE}
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -23,6 +27,22 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
         timezone.make_aware(datetime.combine(start, time.min), tz),
         timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
     )
+
+
+def directory_coverage(until: datetime) -> Decimal:
+    """Share (%, two decimals) of the health professionals listed in the directory before ``until``
+    that the directory marks as members of the CPTS. Every professional entry counts, hidden ones
+    included (hiding is about display, not about practising on the territory); structures do not.
+    0 when the directory lists no professional yet."""
+    from apps.directory.models import Entry, Kind
+
+    counts = Entry.objects.filter(kind=Kind.PROFESSIONAL, created_at__lt=until).aggregate(
+        listed=Count("pk"), members=Count("pk", filter=Q(is_member=True))
+    )
+    if not counts["listed"]:
+        return Decimal(0)
+    share = Decimal(100) * counts["members"] / counts["listed"]
+    return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def compute_value(source: str, start: date, end: date) -> Decimal:
@@ -49,6 +69,9 @@ def compute_value(source: str, start: date, end: date) -> Decimal:
         count = count_meeting_attendance(since, until)
     elif source == Indicator.Source.ACTIVE_GROUPS:
         count = count_active_groups(since, until)
+    elif source == Indicator.Source.DIRECTORY_COVERAGE:
+        # A stock like MEMBERS: the directory as it stood at the end of the period.
+        return directory_coverage(until)
     else:
         raise ValueError(f"no platform data for source {source!r}")
     return Decimal(count)

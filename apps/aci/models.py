@@ -227,6 +227,13 @@ class Indicator(models.Model):
         MEETINGS_HELD = "meetings_held", _("Réunions de groupes de travail (plateforme)")
         MEETING_ATTENDANCE = "meeting_attendance", _("Présences aux réunions de groupes (plateforme)")
         ACTIVE_GROUPS = "active_groups", _("Groupes de travail actifs (plateforme)")
+        DIRECTORY_COVERAGE = (
+            "directory_coverage",
+            _(
+                "Couverture de l'annuaire : % des professionnels de santé de l'annuaire membres de la CPTS "
+                "(plateforme)"
+            ),
+        )
 
     label = models.CharField(_("intitulé"), max_length=200)
     mission = models.CharField(_("mission"), max_length=20, choices=MissionKind.choices, blank=True)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from apps.health_projects.missions import MissionKind
 from apps.members.selectors import get_membership
 
-from .indicators import STOCK_SOURCES, compute_value
+from .indicators import PERCENT_SOURCES, STOCK_SOURCES, compute_value
 from .models import (
     AnnualReport,
     Contract,
@@ -198,11 +198,17 @@ INDICATOR_FIELDS = (
 )
 
 
+# The model's default unit: an indicator left on it is given the unit its platform source implies.
+DEFAULT_UNIT = Indicator._meta.get_field("unit").default
+
+
 def create_indicator(*, actor, data: dict) -> Indicator:
     _require_team(actor)
     fields = {k: v for k, v in data.items() if k in INDICATOR_FIELDS}
     if fields.get("source") in STOCK_SOURCES:
         fields["aggregation"] = "last"
+    if fields.get("source") in PERCENT_SOURCES and fields.get("unit", DEFAULT_UNIT) in ("", DEFAULT_UNIT):
+        fields["unit"] = "%"
     return Indicator.objects.create(**fields)
 
 
@@ -213,6 +219,8 @@ def update_indicator(*, actor, indicator: Indicator, data: dict) -> Indicator:
             setattr(indicator, field, value)
     if indicator.source in STOCK_SOURCES:
         indicator.aggregation = "last"
+    if indicator.source in PERCENT_SOURCES and indicator.unit in ("", DEFAULT_UNIT):
+        indicator.unit = "%"
     indicator.save()
     return indicator
 

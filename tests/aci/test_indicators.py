@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from apps.aci import selectors, services
 from apps.aci.indicators import compute_value
 from apps.aci.models import Indicator, IndicatorValue
+from apps.directory.models import Entry
 from apps.events.models import Event, Registration
 from apps.members.models import Membership
 from apps.working_groups.models import Attendance, GroupMember, Meeting, WorkingGroup
@@ -58,7 +59,7 @@ def test_members_events_and_meetings_are_counted_for_the_period(world, db, alice
         figures = {
             source: compute_value(source, start, end)
             for source in Indicator.Source.values
-            if source != "manual"
+            if source not in ("manual", "directory_coverage")  # the directory has its own test below
         }
         with pytest.raises(ValueError):
             compute_value("manual", start, end)
@@ -142,3 +143,46 @@ def test_an_indicator_switched_to_computed_ignores_its_old_typed_values(world, d
         services.refresh_computed_values(year=YEAR)
         (progress,) = [p for p in selectors.list_indicator_progress(YEAR) if p.indicator.pk == indicator.pk]
     assert progress.value == Decimal(1)
+
+
+def professional(name: str, *, member: bool, created: datetime, **fields) -> Entry:
+    return Entry.objects.create(
+        kind="professional", family="liberal", name=name, is_member=member, created_at=created, **fields
+    )
+
+
+def test_directory_coverage_is_the_share_of_listed_professionals_who_are_members(world, db, alice):
+    with schema_context("beta"):
+        # B's directory is all members: had it leaked into A's figure, A's share would rise.
+        for i in range(5):
+            professional(f"Infirmier B{i}", member=True, created=at(2, 1))
+    with schema_context("alpha"):
+        for i in range(3):
+            professional(f"Médecin membre {i}", member=True, created=at(1, 15))
+        for i in range(3):
+            professional(f"Kiné non membre {i}", member=False, created=at(1, 15))
+        professional("Sage-femme masquée", member=False, created=at(1, 15), visibility="hidden")
+        professional("Pharmacien membre arrivé en septembre", member=True, created=at(9, 1))
+        professional("Arrivé l'année suivante", member=True, created=at(1, 1) + timedelta(days=400))
+        Entry.objects.create(
+            kind="structure", family="msp", name="MSP du bourg", is_member=True, created_at=at(1, 15)
+        )
+
+        first_half = compute_value("directory_coverage", date(YEAR, 1, 1), date(YEAR, 6, 30))
+        whole_year = compute_value("directory_coverage", date(YEAR, 1, 1), date(YEAR, 12, 31))
+        before_any_entry = compute_value("directory_coverage", date(2000, 1, 1), date(2000, 12, 31))
+
+        indicator = services.create_indicator(
+            actor=alice, data={"label": "Couverture de l'annuaire", "source": "directory_coverage"}
+        )
+        services.refresh_computed_values(year=YEAR)
+        (progress,) = [p for p in selectors.list_indicator_progress(YEAR) if p.indicator.pk == indicator.pk]
+    with schema_context("beta"):
+        beta_year = compute_value("directory_coverage", date(YEAR, 1, 1), date(YEAR, 12, 31))
+
+    assert first_half == Decimal("42.86")  # 3 members out of 7 professionals (hidden one included)
+    assert whole_year == Decimal("50.00")  # + the September member: 4 out of 8; structures never count
+    assert before_any_entry == Decimal(0)
+    assert beta_year == Decimal("100.00")
+    assert (indicator.unit, indicator.aggregation) == ("%", "last")
+    assert progress.value == Decimal("50.00")
