@@ -94,7 +94,7 @@ def fmt_amount(value: Decimal | None) -> str:
     if value is None:
         return "-"
     text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return f"{text} EUR"
+    return f"{text} €"
 
 
 def fmt_number(value: Decimal | None) -> str:
@@ -265,34 +265,22 @@ def render_xlsx(data: ReportData) -> bytes:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-# The PDF core fonts are Latin-1: map the few typographic characters outside it.
-_PDF_MAP = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "“": '"',
-        "”": '"',
-        "–": "-",
-        "—": "-",
-        "…": "...",
-        "œ": "oe",
-        "Œ": "OE",
-        "€": "EUR",
-        "\u202f": " ",
-        "\u00a0": " ",
-    }
-)
+# The PDF core fonts are written in Windows-1252 (WinAnsiEncoding), which has "€", "œ", "’", "–"
+# and "…". Spaces the wrapping must see as spaces become plain ones; anything else outside
+# Windows-1252 becomes "?".
+_PDF_MAP = str.maketrans({"\u202f": " ", "\u00a0": " "})
+PDF_ENCODING = "cp1252"
 
 
 def pdf_text(value) -> str:
-    text = str(value).translate(_PDF_MAP)
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return str(value).translate(_PDF_MAP).encode(PDF_ENCODING, "replace").decode(PDF_ENCODING)
 
 
 def render_pdf(data: ReportData) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.core_fonts_encoding = PDF_ENCODING
     pdf.set_title(pdf_text(f"Rapport d'activité {data.year} - {data.community_name}"))
     pdf.set_author(pdf_text(data.community_name))
     pdf.set_auto_page_break(auto=True, margin=15)

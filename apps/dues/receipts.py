@@ -110,17 +110,16 @@ def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
 
 
 def _latin1(text: str) -> str:
-    # fpdf2's core fonts are Latin-1: replace the few typographic characters outside it.
-    table = {"’": "'", "€": "EUR", "–": "-", "—": "-", "…": "...", "œ": "oe", "Œ": "OE"}
-    for char, replacement in table.items():
-        text = text.replace(char, replacement)
-    return text.encode("latin-1", "replace").decode("latin-1")
+    # The PDF is written with fpdf2's core fonts in Windows-1252 (render_pdf sets it), which has
+    # "€", "’", "–", "…" and "œ"; anything else outside it becomes "?".
+    return text.encode("cp1252", "replace").decode("cp1252")
 
 
 def render_pdf(receipt: Receipt) -> bytes:
     c = receipt.content
     credit = receipt.kind == Receipt.Kind.CREDIT_NOTE
     pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "cp1252"
     pdf.set_title(f"{'Avoir' if credit else 'Reçu de cotisation'} {receipt.number}")
     pdf.set_author(_latin1(c["association"]))
     pdf.add_page()
@@ -153,7 +152,7 @@ def render_pdf(receipt: Receipt) -> bytes:
         ("Profession", c["profession"] or "-"),
         ("Objet", f"Cotisation {c['year']} - {c['tier']}"),
         ("Période", c["period"]),
-        ("Montant", f"{'-' if credit else ''}{c['amount'].replace('.', ',')} EUR"),
+        ("Montant", f"{'-' if credit else ''}{c['amount'].replace('.', ',')} €"),
         ("Moyen de paiement", c["method"] + (f" ({c['reference']})" if c.get("reference") else "")),
         ("Date du paiement", c["paid_on"]),
     ]

@@ -92,7 +92,9 @@ def seed_year(alice):
     version = project_services.create_version(actor=alice, title="Projet de santé")
     axis = version.axes.get(mission="access")
     project_services.add_action(
-        actor=alice, axis=axis, data={"title": "Cellule d'orientation SNP", "status": "in_progress"}
+        actor=alice,
+        axis=axis,
+        data={"title": "Cellule d’orientation SNP – cœur du dispositif", "status": "in_progress"},
     )
     return contract
 
@@ -123,10 +125,14 @@ def test_the_annual_report_pdf_csv_and_xlsx_carry_the_figures(
     assert "Réunions de groupes de travail (réunions) Moyens 4 3 75 %" in text
     assert "Patients orientés vers un médecin traitant (nombre) Résultat 200 150 75 %" in text
     # Spending per envelope in YEAR only; totals.
-    assert "Fonctionnement 105 000,00 EUR 78 750,00 EUR 1 500,00 EUR 103 500,00 EUR" in text
-    assert "Accès aux soins 30 000,00 EUR 0,00 EUR 2 250,50 EUR 27 749,50 EUR" in text
-    assert "Total 135 000,00 EUR 78 750,00 EUR 3 750,50 EUR 131 249,50 EUR" in text
-    assert "1 action - En cours : 1." in text and "Cellule d'orientation SNP En cours" in text
+    assert "Fonctionnement 105 000,00 € 78 750,00 € 1 500,00 € 103 500,00 €" in text
+    assert "Accès aux soins 30 000,00 € 0,00 € 2 250,50 € 27 749,50 €" in text
+    assert "Total 135 000,00 € 78 750,00 € 3 750,50 € 131 249,50 €" in text
+    assert "EUR" not in text
+    assert (
+        "1 action - En cours : 1." in text
+        and "Cellule d’orientation SNP – cœur du dispositif En cours" in text
+    )
     assert ["Total", "278500,00", "135000,00", "78750,00", "3750,50", "131249,50"] in rows
     assert workbook.sheetnames == ["Missions", "Indicateurs", "Budget", "Actions"]
     budget = {row[0]: row[1:] for row in workbook["Budget"].iter_rows(min_row=2, values_only=True)}

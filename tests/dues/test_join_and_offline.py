@@ -166,7 +166,7 @@ def test_the_team_records_a_cheque_and_a_numbered_receipt_is_emailed(
         text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt.pdf.read())).pages)
     assert f"REÇU DE COTISATION N° {receipt.number}" in text
     assert "CPTS Alpha" in text and "Bob Membre" in text and "RPPS 10000000009" in text
-    assert "5,00 EUR" in text and "Chèque (CHQ 0042)" in text
+    assert "5,00 €" in text and "Chèque (CHQ 0042)" in text
     assert f"du 01/01/{dues.year} au 31/12/{dues.year}" in text
     assert "TVA non applicable, art. 261-7-1° du CGI" in text
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["bob@test.fr"]
