@@ -126,7 +126,8 @@ class Entry(models.Model):
             )
         ]
         indexes = [
-            GinIndex(fields=["search_vector"], name="directory_entry_fts"),
+            # No pending list: every search would scan it linearly until the next vacuum.
+            GinIndex(fields=["search_vector"], name="directory_entry_fts", fastupdate=False),
             models.Index(fields=["family"], name="directory_entry_family"),
             models.Index(fields=["profession_code"], name="directory_entry_profession"),
             models.Index(fields=["name", "id"], name="directory_entry_name"),

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Exists, F, FloatField, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from apps.geo.text import normalize, query_words
 
@@ -86,8 +86,11 @@ def correct(words: list[str], cursor) -> list[tuple[list[str], bool]]:
     indexed words (trigram similarity), looked up exactly.
     """
     cursor.execute(
+        # The first indexed word at or after w (byte order, as the pattern index is) starts with w
+        # if any does: one index probe, where LIKE with a computed pattern would scan the index.
         "SELECT q.w, EXISTS (SELECT 1 FROM directory_searchword s WHERE s.word = q.w), "
-        "EXISTS (SELECT 1 FROM directory_searchword s WHERE s.word LIKE q.w || '%%') "
+        "starts_with(coalesce((SELECT s.word FROM directory_searchword s WHERE s.word ~>=~ q.w "
+        "ORDER BY s.word USING ~<~ LIMIT 1), ''), q.w) "
         "FROM unnest(%s::text[]) AS q(w)",
         [words],
     )
@@ -128,8 +131,8 @@ def _tsquery(groups: list[tuple[list[str], bool]]) -> SearchQuery:
 class SearchResults:
     """A page-able result list (Django's Paginator and DRF accept it): ``count()`` stops at CAP.
 
-    Evaluated lazily in one short transaction: typo correction, the capped count and the first
-    page (``prefetch`` rows) go together, so a search costs a handful of round trips.
+    Evaluated lazily in one short transaction: typo correction, then one statement that finds up
+    to CAP + 1 matches, counts them, ranks them and returns the requested page's entries.
     """
 
     def __init__(self, base: QuerySet[Entry], words: list[str], *, prefetch: int = 20):
@@ -138,8 +141,8 @@ class SearchResults:
         self.prefetch = prefetch
         self.corrections: dict[str, list[str]] = {}
         self._capped: int | None = None
-        # Up to CAP matches: their ids in order (relevance, then name), read in one pass.
-        self._ranked_ids: list[int] = []
+        # The matches' query (id, relevance, normalised name), at most CAP + 1 rows.
+        self._found: tuple[str, tuple] | None = None
         self._ordered: QuerySet[Entry] | None = None
         self._first: list[Entry] = []
 
@@ -155,32 +158,40 @@ class SearchResults:
                 self._first = list(self._ordered[: self.prefetch])
             return
         with _index_driven() as cursor:
-            matches = self.base
-            rank = Value(0.0, output_field=FloatField())
-            if self.words:
-                groups = correct(self.words, cursor)
-                self.corrections = {
-                    word: [term.removesuffix(":*") for term in terms]
-                    for word, (terms, corrected) in zip(self.words, groups, strict=True)
-                    if corrected
-                }
-                query = _tsquery(groups)
-                matches = matches.filter(search_vector=query)
-                rank = SearchRank(F("search_vector"), query)
-            sql, params = (
-                matches.order_by()
-                .annotate(relevance=rank)
+            groups = correct(self.words, cursor)
+            self.corrections = {
+                word: [term.removesuffix(":*") for term in terms]
+                for word, (terms, corrected) in zip(self.words, groups, strict=True)
+                if corrected
+            }
+            query = _tsquery(groups)
+            self._found = (
+                self.base.filter(search_vector=query)
+                .order_by()
+                .annotate(relevance=SearchRank(F("search_vector"), query))
                 .values_list("pk", "relevance", "search_title")[: CAP + 1]
             ).query.sql_with_params()
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            self._capped = len(rows)
-        # Beyond CAP matches the query is too broad to rank them all: the first CAP found are
-        # ranked (and the page says to narrow the search). Either way one pass, bounded cost.
-        rows.sort(key=lambda row: (-row[1], row[2], row[0]))  # search_title: the name, normalised
-        self._ranked_ids = [row[0] for row in rows[:CAP]]
-        ids = self._ranked_ids[: self.prefetch]
-        self._first = _entries_in_order(ids)
+            self._first, found = self._ranked_page(0, self.prefetch)
+            self._capped = found
+
+    def _ranked_page(self, start: int, stop: int) -> tuple[list[Entry], int]:
+        """Entries ``start:stop`` of the matches ranked by relevance then name, and how many
+        matches were found (at most CAP + 1). Beyond CAP matches the query is too broad to rank
+        them all: the first CAP found are ranked (and the page says to narrow the search)."""
+        found_sql, params = self._found
+        table = connection.ops.quote_name(Entry._meta.db_table)
+        columns = ", ".join(f"e.{connection.ops.quote_name(field.column)}" for field in _LISTED_FIELDS)
+        # Only the ORM's own SQL and quoted model names are interpolated; values go as parameters.
+        sql = (
+            f"WITH found (id, relevance, title) AS MATERIALIZED ({found_sql}) "  # noqa: S608
+            f"SELECT {columns}, page.found FROM ("
+            "SELECT id, relevance, title, (SELECT count(*) FROM found) AS found FROM found "
+            "ORDER BY relevance DESC, title, id LIMIT %s OFFSET %s"
+            f") AS page JOIN {table} AS e ON e.id = page.id "
+            "ORDER BY page.relevance DESC, page.title, page.id"
+        )
+        entries = list(Entry.objects.raw(sql, (*params, max(stop - start, 0), start)))
+        return entries, (entries[0].found if entries else 0)
 
     def count(self) -> int:
         self._evaluate()
@@ -198,10 +209,12 @@ class SearchResults:
             stop = min(stop, CAP)
             if stop <= len(self._first) or (stop <= self.prefetch and start < stop):
                 return self._first[start:stop]
-            if self._ordered is not None:
-                with _index_driven():
+            if start >= stop:
+                return []
+            with _index_driven():
+                if self._ordered is not None:
                     return list(self._ordered[start:stop])
-            return _entries_in_order(self._ranked_ids[start:stop])
+                return self._ranked_page(start, stop)[0]
         return self[key : key + 1][0]
 
     def __iter__(self):
@@ -211,9 +224,10 @@ class SearchResults:
         return self.count()
 
 
-def _entries_in_order(ids: list[int]) -> list[Entry]:
-    by_id = Entry.objects.in_bulk(ids) if ids else {}
-    return [by_id[pk] for pk in ids if pk in by_id]
+# What a result list shows: every field but the search columns (the largest by far).
+_LISTED_FIELDS = [
+    field for field in Entry._meta.concrete_fields if field.name not in {"search_document", "search_vector"}
+]
 
 
 def visible_entries(audience: str = PUBLIC) -> QuerySet[Entry]:
