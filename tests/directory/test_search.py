@@ -139,3 +139,29 @@ def test_a_too_broad_query_is_capped_and_says_so(community_a):
         browse = search_entries("")
         assert browse.count() == CAP and browse.is_capped
         assert [e.name for e in browse[:3]] == ["Infirmière 0000", "Infirmière 0001", "Infirmière 0002"]
+
+
+def test_each_word_is_looked_up_exactly_by_prefix_or_corrected(directory, community_a):
+    from django.db import connection
+
+    from apps.directory.search import correct
+
+    with schema_context(community_a.schema_name), connection.cursor() as cursor:
+        groups = correct(["saint", "kin", "zzzz", "orthophonste"], cursor)
+    assert groups[0] == (["saint"], False)  # a complete word before the last: exact
+    assert groups[1] == (["kin:*"], False)  # only the start of indexed words: prefix
+    assert groups[2] == (["zzzz:*"], False)  # nothing close: left as typed, finds nothing
+    assert groups[3][1] is True and "orthophoniste" in groups[3][0]
+
+
+def test_the_search_index_keeps_no_pending_list(community_a):
+    """A GIN pending list is scanned by every search until the next vacuum (docs/directory.md)."""
+    from django.db import connection
+
+    with schema_context(community_a.schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'directory_entry_fts' AND n.nspname = %s",
+            [community_a.schema_name],
+        )
+        assert cursor.fetchone()[0] == ["fastupdate=off"]
