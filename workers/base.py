@@ -39,3 +39,25 @@ class TenantTask(DjangoTask):
                 connection.set_tenant(previous)
             else:
                 connection.set_schema_to_public()
+
+
+def active_schemas() -> list[str]:
+    """Schema names of the open CPTS: the targets of a beat fan-out."""
+    connection.set_schema_to_public()
+    community_model = get_tenant_model()
+    return list(
+        community_model.objects.filter(status=community_model.Status.ACTIVE)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def fan_out(task, *args: Any, spread_seconds: int = 60) -> int:
+    """Queue ``task(schema, *args)`` once per open CPTS, spread over ``spread_seconds`` so that
+    ~800 CPTS do not hit the database in the same second. Returns how many were queued."""
+    schemas = active_schemas()
+    for index, schema in enumerate(schemas):
+        countdown = int(spread_seconds * index / max(len(schemas), 1))
+        task.apply_async(args=(schema, *args), countdown=countdown)
+    return len(schemas)

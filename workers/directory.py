@@ -3,33 +3,73 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from datetime import timedelta
 
 from celery import shared_task
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from workers.base import TenantTask
+from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
+
+
+# A run still pending this long after it was queued lost its message: queue it again.
+REQUEUE_PENDING_AFTER = timedelta(minutes=10)
+# A run whose worker died this many times is given up (a file that kills the worker every time).
+MAX_IMPORT_ATTEMPTS = 3
+
+
+@contextmanager
+def _worker_lock(schema_name: str, run_id: int):
+    """Hold the run's PostgreSQL session lock; yields whether it was free.
+
+    The importing worker holds it for the whole import, and PostgreSQL drops it the moment that
+    worker's connection dies: a run "running" whose lock is free has lost its worker, however long
+    an honest import takes. Needs session-level connections (no transaction-pooling proxy)."""
+    key = f"directory-import:{schema_name}:{run_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
 
 
 @shared_task(base=TenantTask, name="directory.run_import")
 def run_import_task(schema_name: str, run_id: int) -> str:
     """Run one ImportRun. Runs twice, imports once: the run is claimed by a conditional UPDATE
-    (pending → running). Progress is written to the row while the files are read."""
+    (pending → running) under the run's lock. Progress is written to the row while the files are read."""
+    from apps.directory.models import ImportRun
+
+    with _worker_lock(schema_name, run_id) as locked:
+        if not locked:
+            return "skipped"
+        claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
+            status=ImportRun.Status.RUNNING,
+            started_at=timezone.now(),
+            phase="read",
+            attempts=F("attempts") + 1,
+        )
+        if not claimed:
+            return "skipped"
+        return _import(run_id)
+
+
+def _import(run_id: int) -> str:
     from apps.directory.importing import BrokenFile, run_import
     from apps.directory.models import ImportRun
 
-    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
-        status=ImportRun.Status.RUNNING, started_at=timezone.now(), phase="read"
-    )
-    if not claimed:
-        return "skipped"
     run = ImportRun.objects.get(pk=run_id)
-    names = [name for name in (run.rpps_file, run.finess_file) if name]
 
     def progress(read: int, total: int, phase: str) -> None:
         ImportRun.objects.filter(pk=run_id).update(bytes_read=read, bytes_total=total, phase=phase)
@@ -42,27 +82,81 @@ def run_import_task(schema_name: str, run_id: int) -> str:
             progress=progress,
         )
     except (BrokenFile, OSError) as error:
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now()
-        )
-        result = "failed"
+        _fail(run, str(error))
+        return "failed"
     except Exception:
         logger.exception("directory import %s failed", run_id)
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.FAILED,
-            error="Erreur inattendue : l'import a été annulé, rien n'a été modifié.",
-            finished_at=timezone.now(),
-        )
+        _fail(run, _("Erreur inattendue : l'import a été annulé, rien n'a été modifié."))
         raise
-    else:
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.DONE, report=report, phase="done", finished_at=timezone.now()
-        )
-        result = "done"
-    finally:
-        for name in names:
+    ImportRun.objects.filter(pk=run_id).update(
+        status=ImportRun.Status.DONE, report=report, phase="done", finished_at=timezone.now()
+    )
+    _delete_files(run)
+    return "done"
+
+
+def _fail(run, error: str) -> None:
+    run.__class__.objects.filter(pk=run.pk).update(
+        status=run.Status.FAILED, error=error, finished_at=timezone.now()
+    )
+    _delete_files(run)
+
+
+def _delete_files(run) -> None:
+    for name in (run.rpps_file, run.finess_file):
+        if name:
             default_storage.delete(name)
-    return result
+
+
+@shared_task(base=TenantTask, name="directory.recover_imports")
+def recover_imports_task(schema_name: str) -> dict:
+    """Imports left behind by a worker that died (killed, out of memory, machine restarted).
+
+    A "running" run whose lock is free goes back to the queue: nothing of it was written, since an
+    import writes in one transaction at the end. After MAX_IMPORT_ATTEMPTS, or if its files are
+    gone, it fails with the reason. A run still pending long after it was queued is queued again.
+    Runs twice, acts once (conditional updates; the import's own claim)."""
+    from apps.directory.models import ImportRun
+
+    requeue, failed = [], 0
+    for run in ImportRun.objects.filter(status=ImportRun.Status.RUNNING):
+        with _worker_lock(schema_name, run.pk) as free:
+            if not free:
+                continue  # a worker is importing it
+            running = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING)
+            files_kept = all(
+                default_storage.exists(name) for name in (run.rpps_file, run.finess_file) if name
+            )
+            if run.attempts >= MAX_IMPORT_ATTEMPTS or not files_kept:
+                error = (
+                    _(
+                        "L'import a été interrompu %(count)s fois (le travailleur s'est arrêté) : "
+                        "il est abandonné et rien n'a été modifié. Relancez-le ou contactez le support."
+                    )
+                    % {"count": run.attempts}
+                    if files_kept
+                    else _(
+                        "L'import a été interrompu et ses fichiers ont disparu : rien n'a été modifié. Déposez-les à nouveau."
+                    )
+                )
+                if running.update(status=ImportRun.Status.FAILED, error=error, finished_at=timezone.now()):
+                    _delete_files(run)
+                    failed += 1
+            elif running.update(status=ImportRun.Status.PENDING, phase="", bytes_read=0):
+                requeue.append(run.pk)
+    lost = ImportRun.objects.filter(
+        status=ImportRun.Status.PENDING, created_at__lt=timezone.now() - REQUEUE_PENDING_AFTER
+    ).values_list("pk", flat=True)
+    requeue += [pk for pk in lost if pk not in requeue]
+    for run_id in requeue:
+        run_import_task.delay(schema_name, run_id)
+    return {"requeued": len(requeue), "failed": failed}
+
+
+@shared_task(name="directory.fan_out_import_recovery")
+def fan_out_import_recovery_task() -> int:
+    """Beat entry: look for imports left behind in every open CPTS."""
+    return fan_out(recover_imports_task)
 
 
 @shared_task(base=TenantTask, name="directory.notify_listing_requester", bind=True, max_retries=5)

@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE["dues-renewals"] = {
     "schedule": crontab(minute=1, hour=0),
 }
 CELERY_BEAT_SCHEDULE["dues-reconciliation"] = {"task": "dues.fan_out_reconciliation", "schedule": 15 * 60}
+# Directory (issue 4): imports whose worker died go back to the queue (workers/directory.py).
+CELERY_BEAT_SCHEDULE["directory-import-recovery"] = {
+    "task": "directory.fan_out_import_recovery",
+    "schedule": 10 * 60,
+}
 WORKER_HEARTBEAT_SECONDS = 10
 
 # Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when
