@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .branding import MAX_UPLOAD_BYTES, check_color_on_white
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
+from .navigation import platform_route
 
 RICH_HELP = _(
     "Texte simple (une ligne vide sépare deux paragraphes) ou HTML limité : titres h2 à h4, gras, "
@@ -107,6 +109,21 @@ class PageForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        slug = cleaned.get("slug") or slugify(cleaned.get("title") or "")
+        route = platform_route(slug)
+        if route and cleaned.get("menu") not in (None, Page.Menu.NONE):
+            self.add_error(
+                "menu",
+                _(
+                    "La plateforme a déjà sa propre page à l'adresse %(route)s, présente dans la "
+                    "navigation : choisissez « Aucun menu » ou une autre adresse."
+                )
+                % {"route": route},
+            )
+        return cleaned
 
 
 class FaqItemForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import pagecache
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
+from .navigation import platform_route
 
 
 def get_site_settings() -> SiteSettings:
@@ -43,10 +44,11 @@ def get_site_chrome() -> dict:
     )
 
     def entries(menu: str) -> list[dict]:
+        # A page named like one of the platform's own pages is already in the navigation.
         return [
             {"title": p["title"], "url": Page(slug=p["slug"]).get_absolute_url()}
             for p in pages
-            if p["menu"] == menu
+            if p["menu"] == menu and platform_route(p["slug"]) is None
         ]
 
     chrome = {

@@ -19,6 +19,7 @@ from apps.members.models import Role
 from . import integrations, selectors, services
 from .forms import VisitorMessageForm
 from .models import EmergencyNumber, VisitorMessage
+from .navigation import platform_route
 from .pagecache import public_page
 from .richtext import plain_text
 
@@ -61,6 +62,9 @@ def page(request, slug: str):
     if preview:
         found = selectors.list_pages().filter(slug=slug).first()
     if found is None:
+        # An old link to a team page replaced by the platform's own page (/pages/projet-de-sante/).
+        if route := platform_route(slug):
+            return redirect(route, permanent=True)
         raise Http404
     return render(
         request,

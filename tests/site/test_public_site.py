@@ -20,7 +20,6 @@ def test_a_new_cpts_has_a_complete_default_site(community_a):
         assert FaqItem.objects.filter(is_published=True).count() == 10
         assert set(Page.objects.filter(is_published=True).values_list("slug", flat=True)) == {
             "la-cpts",
-            "projet-de-sante",
             "mentions-legales",
             "donnees-personnelles",
         }
@@ -94,9 +93,9 @@ def test_a_news_item_has_french_dates_canonical_url_and_opengraph(community_a):
 def test_an_unpublished_page_is_404_and_a_published_one_is_served(community_a):
     client = Client(HTTP_HOST=HOST_A)
     assert client.get("/pages/bureau/").status_code == 404
-    page = client.get("/pages/projet-de-sante/")
+    page = client.get("/pages/la-cpts/")
     assert page.status_code == 200
-    assert "<h1>Notre projet de santé</h1>" in page.text
+    assert "<h1>La CPTS</h1>" in page.text
 
 
 def test_the_faq_and_the_emergency_numbers_are_public(community_a):
