@@ -3,20 +3,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.professionals.models import Profession
+
 from .models import Entry, Family, ListingRequest, Visibility
 
+# The Annuaire Santé's profession codes, as the shared professional profile lists them.
 PROFESSION_CHOICES = [
     ("", _("Toutes les professions")),
-    ("10", _("Médecin")),
-    ("21", _("Pharmacien")),
-    ("40", _("Chirurgien-dentiste")),
-    ("50", _("Sage-femme")),
-    ("60", _("Infirmier")),
-    ("70", _("Masseur-kinésithérapeute")),
-    ("80", _("Pédicure-podologue")),
-    ("91", _("Orthophoniste")),
-    ("92", _("Orthoptiste")),
-    ("93", _("Psychologue")),
+    *((code, label) for code, label in Profession.choices if code.isdigit()),
 ]
 
 
