@@ -1,7 +1,9 @@
-"""Event e-mails: promotion from the waiting list and reminders before an event."""
+"""Event tasks: e-mails (promotion from the waiting list, cancellation, reminders) and the money
+of paid events (release of unpaid holds, refunds)."""
 
 from __future__ import annotations
 
+import stripe
 from celery import shared_task
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -40,7 +42,8 @@ def _mail_and_stamp(
 
 @shared_task(base=TenantTask, name="events.send_promotion_notice", bind=True, max_retries=5)
 def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> str:
-    """Tell someone promoted from the waiting list that they have a place. Runs twice, sends once."""
+    """Tell someone promoted from the waiting list that they have a place (on a paid event: a
+    seat held for them, with the link to pay). Runs twice, sends once."""
     from apps.events.models import Registration
 
     community = connection.tenant
@@ -53,15 +56,17 @@ def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> 
         )
         if (
             registration is None
-            or registration.status != Registration.Status.CONFIRMED
+            or registration.status not in Registration.SEATED
             or registration.promotion_notified_at is not None
         ):
             return "skipped"
         context = {
             "community": community,
             "event": registration.event,
+            "registration": registration,
             "user": registration.user,
             "url": _event_url(community, registration.event),
+            "pay_url": f"{_event_url(community, registration.event)}paiement/",
         }
         _mail_and_stamp(
             self,
@@ -167,3 +172,48 @@ def fan_out_reminders_task() -> int:
     for index, schema in enumerate(schemas):
         send_event_reminders_task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
     return len(schemas)
+
+
+@shared_task(base=TenantTask, name="events.expire_holds")
+def expire_holds_task(schema_name: str) -> int:
+    """Release unpaid seats of paid events past their hold; promote waiting lists. Idempotent."""
+    from apps.events.services import expire_holds
+
+    return expire_holds()
+
+
+@shared_task(name="events.fan_out_hold_expiry")
+def fan_out_hold_expiry_task() -> int:
+    """Beat entry (every 5 min): one hold-expiry task per active CPTS."""
+    from tenants.models import Community
+
+    schemas = list(
+        Community.objects.filter(status=Community.Status.ACTIVE)
+        .exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    )
+    for index, schema in enumerate(schemas):
+        expire_holds_task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
+    return len(schemas)
+
+
+@shared_task(base=TenantTask, name="events.refund_unseated_payment", bind=True, max_retries=5)
+def refund_unseated_payment_task(self, schema_name: str, payment_id: int) -> str:
+    """Refund a payment that arrived for a seat no longer held (credit note e-mailed)."""
+    from apps.events.services import refund_unseated_payment
+
+    try:
+        return "refunded" if refund_unseated_payment(payment_id) else "skipped"
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(base=TenantTask, name="events.refund_cancelled_event", bind=True, max_retries=5)
+def refund_cancelled_event_task(self, schema_name: str, event_id: int) -> int:
+    """Refund the paid registrations of a cancelled event. Runs twice, refunds once."""
+    from apps.events.services import refund_cancelled_event
+
+    try:
+        return refund_cancelled_event(event_id)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc

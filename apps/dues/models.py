@@ -132,7 +132,12 @@ class Payment(models.Model):
         REFUNDED = "refunded", _("Remboursé")
         CANCELLED = "cancelled", _("Annulé")
 
-    dues = models.ForeignKey(Dues, on_delete=models.PROTECT, related_name="payments")
+    # What the payment pays: a year's dues or a registration to a paid event, exactly one of them
+    # (CHECK constraint below). Everything else — Stripe, webhooks, receipts — is shared.
+    dues = models.ForeignKey(Dues, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    registration = models.ForeignKey(
+        "events.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     method = models.CharField(_("moyen de paiement"), max_length=10, choices=PaymentMethod.choices)
     amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2)
     platform_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
@@ -152,9 +157,27 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("paiement")
         indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(dues__isnull=False, registration__isnull=True)
+                    | models.Q(dues__isnull=True, registration__isnull=False)
+                ),
+                name="payment_pays_exactly_one",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount} € ({self.status})"
+
+    @property
+    def payable(self) -> dict:
+        """What this payment pays, as keyword arguments: ``{"dues": …}`` or ``{"registration": …}``."""
+        return {"dues": self.dues} if self.dues_id else {"registration": self.registration}
+
+    @property
+    def payer_user_id(self) -> int:
+        return self.dues.membership.user_id if self.dues_id else self.registration.user_id
 
 
 class Receipt(models.Model):

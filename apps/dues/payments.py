@@ -1,11 +1,12 @@
-"""Card payments of dues on the CPTS's own Stripe account (Connect direct charges).
+"""Card payments on the CPTS's own Stripe account (Connect direct charges): dues, and
+registrations to paid events (``Payment`` pays exactly one of them; this path serves both).
 
 Flow (docs/payments.md): ``start_card_payment`` creates a PaymentIntent on the CPTS's account
 (idempotency key from our ids) and records its id in the public routing table; the page
 collects the card with Stripe.js and ``confirm_card_payment`` confirms it on the server
 (Stripe's "finalize on the server" flow), the browser finishing 3-D Secure with Stripe.js when
-asked. Dues become active only in ``sync_payment``, run by the webhook task or by the periodic
-reconciliation — both re-read the PaymentIntent from Stripe, so the order of events and forged
+asked. Dues become active (a registration confirmed) only in ``sync_payment``, run by the webhook
+task or by the periodic reconciliation — both re-read the PaymentIntent from Stripe, so the order of events and forged
 event contents do not matter.
 """
 
@@ -58,30 +59,87 @@ class PaymentInProgress(Exception):
         self.payment = payment
 
 
-def start_card_payment(*, actor, dues: Dues) -> Payment:
-    """A pending card payment with its PaymentIntent for ``dues`` (an open one is reused)."""
+def _payable_checks(*, actor, dues: Dues | None, registration) -> dict:
+    """``{"dues": …}`` or ``{"registration": …}`` for the actor's own payable; refuses what
+    cannot be paid (PermissionError for someone else's, CardPaymentUnavailable otherwise)."""
+    if (dues is None) == (registration is None):
+        raise TypeError("pay exactly one of dues or registration")
+    owner_id = dues.membership.user_id if dues is not None else registration.user_id
+    if owner_id != actor.pk:
+        raise PermissionError("payable of another person")
+    if dues is not None:
+        if dues.status == Dues.Status.ACTIVE:
+            raise CardPaymentUnavailable(_("Cette cotisation est déjà réglée."))
+        return {"dues": dues}
+    refusal = registration_refusal(registration)
+    if refusal:
+        raise CardPaymentUnavailable(refusal)
+    return {"registration": registration}
+
+
+def registration_refusal(registration) -> str:
+    """Why a card payment for this event registration cannot go on now ("" when it can)."""
+    from apps.events.models import Registration
+
+    if registration.status == Registration.Status.CONFIRMED:
+        return _("Votre inscription est déjà confirmée.")
+    if registration.status != Registration.Status.PENDING:
+        return _("Aucune place n'est réservée à votre nom pour cet événement.")
+    if registration.hold_expires_at is not None and registration.hold_expires_at <= timezone.now():
+        return _("Votre réservation a expiré : inscrivez-vous à nouveau.")
+    return ""
+
+
+def _lock_payable(payable: dict) -> tuple[dict, Decimal]:
+    """The payable row locked (inside the caller's transaction) and the amount to charge."""
+    from apps.events.models import Registration
+
+    if "dues" in payable:
+        locked = Dues.objects.select_for_update().get(pk=payable["dues"].pk)
+        return {"dues": locked}, locked.amount
+    locked = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=payable["registration"].pk)
+    )
+    refusal = registration_refusal(locked)
+    if refusal:
+        raise CardPaymentUnavailable(refusal)
+    return {"registration": locked}, locked.event.price
+
+
+def _metadata(community: Community, payable: dict, payment: Payment) -> dict:
+    data = {"cpts": community.schema_name, "payment": str(payment.pk)}
+    if "dues" in payable:
+        data["dues"] = str(payable["dues"].pk)
+    else:
+        data["registration"] = str(payable["registration"].pk)
+        data["event"] = str(payable["registration"].event_id)
+    return data
+
+
+def start_card_payment(*, actor, dues: Dues | None = None, registration=None) -> Payment:
+    """A pending card payment with its PaymentIntent for ``dues`` or an event ``registration``
+    (exactly one; an open attempt for the same amount is reused)."""
     community = _community()
     if not card_payments_available(community):
         raise CardPaymentUnavailable(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
-    if dues.membership.user_id != actor.pk:
-        raise PermissionError("dues of another member")
-    if dues.status == Dues.Status.ACTIVE:
-        raise CardPaymentUnavailable(_("Cette cotisation est déjà réglée."))
+    payable = _payable_checks(actor=actor, dues=dues, registration=registration)
     with transaction.atomic():
-        locked = Dues.objects.select_for_update().get(pk=dues.pk)
+        payable, amount = _lock_payable(payable)
         payment = (
-            locked.payments.filter(
-                method=PaymentMethod.CARD, status=Payment.Status.PENDING, amount=locked.amount
+            Payment.objects.filter(
+                **payable, method=PaymentMethod.CARD, status=Payment.Status.PENDING, amount=amount
             )
             .order_by("-created_at")
             .first()
         )
         if payment is None:
             payment = Payment.objects.create(
-                dues=locked,
+                **payable,
                 method=PaymentMethod.CARD,
-                amount=locked.amount,
-                platform_fee=platform_fee(locked.amount),
+                amount=amount,
+                platform_fee=platform_fee(amount),
                 stripe_account_id=community.stripe_account_id,
             )
     if payment.stripe_payment_intent_id:
@@ -93,17 +151,17 @@ def start_card_payment(*, actor, dues: Dues) -> Payment:
             raise PaymentInProgress(payment)
         sync_payment(payment.pk, intent=intent)
         payment = Payment.objects.create(
-            dues=dues,
+            **payable,
             method=PaymentMethod.CARD,
-            amount=dues.amount,
-            platform_fee=platform_fee(dues.amount),
+            amount=amount,
+            platform_fee=platform_fee(amount),
             stripe_account_id=community.stripe_account_id,
         )
     params = {
         "amount": _cents(payment.amount),
         "currency": "eur",
         "payment_method_types": ["card"],
-        "metadata": {"cpts": community.schema_name, "dues": str(dues.pk), "payment": str(payment.pk)},
+        "metadata": _metadata(community, payable, payment),
     }
     fee = _cents(payment.platform_fee)
     if fee and not client.is_embedded():
@@ -140,10 +198,15 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
     browser must run 3-D Secure (Stripe.js), ``succeeded``/``processing`` means wait for the
     webhook. Nothing is activated here.
     """
-    if payment.dues.membership.user_id != actor.pk:
+    if payment.payer_user_id != actor.pk:
         raise PermissionError("payment of another member")
     if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
         return {"status": "invalid", "client_secret": "", "error": _("Ce paiement n'est plus en attente.")}
+    if payment.registration_id:
+        payment.registration.refresh_from_db()
+        refusal = registration_refusal(payment.registration)
+        if refusal:  # the seat's hold is over: no charge for a seat we no longer keep
+            return {"status": "invalid", "client_secret": "", "error": refusal}
     opts = client.options(payment.stripe_account_id)
     try:
         stripe.PaymentIntent.modify(
@@ -155,7 +218,7 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         # a fresh attempt the page can use at once with another card.
         logger.info("card declined for payment %s: %s", payment.pk, error.code)
         services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
-        retry = start_card_payment(actor=actor, dues=payment.dues)
+        retry = start_card_payment(actor=actor, **payment.payable)
         return {
             "status": "declined",
             "client_secret": "",
@@ -248,6 +311,21 @@ def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
             result = "error"
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+def cancel_on_stripe(payment: Payment) -> str:
+    """Cancel an open PaymentIntent (a released seat must not be paid later), then align our
+    payment with Stripe. A PaymentIntent already paid cannot be cancelled: it is synced instead
+    (and the paid seat dealt with there). Returns what ``sync_payment`` did."""
+    if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
+        return "unchanged"
+    try:
+        stripe.PaymentIntent.cancel(
+            payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
+        )
+    except stripe.InvalidRequestError as error:  # already succeeded, processing or cancelled
+        logger.info("payment %s not cancelled on Stripe: %s", payment.pk, error)
+    return sync_payment(payment.pk)
 
 
 def refund_on_stripe(payment: Payment) -> None:

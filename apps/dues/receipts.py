@@ -1,4 +1,5 @@
-"""Receipts (reçus de cotisation) and credit notes: gapless numbering, PDF, e-mail.
+"""Receipts (reçus de cotisation; reçus de paiement of paid events) and credit notes: gapless
+numbering (one sequence for both), PDF, e-mail.
 
 Numbering: one ``ReceiptCounter`` row per kind and year, locked with SELECT … FOR UPDATE in the
 same transaction that inserts the receipt. Either both commit or neither does, so numbers have
@@ -41,13 +42,13 @@ def allocate_number(kind: str, year: int) -> int:
 def _content(payment: Payment, kind: str) -> dict:
     from apps.professionals.models import ProfessionalProfile
 
-    dues = payment.dues
-    user = dues.membership.user
+    dues, registration = payment.dues, payment.registration
+    user = dues.membership.user if dues is not None else registration.user
     profile = ProfessionalProfile.objects.filter(user_id=user.pk).first()
     settings_row = DuesSettings.load()
     community = _community()
     paid_at = payment.paid_at or timezone.now()
-    return {
+    content = {
         "association": settings_row.legal_name or community.name,
         "address": settings_row.address,
         "legal_identifier": settings_row.legal_identifier,
@@ -60,14 +61,34 @@ def _content(payment: Payment, kind: str) -> dict:
             else ""
         ),
         "profession": profile.get_profession_display() if profile else "",
-        "period": f"du 01/01/{dues.year} au 31/12/{dues.year}",
-        "year": dues.year,
-        "tier": dues.tier.name,
         "amount": str(payment.amount),
         "method": payment.get_method_display(),
         "paid_on": timezone.localtime(paid_at, PARIS).strftime("%d/%m/%Y"),
         "reference": payment.reference,
     }
+    if dues is not None:
+        content.update(
+            {
+                "period": f"du 01/01/{dues.year} au 31/12/{dues.year}",
+                "year": dues.year,
+                "tier": dues.tier.name,
+            }
+        )
+    else:
+        event = registration.event
+        starts = timezone.localtime(event.starts_at, PARIS)
+        content.update(
+            {
+                "payable": "event",
+                "document": "Reçu de paiement",
+                "object": f"Inscription : {event.title}",
+                "period": f"le {starts.strftime('%d/%m/%Y à %Hh%M')}",
+                "year": starts.year,
+                "tier": event.title,
+                "event_id": event.pk,
+            }
+        )
+    return content
 
 
 def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
@@ -78,8 +99,10 @@ def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
     )
     with transaction.atomic():
         payment = (
-            Payment.objects.select_for_update()
-            .select_related("dues__membership__user", "dues__tier")
+            Payment.objects.select_for_update(of=("self",))
+            .select_related(
+                "dues__membership__user", "dues__tier", "registration__user", "registration__event"
+            )
             .filter(pk=payment_id)
             .first()
         )
@@ -118,9 +141,11 @@ def _latin1(text: str) -> str:
 def render_pdf(receipt: Receipt) -> bytes:
     c = receipt.content
     credit = receipt.kind == Receipt.Kind.CREDIT_NOTE
+    event = c.get("payable") == "event"
+    document = c.get("document", "Reçu de cotisation")
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = "cp1252"
-    pdf.set_title(f"{'Avoir' if credit else 'Reçu de cotisation'} {receipt.number}")
+    pdf.set_title(f"{'Avoir' if credit else document} {receipt.number}")
     pdf.set_author(_latin1(c["association"]))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
@@ -131,7 +156,7 @@ def render_pdf(receipt: Receipt) -> bytes:
             pdf.cell(0, 5, _latin1(line.strip()), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     pdf.set_font("Helvetica", "B", 14)
-    title = "AVOIR" if credit else "REÇU DE COTISATION"
+    title = "AVOIR" if credit else document.upper()
     pdf.cell(0, 8, _latin1(f"{title} N° {receipt.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     issued = timezone.localtime(receipt.issued_at, PARIS).strftime("%d/%m/%Y")
@@ -150,8 +175,8 @@ def render_pdf(receipt: Receipt) -> bytes:
         ("Adresse e-mail", c["member_email"]),
         ("Identifiant", c["member_identifier"] or "-"),
         ("Profession", c["profession"] or "-"),
-        ("Objet", f"Cotisation {c['year']} - {c['tier']}"),
-        ("Période", c["period"]),
+        ("Objet", c.get("object") or f"Cotisation {c['year']} - {c['tier']}"),
+        ("Date de l'événement" if event else "Période", c["period"]),
         ("Montant", f"{'-' if credit else ''}{c['amount'].replace('.', ',')} €"),
         ("Moyen de paiement", c["method"] + (f" ({c['reference']})" if c.get("reference") else "")),
         ("Date du paiement", c["paid_on"]),
@@ -164,16 +189,13 @@ def render_pdf(receipt: Receipt) -> bytes:
     pdf.ln(8)
     pdf.set_font("Helvetica", "I", 9)
     pdf.multi_cell(0, 5, _latin1(c["vat_mention"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(
-        0,
-        5,
-        _latin1(
-            "Reçu de cotisation à conserver : la cotisation est déductible des revenus professionnels "
-            "des professionnels libéraux. Ce document n'est pas un reçu fiscal de don (Cerfa 11580)."
-        ),
-        new_x="LMARGIN",
-        new_y="NEXT",
+    footer = (
+        "Reçu de paiement à conserver. Ce document n'est pas un reçu fiscal de don (Cerfa 11580)."
+        if event
+        else "Reçu de cotisation à conserver : la cotisation est déductible des revenus professionnels "
+        "des professionnels libéraux. Ce document n'est pas un reçu fiscal de don (Cerfa 11580)."
     )
+    pdf.multi_cell(0, 5, _latin1(footer), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -198,7 +220,10 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
         context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
         message = EmailMessage(
-            subject=(f"{'Avoir' if credit else 'Reçu de cotisation'} n° {locked.number} — {community.name}"),
+            subject=(
+                f"{'Avoir' if credit else locked.content.get('document', 'Reçu de cotisation')} "
+                f"n° {locked.number} — {community.name}"
+            ),
             body=render_to_string("dues/email/receipt.txt", context),
             to=[locked.content["member_email"]],
         )

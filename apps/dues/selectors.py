@@ -58,7 +58,12 @@ def access_dues(actor, dues_id: int) -> Dues:
 
 
 def access_payment(actor, payment_id: int) -> Payment:
-    payment = Payment.objects.select_related("dues__membership", "dues__tier").filter(pk=payment_id).first()
+    """A dues payment of ``actor`` (event payments have their own pages: apps.events)."""
+    payment = (
+        Payment.objects.select_related("dues__membership", "dues__tier")
+        .filter(pk=payment_id, dues__isnull=False)
+        .first()
+    )
     if payment is None or payment.dues.membership.user_id != actor.pk:
         raise Http404
     return payment
@@ -66,10 +71,14 @@ def access_payment(actor, payment_id: int) -> Payment:
 
 def access_receipt(actor_membership: Membership, receipt_id: int) -> Receipt:
     """A receipt the member owns, or any receipt of this CPTS for the team; 404 otherwise."""
-    receipt = Receipt.objects.select_related("payment__dues__membership").filter(pk=receipt_id).first()
+    receipt = (
+        Receipt.objects.select_related("payment__dues__membership", "payment__registration")
+        .filter(pk=receipt_id)
+        .first()
+    )
     if receipt is None:
         raise Http404
-    if actor_membership.has_role(Role.TEAM) or receipt.payment.dues.membership_id == actor_membership.pk:
+    if actor_membership.has_role(Role.TEAM) or receipt.payment.payer_user_id == actor_membership.user_id:
         return receipt
     raise Http404
 

@@ -107,19 +107,32 @@ def _activate(dues: Dues) -> None:
 def mark_payment_succeeded(payment_id: int, *, paid_at=None) -> bool:
     """A payment confirmed by Stripe (webhook or reconciliation). True when this call changed it.
 
-    Idempotent: a payment already succeeded or refunded is left alone.
+    Dispatches to what it pays: dues become active; an event registration is confirmed
+    (``apps.events.services.seat_paid_registration``). Idempotent: a payment already succeeded
+    or refunded is left alone.
     """
+    from apps.events import services as event_services
+
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("dues").get(pk=payment_id)
+        event_id = (
+            Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
+        )
+        if event_id is not None:
+            # Same lock order as every registration change: the event row first (capacity).
+            event_services.lock_event(event_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
             return False
         payment.status = Payment.Status.SUCCEEDED
         payment.paid_at = paid_at or timezone.now()
         payment.failure_reason = ""
         payment.save(update_fields=["status", "paid_at", "failure_reason"])
-        dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
-        if dues.status != Dues.Status.ACTIVE:
-            _activate(dues)
+        if payment.dues_id:
+            dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
+            if dues.status != Dues.Status.ACTIVE:
+                _activate(dues)
+        else:
+            event_services.seat_paid_registration(payment)
         _enqueue_receipt(payment)
     return True
 
@@ -149,10 +162,12 @@ def mark_payment_refunded(payment_id: int) -> bool:
         payment.status = Payment.Status.REFUNDED
         payment.refunded_at = timezone.now()
         payment.save(update_fields=["status", "refunded_at"])
-        dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
-        if not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-            dues.status = Dues.Status.REFUNDED
-            dues.save(update_fields=["status"])
+        if payment.dues_id:
+            dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
+            if not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+                dues.status = Dues.Status.REFUNDED
+                dues.save(update_fields=["status"])
+        # A refunded event registration is already cancelled (apps.events.services).
         issue_credit_note_task.delay_on_commit(connection.schema_name, payment.pk)
     return True
 

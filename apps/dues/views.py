@@ -172,16 +172,41 @@ def pay(request, dues_id: int):
             )
             payment = None
         if payment is not None:
+            context.update(card_form_context(payment))
             context.update(
-                {
-                    "card_available": True,
-                    "payment": payment,
-                    "stripe_js_url": settings.STRIPE_JS_URL,
-                    "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-                    "embedded": settings.STRIPE_EMBEDDED,
-                }
+                confirm_url=reverse("dues:confirm_payment", args=[payment.pk]),
+                status_url=reverse("dues:payment_status", args=[payment.pk]),
             )
     return render(request, "dues/pay.html", context)
+
+
+def card_form_context(payment: Payment) -> dict:
+    """What ``dues/_card_form.html`` needs (shared with the payment page of paid events)."""
+    return {
+        "card_available": True,
+        "payment": payment,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "embedded": settings.STRIPE_EMBEDDED,
+    }
+
+
+def card_confirm_response(
+    request, payment: Payment, *, confirm_route: str, status_route: str
+) -> JsonResponse:
+    """JSON for the card form (dues and paid events): confirm with the payment method Stripe.js
+    collected; after a decline, point the form at the fresh attempt."""
+    payment_method = request.POST.get("payment_method", "")
+    if not payment_method.startswith(("pm_", "card_", "tok_")):
+        return JsonResponse({"status": "invalid", "error": _("Moyen de paiement manquant.")}, status=400)
+    result = payments.confirm_card_payment(
+        actor=request.user, payment=payment, payment_method_id=payment_method
+    )
+    result["status_url"] = reverse(status_route, args=[payment.pk])
+    if result.get("retry_payment"):
+        result["confirm_url"] = reverse(confirm_route, args=[result["retry_payment"]])
+        result["status_url"] = reverse(status_route, args=[result["retry_payment"]])
+    return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
 
 
 @require_POST
@@ -192,17 +217,9 @@ def confirm_payment(request, payment_id: int):
             {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
         )
     payment = selectors.access_payment(request.user, payment_id)
-    payment_method = request.POST.get("payment_method", "")
-    if not payment_method.startswith(("pm_", "card_", "tok_")):
-        return JsonResponse({"status": "invalid", "error": _("Moyen de paiement manquant.")}, status=400)
-    result = payments.confirm_card_payment(
-        actor=request.user, payment=payment, payment_method_id=payment_method
+    return card_confirm_response(
+        request, payment, confirm_route="dues:confirm_payment", status_route="dues:payment_status"
     )
-    result["status_url"] = reverse("dues:payment_status", args=[payment.pk])
-    if result.get("retry_payment"):
-        result["confirm_url"] = reverse("dues:confirm_payment", args=[result["retry_payment"]])
-        result["status_url"] = reverse("dues:payment_status", args=[result["retry_payment"]])
-    return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
 
 
 def payment_status(request, payment_id: int):

@@ -32,16 +32,23 @@ def as_api_error(error: ValidationError | PermissionDenied) -> exceptions.APIExc
 
 
 class EventSerializer(serializers.ModelSerializer):
-    confirmed_count = serializers.IntegerField(read_only=True)
+    confirmed_count = serializers.IntegerField(
+        read_only=True, help_text="Places prises : confirmées, et réservées en attente de paiement."
+    )
+    price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, read_only=True, help_text="Tarif TTC en euros (0 : gratuit)."
+    )
     waitlist_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Event
         fields = [
             "id", "title", "kind", "description", "location", "starts_at", "ends_at", "visibility", "status",
-            "capacity", "registration_open", "reminder_hours_before", "confirmed_count", "waitlist_count",
+            "capacity", "price", "registration_open", "reminder_hours_before", "confirmed_count",
+            "waitlist_count",
         ]  # fmt: skip
-        read_only_fields = ["id", "confirmed_count", "waitlist_count"]
+        # The price is set on the team's event form (a paid event needs the CPTS's Stripe account).
+        read_only_fields = ["id", "price", "confirmed_count", "waitlist_count"]
 
     def validate(self, attrs):
         starts_at = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
@@ -54,7 +61,16 @@ class EventSerializer(serializers.ModelSerializer):
 class RegistrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Registration
-        fields = ["id", "event", "status", "created_at", "queued_at", "promoted_at", "attended"]
+        fields = [
+            "id",
+            "event",
+            "status",
+            "created_at",
+            "queued_at",
+            "promoted_at",
+            "hold_expires_at",
+            "attended",
+        ]
         read_only_fields = fields
 
 
@@ -91,7 +107,8 @@ class EventViewSet(viewsets.ModelViewSet):
 
     @action(detail=True, methods=["post"], serializer_class=RegistrationSerializer)
     def register(self, request, pk=None):
-        """Register the calling member (confirmed, or on the waiting list when full)."""
+        """Register the calling member (confirmed, or on the waiting list when full). On a paid event
+        the seat is held (``pending`` until ``hold_expires_at``) and paid on the event's web page."""
         try:
             registration = services.register(actor=request.user, event=self.get_object())
         except (ValidationError, PermissionDenied) as error:

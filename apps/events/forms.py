@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,7 @@ class EventForm(forms.ModelForm):
             "visibility",
             "status",
             "capacity",
+            "price",
             "registration_open",
             "reminder_hours_before",
         ]
@@ -32,6 +35,15 @@ class EventForm(forms.ModelForm):
             "ends_at": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 6}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Empty means free; a paid price needs the CPTS's Stripe account (checked by the service).
+        self.fields["price"].required = False
+
+    def clean_price(self):
+        price = self.cleaned_data.get("price")
+        return Decimal("0") if price is None else price
 
     def clean(self):
         cleaned = super().clean()

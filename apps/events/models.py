@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# A seat of a paid event is held this long for the payment (then released to the waiting list).
+PAYMENT_HOLD = timedelta(minutes=30)
+# Someone promoted from the waiting list of a paid event learns it by e-mail: a longer hold.
+PROMOTION_HOLD = timedelta(hours=24)
 
 
 class Event(models.Model):
@@ -40,6 +49,16 @@ class Event(models.Model):
     capacity = models.PositiveIntegerField(
         _("nombre de places"), null=True, blank=True, help_text=_("Laisser vide pour un nombre illimité.")
     )
+    price = models.DecimalField(
+        _("tarif (€)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"), message=_("Le tarif doit être positif ou nul."))],
+        help_text=_(
+            "0 pour un événement gratuit. Payant : réglé par carte en ligne (compte Stripe de la CPTS)."
+        ),
+    )
     registration_open = models.BooleanField(_("inscriptions ouvertes"), default=True)
     reminder_hours_before = models.PositiveSmallIntegerField(
         _("rappel (heures avant)"), default=24, help_text=_("0 pour ne pas envoyer de rappel.")
@@ -58,7 +77,8 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gte=models.F("starts_at")), name="events_event_ends_after"
-            )
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="events_event_price_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +96,16 @@ class Event(models.Model):
         return self.ends_at < timezone.now()
 
     @property
+    def is_paid(self) -> bool:
+        return self.price > 0
+
+    def hold_until(self, now, *, promoted: bool = False):
+        """When an unpaid seat held from ``now`` is released: never after the event starts (or,
+        once it has started, after it ends)."""
+        delay = PROMOTION_HOLD if promoted else PAYMENT_HOLD
+        return min(now + delay, self.starts_at if self.starts_at > now else self.ends_at)
+
+    @property
     def accepts_registrations(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.registration_open and not self.is_past
 
@@ -83,8 +113,14 @@ class Event(models.Model):
 class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmée")
+        # Paid events: a seat held (it counts against capacity) until the payment or the hold's end.
+        PENDING = "pending", _("En attente de paiement")
         WAITLISTED = "waitlisted", _("Liste d'attente")
+        EXPIRED = "expired", _("Réservation expirée")
         CANCELLED = "cancelled", _("Annulée")
+
+    # Statuses that take a seat.
+    SEATED = (Status.CONFIRMED, Status.PENDING)
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -93,6 +129,7 @@ class Registration(models.Model):
     # Waiting-list order: the time the person (re)joined the queue.
     queued_at = models.DateTimeField(default=timezone.now)
     promoted_at = models.DateTimeField(null=True, blank=True)
+    hold_expires_at = models.DateTimeField(_("place réservée jusqu'au"), null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField(_("présent"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -104,10 +141,20 @@ class Registration(models.Model):
         verbose_name_plural = _("inscriptions")
         ordering = ["queued_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["event", "user"], name="events_registration_once")]
-        indexes = [models.Index(fields=["event", "status", "queued_at"], name="events_registration_queue")]
+        indexes = [
+            models.Index(fields=["event", "status", "queued_at"], name="events_registration_queue"),
+            models.Index(
+                fields=["hold_expires_at"], name="events_registration_holds", condition=Q(status="pending")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.event} ({self.get_status_display()})"
+
+    @property
+    def hold_is_over(self) -> bool:
+        """A held seat (paid event) whose time to pay has passed (released by the next sweep)."""
+        return self.hold_expires_at is not None and self.hold_expires_at <= timezone.now()
 
 
 class CalendarToken(models.Model):

@@ -21,8 +21,9 @@ from .models import Event, Registration
 
 
 def with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    """``confirmed_count`` counts seats taken: confirmed, and held for payment on paid events."""
     return queryset.annotate(
-        confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
+        confirmed_count=Count("registrations", filter=Q(registrations__status__in=Registration.SEATED)),
         waitlist_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
     )
 
@@ -75,9 +76,58 @@ def get_registration(event: Event, user) -> Registration | None:
 
 
 def list_registrations(event: Event) -> QuerySet[Registration]:
+    """Registrations of ``event`` with their card payments (``payments``, newest first)."""
+    from django.db.models import Prefetch
+
+    from apps.dues.models import Payment
+
     return (
-        Registration.objects.filter(event=event).select_related("user").order_by("status", "queued_at", "pk")
+        Registration.objects.filter(event=event)
+        .select_related("user")
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-pk")))
+        .order_by("status", "queued_at", "pk")
     )
+
+
+def payment_label(registration: Registration) -> str:
+    """Payment status of a registration for the team's list and export ("" on a free event)."""
+    from django.utils.translation import gettext as _
+
+    from apps.dues.models import Payment
+
+    payments = list(registration.payments.all())
+    for status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+        paid = next((p for p in payments if p.status == status), None)
+        if paid is not None:
+            amount = f"{paid.amount:.2f}".replace(".", ",")
+            return (
+                _("Payé %(amount)s €") if status == Payment.Status.SUCCEEDED else _("Remboursé %(amount)s €")
+            ) % {"amount": amount}
+    if registration.status == Registration.Status.PENDING:
+        return _("En attente de paiement")
+    if payments and payments[0].status == Payment.Status.FAILED:
+        return _("Paiement échoué")
+    return ""
+
+
+def access_registration_payment(user, payment_id: int):
+    """A card payment of ``user``'s own event registration in this CPTS, else 404."""
+    from django.http import Http404
+
+    from apps.dues.models import Payment
+
+    payment = (
+        Payment.objects.select_related("registration__event")
+        .filter(pk=payment_id, registration__isnull=False)
+        .first()
+    )
+    if (
+        payment is None
+        or not getattr(user, "is_authenticated", False)
+        or payment.registration.user_id != user.pk
+    ):
+        raise Http404
+    return payment
 
 
 def list_feed_events() -> QuerySet[Event]:

@@ -2,13 +2,22 @@
 
 Capacity is enforced by locking the event row (``select_for_update``) for every change of a
 registration's status: concurrent registrations to one event queue up on that lock, so the count
-of confirmed places read inside the transaction is exact and the event cannot be overbooked.
+of seats taken read inside the transaction is exact and the event cannot be overbooked.
+
+Paid events (``price`` > 0, docs/payments.md): a registration with room gets a seat *held*
+(``pending``, counted against capacity) until ``hold_expires_at``; the card payment goes through
+the dues payment path (``apps.dues.payments``) and only the webhook or the reconciliation confirms
+the seat (``seat_paid_registration``). Unpaid holds are released lazily (next registration to the
+event) and by a periodic task (``expire_holds``), and the waiting list is promoted — on a paid
+event the promoted person gets a held seat and an e-mail with a link to pay.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 
+import stripe
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,6 +26,8 @@ from django.utils.translation import gettext as _
 from apps.members.selectors import get_membership
 
 from .models import Event, Registration
+
+logger = logging.getLogger(__name__)
 
 EVENT_FIELDS = (
     "title",
@@ -28,6 +39,7 @@ EVENT_FIELDS = (
     "visibility",
     "status",
     "capacity",
+    "price",
     "registration_open",
     "reminder_hours_before",
 )
@@ -46,10 +58,58 @@ def _check_dates(data: dict) -> None:
         raise ValidationError({"ends_at": _("La fin doit être postérieure au début.")})
 
 
+def card_payments_open() -> bool:
+    """Whether this CPTS can take card payments (its Stripe account connected)."""
+    from apps.stripe_gateway.connect import card_payments_available
+    from tenants.models import Community
+
+    return card_payments_available(Community.objects.get(schema_name=connection.schema_name))
+
+
+def _check_price(data: dict, locked: Event | None) -> None:
+    """A price is zero or positive; a paid price needs the CPTS's Stripe account; the price of an
+    event with seats taken or held cannot change (people registered at the old price)."""
+    price = data.get("price")
+    if price is None or (locked is not None and price == locked.price):
+        return
+    if price < 0:
+        raise ValidationError({"price": _("Le tarif doit être positif ou nul.")})
+    if (
+        locked is not None
+        and Registration.objects.filter(event=locked, status__in=Registration.SEATED).exists()
+    ):
+        raise ValidationError(
+            {
+                "price": _(
+                    "Le tarif ne peut plus être modifié : des places sont déjà confirmées ou en attente de paiement."
+                )
+            }
+        )
+    if price > 0 and not card_payments_open():
+        raise ValidationError(
+            {
+                "price": _(
+                    "Un événement payant demande que le compte Stripe de la CPTS soit connecté "
+                    "(Cotisations → Réglages). Connectez-le, ou laissez le tarif à 0 pour un événement gratuit."
+                )
+            }
+        )
+
+
+def lock_event(event_id: int) -> Event:
+    """The event row, locked until the end of the caller's transaction (capacity)."""
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def _seats_taken(locked_event: Event) -> int:
+    return Registration.objects.filter(event=locked_event, status__in=Registration.SEATED).count()
+
+
 def create_event(*, actor, data: dict) -> Event:
     """Create an event from cleaned ``data`` (keys of EVENT_FIELDS). Team only."""
     _require_team(actor)
     _check_dates(data)
+    _check_price(data, None)
     with transaction.atomic():
         return Event.objects.create(created_by=actor, **{k: v for k, v in data.items() if k in EVENT_FIELDS})
 
@@ -57,17 +117,18 @@ def create_event(*, actor, data: dict) -> Event:
 def update_event(*, actor, event: Event, data: dict) -> Event:
     """Change an event. Raising the capacity promotes people from the waiting list; cancelling a
     published event e-mails everyone registered or waiting (after commit)."""
-    from workers.events import send_cancellation_notices_task
+    from workers.events import refund_cancelled_event_task, send_cancellation_notices_task
 
     _require_team(actor)
     _check_dates(data)
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
+        _check_price(data, locked)
         was_published = locked.status == Event.Status.PUBLISHED
         for field, value in data.items():
             if field in EVENT_FIELDS:
                 setattr(locked, field, value)
-        confirmed = Registration.objects.filter(event=locked, status=Registration.Status.CONFIRMED).count()
+        confirmed = _seats_taken(locked)
         if locked.capacity is not None and locked.capacity < confirmed:
             raise ValidationError(
                 {
@@ -82,37 +143,59 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
             _promote_waitlisted(locked)
         elif locked.status == Event.Status.CANCELLED and was_published and not locked.is_past:
             send_cancellation_notices_task.delay_on_commit(connection.schema_name, locked.pk)
+        if locked.status == Event.Status.CANCELLED and was_published:
+            # Paid registrations of a cancelled event are refunded (a no-op for a free event).
+            refund_cancelled_event_task.delay_on_commit(connection.schema_name, locked.pk)
     return locked
 
 
 def register(*, actor, event: Event) -> Registration:
-    """Register ``actor`` to ``event``: a confirmed place if one is left, else the waiting list.
+    """Register ``actor`` to ``event``: a seat if one is left (confirmed on a free event, held
+    for payment on a paid one), else the waiting list.
 
     Registering again while registered returns the existing registration. Members-only events
-    need a membership here. Raises ValidationError when registrations are closed.
+    need a membership here. Raises ValidationError when registrations are closed, or when a paid
+    event cannot take card payments now.
     """
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("Connectez-vous pour vous inscrire."))
     with transaction.atomic():
-        locked = Event.objects.select_for_update().get(pk=event.pk)
+        locked = lock_event(event.pk)
         if not locked.is_public and get_membership(actor) is None:
             raise PermissionDenied(_("Cet événement est réservé aux membres."))
         if not locked.accepts_registrations:
             raise ValidationError(_("Les inscriptions à cet événement sont closes."))
-        registration = Registration.objects.filter(event=locked, user_id=actor.pk).first()
-        if registration is not None and registration.status != Registration.Status.CANCELLED:
-            return registration
-        confirmed = Registration.objects.filter(event=locked, status=Registration.Status.CONFIRMED).count()
-        has_room = locked.capacity is None or confirmed < locked.capacity
-        status = Registration.Status.CONFIRMED if has_room else Registration.Status.WAITLISTED
+        if locked.is_paid and not card_payments_open():
+            raise ValidationError(
+                _(
+                    "Le paiement en ligne de cet événement n'est pas disponible pour le moment : "
+                    "contactez l'équipe de la CPTS."
+                )
+            )
         now = timezone.now()
+        if _release_expired_holds(locked, now):
+            _promote_waitlisted(locked)
+        registration = Registration.objects.filter(event=locked, user_id=actor.pk).first()
+        if registration is not None and registration.status not in (
+            Registration.Status.CANCELLED,
+            Registration.Status.EXPIRED,
+        ):
+            return registration
+        has_room = locked.capacity is None or _seats_taken(locked) < locked.capacity
+        if not has_room:
+            status, hold = Registration.Status.WAITLISTED, None
+        elif locked.is_paid:
+            status, hold = Registration.Status.PENDING, locked.hold_until(now)
+        else:
+            status, hold = Registration.Status.CONFIRMED, None
         if registration is None:
             registration = Registration.objects.create(
-                event=locked, user=actor, status=status, created_at=now, queued_at=now
+                event=locked, user=actor, status=status, created_at=now, queued_at=now, hold_expires_at=hold
             )
         else:
             registration.status = status
             registration.queued_at = now
+            registration.hold_expires_at = hold
             registration.cancelled_at = None
             registration.promoted_at = None
             registration.reminder_sent_at = None
@@ -121,33 +204,63 @@ def register(*, actor, event: Event) -> Registration:
     return registration
 
 
+def _settle_payments_before_cancelling(actor, registration: Registration) -> None:
+    """Before a registration is cancelled: open card attempts are cancelled on Stripe (a seat
+    given up must not be paid later) and paid ones refunded (credit note issued by a worker).
+    Raises ValidationError (French) if Stripe cannot be reached: the registration is then kept."""
+    from apps.dues import payments as card
+    from apps.dues import services as money
+    from apps.dues.models import Payment
+    from apps.stripe_gateway.client import StripeUnavailable
+
+    try:
+        for payment in Payment.objects.filter(
+            registration=registration, status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
+        ):
+            card.cancel_on_stripe(payment)
+        for payment in Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED):
+            money.refund_payment(actor=actor, payment=payment)
+    except (stripe.StripeError, StripeUnavailable) as error:
+        logger.warning("could not settle the payments of registration %s: %s", registration.pk, error)
+        raise ValidationError(
+            _(
+                "Le remboursement n'a pas pu être effectué pour le moment : l'inscription est maintenue, "
+                "réessayez dans quelques minutes."
+            )
+        ) from error
+
+
 def cancel_registration(*, actor, registration: Registration) -> Registration | None:
-    """Cancel a registration (its holder or the team). A freed place goes to the first person on
-    the waiting list, who is told by e-mail. Returns the promoted registration, if any."""
+    """Cancel a registration (its holder or the team). A paid registration is refunded through
+    Stripe first. A freed seat goes to the first person on the waiting list, who is told by
+    e-mail. Returns the promoted registration, if any."""
     if registration.user_id != actor.pk:
         _require_team(actor)
+    _settle_payments_before_cancelling(actor, registration)
     with transaction.atomic():
-        locked_event = Event.objects.select_for_update().get(pk=registration.event_id)
+        locked_event = lock_event(registration.event_id)
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         if locked.status == Registration.Status.CANCELLED:
             return None
-        was_confirmed = locked.status == Registration.Status.CONFIRMED
+        held_a_seat = locked.status in Registration.SEATED
         locked.status = Registration.Status.CANCELLED
         locked.cancelled_at = timezone.now()
         locked.save(update_fields=["status", "cancelled_at"])
         registration.status, registration.cancelled_at = locked.status, locked.cancelled_at
-        promoted = _promote_waitlisted(locked_event) if was_confirmed else []
+        promoted = _promote_waitlisted(locked_event) if held_a_seat else []
     return promoted[0] if promoted else None
 
 
 def _promote_waitlisted(locked_event: Event) -> list[Registration]:
-    """Fill free places from the waiting list, first come first served. Caller holds the event lock."""
+    """Fill free seats from the waiting list, first come first served; on a paid event the seat
+    is held for payment. Caller holds the event lock."""
     from workers.events import send_promotion_notice_task
 
     if locked_event.is_past:
         return []
-    confirmed = Registration.objects.filter(event=locked_event, status=Registration.Status.CONFIRMED).count()
-    free = None if locked_event.capacity is None else max(0, locked_event.capacity - confirmed)
+    free = (
+        None if locked_event.capacity is None else max(0, locked_event.capacity - _seats_taken(locked_event))
+    )
     waiting = Registration.objects.filter(event=locked_event, status=Registration.Status.WAITLISTED).order_by(
         "queued_at", "pk"
     )
@@ -156,11 +269,148 @@ def _promote_waitlisted(locked_event: Event) -> list[Registration]:
     promoted = list(waiting)
     now = timezone.now()
     for registration in promoted:
-        registration.status = Registration.Status.CONFIRMED
+        if locked_event.is_paid:
+            registration.status = Registration.Status.PENDING
+            registration.hold_expires_at = locked_event.hold_until(now, promoted=True)
+        else:
+            registration.status = Registration.Status.CONFIRMED
         registration.promoted_at = now
-        registration.save(update_fields=["status", "promoted_at"])
+        registration.save(update_fields=["status", "promoted_at", "hold_expires_at"])
         send_promotion_notice_task.delay_on_commit(connection.schema_name, registration.pk)
     return promoted
+
+
+def _release_expired_holds(locked_event: Event, now) -> list[int]:
+    """Unpaid held seats past their hold become ``expired``. Caller holds the event lock and
+    promotes the waiting list if anything was released. Returns the released ids."""
+    expired = list(
+        Registration.objects.filter(
+            event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    if expired:
+        Registration.objects.filter(pk__in=expired).update(status=Registration.Status.EXPIRED)
+    return expired
+
+
+def expire_holds(now=None) -> int:
+    """Release every unpaid hold past its time in this CPTS (promoting waiting lists), then
+    cancel on Stripe the open attempts of released seats. Idempotent. Returns seats released."""
+    from apps.dues import payments as card
+    from apps.dues.models import Payment
+
+    now = now or timezone.now()
+    event_ids = set(
+        Registration.objects.filter(status=Registration.Status.PENDING, hold_expires_at__lte=now).values_list(
+            "event_id", flat=True
+        )
+    )
+    released = 0
+    for event_id in sorted(event_ids):
+        with transaction.atomic():
+            locked = lock_event(event_id)
+            expired = _release_expired_holds(locked, now)
+            if expired:
+                released += len(expired)
+                _promote_waitlisted(locked)
+    stale = Payment.objects.filter(
+        status=Payment.Status.PENDING,
+        stripe_payment_intent_id__isnull=False,
+        registration__status__in=[Registration.Status.EXPIRED, Registration.Status.CANCELLED],
+    ).select_related("registration")
+    for payment in stale:
+        try:
+            card.cancel_on_stripe(payment)
+        except stripe.StripeError as error:  # one bad call must not stop the sweep
+            logger.warning("could not cancel the PaymentIntent of payment %s: %s", payment.pk, error)
+    return released
+
+
+def seat_paid_registration(payment) -> str:
+    """The registration a succeeded payment pays, confirmed. Called by
+    ``apps.dues.services.mark_payment_succeeded`` inside its transaction, event row locked.
+
+    A held seat is confirmed. A payment that arrives after the hold was released gets the seat
+    back if one is free; otherwise (or if the registration was cancelled, the event cancelled, or
+    the seat already paid) a worker refunds it. Returns ``confirmed`` or ``refund``.
+    """
+    from apps.dues.models import Payment
+    from workers.events import refund_unseated_payment_task
+
+    registration = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=payment.registration_id)
+    )
+    event = registration.event
+    paid_twice = (
+        registration.status == Registration.Status.CONFIRMED
+        and Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    seat_free = event.capacity is None or _seats_taken(event) < event.capacity
+    if event.status == Event.Status.CANCELLED or paid_twice:
+        seated = False
+    elif registration.status in (Registration.Status.PENDING, Registration.Status.CONFIRMED):
+        seated = True
+    elif registration.status in (Registration.Status.EXPIRED, Registration.Status.WAITLISTED):
+        seated = seat_free
+    else:  # cancelled by its holder or the team
+        seated = False
+    if not seated:
+        logger.info("payment %s pays no seat: refunded", payment.pk)
+        refund_unseated_payment_task.delay_on_commit(connection.schema_name, payment.pk)
+        return "refund"
+    if registration.status != Registration.Status.CONFIRMED:
+        registration.status = Registration.Status.CONFIRMED
+        registration.hold_expires_at = None
+        registration.save(update_fields=["status", "hold_expires_at"])
+    return "confirmed"
+
+
+def refund_unseated_payment(payment_id: int) -> bool:
+    """Refund a succeeded payment that pays no seat (see ``seat_paid_registration``). Idempotent:
+    the Stripe refund carries an idempotency key and a refunded payment is left alone."""
+    from apps.dues import payments as card
+    from apps.dues import services as money
+    from apps.dues.models import Payment
+
+    payment = Payment.objects.select_related("registration__event").filter(pk=payment_id).first()
+    if payment is None or payment.status != Payment.Status.SUCCEEDED or payment.registration_id is None:
+        return False
+    registration = payment.registration
+    only_payment_of_a_seat = (
+        registration.status == Registration.Status.CONFIRMED
+        and registration.event.status != Event.Status.CANCELLED
+        and not Payment.objects.filter(
+            registration=registration, status=Payment.Status.SUCCEEDED, pk__lt=payment.pk
+        ).exists()
+    )
+    if only_payment_of_a_seat:
+        return False  # seated after all (e.g. re-registered): keep it
+    card.refund_on_stripe(payment)
+    return money.mark_payment_refunded(payment.pk)
+
+
+def refund_cancelled_event(event_id: int) -> int:
+    """Refund every paid registration of a cancelled event and cancel open attempts. Idempotent.
+    Returns how many payments were refunded by this call."""
+    from apps.dues import payments as card
+    from apps.dues import services as money
+    from apps.dues.models import Payment
+
+    if not Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).exists():
+        return 0
+    for payment in Payment.objects.filter(
+        registration__event_id=event_id, status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
+    ):
+        card.cancel_on_stripe(payment)
+    refunded = 0
+    for payment in Payment.objects.filter(registration__event_id=event_id, status=Payment.Status.SUCCEEDED):
+        card.refund_on_stripe(payment)
+        refunded += int(money.mark_payment_refunded(payment.pk))
+    return refunded
 
 
 def record_attendance(*, actor, event: Event, present_user_ids: set[int]) -> int:

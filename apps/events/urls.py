@@ -13,6 +13,11 @@ urlpatterns = [
     path("evenements/<int:pk>.ics", views.event_ics, name="ics"),
     path("evenements/<int:pk>/inscription/", views.event_register, name="register"),
     path("evenements/<int:pk>/desinscription/", views.event_cancel, name="cancel"),
+    path("evenements/<int:pk>/paiement/", views.event_pay, name="pay"),
+    path("evenements/paiement/<int:payment_id>/", views.event_payment_status, name="payment_status"),
+    path(
+        "evenements/paiement/<int:payment_id>/confirmer/", views.event_confirm_payment, name="confirm_payment"
+    ),
     path("evenements/<int:pk>/modifier/", views.event_edit, name="edit"),
     path("evenements/<int:pk>/inscrits/", views.event_registrations, name="registrations"),
     path("evenements/<int:pk>/inscrits.csv", views.event_export, name="export"),

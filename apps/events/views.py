@@ -1,9 +1,11 @@
 import csv
+import logging
 
+import stripe
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.dues import payments
+from apps.dues.views import card_confirm_response, card_form_context
 from apps.members.models import Role
 from apps.members.permissions import role_required
 
@@ -18,6 +22,8 @@ from . import selectors, services
 from .forms import AttendanceForm, EventForm
 from .ical import build_calendar
 from .models import Registration
+
+logger = logging.getLogger(__name__)
 
 
 def _visible_event(request, pk: int):
@@ -64,7 +70,11 @@ def event_list(request):
 def event_detail(request, pk: int):
     event = _visible_event(request, pk)
     registration = selectors.get_registration(event, request.user)
-    if registration is not None and registration.status == Registration.Status.CANCELLED:
+    hold_expired = registration is not None and (
+        registration.status == Registration.Status.EXPIRED
+        or (registration.status == Registration.Status.PENDING and registration.hold_is_over)
+    )
+    if registration is not None and (registration.status == Registration.Status.CANCELLED or hold_expired):
         registration = None
     membership = request.membership
     return render(
@@ -73,6 +83,7 @@ def event_detail(request, pk: int):
         {
             "event": event,
             "registration": registration,
+            "hold_expired": hold_expired,
             "places_left": None if event.capacity is None else max(0, event.capacity - event.confirmed_count),
             "is_team": membership is not None and membership.has_role(Role.TEAM),
         },
@@ -90,6 +101,8 @@ def event_register(request, pk: int):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, error.messages[0] if hasattr(error, "messages") else str(error))
     else:
+        if registration.status == Registration.Status.PENDING:
+            return redirect("events:pay", pk=event.pk)
         if registration.status == Registration.Status.CONFIRMED:
             messages.success(request, _("Votre inscription est confirmée."))
         else:
@@ -110,9 +123,81 @@ def event_cancel(request, pk: int):
     event = _visible_event(request, pk)
     registration = selectors.get_registration(event, request.user)
     if registration is not None:
-        services.cancel_registration(actor=request.user, registration=registration)
-        messages.success(request, _("Votre inscription est annulée."))
+        paid = registration.payments.filter(status="succeeded").exists()
+        try:
+            services.cancel_registration(actor=request.user, registration=registration)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                _(
+                    "Votre inscription est annulée ; vous allez être remboursé(e) et recevoir un avoir par e-mail."
+                )
+                if paid
+                else _("Votre inscription est annulée."),
+            )
     return redirect("events:detail", pk=event.pk)
+
+
+@_login_on_hidden
+def event_pay(request, pk: int):
+    """Card payment of the seat held for the visitor on a paid event (same form as dues)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    event = _visible_event(request, pk)
+    registration = selectors.get_registration(event, request.user)
+    if registration is None or registration.status != Registration.Status.PENDING:
+        if registration is not None and registration.status == Registration.Status.CONFIRMED:
+            messages.info(request, _("Votre inscription est confirmée."))
+        else:
+            messages.info(request, _("Aucune place n'est réservée à votre nom : inscrivez-vous d'abord."))
+        return redirect("events:detail", pk=event.pk)
+    context = {"event": event, "registration": registration, "card_available": False}
+    try:
+        payment = payments.start_card_payment(actor=request.user, registration=registration)
+    except payments.PaymentInProgress as in_progress:
+        return redirect("events:payment_status", payment_id=in_progress.payment.pk)
+    except payments.CardPaymentUnavailable as refusal:
+        messages.error(request, str(refusal))
+        return redirect("events:detail", pk=event.pk)
+    except stripe.StripeError:
+        logger.exception("could not open a PaymentIntent for registration %s", registration.pk)
+        messages.error(
+            request, _("Le paiement par carte est momentanément indisponible : réessayez plus tard.")
+        )
+        payment = None
+    if payment is not None:
+        context.update(card_form_context(payment))
+        context.update(
+            confirm_url=reverse("events:confirm_payment", args=[payment.pk]),
+            status_url=reverse("events:payment_status", args=[payment.pk]),
+        )
+    return render(request, "events/pay.html", context)
+
+
+@require_POST
+def event_confirm_payment(request, payment_id: int):
+    """JSON for the card form of a paid event (see apps.dues.views.card_confirm_response)."""
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
+        )
+    payment = selectors.access_registration_payment(request.user, payment_id)
+    return card_confirm_response(
+        request, payment, confirm_route="events:confirm_payment", status_route="events:payment_status"
+    )
+
+
+def event_payment_status(request, payment_id: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    payment = selectors.access_registration_payment(request.user, payment_id)
+    template = "events/_payment_status.html" if request.htmx else "events/payment_status.html"
+    registration = payment.registration
+    return render(
+        request, template, {"payment": payment, "registration": registration, "event": registration.event}
+    )
 
 
 @_login_on_hidden
@@ -169,9 +254,13 @@ def personal_feed_link(request):
 def event_create(request):
     form = EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        event = services.create_event(actor=request.user, data=form.cleaned_data)
-        messages.success(request, _("L'événement « %(title)s » est créé.") % {"title": event.title})
-        return redirect("events:detail", pk=event.pk)
+        try:
+            event = services.create_event(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("L'événement « %(title)s » est créé.") % {"title": event.title})
+            return redirect("events:detail", pk=event.pk)
     return render(request, "events/form.html", {"form": form, "event": None})
 
 
@@ -185,13 +274,20 @@ def event_edit(request, pk: int):
         try:
             services.update_event(actor=request.user, event=event, data=form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            _form_errors(form, error)
         else:
             messages.success(request, _("L'événement est mis à jour."))
             return redirect("events:detail", pk=event.pk)
     return render(request, "events/form.html", {"form": form, "event": event})
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
 
 
 @role_required(Role.TEAM)
@@ -200,6 +296,8 @@ def event_registrations(request, pk: int):
     if event is None:
         raise Http404
     registrations = list(selectors.list_registrations(event))
+    for registration in registrations:
+        registration.payment_label = selectors.payment_label(registration)
     confirmed = [r for r in registrations if r.status == Registration.Status.CONFIRMED]
     form = AttendanceForm(request.POST or None, registrations=confirmed)
     if request.method == "POST" and form.is_valid():
@@ -215,8 +313,13 @@ def event_registrations(request, pk: int):
             "event": event,
             "form": form,
             "confirmed": confirmed,
+            "pending": [r for r in registrations if r.status == Registration.Status.PENDING],
             "waiting": [r for r in registrations if r.status == Registration.Status.WAITLISTED],
-            "cancelled": [r for r in registrations if r.status == Registration.Status.CANCELLED],
+            "cancelled": [
+                r
+                for r in registrations
+                if r.status in (Registration.Status.CANCELLED, Registration.Status.EXPIRED)
+            ],
         },
     )
 
@@ -238,18 +341,20 @@ def event_export(request, pk: int):
     )
     response.write("\ufeff")
     writer = csv.writer(response, delimiter=";")
-    writer.writerow([_("Nom"), _("Prénom"), _("E-mail"), _("Statut"), _("Inscrit le"), _("Présent")])
+    # A paid event adds the payment of each registration (Payé 15,00 €, Remboursé…, En attente…).
+    paid = event.is_paid or event.registrations.filter(payments__isnull=False).exists()
+    header = [_("Nom"), _("Prénom"), _("E-mail"), _("Statut"), _("Inscrit le"), _("Présent")]
+    writer.writerow([*header, _("Paiement")] if paid else header)
     attended_labels = {True: _("oui"), False: _("non"), None: ""}
     for registration in selectors.list_registrations(event):
         user = registration.user
-        writer.writerow(
-            [
-                _spreadsheet_safe(user.last_name),
-                _spreadsheet_safe(user.first_name),
-                _spreadsheet_safe(user.email),
-                registration.get_status_display(),
-                timezone.localtime(registration.created_at).strftime("%d/%m/%Y %H:%M"),
-                attended_labels[registration.attended],
-            ]
-        )
+        row = [
+            _spreadsheet_safe(user.last_name),
+            _spreadsheet_safe(user.first_name),
+            _spreadsheet_safe(user.email),
+            registration.get_status_display(),
+            timezone.localtime(registration.created_at).strftime("%d/%m/%Y %H:%M"),
+            attended_labels[registration.attended],
+        ]
+        writer.writerow([*row, selectors.payment_label(registration)] if paid else row)
     return response

@@ -222,6 +222,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 6}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["events-reminders"] = {"task": "events.fan_out_reminders", "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["events-hold-expiry"] = {"task": "events.fan_out_hold_expiry", "schedule": 5 * 60}
 # Dues (issue 3): renewals and reminders daily just after midnight (the 1 January run lapses
 # last year's dues); reconciliation of card payments still pending, every 15 minutes.
 CELERY_BEAT_SCHEDULE["dues-renewals"] = {

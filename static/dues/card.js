@@ -1,7 +1,7 @@
-/* Card form of a dues payment (docs/payments.md).
+/* Card form of a payment — dues or a paid event registration (docs/payments.md).
  * Stripe.js collects the card (our server never sees it), our server confirms the PaymentIntent
  * on the CPTS's Stripe account, Stripe.js runs 3-D Secure when asked. The webhook, not this page,
- * activates the dues: we only go to the status page, which polls.
+ * activates the dues (confirms the registration): we only go to the status page, which polls.
  * With localstripe (data-embedded="1") its Stripe.js stand-in has no createPaymentMethod: the card
  * is tokenised with createToken and the token's card id is used as the payment method. */
 (function () {

@@ -1,0 +1,481 @@
+"""Paid events through the dues payment path: held seats, card payment against localstripe,
+signed webhooks, receipts, expiry of unpaid holds, refunds, isolation between CPTS.
+
+Tasks run eagerly here (the real-worker version is test_paid_end_to_end.py). Webhook events are
+signed with the webhook secret like localstripe/Stripe do; the handler re-reads each
+PaymentIntent from localstripe, so the event's own copy never decides anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import stripe
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from apps.dues.models import Payment, Receipt
+from apps.events import services
+from apps.events.models import Event, Registration
+from apps.stripe_gateway import client as stripe_client
+from apps.stripe_gateway.models import ConnectedAccount, WebhookEvent
+from tenants.models import Community
+from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST
+from tests.dues.conftest import card_token, connect, event, post_event
+
+VISA = "4242424242424242"
+DECLINED = "4000000000000341"
+
+
+def make_paid_event(schema: str = "alpha", **overrides) -> Event:
+    start = timezone.now() + timedelta(days=5)
+    fields = {
+        "title": "Formation gestes d'urgence",
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=3),
+        "visibility": Event.Visibility.MEMBERS,
+        "capacity": 2,
+        "price": Decimal("15.00"),
+    }
+    fields.update(overrides)
+    with schema_context(schema):
+        return Event.objects.create(**fields)
+
+
+def _registration(schema, event_, user) -> Registration:
+    with schema_context(schema):
+        return Registration.objects.get(event=event_, user=user)
+
+
+def _open_payment(client, event_, schema="alpha") -> Payment:
+    """Register from the event page, follow to the payment page; the open card attempt."""
+    registered = client.post(f"/evenements/{event_.pk}/inscription/")
+    assert registered.status_code == 302 and registered["Location"] == f"/evenements/{event_.pk}/paiement/"
+    page = client.get(registered["Location"])
+    assert page.status_code == 200 and 'id="card-payment"' in page.text, page.text
+    with schema_context(schema):
+        payment = Payment.objects.get(registration__event=event_, status="pending")
+    assert f'data-confirm-url="/evenements/paiement/{payment.pk}/confirmer/"' in page.text
+    assert "Payer 15 €" in page.text
+    return payment
+
+
+def _confirm(client, payment, number):
+    return client.post(
+        f"/evenements/paiement/{payment.pk}/confirmer/", {"payment_method": card_token(number)}
+    ).json()
+
+
+def _succeeded(payment, event_id, account=None):
+    return event(
+        event_id,
+        "payment_intent.succeeded",
+        {"id": payment.stripe_payment_intent_id, "object": "payment_intent"},
+        account,
+    )
+
+
+def _state(schema, payment):
+    with schema_context(schema):
+        payment.refresh_from_db()
+        registration = Registration.objects.get(pk=payment.registration_id)
+        numbers = sorted(Receipt.objects.filter(payment=payment).values_list("number", flat=True))
+    return payment.status, registration.status, numbers
+
+
+def _event_form(**overrides) -> dict:
+    data = {
+        "title": "Soirée œnologie et santé",
+        "kind": "evening",
+        "starts_at": "2030-09-10T19:00",
+        "ends_at": "2030-09-10T22:00",
+        "visibility": "public",
+        "status": "published",
+        "capacity": "40",
+        "price": "12.50",
+        "registration_open": "on",
+        "reminder_hours_before": "24",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_paid_event_needs_a_positive_price_and_the_cpts_stripe_account(world, db, client_as, alice):
+    client = client_as(alice, HOST_A)
+    negative = client.post("/evenements/nouveau/", _event_form(price="-5"))
+    assert negative.status_code == 200 and "Le tarif doit être positif ou nul." in negative.text
+    unconnected = client.post("/evenements/nouveau/", _event_form())
+    assert unconnected.status_code == 200
+    assert "Un événement payant demande que le compte Stripe de la CPTS soit connecté" in unconnected.text
+    with schema_context("alpha"):
+        assert not Event.objects.filter(title="Soirée œnologie et santé").exists()
+    free = client.post("/evenements/nouveau/", _event_form(price="0", title="Soirée gratuite"))
+    assert free.status_code == 302
+    connect(world.a, alice)
+    paid = client.post("/evenements/nouveau/", _event_form())
+    assert paid.status_code == 302
+    with schema_context("alpha"):
+        created = Event.objects.get(title="Soirée œnologie et santé")
+    assert created.price == Decimal("12.50") and created.is_paid
+    page = client.get(f"/evenements/{created.pk}/").text
+    assert "12,50 € TTC" in page and "Je m'inscris et je paie 12,50 €" in page
+    assert "12,50 €" in client.get("/evenements/").text
+
+
+def test_the_price_cannot_change_once_seats_are_taken(world, db, client_as, alice, bob):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    with schema_context("alpha"):
+        services.register(actor=bob, event=paid)
+    response = client_as(alice, HOST_A).post(
+        f"/evenements/{paid.pk}/modifier/",
+        _event_form(title=paid.title, visibility="members", capacity="2", price="20"),
+    )
+    assert response.status_code == 200 and "Le tarif ne peut plus être modifié" in response.text
+    with schema_context("alpha"):
+        paid.refresh_from_db()
+    assert paid.price == Decimal("15.00")
+
+
+def test_a_paid_registration_holds_a_seat_and_only_the_signed_webhook_confirms_it(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    registration = _registration("alpha", paid, bob)
+    assert registration.status == "pending" and registration.hold_expires_at > timezone.now()
+    # The held seat counts: the event is full for the next person.
+    with schema_context("alpha"):
+        assert services.register(actor=alice, event=paid).status == "waitlisted"
+    assert payment.stripe_payment_intent_id.startswith("pi_") and payment.amount == Decimal("15.00")
+    intent = stripe.PaymentIntent.retrieve(payment.stripe_payment_intent_id, **stripe_client.options())
+    assert intent.amount == 1500 and intent.metadata["registration"] == str(registration.pk)
+    result = _confirm(client, payment, VISA)
+    assert result["status"] == "succeeded" and result["status_url"] == f"/evenements/paiement/{payment.pk}/"
+    # The browser is back, the money is taken, but nothing is confirmed before the webhook.
+    assert _state("alpha", payment) == ("pending", "pending", [])
+    mail.outbox.clear()
+    platform = Client(HTTP_HOST=PLATFORM_HOST)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(platform, _succeeded(payment, "evt_paid_event_ok")).status_code == 200
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status, len(numbers)) == ("succeeded", "confirmed", 1)
+    with schema_context("alpha"):
+        receipt = Receipt.objects.get(payment=payment)
+    # Same gapless numbering as dues receipts; content says what was paid.
+    assert receipt.number == f"{receipt.year}-{receipt.sequence:06d}"
+    assert receipt.content["object"] == "Inscription : Formation gestes d'urgence"
+    assert receipt.content["amount"] == "15.00"
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject.startswith(
+        f"Reçu de paiement n° {receipt.number}"
+    )
+    assert mail.outbox[0].attachments[0][2] == "application/pdf"
+    # A duplicate delivery, and another event type naming the same PaymentIntent: no-ops.
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        assert post_event(platform, _succeeded(payment, "evt_paid_event_ok")).status_code == 200
+    assert len(again) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(
+            platform,
+            event(
+                "evt_paid_charge", "charge.succeeded", {"payment_intent": payment.stripe_payment_intent_id}
+            ),
+        )
+    assert len(_state("alpha", payment)[2]) == 1 and len(mail.outbox) == 1
+    assert WebhookEvent.objects.get(event_id="evt_paid_event_ok").community_id == world.a.pk
+    status_page = client.get(f"/evenements/paiement/{payment.pk}/")
+    assert "votre inscription à « Formation gestes d&#x27;urgence » est confirmée" in status_page.text
+    assert "Vous êtes inscrit(e) : votre place est confirmée." in client.get(f"/evenements/{paid.pk}/").text
+
+
+def test_a_declined_card_keeps_the_seat_held_and_the_member_retries(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    first = _open_payment(client, paid)
+    declined = _confirm(client, first, DECLINED)
+    assert declined["status"] == "declined"
+    assert (
+        declined["error"] == "Votre carte a été refusée. Essayez une autre carte ou contactez votre banque."
+    )
+    assert declined["confirm_url"] == f"/evenements/paiement/{declined['retry_payment']}/confirmer/"
+    assert _state("alpha", first)[:2] == ("failed", "pending")
+    with schema_context("alpha"):
+        retry = Payment.objects.get(pk=declined["retry_payment"])
+    assert (
+        client.post(declined["confirm_url"], {"payment_method": card_token(VISA)}).json()["status"]
+        == "succeeded"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(retry, "evt_paid_retry"))
+        post_event(
+            Client(HTTP_HOST=PLATFORM_HOST),
+            event(
+                "evt_paid_failed_late",
+                "payment_intent.payment_failed",
+                {"id": first.stripe_payment_intent_id},
+            ),
+        )
+    assert _state("alpha", retry)[:2] == ("succeeded", "confirmed")
+    assert _state("alpha", first) == ("failed", "confirmed", [])
+
+
+def test_an_expired_hold_releases_the_seat_promotes_the_waiting_list_and_cancels_the_open_intent(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    from workers.events import expire_holds_task
+
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    with schema_context("alpha"):
+        waiting = services.register(actor=alice, event=paid)
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    assert waiting.status == "waitlisted"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = expire_holds_task.apply(args=("alpha",)).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = expire_holds_task.apply(args=("alpha",)).get()
+    assert (first, second) == (1, 0)
+    assert _state("alpha", payment) == ("cancelled", "expired", [])
+    intent = stripe.PaymentIntent.retrieve(payment.stripe_payment_intent_id, **stripe_client.options())
+    assert intent.status == "canceled"
+    promoted = _registration("alpha", paid, alice)
+    assert promoted.status == "pending" and promoted.hold_expires_at > timezone.now() + timedelta(hours=23)
+    assert len(mail.outbox) == 1 and "Une place s'est libérée" in mail.outbox[0].subject
+    assert f"http://alpha.localhost/evenements/{paid.pk}/paiement/" in mail.outbox[0].body
+    assert "réglez 15 € par carte" in mail.outbox[0].body
+    # Bob's page says the hold is over; the old attempt cannot be confirmed any more.
+    assert "Votre réservation a expiré faute de paiement" in client.get(f"/evenements/{paid.pk}/").text
+    assert client.get(f"/evenements/{paid.pk}/paiement/").status_code == 302
+    # Bob registers again: the seat is Alice's now, he waits.
+    with schema_context("alpha"):
+        assert services.register(actor=bob, event=paid).status == "waitlisted"
+
+
+def test_an_unpaid_hold_is_also_released_lazily_by_the_next_registration(world, db, alice, bob, charlie):
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1, visibility=Event.Visibility.PUBLIC)
+    with schema_context("alpha"):
+        held = services.register(actor=bob, event=paid)
+        Registration.objects.filter(pk=held.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+        # charlie (an account, no membership in A) may register to a public event, as before.
+        newcomer = services.register(actor=charlie, event=paid)
+        held.refresh_from_db()
+    assert (held.status, newcomer.status) == ("expired", "pending")
+
+
+def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    from workers.events import expire_holds_task
+
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    with schema_context("alpha"):
+        # The hold runs out while the webhook is late; Alice (waiting) is promoted.
+        services.register(actor=alice, event=paid)
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_holds_task.apply(args=("alpha",)).get()
+    # The sweep could not cancel a paid PaymentIntent: it synced it; no seat left → refunded.
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status) == ("refunded", "expired")
+    assert len(numbers) == 2 and numbers[0].startswith("20") and numbers[1].startswith("AV-")
+    intent = stripe.PaymentIntent.retrieve(
+        payment.stripe_payment_intent_id, expand=["latest_charge"], **stripe_client.options()
+    )
+    assert intent.to_dict()["latest_charge"]["refunded"] is True
+    assert _registration("alpha", paid, alice).status == "pending"
+
+
+def test_cancelling_a_paid_registration_refunds_it_and_the_next_person_gets_a_held_seat(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_before_cancel"))
+    with schema_context("alpha"):
+        services.register(actor=alice, event=paid)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/evenements/{paid.pk}/desinscription/", follow=True)
+    assert "vous allez être remboursé(e)" in response.text
+    intent = stripe.PaymentIntent.retrieve(
+        payment.stripe_payment_intent_id, expand=["latest_charge"], **stripe_client.options()
+    )
+    assert intent.to_dict()["latest_charge"]["refunded"] is True
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status) == ("refunded", "cancelled")
+    assert [n[:3] for n in numbers] == [numbers[0][:3], "AV-"]
+    assert _registration("alpha", paid, alice).status == "pending"
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert any(s.startswith("Avoir n° AV-") for s in subjects)
+    assert any(s.startswith("Une place s'est libérée") for s in subjects)
+
+
+def test_cancelling_a_paid_event_refunds_every_paid_registration(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_event_cancelled"))
+    with django_capture_on_commit_callbacks(execute=True):
+        with schema_context("alpha"):
+            services.update_event(actor=alice, event=paid, data={"status": Event.Status.CANCELLED})
+    assert _state("alpha", payment)[0] == "refunded"
+    with django_capture_on_commit_callbacks(execute=True):
+        with schema_context("alpha"):
+            from workers.events import refund_cancelled_event_task
+
+            assert refund_cancelled_event_task.apply(args=("alpha", paid.pk)).get() == 0  # runs twice, once
+
+
+def test_the_team_sees_payment_status_in_the_list_and_the_export(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_export"))
+    with schema_context("alpha"):
+        services.register(actor=alice, event=paid)
+    team = client_as(alice, HOST_A)
+    page = team.get(f"/evenements/{paid.pk}/inscrits/").text
+    assert "Payé 15,00 €" in page and "En attente de paiement (1)" in page
+    lines = team.get(f"/evenements/{paid.pk}/inscrits.csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Nom;Prénom;E-mail;Statut;Inscrit le;Présent;Paiement"
+    rows = {line.split(";")[2]: line.split(";") for line in lines[1:]}
+    assert rows["bob@test.fr"][3] == "Confirmée" and rows["bob@test.fr"][6] == "Payé 15,00 €"
+    assert rows["alice@test.fr"][3] == "En attente de paiement"
+
+
+def test_the_api_shows_the_price_read_only(world, db, client_as, alice):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    api = client_as(alice, HOST_A)
+    assert api.get(f"/api/v1/events/{paid.pk}/").json()["price"] == "15.00"
+    changed = api.patch(f"/api/v1/events/{paid.pk}/", {"price": "0.00"}, content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["price"] == "15.00"
+    with schema_context("alpha"):
+        paid.refresh_from_db()
+    assert paid.price == Decimal("15.00")
+
+
+def test_charlie_gets_404_on_a_paid_members_only_event_of_a_and_changes_nothing(
+    world, db, client_as, alice, bob, charlie
+):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    payment = _open_payment(client_as(bob, HOST_A), paid)
+    for client in (client_as(charlie, HOST_A), client_as(charlie, HOST_B)):
+        assert client.get(f"/evenements/{paid.pk}/paiement/").status_code == 404
+        assert client.post(f"/evenements/{paid.pk}/inscription/").status_code == 404
+        assert client.get(f"/evenements/paiement/{payment.pk}/").status_code == 404
+        confirm = client.post(
+            f"/evenements/paiement/{payment.pk}/confirmer/", {"payment_method": "card_forged"}
+        )
+        assert confirm.status_code == 404
+    # bob's own page on B's host does not open A's payment either.
+    assert client_as(bob, HOST_B).get(f"/evenements/paiement/{payment.pk}/").status_code == 404
+    assert _state("alpha", payment) == ("pending", "pending", [])
+    with schema_context("alpha"):
+        assert Registration.objects.filter(event=paid).count() == 1
+        assert Payment.objects.filter(registration__event=paid).count() == 1
+
+
+def test_an_event_of_b_does_not_touch_a_pending_paid_registration_of_a(
+    world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    account_a = connect(world.a, alice)
+    account_b = connect(world.b, charlie)
+    paid_a = make_paid_event()
+    paid_b = make_paid_event("beta", title="Soirée Bêta")
+    client_a = client_as(bob, HOST_A)
+    pending_a = _open_payment(client_a, paid_a)
+    client_b = client_as(charlie, HOST_B)
+    payment_b = _open_payment(client_b, paid_b, schema="beta")
+    assert _confirm(client_b, payment_b, VISA)["status"] == "succeeded"
+    assert _confirm(client_a, pending_a, VISA)["status"] == "succeeded"  # its event has not arrived
+    platform = Client(HTTP_HOST=PLATFORM_HOST)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(platform, _succeeded(payment_b, "evt_paid_b_ok", account_b))
+        post_event(platform, _succeeded(pending_a, "evt_paid_b_on_a", account_b))
+    assert _state("beta", payment_b)[:2] == ("succeeded", "confirmed")
+    assert _state("alpha", pending_a) == ("pending", "pending", [])
+    outcomes = dict(
+        WebhookEvent.objects.filter(event_id__startswith="evt_paid_b").values_list("event_id", "outcome")
+    )
+    assert outcomes == {"evt_paid_b_ok": "routed", "evt_paid_b_on_a": "mismatch"}
+    assert account_a != account_b
+
+
+def test_concurrent_paid_registrations_never_overbook(world, django_db_blocker):
+    """Eight people click at once for three paid seats: three held, five waiting."""
+    users_model = get_user_model()
+    with django_db_blocker.unblock():
+        try:
+            connect(world.a, world.alice)
+            tag = uuid.uuid4().hex[:8]
+            people = [users_model.objects.create_user(f"payant{i}-{tag}@test.fr", "x" * 12) for i in range(8)]
+            paid = make_paid_event(capacity=3, visibility=Event.Visibility.PUBLIC)
+            barrier = threading.Barrier(len(people))
+            errors: list[BaseException] = []
+
+            def register(person):
+                try:
+                    with schema_context("alpha"):
+                        barrier.wait(timeout=20)
+                        services.register(actor=person, event=paid)
+                except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(exc)
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=register, args=(p,)) for p in people]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            with schema_context("alpha"):
+                statuses = sorted(Registration.objects.filter(event=paid).values_list("status", flat=True))
+        finally:
+            with schema_context("alpha"):
+                Event.objects.filter(title="Formation gestes d'urgence", capacity=3).delete()
+            connection.set_schema_to_public()
+            ConnectedAccount.objects.filter(community=world.a).delete()
+            Community.objects.filter(pk=world.a.pk).update(stripe_account_id="")
+            world.a.stripe_account_id = ""
+    assert errors == []
+    assert statuses.count("pending") == 3 and statuses.count("waitlisted") == 5
