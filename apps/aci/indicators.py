@@ -32,13 +32,15 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def directory_coverage(until: datetime) -> Decimal:
     """Share (%, two decimals) of the health professionals listed in the directory before ``until``
     that the directory marks as members of the CPTS. Every professional entry counts, hidden ones
-    included (hiding is about display, not about practising on the territory); structures do not.
+    included (hiding is about display, not about practising on the territory); structures do not,
+    nor do professionals the national files had stopped listing by then (withdrawn).
     0 when the directory lists no professional yet."""
     from apps.directory.models import Entry, Kind
 
-    counts = Entry.objects.filter(kind=Kind.PROFESSIONAL, created_at__lt=until).aggregate(
-        listed=Count("pk"), members=Count("pk", filter=Q(is_member=True))
+    listed = Entry.objects.filter(kind=Kind.PROFESSIONAL, created_at__lt=until).exclude(
+        withdrawn_at__lt=until
     )
+    counts = listed.aggregate(listed=Count("pk"), members=Count("pk", filter=Q(is_member=True)))
     if not counts["listed"]:
         return Decimal(0)
     share = Decimal(100) * counts["members"] / counts["listed"]

@@ -102,6 +102,11 @@ class Entry(models.Model):
     claimed_at = models.DateTimeField(_("revendiquée le"), null=True, blank=True)
     locked_fields = ArrayField(models.CharField(max_length=50), default=list, blank=True, editable=False)
     imported_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Set when a complete national file no longer lists an entry an import brought (retired, moved
+    # away, closed): out of the directory, kept for the record, back if a later file lists it.
+    withdrawn_at = models.DateTimeField(
+        _("retirée des extraits nationaux le"), null=True, blank=True, editable=False
+    )
     # Normalised words (apps.geo.text.normalize): the name (weighs most) and everything searchable.
     search_title = models.TextField(blank=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)

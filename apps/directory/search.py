@@ -231,7 +231,7 @@ _LISTED_FIELDS = [
 
 
 def visible_entries(audience: str = PUBLIC) -> QuerySet[Entry]:
-    return Entry.objects.filter(visibility__in=_VISIBLE[audience])
+    return Entry.objects.filter(visibility__in=_VISIBLE[audience], withdrawn_at__isnull=True)
 
 
 def search_entries(

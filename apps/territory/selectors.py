@@ -74,7 +74,11 @@ def count_professionals() -> int:
     """Health professionals listed in the directory (entries not hidden)."""
     from apps.directory.models import Entry, Kind, Visibility
 
-    return Entry.objects.filter(kind=Kind.PROFESSIONAL).exclude(visibility=Visibility.HIDDEN).count()
+    return (
+        Entry.objects.filter(kind=Kind.PROFESSIONAL, withdrawn_at__isnull=True)
+        .exclude(visibility=Visibility.HIDDEN)
+        .count()
+    )
 
 
 def get_home_counters() -> TerritoryCounters:

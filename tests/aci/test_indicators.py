@@ -162,6 +162,8 @@ def test_directory_coverage_is_the_share_of_listed_professionals_who_are_members
         for i in range(3):
             professional(f"Kiné non membre {i}", member=False, created=at(1, 15))
         professional("Sage-femme masquée", member=False, created=at(1, 15), visibility="hidden")
+        # Gone from the national files in May: not on the territory any more, counts in neither period.
+        professional("Kiné retraité", member=False, created=at(1, 15), withdrawn_at=at(5, 1))
         professional("Pharmacien membre arrivé en septembre", member=True, created=at(9, 1))
         professional("Arrivé l'année suivante", member=True, created=at(1, 1) + timedelta(days=400))
         Entry.objects.create(

@@ -182,3 +182,56 @@ def test_an_empty_territory_refuses_to_import(community_a, tmp_path):
         TerritoryCommune.objects.all().delete()
     with pytest.raises(BrokenFile, match="communes du territoire"):
         _import(community_a, rpps_path=_write(tmp_path, rpps_file(_rows())))
+
+
+def test_an_entry_missing_from_the_new_file_is_withdrawn_and_comes_back_when_listed_again(
+    territory_a, tmp_path
+):
+    from apps.directory import services
+    from apps.directory.search import search_entries
+
+    rows = _rows()
+    first = _import(territory_a, rpps_path=_write(tmp_path, rpps_file(rows)))["rpps"]
+    assert first["created"] == 3 and first["withdrawn"] == 0
+    with schema_context(territory_a.schema_name):
+        manual = services.create_entry(
+            actor=None,
+            fields={
+                "kind": "professional",
+                "family": "liberal",
+                "name": "Ada Saisie",
+                "profession": "Infirmier",
+            },
+            place={"city": "Saint-Étienne", "commune_id": "42218"},
+        )
+    # Hélène Martin retired: she is no longer in the national file.
+    without_helene = [row for row in rows if row["Identifiant PP"] != rpps_number(1)]
+    second = _import(territory_a, rpps_path=_write(tmp_path, rpps_file(without_helene), "ps2.txt"))["rpps"]
+    assert (second["withdrawn"], second["unchanged"]) == (1, 2)
+    with schema_context(territory_a.schema_name):
+        helene = Entry.objects.get(identifier=rpps_number(1))
+        assert helene.withdrawn_at is not None  # kept for the record, out of the directory
+        assert [e.name for e in search_entries("martin")] == []
+        assert Entry.objects.get(pk=manual.pk).withdrawn_at is None  # typed by the team: never withdrawn
+        assert "Ada Saisie" in [e.name for e in search_entries("ada")]
+    third = _import(territory_a, rpps_path=_write(tmp_path, rpps_file(rows), "ps3.txt"))["rpps"]
+    assert (third["updated"], third["withdrawn"]) == (1, 0)
+    with schema_context(territory_a.schema_name):
+        assert Entry.objects.get(identifier=rpps_number(1)).withdrawn_at is None
+        assert [e.name for e in search_entries("martin")] == ["Hélène Martin"]
+
+
+def test_a_file_missing_too_many_entries_withdraws_none_and_says_why(territory_a, tmp_path):
+    from apps.directory.importing.common import WITHDRAW_ALWAYS_UP_TO
+
+    many = [
+        rpps_row(rpps=rpps_number(100 + i), last_name=f"Nom{i}", first_name="Luc", commune="42218",
+                 postcode="42000", city="Saint-Étienne")
+        for i in range(WITHDRAW_ALWAYS_UP_TO + 10)
+    ]  # fmt: skip
+    _import(territory_a, rpps_path=_write(tmp_path, rpps_file(many)))
+    partial = _import(territory_a, rpps_path=_write(tmp_path, rpps_file(many[:5]), "partial.txt"))["rpps"]
+    assert partial["withdrawn"] == 0
+    assert "semble partiel" in partial["warnings"][0] and "25 fiches" in partial["warnings"][0]
+    with schema_context(territory_a.schema_name):
+        assert not Entry.objects.filter(withdrawn_at__isnull=False).exists()

@@ -23,6 +23,10 @@ BROKEN_SHARE = 0.05
 BROKEN_MIN_LINES = 20
 # Entries written per round trip (measured: larger batches bring nothing on 30-commune territories).
 BATCH = 500
+# Entries missing from a new file are withdrawn, unless more than this share of those the file
+# used to describe are missing (and more than a handful): then the file looks partial.
+WITHDRAW_MAX_SHARE = 0.3
+WITHDRAW_ALWAYS_UP_TO = 20
 
 ProgressCallback = Callable[[int], None]
 
@@ -40,6 +44,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    withdrawn: int = 0
     rejected_count: int = 0
     rejected: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -94,18 +99,49 @@ def place_key(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
-def write_entries(records: Iterable[ImportedEntry], report: ImportReport) -> None:
+def write_entries(records: Iterable[ImportedEntry], report: ImportReport) -> set[tuple[str, str]]:
     """Create, update or leave alone each record's entry. Fields the team edited by hand
-    (``Entry.locked_fields``) are kept; so are places when ``"places"`` is locked. Caller owns the
-    transaction."""
+    (``Entry.locked_fields``) are kept; so are places when ``"places"`` is locked. An entry that
+    had been withdrawn comes back. Returns the (identifier type, identifier) of every record. Caller
+    owns the transaction."""
     batch: list[ImportedEntry] = []
+    seen: set[tuple[str, str]] = set()
     for record in records:
         batch.append(record)
+        seen.add((record.identifier_type, record.identifier))
         if len(batch) >= BATCH:
             _write_batch(batch, report)
             batch = []
     if batch:
         _write_batch(batch, report)
+    return seen
+
+
+def withdraw_missing(
+    identifier_types: Iterable[str], seen: set[tuple[str, str]], report: ImportReport
+) -> None:
+    """Withdraw the entries an import brought that this complete file no longer lists in the
+    territory (``seen``). A file missing too many of them looks partial (a filtered or truncated
+    extract): then nothing is withdrawn and the report says why. Caller owns the transaction."""
+    listed = (
+        Entry.objects.filter(identifier_type__in=list(identifier_types), withdrawn_at__isnull=True)
+        .exclude(imported_hash="")
+        .values_list("pk", "identifier_type", "identifier")
+    )
+    listed = list(listed)
+    missing = [pk for pk, identifier_type, identifier in listed if (identifier_type, identifier) not in seen]
+    if len(missing) > WITHDRAW_ALWAYS_UP_TO and len(missing) > WITHDRAW_MAX_SHARE * len(listed):
+        report.warnings.append(
+            _(
+                "%(missing)d fiches importées auparavant sont absentes de ce fichier (%(share)d %%) : "
+                "il semble partiel, elles ont été gardées. Importez l'extrait national complet pour "
+                "retirer celles qui n'y figurent plus."
+            )
+            % {"missing": len(missing), "share": round(100 * len(missing) / len(listed))}
+        )
+        return
+    Entry.objects.filter(pk__in=missing).update(withdrawn_at=timezone.now())
+    report.withdrawn = len(missing)
 
 
 def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
@@ -143,9 +179,10 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
             )
             to_create.append((entry, record))
             continue
-        if entry.imported_hash == fingerprint:
+        if entry.imported_hash == fingerprint and entry.withdrawn_at is None:
             report.unchanged += 1
             continue
+        entry.withdrawn_at = None
         locked = set(entry.locked_fields)
         for name, value in {"kind": record.kind, "family": record.family, **record.fields}.items():
             if name not in locked:
@@ -184,6 +221,7 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
             "family",
             *batch[0].fields.keys(),
             "imported_hash",
+            "withdrawn_at",
             "updated_at",
             "search_title",
             "search_document",

@@ -10,10 +10,14 @@ from django.utils.translation import gettext as _
 
 from apps.territory.selectors import expand_codes, get_territory_codes
 
+from ..models import IdentifierType
 from ..search import rebuild_vocabulary
-from .common import BrokenFile, ImportReport, write_entries
+from .common import BrokenFile, ImportReport, withdraw_missing, write_entries
 from .finess import parse_finess
 from .rpps import parse_rpps
+
+# The identifiers each national file carries: what it used to describe, hence may withdraw.
+IDENTIFIERS_OF = {"rpps": [IdentifierType.RPPS, IdentifierType.ADELI], "finess": [IdentifierType.FINESS]}
 
 
 def run_import(
@@ -57,8 +61,9 @@ def run_import(
     if progress:
         progress(total, total, "write")
     with transaction.atomic():
-        for _kind, report, records in parsed:
-            write_entries(records, report)
+        for kind, report, records in parsed:
+            seen = write_entries(records, report)
+            withdraw_missing(IDENTIFIERS_OF[kind], seen, report)
         rebuild_vocabulary()
     return {kind: report.as_dict() for kind, report, _records in parsed}
 

@@ -31,7 +31,8 @@ class Command(BaseCommand):
                 f"{kind} ({section['file']}) : lignes lues : {section['lines_read']}, "
                 f"retenues : {section['kept']}, hors territoire : {section['outside_territory']}, "
                 f"créées : {section['created']}, mises à jour : {section['updated']}, "
-                f"inchangées : {section['unchanged']}, rejetées : {section['rejected_count']}"
+                f"inchangées : {section['unchanged']}, retirées : {section['withdrawn']}, "
+                f"rejetées : {section['rejected_count']}"
             )
             for rejected in section["rejected"][:50]:
                 self.stdout.write(f"  ligne {rejected['line']} : {rejected['reason']}")
