@@ -479,3 +479,22 @@ def test_concurrent_paid_registrations_never_overbook(world, django_db_blocker):
             world.a.stripe_account_id = ""
     assert errors == []
     assert statuses.count("pending") == 3 and statuses.count("waitlisted") == 5
+
+
+def test_reconciliation_confirms_a_paid_registration_whose_webhook_was_lost(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    from workers.dues import reconcile_payments_task
+
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reconcile_payments_task.apply(args=("alpha", 0)).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = reconcile_payments_task.apply(args=("alpha", 0)).get()
+    assert first == {"succeeded": 1} and second == {}
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status, len(numbers)) == ("succeeded", "confirmed", 1)
