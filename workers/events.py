@@ -80,6 +80,43 @@ def send_promotion_notice_task(self, schema_name: str, registration_id: int) -> 
     return "sent"
 
 
+@shared_task(base=TenantTask, name="events.send_hold_expired_notice", bind=True, max_retries=5)
+def send_hold_expired_notice_task(self, schema_name: str, registration_id: int) -> str:
+    """Tell someone that the seat held for them on a paid event was released, unpaid. Runs twice,
+    sends once."""
+    from apps.events.models import Registration
+
+    community = connection.tenant
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("event", "user")
+            .filter(pk=registration_id)
+            .first()
+        )
+        if (
+            registration is None
+            or registration.status != Registration.Status.EXPIRED
+            or registration.hold_expired_notified_at is not None
+        ):
+            return "skipped"
+        context = {
+            "community": community,
+            "event": registration.event,
+            "user": registration.user,
+            "url": _event_url(community, registration.event),
+        }
+        _mail_and_stamp(
+            self,
+            registration,
+            stamp="hold_expired_notified_at",
+            subject=f"Place non réglée, réservation expirée : {registration.event.title}",
+            template="events/email/hold_expired.txt",
+            context=context,
+        )
+    return "sent"
+
+
 @shared_task(base=TenantTask, name="events.send_cancellation_notices", bind=True, max_retries=5)
 def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int:
     """Tell everyone confirmed or waiting that the event is cancelled. Each registration is locked,

@@ -135,6 +135,7 @@ class Registration(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     promotion_notified_at = models.DateTimeField(null=True, blank=True)
     cancellation_notified_at = models.DateTimeField(null=True, blank=True)
+    hold_expired_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("inscription")

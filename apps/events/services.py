@@ -200,6 +200,7 @@ def register(*, actor, event: Event) -> Registration:
             registration.promoted_at = None
             registration.reminder_sent_at = None
             registration.promotion_notified_at = None
+            registration.hold_expired_notified_at = None
             registration.save()
     return registration
 
@@ -283,6 +284,8 @@ def _promote_waitlisted(locked_event: Event) -> list[Registration]:
 def _release_expired_holds(locked_event: Event, now) -> list[int]:
     """Unpaid held seats past their hold become ``expired``. Caller holds the event lock and
     promotes the waiting list if anything was released. Returns the released ids."""
+    from workers.events import send_hold_expired_notice_task
+
     expired = list(
         Registration.objects.filter(
             event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
@@ -290,6 +293,8 @@ def _release_expired_holds(locked_event: Event, now) -> list[int]:
     )
     if expired:
         Registration.objects.filter(pk__in=expired).update(status=Registration.Status.EXPIRED)
+        for registration_id in expired:
+            send_hold_expired_notice_task.delay_on_commit(connection.schema_name, registration_id)
     return expired
 
 

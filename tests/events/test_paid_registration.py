@@ -257,9 +257,14 @@ def test_an_expired_hold_releases_the_seat_promotes_the_waiting_list_and_cancels
     assert intent.status == "canceled"
     promoted = _registration("alpha", paid, alice)
     assert promoted.status == "pending" and promoted.hold_expires_at > timezone.now() + timedelta(hours=23)
-    assert len(mail.outbox) == 1 and "Une place s'est libérée" in mail.outbox[0].subject
-    assert f"http://alpha.localhost/evenements/{paid.pk}/paiement/" in mail.outbox[0].body
-    assert "réglez 15 € par carte" in mail.outbox[0].body
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert len(mail.outbox) == 2 and set(by_recipient) == {"alice@test.fr", "bob@test.fr"}
+    promotion, expiry = by_recipient["alice@test.fr"], by_recipient["bob@test.fr"]
+    assert "Une place s'est libérée" in promotion.subject
+    assert f"http://alpha.localhost/evenements/{paid.pk}/paiement/" in promotion.body
+    assert "réglez 15 € par carte" in promotion.body
+    assert expiry.subject.startswith("Place non réglée, réservation expirée")
+    assert "Aucun montant ne vous a été prélevé" in expiry.body
     # Bob's page says the hold is over; the old attempt cannot be confirmed any more.
     assert "Votre réservation a expiré faute de paiement" in client.get(f"/evenements/{paid.pk}/").text
     assert client.get(f"/evenements/{paid.pk}/paiement/").status_code == 302
