@@ -218,13 +218,13 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         # a fresh attempt the page can use at once with another card.
         logger.info("card declined for payment %s: %s", payment.pk, error.code)
         services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
-        retry = start_card_payment(actor=actor, **payment.payable)
-        return {
-            "status": "declined",
-            "client_secret": "",
-            "error": decline_message(error.code),
-            "retry_payment": retry.pk,
-        }
+        declined = {"status": "declined", "client_secret": "", "error": decline_message(error.code)}
+        try:
+            retry = start_card_payment(actor=actor, **payment.payable)
+        except CardPaymentUnavailable as refusal:  # e.g. the seat's hold ran out meanwhile
+            declined["error"] = f"{declined['error']} {refusal}"
+            return declined
+        return {**declined, "retry_payment": retry.pk}
     except stripe.InvalidRequestError as error:
         logger.warning("confirm refused for payment %s: %s", payment.pk, error)
         return {"status": "invalid", "client_secret": "", "error": _("Le paiement n'a pas pu être confirmé.")}

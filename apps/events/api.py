@@ -117,9 +117,13 @@ class EventViewSet(viewsets.ModelViewSet):
 
     @action(detail=True, methods=["post"], serializer_class=RegistrationSerializer)
     def cancel(self, request, pk=None):
-        """Cancel the calling member's registration; the first person waiting gets the place."""
+        """Cancel the calling member's registration (a paid one is refunded); the first person
+        waiting gets the place."""
         registration = selectors.get_registration(self.get_object(), request.user)
         if registration is None:
             raise exceptions.NotFound("Aucune inscription à annuler.")
-        services.cancel_registration(actor=request.user, registration=registration)
+        try:
+            services.cancel_registration(actor=request.user, registration=registration)
+        except (ValidationError, PermissionDenied) as error:  # e.g. the refund could not be made
+            raise as_api_error(error) from error
         return Response(RegistrationSerializer(registration).data)

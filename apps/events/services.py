@@ -303,6 +303,7 @@ def expire_holds(now=None) -> int:
     cancel on Stripe the open attempts of released seats. Idempotent. Returns seats released."""
     from apps.dues import payments as card
     from apps.dues.models import Payment
+    from apps.stripe_gateway.client import StripeUnavailable
 
     now = now or timezone.now()
     event_ids = set(
@@ -326,7 +327,7 @@ def expire_holds(now=None) -> int:
     for payment in stale:
         try:
             card.cancel_on_stripe(payment)
-        except stripe.StripeError as error:  # one bad call must not stop the sweep
+        except (stripe.StripeError, StripeUnavailable) as error:  # one bad call must not stop the sweep
             logger.warning("could not cancel the PaymentIntent of payment %s: %s", payment.pk, error)
     return released
 
@@ -388,9 +389,9 @@ def refund_unseated_payment(payment_id: int) -> bool:
     only_payment_of_a_seat = (
         registration.status == Registration.Status.CONFIRMED
         and registration.event.status != Event.Status.CANCELLED
-        and not Payment.objects.filter(
-            registration=registration, status=Payment.Status.SUCCEEDED, pk__lt=payment.pk
-        ).exists()
+        and not Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
+        .exclude(pk=payment.pk)
+        .exists()
     )
     if only_payment_of_a_seat:
         return False  # seated after all (e.g. re-registered): keep it

@@ -386,7 +386,7 @@ def test_the_team_sees_payment_status_in_the_list_and_the_export(
     assert rows["alice@test.fr"][3] == "En attente de paiement"
 
 
-def test_the_api_shows_the_price_read_only(world, db, client_as, alice):
+def test_the_api_shows_the_price_read_only_and_registers_with_a_held_seat(world, db, client_as, alice, bob):
     connect(world.a, alice)
     paid = make_paid_event()
     api = client_as(alice, HOST_A)
@@ -396,6 +396,9 @@ def test_the_api_shows_the_price_read_only(world, db, client_as, alice):
     with schema_context("alpha"):
         paid.refresh_from_db()
     assert paid.price == Decimal("15.00")
+    held = client_as(bob, HOST_A).post(f"/api/v1/events/{paid.pk}/register/").json()
+    assert held["status"] == "pending" and held["hold_expires_at"]
+    assert client_as(bob, HOST_A).post(f"/api/v1/events/{paid.pk}/cancel/").json()["status"] == "cancelled"
 
 
 def test_charlie_gets_404_on_a_paid_members_only_event_of_a_and_changes_nothing(
