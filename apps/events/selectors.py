@@ -203,3 +203,21 @@ def list_member_feed_events(membership) -> QuerySet[Event]:
         .filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], ends_at__gte=since)
         .order_by("starts_at", "pk")
     )
+
+
+def list_paid_registrations_of(user) -> QuerySet[Registration]:
+    """``user``'s registrations that involve a card payment here, newest event first, with their
+    payments and receipts (member space)."""
+    from django.db.models import Prefetch
+
+    from apps.dues.models import Payment
+
+    return (
+        Registration.objects.filter(user_id=user.pk, payments__isnull=False)
+        .distinct()
+        .select_related("event")
+        .prefetch_related(
+            Prefetch("payments", queryset=Payment.objects.order_by("created_at").prefetch_related("receipts"))
+        )
+        .order_by("-event__starts_at", "-pk")
+    )

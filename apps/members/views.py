@@ -19,6 +19,7 @@ def member_space(request):
     from apps.dues.calendar import membership_year
     from apps.dues.models import DuesSettings
     from apps.dues.selectors import list_dues_of, memberships_everywhere
+    from apps.events.selectors import list_paid_registrations_of
     from apps.professionals.selectors import get_profile
 
     return render(
@@ -30,6 +31,7 @@ def member_space(request):
             "dues_list": list_dues_of(request.membership),
             "everywhere": memberships_everywhere(request.user),
             "join_year": membership_year(DuesSettings.load()),
+            "paid_registrations": list_paid_registrations_of(request.user),
         },
     )
 

@@ -195,6 +195,10 @@ def test_a_paid_registration_holds_a_seat_and_only_the_signed_webhook_confirms_i
     status_page = client.get(f"/evenements/paiement/{payment.pk}/")
     assert "votre inscription à « Formation gestes d&#x27;urgence » est confirmée" in status_page.text
     assert "Vous êtes inscrit(e) : votre place est confirmée." in client.get(f"/evenements/{paid.pk}/").text
+    space = client.get("/mon-espace/").text
+    assert "Mes inscriptions payantes" in space and f"Reçu n° {receipt.number} (PDF)" in space
+    pdf = client.get(f"/recus/{receipt.pk}/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
 
 
 def test_a_declined_card_keeps_the_seat_held_and_the_member_retries(
