@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from .forms import EmailAuthenticationForm
@@ -45,3 +47,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers once an e-mail failed too often from one address (429)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/lockout.html", {"cooloff_minutes": minutes}, status=429)

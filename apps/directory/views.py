@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.members.models import Role
 from apps.members.permissions import role_required
 from apps.territory.selectors import list_territory_communes
+from cpts_platform.client_ip import client_ip
 
 from . import selectors, services
 from .forms import ClaimantForm, DecisionForm, EntryForm, ImportForm, ListingRequestForm, SearchForm
@@ -116,13 +117,12 @@ def edit_own(request, pk: int):
     return render(request, "directory/edit_own.html", {"entry": entry, "form": form})
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request) -> bool:
     """Count this request; True when the client sent too many in the window."""
-    key = "directory:listing-rate:" + hashlib.sha256(_client_ip(request).encode()).hexdigest()[:24]
+    key = (
+        "directory:listing-rate:"
+        + hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:24]
+    )
     cache.add(key, 0, LISTING_WINDOW)
     try:
         count = cache.incr(key)

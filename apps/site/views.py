@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.members.models import Role
+from cpts_platform.client_ip import client_ip
 
 from . import integrations, selectors, services
 from .forms import VisitorMessageForm
@@ -113,12 +114,6 @@ def emergency_numbers(request):
         (value, label, groups[value]) for value, label in EmergencyNumber.Category.choices if groups[value]
     ]
     return render(request, "site/emergency.html", {"sections": sections})
-
-
-def client_ip(request) -> str:
-    # Behind the production proxy REMOTE_ADDR is the proxy; it must pass the client address
-    # through (see docs/site.md, "Limite d'envoi").
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @require_http_methods(["GET", "POST"])
