@@ -173,7 +173,7 @@ def register(*, actor, event: Event) -> Registration:
                 )
             )
         now = timezone.now()
-        if _release_expired_holds(locked, now):
+        if locked.is_paid and _release_expired_holds(locked, now):  # holds exist on paid events only
             _promote_waitlisted(locked)
         registration = Registration.objects.filter(event=locked, user_id=actor.pk).first()
         if registration is not None and registration.status not in (
