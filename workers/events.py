@@ -119,8 +119,9 @@ def send_hold_expired_notice_task(self, schema_name: str, registration_id: int) 
 
 @shared_task(base=TenantTask, name="events.send_cancellation_notices", bind=True, max_retries=5)
 def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int:
-    """Tell everyone confirmed or waiting that the event is cancelled. Each registration is locked,
-    told, then stamped: runs twice, tells once. Returns how many e-mails were sent."""
+    """Tell everyone confirmed, holding a seat or waiting that the event is cancelled (a paid
+    seat is told it is refunded). Each registration is locked, told, then stamped: runs twice,
+    tells once. Returns how many e-mails were sent."""
     from apps.events.models import Event, Registration
 
     community = connection.tenant
@@ -129,7 +130,11 @@ def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int
         return 0
     pending = Registration.objects.filter(
         event=event,
-        status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED],
+        status__in=[
+            Registration.Status.CONFIRMED,
+            Registration.Status.PENDING,
+            Registration.Status.WAITLISTED,
+        ],
         cancellation_notified_at__isnull=True,
     ).values_list("pk", flat=True)
     sent = 0
@@ -143,7 +148,8 @@ def send_cancellation_notices_task(self, schema_name: str, event_id: int) -> int
             )
             if registration is None:
                 continue
-            context = {"community": community, "event": event, "user": registration.user}
+            paid = registration.payments.filter(status__in=["succeeded", "refunded"]).exists()
+            context = {"community": community, "event": event, "user": registration.user, "paid": paid}
             _mail_and_stamp(
                 self,
                 registration,

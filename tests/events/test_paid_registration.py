@@ -357,10 +357,18 @@ def test_cancelling_a_paid_event_refunds_every_paid_registration(
     _confirm(client, payment, VISA)
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_event_cancelled"))
+    with schema_context("alpha"):
+        held = services.register(actor=alice, event=paid)
+    assert held.status == "pending"
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         with schema_context("alpha"):
             services.update_event(actor=alice, event=paid, data={"status": Event.Status.CANCELLED})
     assert _state("alpha", payment)[0] == "refunded"
+    notices = {m.to[0]: m.body for m in mail.outbox if m.subject.startswith("Événement annulé")}
+    assert set(notices) == {"bob@test.fr", "alice@test.fr"}  # the held seat is told too
+    assert "Votre paiement vous est remboursé" in notices["bob@test.fr"]
+    assert "remboursé" not in notices["alice@test.fr"]
     with django_capture_on_commit_callbacks(execute=True):
         with schema_context("alpha"):
             from workers.events import refund_cancelled_event_task
