@@ -21,4 +21,9 @@ urlpatterns = [
     path("evenements/<int:pk>/modifier/", views.event_edit, name="edit"),
     path("evenements/<int:pk>/inscrits/", views.event_registrations, name="registrations"),
     path("evenements/<int:pk>/inscrits.csv", views.event_export, name="export"),
+    path(
+        "evenements/<int:pk>/inscrits/<int:registration_id>/annuler/",
+        views.event_cancel_registration,
+        name="cancel_registration",
+    ),
 ]

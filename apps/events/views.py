@@ -324,6 +324,31 @@ def event_registrations(request, pk: int):
     )
 
 
+@require_POST
+@role_required(Role.TEAM)
+def event_cancel_registration(request, pk: int, registration_id: int):
+    """The team cancels someone's registration (a paid one is refunded through Stripe first)."""
+    event = selectors.get_event_for(request.membership, pk)
+    if event is None:
+        raise Http404
+    registration = Registration.objects.filter(pk=registration_id, event=event).select_related("user").first()
+    if registration is None:
+        raise Http404
+    paid = registration.payments.filter(status="succeeded").exists()
+    try:
+        services.cancel_registration(actor=request.user, registration=registration)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        name = registration.user.get_full_name() or registration.user.email
+        messages.success(
+            request,
+            (_("Inscription de %(name)s annulée et remboursée ; un avoir lui est envoyé.") if paid
+             else _("Inscription de %(name)s annulée.")) % {"name": name},
+        )  # fmt: skip
+    return redirect("events:registrations", pk=event.pk)
+
+
 def _spreadsheet_safe(value: str) -> str:
     """Neutralise a cell a spreadsheet would run as a formula (names are typed by people)."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

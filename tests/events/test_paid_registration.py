@@ -518,3 +518,26 @@ def test_reconciliation_confirms_a_paid_registration_whose_webhook_was_lost(
     assert first == {"succeeded": 1} and second == {}
     status, registration_status, numbers = _state("alpha", payment)
     assert (status, registration_status, len(numbers)) == ("succeeded", "confirmed", 1)
+
+
+def test_the_team_cancels_and_refunds_a_paid_registration_bob_gets_403_charlie_404(
+    world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_team_cancel"))
+    url = f"/evenements/{paid.pk}/inscrits/{payment.registration_id}/annuler/"
+    assert client.post(url).status_code == 403
+    assert client_as(charlie, HOST_A).post(url).status_code == 404
+    assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+    team = client_as(alice, HOST_A)
+    assert "Annuler et rembourser" in team.get(f"/evenements/{paid.pk}/inscrits/").text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = team.post(url, follow=True)
+    assert "Inscription de Bob Membre annulée et remboursée" in response.text
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status) == ("refunded", "cancelled") and numbers[-1].startswith("AV-")
