@@ -55,6 +55,11 @@ def browser():
         )
         yield browser
         browser.close()
+        # While Playwright's sync API lives, asyncio sees a running loop in this thread, so Django
+        # keeps this thread's DB connections in context-local storage, apart from its thread-local
+        # ones: close them before the loop stops, or they outlive the test database (teardown
+        # warning "database test_cpts is being accessed by other users").
+        connections.close_all()
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
