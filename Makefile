@@ -42,8 +42,11 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+BENCHMARKS = provisioning directory_search import_rpps national_split renewal_wave annual_report site_load
+# Every benchmark in turn (each prints its figures, last line JSON); BENCH_ARGS=--quick for short runs.
 benchmarks: setup
-	$(RUNTIME) --data .data/bench --fresh -- $(PY) benchmarks/provisioning.py $(BENCH_ARGS)
+	$(RUNTIME) --data .data/bench --fresh -- sh -c '$(PY) manage.py migrate_platform > /dev/null && \
+		for name in $(BENCHMARKS); do echo "== $$name"; $(PY) benchmarks/$$name.py $(BENCH_ARGS) || exit 1; done'
 
 # Re-pin after editing pyproject.toml's dependencies.
 lock: | $(BIN)/python

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -26,14 +27,17 @@ REQUEUE_PENDING_AFTER = timedelta(minutes=10)
 MAX_IMPORT_ATTEMPTS = 3
 
 
-@contextmanager
 def _worker_lock(schema_name: str, run_id: int):
     """Hold the run's PostgreSQL session lock; yields whether it was free.
 
     The importing worker holds it for the whole import, and PostgreSQL drops it the moment that
     worker's connection dies: a run "running" whose lock is free has lost its worker, however long
     an honest import takes. Needs session-level connections (no transaction-pooling proxy)."""
-    key = f"directory-import:{schema_name}:{run_id}"
+    return _session_lock(f"directory-import:{schema_name}:{run_id}")
+
+
+@contextmanager
+def _session_lock(key: str):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
         locked = cursor.fetchone()[0]
@@ -157,6 +161,22 @@ def recover_imports_task(schema_name: str) -> dict:
 def fan_out_import_recovery_task() -> int:
     """Beat entry: look for imports left behind in every open CPTS."""
     return fan_out(recover_imports_task)
+
+
+@shared_task(name="directory.refresh_national_extracts")
+def refresh_national_extracts_task(urls: dict[str, str] | None = None) -> dict:
+    """Beat entry (weekly): download the national extracts that changed, split them by territory in
+    one pass and queue one import per CPTS (apps/directory/national.py). One run at a time."""
+    from apps.directory.national import refresh
+
+    urls = urls if urls is not None else settings.NATIONAL_EXTRACT_URLS
+    if not any(urls.values()):
+        return {"skipped": "no national extract URL configured"}
+    connection.set_schema_to_public()
+    with _session_lock("directory-national-refresh") as free:
+        if not free:
+            return {"skipped": "a refresh is already running"}
+        return refresh(urls)
 
 
 @shared_task(base=TenantTask, name="directory.notify_listing_requester", bind=True, max_retries=5)

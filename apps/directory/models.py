@@ -228,6 +228,8 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Queued by the weekly refresh from the national extracts (apps/directory/national.py).
+    automatic = models.BooleanField(default=False, editable=False)
     # How many times a worker started it (a worker that dies mid-import gives it back to the queue).
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 

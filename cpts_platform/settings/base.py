@@ -257,6 +257,18 @@ CELERY_BEAT_SCHEDULE["directory-import-recovery"] = {
     "task": "directory.fan_out_import_recovery",
     "schedule": 10 * 60,
 }
+# Directory: every Monday night, the national extracts that changed refresh every CPTS's directory.
+CELERY_BEAT_SCHEDULE["directory-national-refresh"] = {
+    "task": "directory.refresh_national_extracts",
+    "schedule": crontab(minute=30, hour=3, day_of_week=1),
+}
+# Where to download them from (empty: no automatic refresh; docs/directory.md gives the sources).
+NATIONAL_EXTRACT_URLS = {
+    "rpps": env.str("NATIONAL_RPPS_URL", default=""),
+    "finess": env.str("NATIONAL_FINESS_URL", default=""),
+}
+# The per-CPTS imports that follow are spread over this many seconds.
+NATIONAL_IMPORT_SPREAD_SECONDS = 600
 WORKER_HEARTBEAT_SECONDS = 10
 
 # Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when

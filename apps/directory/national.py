@@ -1,0 +1,260 @@
+"""Weekly refresh of every CPTS's directory from the national extracts (Annuaire Santé, FINESS).
+
+The platform downloads each national file once (conditional GET; a zip is unpacked), then reads it
+once, routing each line to the CPTS whose territory holds its commune: one small file per CPTS,
+written into that CPTS's own storage and imported by the usual task (report, idempotence,
+withdrawals). One pass over the 800 MB file serves every CPTS, where importing the national file in
+each CPTS would read it once per CPTS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import uuid
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from apps.territory.selectors import expand_codes, get_territory_codes
+
+from .codes import finess_insee_code
+from .importing.rpps import COMMUNE as RPPS_COMMUNE
+from .models import ImportRun
+
+KINDS = ("rpps", "finess")
+# Routed lines held in memory before they are appended to the CPTS's files.
+FLUSH_BYTES = 16 * 1024 * 1024
+DOWNLOAD_TIMEOUT_SECONDS = 120
+
+
+def national_dir() -> Path:
+    # "_" never appears in a CPTS slug, so no CPTS storage (MEDIA_ROOT/<schema>/) can be this folder.
+    path = Path(getattr(settings, "NATIONAL_EXTRACTS_DIR", "") or Path(settings.MEDIA_ROOT) / "_national")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fetch(kind: str, url: str) -> Path | None:
+    """Download ``url`` to ``_national/<kind>.txt``; None when it has not changed since the last
+    download (304 to a conditional GET, or the same bytes). A zip is unpacked (its largest file)."""
+    folder = national_dir()
+    meta_path = folder / f"{kind}.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"national extract URL must be http(s): {url!r}")
+    request = urllib.request.Request(url, headers={"User-Agent": "plateforme-cpts"})  # noqa: S310
+    if meta.get("url") == url and (folder / f"{kind}.txt").exists():
+        if meta.get("etag"):
+            request.add_header("If-None-Match", meta["etag"])
+        if meta.get("last_modified"):
+            request.add_header("If-Modified-Since", meta["last_modified"])
+    try:
+        response = urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS)  # noqa: S310
+    except urllib.error.HTTPError as error:
+        if error.code == 304:
+            return None
+        raise
+    digest = hashlib.sha256()
+    with response, tempfile.NamedTemporaryFile(dir=folder, prefix=f"{kind}-", delete=False) as download:
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            download.write(chunk)
+            digest.update(chunk)
+        headers = response.headers
+    if (
+        meta.get("url") == url
+        and digest.hexdigest() == meta.get("sha256")
+        and (folder / f"{kind}.txt").exists()
+    ):
+        os.unlink(download.name)
+        return None
+    target = folder / f"{kind}.txt"
+    if zipfile.is_zipfile(download.name):
+        with zipfile.ZipFile(download.name) as archive:
+            member = max(archive.infolist(), key=lambda info: info.file_size)
+            with archive.open(member) as source, open(f"{target}.part", "wb") as unpacked:
+                shutil.copyfileobj(source, unpacked, 1 << 20)
+        os.replace(f"{target}.part", target)
+        os.unlink(download.name)
+    else:
+        os.replace(download.name, target)
+    meta = {
+        "url": url,
+        "etag": headers.get("ETag", ""),
+        "last_modified": headers.get("Last-Modified", ""),
+        "sha256": digest.hexdigest(),
+        "fetched_at": timezone.now().isoformat(),
+    }
+    meta_path.write_text(json.dumps(meta))
+    return target
+
+
+def territories() -> dict[str, list[str]]:
+    """Schema names of the open CPTS that have a territory and no import under way, each with the
+    INSEE codes of its territory (arrondissements included)."""
+    community_model = get_tenant_model()
+    connection.set_schema_to_public()
+    schemas = list(
+        community_model.objects.filter(status=community_model.Status.ACTIVE)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+    )
+    result = {}
+    for schema in schemas:
+        with schema_context(schema):
+            busy = ImportRun.objects.filter(
+                status__in=[ImportRun.Status.PENDING, ImportRun.Status.RUNNING]
+            ).exists()
+            codes = get_territory_codes()
+            if codes and not busy:
+                result[schema] = sorted(expand_codes(codes))
+    return result
+
+
+class _Router:
+    """Per-CPTS output files, appended in bulk: memory stays bounded whatever the number of CPTS,
+    and at most one file is open at a time."""
+
+    def __init__(self, paths: dict[str, Path], head: bytes):
+        self.paths = paths
+        self.pending: dict[str, list[bytes]] = defaultdict(list)
+        self.size = 0
+        self.lines = dict.fromkeys(paths, 0)
+        for path in paths.values():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(head)
+
+    def add(self, schemas: Iterable[str], line: bytes) -> None:
+        for schema in schemas:
+            self.pending[schema].append(line)
+            self.lines[schema] += 1
+            self.size += len(line)
+        if self.size >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        for schema, lines in self.pending.items():
+            with open(self.paths[schema], "ab") as output:
+                output.writelines(lines)
+        self.pending.clear()
+        self.size = 0
+
+
+def _with_newline(line: bytes) -> bytes:
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def split_rpps(source: Path, by_code: dict[bytes, list[str]], paths: dict[str, Path]) -> dict[str, int]:
+    """Route each line of the Annuaire Santé file to the CPTS of its commune. Returns lines per CPTS."""
+    with open(source, "rb") as stream:
+        head = _with_newline(stream.readline())
+        header = head.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n").split("|")
+        if RPPS_COMMUNE not in header:
+            raise ValueError(f"not an Annuaire Santé extract: no column {RPPS_COMMUNE!r}")
+        at = header.index(RPPS_COMMUNE)
+        router = _Router(paths, head)
+        for line in stream:
+            fields = line.split(b"|", at + 1)
+            if len(fields) > at:
+                schemas = by_code.get(fields[at].strip())
+                if schemas:
+                    router.add(schemas, _with_newline(line))
+        router.flush()
+    return router.lines
+
+
+def split_finess(source: Path, by_code: dict[bytes, list[str]], paths: dict[str, Path]) -> dict[str, int]:
+    """Route each ``structureet`` line to the CPTS of its commune, and each ``geolocalisation`` line
+    to the CPTS of its establishment (they come after every structure). Returns lines per CPTS."""
+    where: dict[bytes, list[str]] = {}
+    with open(source, "rb") as stream:
+        head = _with_newline(stream.readline())
+        if not head.lstrip(b"\xef\xbb\xbf").lower().startswith(b"finess;etalab"):
+            raise ValueError("not a FINESS extract: the first line must start with finess;etalab")
+        router = _Router(paths, head)
+        for line in stream:
+            fields = line.split(b";", 14)
+            if fields[0] == b"structureet" and len(fields) > 13:
+                code = finess_insee_code(
+                    fields[13].decode("ascii", "replace"), fields[12].decode("ascii", "replace")
+                )
+                schemas = by_code.get(code.encode())
+                if schemas:
+                    where[fields[1]] = schemas
+                    router.add(schemas, _with_newline(line))
+            elif fields[0] == b"geolocalisation" and len(fields) > 1:
+                schemas = where.get(fields[1])
+                if schemas:
+                    router.add(schemas, _with_newline(line))
+        router.flush()
+    return router.lines
+
+
+SPLITTERS = {"rpps": split_rpps, "finess": split_finess}
+
+
+def refresh(urls: dict[str, str]) -> dict:
+    """Download what changed among ``urls`` (kind → URL), split it by territory, and queue one import
+    per CPTS. Returns a summary. The imports are queued with ``run_import_task``."""
+    from workers.directory import run_import_task
+
+    fresh = {kind: fetch(kind, url) for kind, url in urls.items() if url}
+    fresh = {kind: path for kind, path in fresh.items() if path is not None}
+    if not fresh:
+        return {"changed": [], "communities": 0}
+    by_schema = territories()
+    by_code: dict[bytes, list[str]] = defaultdict(list)
+    for schema, codes in by_schema.items():
+        for code in codes:
+            by_code[code.encode()].append(schema)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+    names = {kind: f"directory/imports/national-{kind}-{stamp}.txt" for kind in fresh}
+    paths: dict[str, dict[str, Path]] = {kind: {} for kind in fresh}
+    for schema in by_schema:
+        with schema_context(schema):
+            for kind, name in names.items():
+                paths[kind][schema] = Path(default_storage.path(name))
+    lines = {}
+    for kind, path in fresh.items():
+        try:
+            lines[kind] = SPLITTERS[kind](path, by_code, paths[kind])
+        except ValueError:
+            # Not an extract: forget it, so the next refresh downloads it again rather than skip it.
+            (national_dir() / f"{kind}.json").unlink(missing_ok=True)
+            raise
+    # A file with no line of the territory is not imported (an import refuses an empty file): the
+    # entries it used to bring stay until an extract lists some of them again.
+    files = {schema: {kind: names[kind] for kind in fresh if lines[kind][schema]} for schema in by_schema}
+    for kind in fresh:
+        for schema, path in paths[kind].items():
+            if kind not in files[schema]:
+                path.unlink(missing_ok=True)
+    queued = [schema for schema in by_schema if files[schema]]
+    for index, schema in enumerate(queued):
+        with schema_context(schema):
+            run = ImportRun.objects.create(
+                rpps_file=files[schema].get("rpps", ""),
+                finess_file=files[schema].get("finess", ""),
+                automatic=True,
+            )
+        countdown = int(settings.NATIONAL_IMPORT_SPREAD_SECONDS * index / len(queued))
+        run_import_task.apply_async((schema, run.pk), countdown=countdown)
+    connection.set_schema_to_public()
+    return {
+        "changed": sorted(fresh),
+        "communities": len(queued),
+        "lines": {kind: sum(per.values()) for kind, per in lines.items()},
+    }
