@@ -47,9 +47,10 @@ def national_dir() -> Path:
     return path
 
 
-def fetch(kind: str, url: str) -> Path | None:
+def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
     """Download ``url`` to ``_national/<kind>.txt``; None when it has not changed since the last
-    download (304 to a conditional GET, or the same bytes). A zip is unpacked (its largest file)."""
+    refresh (304 to a conditional GET, or the same bytes). A zip is unpacked (its largest file).
+    Returns the file and what to remember of it once it is split (``remember``)."""
     folder = national_dir()
     meta_path = folder / f"{kind}.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
@@ -97,8 +98,13 @@ def fetch(kind: str, url: str) -> Path | None:
         "sha256": digest.hexdigest(),
         "fetched_at": timezone.now().isoformat(),
     }
-    meta_path.write_text(json.dumps(meta))
-    return target
+    return target, meta
+
+
+def remember(kind: str, meta: dict) -> None:
+    """Record a download as done: only once its imports are queued, so that a refresh interrupted
+    before (worker killed, file that is not an extract) downloads it again next time."""
+    (national_dir() / f"{kind}.json").write_text(json.dumps(meta))
 
 
 def territories() -> dict[str, list[str]]:
@@ -211,8 +217,9 @@ def refresh(urls: dict[str, str]) -> dict:
     per CPTS. Returns a summary. The imports are queued with ``run_import_task``."""
     from workers.directory import run_import_task
 
-    fresh = {kind: fetch(kind, url) for kind, url in urls.items() if url}
-    fresh = {kind: path for kind, path in fresh.items() if path is not None}
+    fetched = {kind: fetch(kind, url) for kind, url in urls.items() if url}
+    fetched = {kind: result for kind, result in fetched.items() if result is not None}
+    fresh = {kind: path for kind, (path, _meta) in fetched.items()}
     if not fresh:
         return {"changed": [], "communities": 0}
     by_schema = territories()
@@ -227,14 +234,7 @@ def refresh(urls: dict[str, str]) -> dict:
         with schema_context(schema):
             for kind, name in names.items():
                 paths[kind][schema] = Path(default_storage.path(name))
-    lines = {}
-    for kind, path in fresh.items():
-        try:
-            lines[kind] = SPLITTERS[kind](path, by_code, paths[kind])
-        except ValueError:
-            # Not an extract: forget it, so the next refresh downloads it again rather than skip it.
-            (national_dir() / f"{kind}.json").unlink(missing_ok=True)
-            raise
+    lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in fresh.items()}
     # A file with no line of the territory is not imported (an import refuses an empty file): the
     # entries it used to bring stay until an extract lists some of them again.
     files = {schema: {kind: names[kind] for kind in fresh if lines[kind][schema]} for schema in by_schema}
@@ -253,6 +253,8 @@ def refresh(urls: dict[str, str]) -> dict:
         countdown = int(settings.NATIONAL_IMPORT_SPREAD_SECONDS * index / len(queued))
         run_import_task.apply_async((schema, run.pk), countdown=countdown)
     connection.set_schema_to_public()
+    for kind, (_path, meta) in fetched.items():
+        remember(kind, meta)
     return {
         "changed": sorted(fresh),
         "communities": len(queued),
