@@ -1,7 +1,10 @@
-"""TOTP second factor (django-otp) for operators: required on the operator console.
+"""TOTP second factor (django-otp): required of operators on the console, of a CPTS's team and
+admins when that CPTS requires it (apps.members.middleware), optional for everyone else.
 
-An operator without a confirmed device is first asked to enrol one (QR code + code check); an
-operator with one enters a code once per session. API tokens are not affected.
+An account without a confirmed device is first asked to enrol one (QR code + code check); an
+account with one enters a code once per session. One device per account, valid on every host.
+"Mon compte" (``/compte/securite/``) shows the state, enrols, and removes the device (a current
+code required). API tokens are not affected.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -34,10 +39,10 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/console/"
-    return (
-        target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/console/"
-    )
+    tenant = getattr(request, "tenant", None)
+    default = "/console/" if tenant is None or tenant.is_platform else reverse("accounts:security")
+    target = request.POST.get("next") or request.GET.get("next") or default
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else default
 
 
 def qr_svg(data: str) -> str:
@@ -96,3 +101,56 @@ def verify(request):
         otp_login(request, device)
         return redirect(_next_url(request))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+def _second_factor_required_here(request) -> str:
+    """Why this account may not remove its second factor on this host ("" if it may)."""
+    from django.conf import settings
+
+    if request.user.is_operator and settings.OPERATOR_2FA_REQUIRED:
+        return _("La console opérateur exige la double authentification.")
+    membership = getattr(request, "membership", None)
+    if membership is not None and membership.has_role("team"):
+        from apps.members.selectors import staff_two_factor_required
+
+        if staff_two_factor_required():
+            return _("Cette CPTS exige la double authentification de son équipe et de ses administrateurs.")
+    return ""
+
+
+@login_required
+def security(request):
+    """Mon compte › sécurité: second factor on or off, for any account."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "device": device,
+            "form": TokenForm(),
+            "required_reason": _second_factor_required_here(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def disable(request):
+    """Remove the account's second factor: a current code proves the phone is at hand."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    if device is None:
+        return redirect("accounts:security")
+    reason = _second_factor_required_here(request)
+    form = TokenForm(request.POST)
+    if reason:
+        form.add_error(None, reason)
+    elif _check(request, device, form):
+        TOTPDevice.objects.filter(user=request.user).delete()
+        messages.success(request, _("Double authentification désactivée."))
+        return redirect("accounts:security")
+    return render(
+        request,
+        "accounts/security.html",
+        {"device": device, "form": form, "required_reason": reason},
+        status=400,
+    )

@@ -7,3 +7,14 @@ from .models import Role
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Adresse e-mail"))
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.MEMBER)
+
+
+class SecurityPolicyForm(forms.Form):
+    staff_two_factor_required = forms.BooleanField(
+        label=_("Exiger la double authentification de l'équipe et des administrateurs"),
+        required=False,
+        help_text=_(
+            "Chaque compte de l'équipe ou d'administration devra saisir, en plus de son mot de passe, "
+            "le code d'une application d'authentification avant d'utiliser le site de la CPTS."
+        ),
+    )

@@ -76,3 +76,27 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class SecurityPolicy(models.Model):
+    """This CPTS's access rules (one row, pk=1): whether team and admin accounts must pass a TOTP
+    second factor (apps.members.two_factor) before using the site."""
+
+    SINGLETON_ID = 1
+
+    staff_two_factor_required = models.BooleanField(
+        _("double authentification exigée pour l'équipe et les administrateurs"), default=False
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("règles d'accès")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="members_securitypolicy_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

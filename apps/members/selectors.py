@@ -25,3 +25,30 @@ def get_pending_invitation(token: str) -> Invitation | None:
     return Invitation.objects.filter(
         token_hash=hash_token(token), accepted_at__isnull=True, expires_at__gt=timezone.now()
     ).first()
+
+
+def staff_two_factor_required() -> bool:
+    """Whether this CPTS requires a TOTP second factor of its team and admin accounts."""
+    from .models import SecurityPolicy
+
+    return SecurityPolicy.objects.filter(
+        pk=SecurityPolicy.SINGLETON_ID, staff_two_factor_required=True
+    ).exists()
+
+
+def list_staff_two_factor_status() -> list[tuple[Membership, bool]]:
+    """Active team and admin memberships, each with whether the account has a confirmed TOTP
+    device (devices live in the public schema: one per account, valid in every CPTS)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    staff = list(
+        Membership.objects.filter(is_active=True, role__in=("team", "admin"))
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+    enrolled = set(
+        TOTPDevice.objects.filter(user_id__in=[m.user_id for m in staff], confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    return [(membership, membership.user_id in enrolled) for membership in staff]

@@ -72,3 +72,36 @@ def accept_invitation(*, invitation: Invitation, user) -> Membership:
         locked.accepted_by = user
         locked.save(update_fields=["accepted_at", "accepted_by"])
     return membership
+
+
+def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
+    """Require (or stop requiring) a TOTP second factor of this CPTS's team and admin accounts.
+
+    Only an admin may change it, and only from a session that passed the second factor itself, so
+    an admin cannot impose what they have not set up (nor lift it with a stolen password).
+    Raises PermissionDenied (not admin) or ValidationError (French reason).
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from .models import SecurityPolicy
+    from .selectors import get_membership
+
+    membership = get_membership(actor)
+    if membership is None or not membership.has_role(Role.ADMIN):
+        raise PermissionDenied
+    if not request_verified:
+        raise ValidationError(
+            _(
+                "Activez d'abord la double authentification sur votre propre compte (Mon compte) "
+                "et validez un code dans cette session."
+            )
+        )
+    with transaction.atomic():
+        policy, _created = SecurityPolicy.objects.select_for_update().get_or_create(
+            pk=SecurityPolicy.SINGLETON_ID
+        )
+        policy.staff_two_factor_required = required
+        policy.changed_by = actor
+        policy.changed_at = timezone.now()
+        policy.save()
+    return policy

@@ -7,5 +7,6 @@ urlpatterns = [
     path("mon-espace/", views.member_space, name="member_space"),
     path("mon-espace/profil/", views.edit_profile, name="edit_profile"),
     path("equipe/", views.team_space, name="team_space"),
+    path("equipe/securite/", views.security, name="security"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

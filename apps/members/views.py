@@ -109,3 +109,35 @@ def accept_invitation(request, token: str):
         "members/invitation_accept.html",
         {"invitation": invitation, "form": form, "existing": existing, "signed_in": signed_in_as_invitee},
     )
+
+
+@role_required(Role.ADMIN)
+def security(request):
+    """The CPTS's access rules: the admins may require a second factor of team and admin accounts."""
+    from .forms import SecurityPolicyForm
+
+    required = selectors.staff_two_factor_required()
+    form = SecurityPolicyForm(request.POST or None, initial={"staff_two_factor_required": required})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_staff_two_factor(
+                actor=request.user,
+                request_verified=request.user.is_verified(),
+                required=form.cleaned_data["staff_two_factor_required"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("La double authentification est désormais exigée de l'équipe et des administrateurs.")
+                if form.cleaned_data["staff_two_factor_required"]
+                else _("La double authentification n'est plus exigée ; chacun peut la garder."),
+            )
+            return redirect("members:security")
+    return render(
+        request,
+        "members/security.html",
+        {"form": form, "required": required, "staff": selectors.list_staff_two_factor_status()},
+        status=400 if form.errors else 200,
+    )

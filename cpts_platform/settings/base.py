@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.CommunitySessionMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After the two above: staff of a CPTS requiring it pass a TOTP second factor first.
+    "apps.members.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
