@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -159,6 +159,7 @@ def seed_content(slug: str) -> list[str]:
         ("projet de santé", _seed_project),
         ("contrat ACI", _seed_aci),
         ("événements", _seed_events),
+        ("événement payant", _seed_paid_event),
         ("cotisations", _seed_dues),
     ):
         with transaction.atomic():
@@ -565,6 +566,31 @@ def _seed_events(slug, actor, members) -> bool:
         actor=actor, event=event, data={"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=2)}
     )
     record_attendance(actor=actor, event=event, present_user_ids={u.pk for u in attendees[:7]})
+    return True
+
+
+def _seed_paid_event(slug, actor, members) -> bool:
+    """A paid event, open for registration, once the CPTS can take cards: with localstripe the
+    team's Stripe connection is simulated as the team's button would (apps.stripe_gateway.connect)."""
+    from apps.events.models import Event
+    from apps.events.services import create_event
+    from apps.stripe_gateway import client
+    from apps.stripe_gateway.connect import card_payments_available, start_onboarding
+
+    title, kind, visibility, days, hours, price, location, description = content.PAID_EVENT[slug]
+    if Event.objects.filter(title=title).exists() or not client.is_embedded():
+        return False
+    community = Community.objects.get(schema_name=connection.schema_name)
+    start_onboarding(actor=actor, community=community, refresh_url="/", return_url="/")
+    if not card_payments_available(community):
+        return False
+    starts_at = _at(_working_day(timezone.localdate() + timedelta(days=days)), 9)
+    create_event(
+        actor=actor,
+        data={"title": title, "kind": kind, "visibility": visibility, "location": location,
+              "description": description, "starts_at": starts_at,
+              "ends_at": starts_at + timedelta(hours=hours), "capacity": 16, "price": Decimal(price)},
+    )  # fmt: skip
     return True
 
 

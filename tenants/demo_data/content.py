@@ -382,3 +382,19 @@ SPENDINGS = [
     (15, "640.00", "prevention", "Impression des supports de prévention", "Imprimerie du Centre"),
     (7, "2100.00", "pathways", "Temps de réunion pluriprofessionnelle indemnisé", ""),
 ]
+
+# One paid training per CPTS (issue 6): shown when card payments work (localstripe in `make run`).
+PAID_EVENT = {
+    "val-de-morelle": (
+        "Formation AFGSU 2 : gestes et soins d'urgence", "training", "public", 26, 7, 45,
+        "Centre hospitalier, Gien",
+        "Deux demi-journées avec le CESU : urgences vitales et potentielles, risques collectifs. "
+        "Attestation délivrée. Le tarif couvre les frais pédagogiques et le déjeuner.",
+    ),
+    "trois-rivieres": (
+        "Assises de la CPTS : parcours de soins en zone rurale", "assises", "public", 40, 6, 20,
+        "Espace Mitterrand, Figeac",
+        "Une journée pour faire le point sur l'accès aux soins du territoire, avec les élus, l'ARS "
+        "et l'Assurance maladie. Le tarif couvre le déjeuner.",
+    ),
+}  # fmt: skip

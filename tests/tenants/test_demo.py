@@ -64,12 +64,15 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
             assert sorted(ProjectVersion.objects.get().axes.values_list("mission", flat=True)) == sorted(
                 ["access", "pathways", "prevention", "crisis"]
             )
-            upcoming = Event.objects.filter(starts_at__gt=timezone.now())
+            upcoming = Event.objects.filter(starts_at__gt=timezone.now(), price=0)
             assert upcoming.count() == 4
+            # With localstripe (as in `make run`), one paid event open for registration.
+            paid = Event.objects.get(price__gt=0)
+            assert paid.title == content.PAID_EVENT[slug][0] and not paid.registrations.exists()
             full = [e for e in upcoming if e.registrations.filter(status="waitlisted").count() == 2]
             assert len(full) == 1
             assert full[0].registrations.filter(status="confirmed").count() == full[0].capacity
-            past = Event.objects.exclude(pk__in=upcoming).get()
+            past = Event.objects.exclude(pk__in=upcoming).exclude(pk=paid.pk).get()
             assert Registration.objects.filter(event=past, attended=True).count() == 7
             members = Membership.objects.filter(is_active=True).count()
             year = Dues.objects.order_by("-year").values_list("year", flat=True).first()
@@ -82,7 +85,8 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     admin = get_user_model().objects.get(email="coordination@val-de-morelle.test")
     client = client_as(admin, "val-de-morelle.localhost")
     assert "Sully-sur-Loire" in client.get("/annuaire/").text
-    assert "Formation : plaies chroniques" in client.get("/evenements/").text
+    events_page = client.get("/evenements/").text
+    assert "Formation : plaies chroniques" in events_page and "Formation AFGSU 2" in events_page
     assert "Vieillir chez soi en sécurité" in client.get("/projet-de-sante/").text
     assert "Permanence téléphonique de soins non programmés" in client.get("/projet-de-sante/complet/").text
 
