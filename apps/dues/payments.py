@@ -205,7 +205,9 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
     if payment.registration_id:
         payment.registration.refresh_from_db()
         refusal = registration_refusal(payment.registration)
-        if refusal:  # the seat's hold is over: no charge for a seat we no longer keep
+        if not refusal and payment.amount != payment.registration.event.price:
+            refusal = _("Le tarif de cet événement a changé : rechargez la page pour payer le bon montant.")
+        if refusal:  # the seat's hold is over, or its price changed: no charge for it
             return {"status": "invalid", "client_secret": "", "error": refusal}
     opts = client.options(payment.stripe_account_id)
     try:
@@ -269,7 +271,8 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
     status = intent.get("status")
     charge = intent.get("latest_charge")
     if status == "succeeded":
-        changed = services.mark_payment_succeeded(payment.pk, paid_at=timezone.now())
+        charged = (intent.get("amount_received") or intent.get("amount"), intent.get("currency"))
+        changed = services.mark_payment_succeeded(payment.pk, paid_at=timezone.now(), charged=charged)
         if isinstance(charge, dict) and charge.get("refunded"):
             return "refunded" if services.mark_payment_refunded(payment.pk) else "unchanged"
         return "succeeded" if changed else "unchanged"

@@ -3,6 +3,7 @@ schema. Money state changes only here; receipts are issued by workers after comm
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,11 @@ from apps.members.models import Membership, Role
 
 from .calendar import membership_year
 from .models import OFFLINE_METHODS, Dues, DuesSettings, Payment, PaymentMethod, Tier
+
+logger = logging.getLogger(__name__)
+
+# ``Payment.failure_reason`` of a succeeded payment whose amount or currency is not what it pays.
+AMOUNT_MISMATCH = "amount_mismatch"
 
 
 def _enqueue_receipt(payment: Payment) -> None:
@@ -104,12 +110,26 @@ def _activate(dues: Dues) -> None:
     dues.save(update_fields=["status", "activated_at"])
 
 
-def mark_payment_succeeded(payment_id: int, *, paid_at=None) -> bool:
+def _charged_as_asked(payment: Payment, charged: tuple[int, str] | None) -> bool:
+    """Stripe's (amount in cents, currency) of a card payment is what we asked for it."""
+    from .payments import _cents
+
+    if charged is None:  # not read from Stripe (offline payments)
+        return True
+    amount, currency = charged
+    return amount == _cents(payment.amount) and str(currency or "").lower() == "eur"
+
+
+def mark_payment_succeeded(payment_id: int, *, paid_at=None, charged: tuple[int, str] | None = None) -> bool:
     """A payment confirmed by Stripe (webhook or reconciliation). True when this call changed it.
 
     Dispatches to what it pays: dues become active; an event registration is confirmed
     (``apps.events.services.seat_paid_registration``). Idempotent: a payment already succeeded
-    or refunded is left alone.
+    or refunded is left alone. ``charged`` is what Stripe says was paid (cents, currency): when
+    it, or our payment's amount, is not what the dues or the seat cost now (a PaymentIntent
+    changed outside our flow, an attempt at a former tier or price paid from the browser), the
+    money is recorded as received (``failure_reason`` AMOUNT_MISMATCH) but settles nothing: the
+    seat's payment is refunded by a worker; dues stay unpaid for the team to refund.
     """
     from apps.events import services as event_services
 
@@ -123,13 +143,22 @@ def mark_payment_succeeded(payment_id: int, *, paid_at=None) -> bool:
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
             return False
+        dues = Dues.objects.select_for_update().get(pk=payment.dues_id) if payment.dues_id else None
+        expected = dues.amount if dues is not None else payment.registration.event.price
+        in_full = _charged_as_asked(payment, charged) and payment.amount == expected
+        if not in_full:
+            logger.error(
+                "payment %s: Stripe charged %s for %s € expected: it settles nothing",
+                payment.pk,
+                charged,
+                expected,
+            )
         payment.status = Payment.Status.SUCCEEDED
         payment.paid_at = paid_at or timezone.now()
-        payment.failure_reason = ""
+        payment.failure_reason = "" if in_full else AMOUNT_MISMATCH
         payment.save(update_fields=["status", "paid_at", "failure_reason"])
-        if payment.dues_id:
-            dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
-            if dues.status != Dues.Status.ACTIVE:
+        if dues is not None:
+            if in_full and dues.status != Dues.Status.ACTIVE:
                 _activate(dues)
         else:
             event_services.seat_paid_registration(payment)

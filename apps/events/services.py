@@ -338,9 +338,11 @@ def seat_paid_registration(payment) -> str:
 
     A held seat is confirmed. A payment that arrives after the hold was released gets the seat
     back if one is free; otherwise (or if the registration was cancelled, the event cancelled, or
-    the seat already paid) a worker refunds it. Returns ``confirmed`` or ``refund``.
+    the seat already paid, or the payment is not of the seat's price) a worker refunds it. Returns
+    ``confirmed`` or ``refund``.
     """
     from apps.dues.models import Payment
+    from apps.dues.services import AMOUNT_MISMATCH
     from workers.events import refund_unseated_payment_task
 
     registration = (
@@ -356,7 +358,7 @@ def seat_paid_registration(payment) -> str:
         .exists()
     )
     seat_free = event.capacity is None or _seats_taken(event) < event.capacity
-    if event.status == Event.Status.CANCELLED or paid_twice:
+    if event.status == Event.Status.CANCELLED or paid_twice or payment.failure_reason == AMOUNT_MISMATCH:
         seated = False
     elif registration.status in (Registration.Status.PENDING, Registration.Status.CONFIRMED):
         seated = True
@@ -387,7 +389,8 @@ def refund_unseated_payment(payment_id: int) -> bool:
         return False
     registration = payment.registration
     only_payment_of_a_seat = (
-        registration.status == Registration.Status.CONFIRMED
+        payment.failure_reason != money.AMOUNT_MISMATCH
+        and registration.status == Registration.Status.CONFIRMED
         and registration.event.status != Event.Status.CANCELLED
         and not Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
         .exclude(pk=payment.pk)

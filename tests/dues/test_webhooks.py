@@ -357,3 +357,35 @@ def test_reloading_the_pay_page_after_paying_shows_the_status_and_never_charges_
     assert response.status_code == 302 and response["Location"] == f"/cotisation/paiement/{payment.pk}/"
     with schema_context(community_a.schema_name):
         assert Payment.objects.filter(dues_id=payment.dues_id).count() == 1
+
+
+def test_a_payment_for_an_abandoned_amount_never_activates_the_dues(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    """Bob opens the 5 € payment, then switches to the 17 € tier. His browser still holds the first
+    PaymentIntent's client secret, with which Stripe.js can confirm it directly: that 5 € must not
+    make the 17 € dues active."""
+    import stripe
+
+    from apps.stripe_gateway import client as stripe_client
+
+    connect(community_a, alice)
+    client, cheap = _start_payment(client_as, community_a, bob, HOST_A)
+    with schema_context(community_a.schema_name):
+        partner = Tier.objects.get(name="Adhésion partenaire")
+    switched = client.post("/adhesion/", join_data(partner.pk))
+    assert switched.status_code == 302, switched.content
+    assert client.get(switched["Location"]).status_code == 200
+    options = stripe_client.options()
+    stripe.PaymentIntent.modify(cheap.stripe_payment_intent_id, payment_method=card_token(VISA), **options)
+    assert stripe.PaymentIntent.confirm(cheap.stripe_payment_intent_id, **options).status == "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(cheap, "evt_abandoned_amount"))
+    status, dues_status, _numbers = _state(community_a, cheap)
+    with schema_context(community_a.schema_name):
+        dues = Dues.objects.get(pk=cheap.dues_id)
+    assert (dues.amount, cheap.amount) == (partner.price, 5)
+    assert (dues_status, status) == ("pending", "succeeded")
+    # The team sees why, and refunds it from the back-office.
+    team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
+    assert "montant inattendu : ce paiement ne règle pas la cotisation, remboursez-le" in team_page

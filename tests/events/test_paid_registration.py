@@ -541,3 +541,48 @@ def test_the_team_cancels_and_refunds_a_paid_registration_bob_gets_403_charlie_4
     assert "Inscription de Bob Membre annulée et remboursée" in response.text
     status, registration_status, numbers = _state("alpha", payment)
     assert (status, registration_status) == ("refunded", "cancelled") and numbers[-1].startswith("AV-")
+
+
+def test_a_payment_intent_for_another_amount_or_currency_never_confirms_the_seat(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """Stripe is re-read, and what it says was paid must be what the seat costs: a PaymentIntent
+    changed outside our flow (1 € instead of 15 €) confirms nothing and is refunded."""
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    stripe.PaymentIntent.modify(payment.stripe_payment_intent_id, amount=100, **stripe_client.options())
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_wrong_amount"))
+    status, registration_status, numbers = _state("alpha", payment)
+    assert registration_status == "pending"
+    assert status == "refunded" and len(numbers) == 2 and numbers[1].startswith("AV-")
+
+
+def test_a_payment_at_a_former_price_never_confirms_the_seat(
+    world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    """Bob's hold lapses with his 15 € PaymentIntent still open; the team then sets the price to
+    20 €; Bob registers again (a new 20 € attempt) but pays the old 15 € one: no seat for 15 €."""
+    connect(world.a, alice)
+    paid = make_paid_event(visibility=Event.Visibility.PUBLIC)
+    client = client_as(bob, HOST_A)
+    old = _open_payment(client, paid)
+    with schema_context("alpha"):
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(minutes=1)
+        )
+        services.register(actor=charlie, event=paid)  # releases Bob's hold lazily
+        services.cancel_registration(actor=charlie, registration=_registration("alpha", paid, charlie))
+        services.update_event(actor=alice, event=paid, data={"price": Decimal("20.00")})
+        again = services.register(actor=bob, event=paid)
+    assert again.status == "pending"
+    confirmed = _confirm(client, old, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        if confirmed["status"] == "succeeded":
+            post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(old, "evt_paid_former_price"))
+    status, registration_status, _numbers = _state("alpha", old)
+    assert registration_status == "pending"
+    assert status in ("pending", "cancelled", "refunded")
