@@ -137,7 +137,7 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
 
     Idempotent: a second run lapses nothing and queues no campaign twice.
     """
-    from apps.dues import renewals
+    from apps.dues import autorenew, renewals
 
     today = date.fromisoformat(day)
     lapsed = renewals.lapse_past_years(today)
@@ -145,6 +145,8 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
     for campaign_id, kind in campaigns:
         task = charge_auto_renewals_task if kind == "autorenew" else send_reminders_task
         task.delay(schema_name, campaign_id)
+    if autorenew.unreached(today.year).exists():  # Stripe was unreachable for some: try again today
+        retry_auto_renewals_task.delay(schema_name, today.year)
     return {"lapsed": lapsed, "campaigns": len(campaigns)}
 
 
@@ -152,6 +154,21 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
 def charge_auto_renewals_task(schema_name: str, campaign_id: int) -> dict:
     """Charge the saved cards of members with automatic renewal, once each; e-mail failures."""
     from apps.dues import autorenew
+
+    return autorenew.run_campaign(campaign_id, _tell_autorenew_failed(schema_name))
+
+
+@shared_task(base=TenantTask, name="dues.retry_auto_renewals")
+def retry_auto_renewals_task(schema_name: str, year: int) -> dict:
+    """Charge again the automatic renewals of ``year`` that never reached Stripe (queued daily by
+    ``run_renewals`` while there are some). Runs twice, charges once (see autorenew.charge)."""
+    from apps.dues import autorenew
+
+    return autorenew.retry_unreached(year, _tell_autorenew_failed(schema_name))
+
+
+def _tell_autorenew_failed(schema_name: str):
+    """E-mail a member whose card was refused, with the link to renew online."""
     from tenants.models import Community
 
     community = Community.objects.get(schema_name=schema_name)
@@ -166,7 +183,7 @@ def charge_auto_renewals_task(schema_name: str, campaign_id: int) -> dict:
             recipient_list=[membership.user.email],
         )
 
-    return autorenew.run_campaign(campaign_id, on_failure)
+    return on_failure
 
 
 @shared_task(base=TenantTask, name="dues.send_reminders", bind=True, max_retries=5)

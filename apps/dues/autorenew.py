@@ -19,6 +19,7 @@ import logging
 import stripe
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,8 +212,46 @@ def _record_intent(payment: Payment, intent_id: str, community) -> None:
     payment.stripe_payment_intent_id = intent_id
 
 
+def _charge_one(membership: Membership, year: int, on_failure, outcome: dict[str, int]) -> None:
+    try:
+        result = charge(membership, year)
+    except stripe.StripeError as error:  # one member's API trouble must not stop the others
+        logger.warning("automatic renewal of membership %s failed: %s", membership.pk, error)
+        result = "error"
+    if result == "failed":
+        on_failure(membership, year)
+    outcome[result] = outcome.get(result, 0) + 1
+
+
+def unreached(year: int):
+    """Members whose automatic renewal for ``year`` never reached Stripe (unreachable on 1 January):
+    their off-session payment is still pending, without a PaymentIntent."""
+    waiting = Payment.objects.filter(
+        Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id=""),
+        off_session=True,
+        status=Payment.Status.PENDING,
+        dues__year=year,
+    ).values("dues__membership_id")
+    return (
+        Membership.objects.filter(pk__in=waiting, is_active=True, auto_renew=True)
+        .exclude(stripe_payment_method_id="")
+        .order_by("pk")
+    )
+
+
+def retry_unreached(year: int, on_failure) -> dict[str, int]:
+    """Charge again the renewals Stripe never answered. ``charge`` reuses the pending payment and
+    its idempotency key, so a charge Stripe did make before the connection broke is returned by
+    Stripe, not made twice."""
+    outcome: dict[str, int] = {}
+    for membership in unreached(year).select_related("user"):
+        _charge_one(membership, year, on_failure, outcome)
+    return outcome
+
+
 def run_campaign(campaign_id: int, on_failure) -> dict[str, int]:
-    """Walk the automatic renewals of a campaign (cursor on the membership id). Idempotent."""
+    """Walk the automatic renewals of a campaign (cursor on the membership id). Idempotent.
+    Members Stripe could not be reached for are charged again by ``retry_unreached``."""
     outcome: dict[str, int] = {}
     while True:
         campaign = ReminderCampaign.objects.filter(pk=campaign_id, finished_at__isnull=True).first()
@@ -225,14 +264,7 @@ def run_campaign(campaign_id: int, on_failure) -> dict[str, int]:
             ReminderCampaign.objects.filter(pk=campaign_id).update(finished_at=timezone.now())
             return outcome
         for membership in batch:
-            try:
-                result = charge(membership, campaign.year)
-            except stripe.StripeError as error:  # one member's API trouble must not stop the others
-                logger.warning("automatic renewal of membership %s failed: %s", membership.pk, error)
-                result = "error"
-            if result == "failed":
-                on_failure(membership, campaign.year)
-            outcome[result] = outcome.get(result, 0) + 1
+            _charge_one(membership, campaign.year, on_failure, outcome)
         ReminderCampaign.objects.filter(pk=campaign_id, last_membership_id__lt=batch[-1].pk).update(
             last_membership_id=batch[-1].pk
         )

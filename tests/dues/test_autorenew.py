@@ -121,3 +121,33 @@ def test_a_forged_setup_intent_is_refused(community_a, alice, bob, charlie, clie
     assert client_as(charlie, HOST_A).get("/mon-espace/renouvellement/carte/").status_code == 404
     with schema_context(community_a.schema_name):
         assert Membership.objects.get(user=bob).auto_renew is False
+
+
+def test_renewals_stripe_could_not_be_reached_for_are_charged_the_next_day_once(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    import stripe
+
+    connect(community_a, alice)
+    _paid_2026(community_a, bob)
+    assert _save_card(client_as(bob, HOST_A), "4242424242424242").json()["ok"] is True
+    # 1 January: Stripe unreachable (nothing listens on port 9), the charge cannot be made.
+    with monkeypatch.context() as outage:
+        outage.setattr(stripe, "api_base", "http://127.0.0.1:9")
+        with django_capture_on_commit_callbacks(execute=True):
+            run_renewals_task.apply(args=(community_a.schema_name, "2027-01-01")).get()
+    with schema_context(community_a.schema_name):
+        waiting = list(Payment.objects.filter(dues__membership__user=bob, dues__year=2027))
+    assert [(p.status, p.stripe_payment_intent_id) for p in waiting] == [("pending", None)]
+    assert mail.outbox == []  # not a refusal: nobody is told their card failed
+    # 2 January: Stripe answers again; the daily run charges the same payment, once.
+    with django_capture_on_commit_callbacks(execute=True):
+        run_renewals_task.apply(args=(community_a.schema_name, "2027-01-02")).get()
+        run_renewals_task.apply(args=(community_a.schema_name, "2027-01-03")).get()
+    with schema_context(community_a.schema_name):
+        dues = Dues.objects.get(membership__user=bob, year=2027)
+        payments = list(Payment.objects.filter(dues=dues))
+        receipts = Receipt.objects.filter(payment__dues=dues).count()
+    assert dues.status == "active"
+    assert [(p.pk, p.status, p.off_session) for p in payments] == [(waiting[0].pk, "succeeded", True)]
+    assert payments[0].stripe_payment_intent_id.startswith("pi_") and receipts == 1
