@@ -202,9 +202,8 @@ def send_event_reminders_task(self, schema_name: str) -> int:
     return sent
 
 
-@shared_task(name="events.fan_out_reminders")
-def fan_out_reminders_task() -> int:
-    """Beat entry: one reminder task per active CPTS, staggered over a minute."""
+def _fan_out(task) -> int:
+    """One ``task`` per active CPTS (its schema name as sole argument), staggered over a minute."""
     from tenants.models import Community
 
     schemas = list(
@@ -213,8 +212,22 @@ def fan_out_reminders_task() -> int:
         .values_list("schema_name", flat=True)
     )
     for index, schema in enumerate(schemas):
-        send_event_reminders_task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
+        task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
     return len(schemas)
+
+
+def _retry_when_stripe_is_unreachable(task, work, *args):
+    """``work(*args)``, retried later (growing delay) when Stripe cannot be reached."""
+    try:
+        return work(*args)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise task.retry(exc=exc, countdown=30 * 2**task.request.retries) from exc
+
+
+@shared_task(name="events.fan_out_reminders")
+def fan_out_reminders_task() -> int:
+    """Beat entry: one reminder task per active CPTS, staggered over a minute."""
+    return _fan_out(send_event_reminders_task)
 
 
 @shared_task(base=TenantTask, name="events.expire_holds")
@@ -228,16 +241,7 @@ def expire_holds_task(schema_name: str) -> int:
 @shared_task(name="events.fan_out_hold_expiry")
 def fan_out_hold_expiry_task() -> int:
     """Beat entry (every 5 min): one hold-expiry task per active CPTS."""
-    from tenants.models import Community
-
-    schemas = list(
-        Community.objects.filter(status=Community.Status.ACTIVE)
-        .exclude(schema_name="public")
-        .values_list("schema_name", flat=True)
-    )
-    for index, schema in enumerate(schemas):
-        expire_holds_task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
-    return len(schemas)
+    return _fan_out(expire_holds_task)
 
 
 @shared_task(base=TenantTask, name="events.refund_unseated_payment", bind=True, max_retries=5)
@@ -245,10 +249,8 @@ def refund_unseated_payment_task(self, schema_name: str, payment_id: int) -> str
     """Refund a payment that arrived for a seat no longer held (credit note e-mailed)."""
     from apps.events.services import refund_unseated_payment
 
-    try:
-        return "refunded" if refund_unseated_payment(payment_id) else "skipped"
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    refunded = _retry_when_stripe_is_unreachable(self, refund_unseated_payment, payment_id)
+    return "refunded" if refunded else "skipped"
 
 
 @shared_task(base=TenantTask, name="events.refund_cancelled_event", bind=True, max_retries=5)
@@ -256,7 +258,4 @@ def refund_cancelled_event_task(self, schema_name: str, event_id: int) -> int:
     """Refund the paid registrations of a cancelled event. Runs twice, refunds once."""
     from apps.events.services import refund_cancelled_event
 
-    try:
-        return refund_cancelled_event(event_id)
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    return _retry_when_stripe_is_unreachable(self, refund_cancelled_event, event_id)

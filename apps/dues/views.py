@@ -209,17 +209,26 @@ def card_confirm_response(
     return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
 
 
-@require_POST
-def confirm_payment(request, payment_id: int):
-    """JSON for the card form: confirm with the payment method Stripe.js collected."""
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
-        )
-    payment = selectors.access_payment(request.user, payment_id)
-    return card_confirm_response(
-        request, payment, confirm_route="dues:confirm_payment", status_route="dues:payment_status"
-    )
+def card_confirm_view(access, *, confirm_route: str, status_route: str):
+    """The JSON view of a card form (dues and paid events): ``access(user, payment_id)`` returns
+    the caller's own payment or raises Http404; then ``card_confirm_response``."""
+
+    @require_POST
+    def view(request, payment_id: int):
+        if not request.user.is_authenticated:
+            return JsonResponse(
+                {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
+            )
+        payment = access(request.user, payment_id)
+        return card_confirm_response(request, payment, confirm_route=confirm_route, status_route=status_route)
+
+    return view
+
+
+# JSON for the card form: confirm with the payment method Stripe.js collected.
+confirm_payment = card_confirm_view(
+    selectors.access_payment, confirm_route="dues:confirm_payment", status_route="dues:payment_status"
+)
 
 
 def payment_status(request, payment_id: int):

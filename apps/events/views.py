@@ -5,7 +5,7 @@ import stripe
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.dues import payments
-from apps.dues.views import card_confirm_response, card_form_context
+from apps.dues.views import card_confirm_view, card_form_context
 from apps.members.models import Role
 from apps.members.permissions import role_required
 
@@ -176,17 +176,12 @@ def event_pay(request, pk: int):
     return render(request, "events/pay.html", context)
 
 
-@require_POST
-def event_confirm_payment(request, payment_id: int):
-    """JSON for the card form of a paid event (see apps.dues.views.card_confirm_response)."""
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
-        )
-    payment = selectors.access_registration_payment(request.user, payment_id)
-    return card_confirm_response(
-        request, payment, confirm_route="events:confirm_payment", status_route="events:payment_status"
-    )
+# JSON for the card form of a paid event (same view as the dues' one, on the event's payments).
+event_confirm_payment = card_confirm_view(
+    selectors.access_registration_payment,
+    confirm_route="events:confirm_payment",
+    status_route="events:payment_status",
+)
 
 
 def event_payment_status(request, payment_id: int):
