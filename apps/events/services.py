@@ -96,6 +96,28 @@ def _check_price(data: dict, locked: Event | None) -> None:
         )
 
 
+def _check_not_republishing_refunded(data: dict, locked: Event) -> None:
+    """A cancelled event whose paid seats were refunded (or are being) stays cancelled: published
+    again, its registrations would be confirmed seats nobody paid for."""
+    from apps.dues.models import Payment
+
+    if (
+        locked.status == Event.Status.CANCELLED
+        and data.get("status", locked.status) != Event.Status.CANCELLED
+        and Payment.objects.filter(
+            registration__event=locked, status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED]
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "status": _(
+                    "Cet événement payant a été annulé et ses inscriptions remboursées : il ne peut pas "
+                    "être republié. Créez un nouvel événement."
+                )
+            }
+        )
+
+
 def lock_event(event_id: int) -> Event:
     """The event row, locked until the end of the caller's transaction (capacity)."""
     return Event.objects.select_for_update().get(pk=event_id)
@@ -124,6 +146,7 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
         _check_price(data, locked)
+        _check_not_republishing_refunded(data, locked)
         was_published = locked.status == Event.Status.PUBLISHED
         for field, value in data.items():
             if field in EVENT_FIELDS:

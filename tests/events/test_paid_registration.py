@@ -586,3 +586,29 @@ def test_a_payment_at_a_former_price_never_confirms_the_seat(
     status, registration_status, _numbers = _state("alpha", old)
     assert registration_status == "pending"
     assert status in ("pending", "cancelled", "refunded")
+
+
+def test_a_cancelled_paid_event_whose_seats_were_refunded_cannot_be_published_again(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """Cancelling refunds the paid seats; publishing the event again would leave Bob « confirmed »
+    on a seat nobody paid for. The team is told, in French, to create a new event instead."""
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_republished"))
+        with schema_context("alpha"):
+            services.update_event(actor=alice, event=paid, data={"status": Event.Status.CANCELLED})
+    assert _state("alpha", payment)[0] == "refunded"
+    response = client_as(alice, HOST_A).post(
+        f"/evenements/{paid.pk}/modifier/",
+        _event_form(title=paid.title, visibility="members", capacity="2", price="15", status="published"),
+    )
+    assert response.status_code == 200
+    assert "Cet événement payant a été annulé et ses inscriptions remboursées" in response.text
+    with schema_context("alpha"):
+        paid.refresh_from_db()
+    assert paid.status == Event.Status.CANCELLED
