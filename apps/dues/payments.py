@@ -274,7 +274,8 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
         charged = (intent.get("amount_received") or intent.get("amount"), intent.get("currency"))
         changed = services.mark_payment_succeeded(payment.pk, paid_at=timezone.now(), charged=charged)
         if isinstance(charge, dict) and charge.get("refunded"):
-            return "refunded" if services.mark_payment_refunded(payment.pk) else "unchanged"
+            refunded = services.mark_payment_refunded(payment.pk, release_seat=True)
+            return "refunded" if refunded else "unchanged"
         return "succeeded" if changed else "unchanged"
     if status == "canceled":
         return (

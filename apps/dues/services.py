@@ -180,11 +180,23 @@ def mark_payment_failed(payment_id: int, *, reason: str, cancelled: bool = False
     return True
 
 
-def mark_payment_refunded(payment_id: int) -> bool:
-    """Record a refund (ours or seen on Stripe) and have a worker issue the credit note."""
+def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> bool:
+    """Record a refund (ours or seen on Stripe) and have a worker issue the credit note.
+
+    ``release_seat`` (a refund seen on Stripe, e.g. made from the CPTS's dashboard): an event seat
+    left with no paid payment is released to the waiting list (our own refunds cancel the
+    registration themselves)."""
+    from apps.events import services as event_services
     from workers.dues import issue_credit_note_task
 
     with transaction.atomic():
+        event_id = None
+        if release_seat:
+            event_id = (
+                Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
+            )
+            if event_id is not None:  # same lock order as every registration change: the event first
+                event_services.lock_event(event_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status != Payment.Status.SUCCEEDED:
             return False
@@ -196,7 +208,9 @@ def mark_payment_refunded(payment_id: int) -> bool:
             if not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists():
                 dues.status = Dues.Status.REFUNDED
                 dues.save(update_fields=["status"])
-        # A refunded event registration is already cancelled (apps.events.services).
+        # Our refunds of an event registration cancel it themselves (apps.events.services).
+        if event_id is not None:
+            event_services.release_refunded_seat(payment)
         issue_credit_note_task.delay_on_commit(connection.schema_name, payment.pk)
     return True
 

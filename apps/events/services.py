@@ -400,6 +400,35 @@ def seat_paid_registration(payment) -> str:
     return "confirmed"
 
 
+def release_refunded_seat(payment) -> bool:
+    """After a refund seen on Stripe (e.g. made from the CPTS's dashboard): a confirmed seat of a
+    live event left with no paid payment is cancelled and the waiting list promoted. Called by
+    ``apps.dues.services.mark_payment_refunded`` inside its transaction, event row locked."""
+    from apps.dues.models import Payment
+
+    registration = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=payment.registration_id)
+    )
+    if (
+        registration.status != Registration.Status.CONFIRMED
+        or registration.event.status == Event.Status.CANCELLED
+        or Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED).exists()
+    ):
+        return False
+    logger.info(
+        "payment %s refunded outside the platform: seat of registration %s released",
+        payment.pk,
+        registration.pk,
+    )
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at = timezone.now()
+    registration.save(update_fields=["status", "cancelled_at"])
+    _promote_waitlisted(registration.event)
+    return True
+
+
 def refund_unseated_payment(payment_id: int) -> bool:
     """Refund a succeeded payment that pays no seat (see ``seat_paid_registration``). Idempotent:
     the Stripe refund carries an idempotency key and a refunded payment is left alone."""

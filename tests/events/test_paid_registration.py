@@ -612,3 +612,35 @@ def test_a_cancelled_paid_event_whose_seats_were_refunded_cannot_be_published_ag
     with schema_context("alpha"):
         paid.refresh_from_db()
     assert paid.status == Event.Status.CANCELLED
+
+
+def test_a_refund_made_in_the_stripe_dashboard_releases_the_seat_to_the_waiting_list(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """The treasurer refunds Bob from the CPTS's Stripe dashboard (he phoned to say he cannot
+    come): ``charge.refunded`` arrives. A seat nobody has paid for is not kept: Bob's is released
+    and Alice, waiting, gets it (held for payment); the credit note is issued."""
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    platform = Client(HTTP_HOST=PLATFORM_HOST)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(platform, _succeeded(payment, "evt_paid_dashboard_ok"))
+    with schema_context("alpha"):
+        assert services.register(actor=alice, event=paid).status == "waitlisted"
+    stripe.Refund.create(payment_intent=payment.stripe_payment_intent_id, **stripe_client.options())
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(
+            platform,
+            event(
+                "evt_paid_dashboard_refund",
+                "charge.refunded",
+                {"object": "charge", "id": "ch_x", "payment_intent": payment.stripe_payment_intent_id},
+            ),
+        )
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status) == ("refunded", "cancelled")
+    assert len(numbers) == 2 and numbers[1].startswith("AV-")
+    assert _registration("alpha", paid, alice).status == "pending"
