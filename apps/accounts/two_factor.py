@@ -5,6 +5,10 @@ An account without a confirmed device is first asked to enrol one (QR code + cod
 account with one enters a code once per session. One device per account, valid on every host.
 "Mon compte" (``/compte/securite/``) shows the state, enrols, and removes the device (a current
 code required). API tokens are not affected.
+
+Enrolling also gives ten single-use recovery codes (django-otp's static device), shown once: a lost
+phone does not lock its owner out of a CPTS that requires the second factor. They can be renewed
+with a current code; removing the second factor removes them too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+RECOVERY_CODES = 10
+RECOVERY_SESSION_KEY = "two_factor_recovery_codes"
 
 
 class TokenForm(forms.Form):
@@ -52,9 +60,41 @@ def qr_svg(data: str) -> str:
     return buffer.getvalue().decode()
 
 
-def _check(request, device: TOTPDevice, form: TokenForm) -> bool:
-    if form.is_valid() and device.verify_token(form.cleaned_data["token"].replace(" ", "")):
-        return True
+class VerifyForm(TokenForm):
+    token = forms.CharField(
+        label=gettext_lazy("Code à 6 chiffres de votre application, ou un code de secours"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+def new_recovery_codes(user) -> list[str]:
+    """Replace the account's recovery codes with ten new ones; return them (to show once)."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Codes de secours", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _recovery_device(user) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def _check(request, device: TOTPDevice, form: TokenForm, *, recovery: bool = False) -> bool:
+    """Whether the form holds a current code of ``device`` (or, with ``recovery``, an unused
+    recovery code, which is then used up); on success ``form.device`` is the device it matched."""
+    if form.is_valid():
+        token = form.cleaned_data["token"].replace(" ", "")
+        # A recovery code (8 letters and digits) is never tried as an app code: each wrong try
+        # would slow the app's next code down (django-otp's throttling).
+        spare = _recovery_device(request.user) if recovery and not token.isdigit() else None
+        if spare is not None and spare.verify_token(token.lower()):
+            form.device = spare
+            return True
+        if spare is None and device.verify_token(token):
+            form.device = device
+            return True
     form.add_error(
         "token",
         _(
@@ -77,8 +117,9 @@ def enrol(request):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         otp_login(request, device)
+        request.session[RECOVERY_SESSION_KEY] = new_recovery_codes(request.user)
         messages.success(request, _("Double authentification activée."))
-        return redirect(_next_url(request))
+        return redirect(f"{reverse('accounts:recovery_codes')}?next={_next_url(request)}")
     return render(
         request,
         "accounts/two_factor_enrol.html",
@@ -96,11 +137,46 @@ def verify(request):
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     if device is None:
         return redirect(f"/compte/double-authentification/activer/?next={_next_url(request)}")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and _check(request, device, form):
-        otp_login(request, device)
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and _check(request, device, form, recovery=True):
+        otp_login(request, form.device)
+        if isinstance(form.device, StaticDevice):
+            left = form.device.token_set.count()
+            messages.warning(
+                request,
+                _(
+                    "Code de secours utilisé : il vous en reste %(left)d. Pensez à en générer de "
+                    "nouveaux depuis « Mon compte », ou à réactiver votre application."
+                )
+                % {"left": left},
+            )
         return redirect(_next_url(request))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@login_required
+def recovery_codes(request):
+    """The recovery codes just made (shown once), or new ones for a current code."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    if device is None:
+        return redirect("accounts:security")
+    codes = request.session.pop(RECOVERY_SESSION_KEY, None)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and _check(request, device, form):
+        codes = new_recovery_codes(request.user)
+        messages.success(request, _("Nouveaux codes de secours : les anciens ne valent plus."))
+    spare = _recovery_device(request.user)
+    return render(
+        request,
+        "accounts/recovery_codes.html",
+        {
+            "codes": codes,
+            "left": spare.token_set.count() if spare else 0,
+            "form": form,
+            "next": _next_url(request),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _second_factor_required_here(request) -> str:
@@ -122,11 +198,13 @@ def _second_factor_required_here(request) -> str:
 def security(request):
     """Mon compte › sécurité: second factor on or off, for any account."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    spare = _recovery_device(request.user)
     return render(
         request,
         "accounts/security.html",
         {
             "device": device,
+            "recovery_left": spare.token_set.count() if spare else 0,
             "form": TokenForm(),
             "required_reason": _second_factor_required_here(request),
         },
@@ -146,6 +224,7 @@ def disable(request):
         form.add_error(None, reason)
     elif _check(request, device, form):
         TOTPDevice.objects.filter(user=request.user).delete()
+        StaticDevice.objects.filter(user=request.user).delete()
         messages.success(request, _("Double authentification désactivée."))
         return redirect("accounts:security")
     return render(

@@ -47,6 +47,7 @@ SHARED_APPS = [
     "apps.accounts",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.postgres",
     "apps.geo",
     "apps.professionals",

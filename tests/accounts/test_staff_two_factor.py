@@ -46,7 +46,8 @@ def test_any_member_enrols_from_mon_compte_and_sees_it_on(bob, client_as):
     assert "console opérateur" not in enrol.text
     device = TOTPDevice.objects.get(user=bob, confirmed=False)
     done = client.post(ENROL, {"token": current_code(device), "next": "/compte/securite/"})
-    assert done.status_code == 302 and done["Location"] == "/compte/securite/"
+    assert done.status_code == 302
+    assert done["Location"] == "/compte/securite/codes-de-secours/?next=/compte/securite/"
     assert "Activée" in client.get("/compte/securite/").text
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
 

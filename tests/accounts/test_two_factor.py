@@ -25,7 +25,10 @@ def test_an_operator_without_a_device_is_asked_to_enrol_then_gets_the_console(op
     ok = client.post(
         "/compte/double-authentification/activer/", {"token": current_code(device), "next": "/console/"}
     )
-    assert ok.status_code == 302 and ok["Location"] == "/console/"
+    # Enrolment shows the recovery codes once, then leads on to the console.
+    assert ok.status_code == 302 and ok["Location"] == "/compte/securite/codes-de-secours/?next=/console/"
+    codes = client.get(ok["Location"])
+    assert codes.text.count("<li><code>") == 10 and 'href="/console/"' in codes.text
     assert client.get("/console/").status_code == 200
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
 
