@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_htmx.middleware import HtmxDetails
 
 from .models import Role
 
@@ -49,4 +50,12 @@ class StaffTwoFactorMiddleware:
             )
         enrolled = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
         target = reverse("accounts:two_factor_verify" if enrolled else "accounts:two_factor_enrol")
+        htmx = HtmxDetails(request)  # django-htmx's middleware runs after this one
+        if htmx:
+            # A fragment request (progress bar, live search): send the whole page to the code
+            # page, back to the page itself afterwards, not the fragment's address.
+            page = htmx.current_url_abs_path or "/"
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"{target}?{urlencode({'next': page})}"
+            return response
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

@@ -132,3 +132,18 @@ def test_charlie_gets_404_and_bob_403_on_the_access_rules_and_change_nothing(bob
         assert client.get("/equipe/securite/").status_code == expected
         assert client.post("/equipe/securite/", {"staff_two_factor_required": "on"}).status_code == expected
     assert policy("alpha") is False
+
+
+def test_a_fragment_request_of_unverified_staff_sends_the_whole_page_to_the_code(tina, client_as):
+    require_in("alpha")
+    TOTPDevice.objects.create(user=tina, name="téléphone", confirmed=True)
+    team = client_as(tina, HOST_A)
+    fragment = team.get(
+        "/equipe/annuaire/imports/1/",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://alpha.localhost/equipe/annuaire/?onglet=imports",
+        },
+    )
+    assert fragment.status_code == 204 and fragment.content == b""
+    assert fragment["HX-Redirect"] == f"{VERIFY}?next=%2Fequipe%2Fannuaire%2F%3Fonglet%3Dimports"
