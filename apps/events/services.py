@@ -258,6 +258,9 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
     e-mail. Returns the promoted registration, if any."""
+    from apps.dues.models import Payment
+    from workers.events import refund_unseated_payment_task
+
     if registration.user_id != actor.pk:
         _require_team(actor)
     _settle_payments_before_cancelling(actor, registration)
@@ -270,6 +273,11 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
         locked.status = Registration.Status.CANCELLED
         locked.cancelled_at = timezone.now()
         locked.save(update_fields=["status", "cancelled_at"])
+        # Paid between the settlement above and this lock (another tab, its webhook): refunded too.
+        for payment_id in Payment.objects.filter(
+            registration=locked, status=Payment.Status.SUCCEEDED
+        ).values_list("pk", flat=True):
+            refund_unseated_payment_task.delay_on_commit(connection.schema_name, payment_id)
         registration.status, registration.cancelled_at = locked.status, locked.cancelled_at
         promoted = _promote_waitlisted(locked_event) if held_a_seat else []
     return promoted[0] if promoted else None

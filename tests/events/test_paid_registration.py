@@ -644,3 +644,79 @@ def test_a_refund_made_in_the_stripe_dashboard_releases_the_seat_to_the_waiting_
     assert (status, registration_status) == ("refunded", "cancelled")
     assert len(numbers) == 2 and numbers[1].startswith("AV-")
     assert _registration("alpha", paid, alice).status == "pending"
+
+
+def test_a_payment_succeeding_while_its_registration_is_cancelled_is_refunded(world, django_db_blocker):
+    """Bob cancels in one tab while paying in another. The cancellation settles his payments with
+    Stripe first (none paid yet), then waits for the event's lock, held by the webhook's
+    confirmation of the attempt he has just paid. When it gets the lock the seat is paid: the
+    registration is cancelled all the same, and that payment must be refunded, not kept."""
+    from django.db import transaction
+
+    from apps.dues import payments as card
+    from apps.dues.models import Payment
+    from apps.stripe_gateway.models import StripeRoute
+
+    title = f"Course {uuid.uuid4().hex[:8]}"
+    with django_db_blocker.unblock():
+        try:
+            connect(world.a, world.alice)
+            paid = make_paid_event(title=title)
+            with schema_context("alpha"):
+                registration = services.register(actor=world.bob, event=paid)
+            errors: list[BaseException] = []
+
+            def cancel():
+                try:
+                    with schema_context("alpha"):
+                        services.cancel_registration(actor=world.bob, registration=registration)
+                except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(exc)
+                finally:
+                    connection.close()
+
+            with schema_context("alpha"), transaction.atomic():
+                services.lock_event(paid.pk)  # the webhook's confirmation holds the event
+                canceller = threading.Thread(target=cancel)
+                canceller.start()
+                with connection.cursor() as cursor:
+                    for _attempt in range(200):  # until the cancellation waits for the lock
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh view in this transaction
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        threading.Event().wait(0.05)
+                    else:
+                        raise AssertionError("the cancellation never waited for the event's lock")
+                # The other tab: the payment page opens an attempt, the card goes through, and
+                # the webhook's task confirms it (the event row is locked by this transaction).
+                first = card.start_card_payment(actor=world.bob, registration=registration)
+                paid_now = card.confirm_card_payment(
+                    actor=world.bob, payment=first, payment_method_id=card_token(VISA)
+                )
+                assert paid_now["status"] == "succeeded"
+                assert card.sync_payment(first.pk) == "succeeded"
+            canceller.join(30)
+            status, registration_status, _numbers = _state("alpha", first)
+        finally:
+            with schema_context("alpha"):
+                receipts = Receipt.objects.filter(payment__registration__event__title=title)
+                receipts.filter(kind=Receipt.Kind.CREDIT_NOTE).delete()
+                receipts.delete()
+                intents = list(
+                    Payment.objects.filter(registration__event__title=title).values_list(
+                        "stripe_payment_intent_id", flat=True
+                    )
+                )
+                Payment.objects.filter(registration__event__title=title).delete()
+                Event.objects.filter(title=title).delete()
+            connection.set_schema_to_public()
+            StripeRoute.objects.filter(stripe_id__in=intents).delete()
+            ConnectedAccount.objects.filter(community=world.a).delete()
+            Community.objects.filter(pk=world.a.pk).update(stripe_account_id="")
+            world.a.stripe_account_id = ""
+    assert errors == []
+    assert (status, registration_status) == ("refunded", "cancelled")
