@@ -187,6 +187,15 @@ def retrieve_intent(payment: Payment) -> dict:
     return client.as_dict(intent)
 
 
+def retrieve_intent_with_charge(payment: Payment) -> dict:
+    intent = stripe.PaymentIntent.retrieve(
+        payment.stripe_payment_intent_id,
+        expand=["latest_charge"],
+        **client.options(payment.stripe_account_id),
+    )
+    return client.as_dict(intent)
+
+
 def client_secret(payment: Payment) -> str:
     return retrieve_intent(payment)["client_secret"]
 
@@ -261,13 +270,7 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
     if payment is None or not payment.stripe_payment_intent_id:
         return "unchanged"
     if intent is None:
-        intent = client.as_dict(
-            stripe.PaymentIntent.retrieve(
-                payment.stripe_payment_intent_id,
-                expand=["latest_charge"],
-                **client.options(payment.stripe_account_id),
-            )
-        )
+        intent = retrieve_intent_with_charge(payment)
     status = intent.get("status")
     charge = intent.get("latest_charge")
     if status == "succeeded":
@@ -333,6 +336,12 @@ def cancel_on_stripe(payment: Payment) -> str:
 
 
 def refund_on_stripe(payment: Payment) -> None:
+    """Refund a card payment on Stripe, once: a charge already fully refunded (from the CPTS's
+    dashboard, its webhook lost) is not refunded again (Stripe would refuse it anyway)."""
+    charge = retrieve_intent_with_charge(payment).get("latest_charge")
+    if isinstance(charge, dict) and charge.get("refunded"):
+        logger.info("payment %s already refunded on Stripe: no second refund", payment.pk)
+        return
     stripe.Refund.create(
         payment_intent=payment.stripe_payment_intent_id,
         **client.options(

@@ -720,3 +720,28 @@ def test_a_payment_succeeding_while_its_registration_is_cancelled_is_refunded(wo
             world.a.stripe_account_id = ""
     assert errors == []
     assert (status, registration_status) == ("refunded", "cancelled")
+
+
+def test_a_seat_refunded_in_the_dashboard_is_not_refunded_twice_when_cancelled(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """The treasurer refunded Bob from the Stripe dashboard and that webhook was lost (the sweep only
+    re-reads pending payments). Bob then cancels: no second refund (real Stripe would refuse it,
+    « charge_already_refunded », and Bob could never cancel); our books catch up instead."""
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    _confirm(client, payment, VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_before_dashboard"))
+    options = stripe_client.options()
+    stripe.Refund.create(payment_intent=payment.stripe_payment_intent_id, **options)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/evenements/{paid.pk}/desinscription/", follow=True)
+    assert "Votre inscription est annulée" in response.text
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status) == ("refunded", "cancelled")
+    assert len(numbers) == 2
+    refunds = stripe.Refund.list(payment_intent=payment.stripe_payment_intent_id, **options)
+    assert len(refunds.data) == 1
