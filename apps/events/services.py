@@ -331,12 +331,26 @@ def _release_expired_holds(locked_event: Event, now) -> list[int]:
 
 def expire_holds(now=None) -> int:
     """Release every unpaid hold past its time in this CPTS (promoting waiting lists), then
-    cancel on Stripe the open attempts of released seats. Idempotent. Returns seats released."""
+    cancel on Stripe the open attempts of released seats. A hold with an open attempt is checked
+    on Stripe first (paid in time, it is confirmed). Idempotent. Returns seats released."""
     from apps.dues import payments as card
     from apps.dues.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
 
     now = now or timezone.now()
+    # Holds running out with an attempt open: ask Stripe first. Paid in time (its webhook late or
+    # lost), the seat is confirmed (``seat_paid_registration``) instead of released then refunded.
+    in_flight = Payment.objects.filter(
+        status=Payment.Status.PENDING,
+        stripe_payment_intent_id__isnull=False,
+        registration__status=Registration.Status.PENDING,
+        registration__hold_expires_at__lte=now,
+    ).values_list("pk", flat=True)
+    for payment_id in list(in_flight):
+        try:
+            card.sync_payment(payment_id)
+        except (stripe.StripeError, StripeUnavailable) as error:  # one bad call must not stop the sweep
+            logger.warning("could not read the PaymentIntent of payment %s: %s", payment_id, error)
     event_ids = set(
         Registration.objects.filter(status=Registration.Status.PENDING, hold_expires_at__lte=now).values_list(
             "event_id", flat=True

@@ -289,9 +289,11 @@ def test_an_unpaid_hold_is_also_released_lazily_by_the_next_registration(world, 
     assert (held.status, newcomer.status) == ("expired", "pending")
 
 
-def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
+def test_a_payment_made_in_time_keeps_its_seat_when_the_sweep_runs_before_its_webhook(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
+    """Bob pays within his hold; its webhook is late (or lost) when the hold runs out. The sweep
+    asks Stripe before releasing a hold with an open attempt: Bob keeps his seat, Alice waits."""
     from workers.events import expire_holds_task
 
     connect(world.a, alice)
@@ -300,14 +302,35 @@ def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
     payment = _open_payment(client, paid)
     assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
     with schema_context("alpha"):
-        # The hold runs out while the webhook is late; Alice (waiting) is promoted.
-        services.register(actor=alice, event=paid)
+        assert services.register(actor=alice, event=paid).status == "waitlisted"
         Registration.objects.filter(event=paid, user=bob).update(
             hold_expires_at=timezone.now() - timedelta(seconds=1)
         )
     with django_capture_on_commit_callbacks(execute=True):
-        expire_holds_task.apply(args=("alpha",)).get()
-    # The sweep could not cancel a paid PaymentIntent: it synced it; no seat left → refunded.
+        assert expire_holds_task.apply(args=("alpha",)).get() == 0
+    status, registration_status, numbers = _state("alpha", payment)
+    assert (status, registration_status, len(numbers)) == ("succeeded", "confirmed", 1)
+    assert _registration("alpha", paid, alice).status == "waitlisted"
+
+
+def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    with schema_context("alpha"):
+        # The hold runs out while the webhook is late; Alice registers: Bob's seat is released
+        # on the spot (lazily, without asking Stripe) and goes to her.
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert services.register(actor=alice, event=paid).status == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_too_late"))
+    # The payment has no seat left → refunded.
     status, registration_status, numbers = _state("alpha", payment)
     assert (status, registration_status) == ("refunded", "expired")
     assert len(numbers) == 2 and numbers[0].startswith("20") and numbers[1].startswith("AV-")
