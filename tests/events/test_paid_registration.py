@@ -582,6 +582,8 @@ def test_a_payment_intent_for_another_amount_or_currency_never_confirms_the_seat
     status, registration_status, numbers = _state("alpha", payment)
     assert registration_status == "pending"
     assert status == "refunded" and len(numbers) == 2 and numbers[1].startswith("AV-")
+    status_page = client.get(f"/evenements/paiement/{payment.pk}/").text
+    assert "Le montant payé ne correspond pas au tarif de l'événement : il vous est remboursé" in status_page
 
 
 def test_a_payment_at_a_former_price_never_confirms_the_seat(
