@@ -37,6 +37,12 @@ def list_import_runs(limit: int = 10) -> list[ImportRun]:
     return list(ImportRun.objects.order_by("-created_at")[:limit])
 
 
+def list_withdrawn_entries(limit: int = 50) -> tuple[list[Entry], int]:
+    """The latest entries the national files stopped listing, and how many there are."""
+    withdrawn = Entry.objects.filter(withdrawn_at__isnull=False)
+    return list(withdrawn.order_by("-withdrawn_at", "name")[:limit]), withdrawn.count()
+
+
 def list_pending_requests() -> QuerySet[ListingRequest]:
     return ListingRequest.objects.filter(status=ListingRequest.Status.PENDING).order_by("created_at")
 

@@ -170,11 +170,14 @@ def team(request):
             )
             messages.success(request, _("Import lancé : suivez sa progression ci-dessous."))
             return redirect(f"{request.path}#import-{run.pk}")
+    withdrawn, withdrawn_count = selectors.list_withdrawn_entries()
     return render(
         request,
         "directory/team.html",
         {
             "form": form,
+            "withdrawn": withdrawn,
+            "withdrawn_count": withdrawn_count,
             "runs": selectors.list_import_runs(),
             "pending": selectors.list_pending_requests(),
             "decided": selectors.list_recent_decisions(),

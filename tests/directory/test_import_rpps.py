@@ -235,3 +235,18 @@ def test_a_file_missing_too_many_entries_withdraws_none_and_says_why(territory_a
     assert "semble partiel" in partial["warnings"][0] and "25 fiches" in partial["warnings"][0]
     with schema_context(territory_a.schema_name):
         assert not Entry.objects.filter(withdrawn_at__isnull=False).exists()
+
+
+def test_the_team_sees_the_withdrawn_entries_and_charlie_gets_404(
+    territory_a, tmp_path, alice, charlie, client_as
+):
+    from tests.conftest import HOST_A
+
+    rows = _rows()
+    _import(territory_a, rpps_path=_write(tmp_path, rpps_file(rows)))
+    without_helene = [row for row in rows if row["Identifiant PP"] != rpps_number(1)]
+    _import(territory_a, rpps_path=_write(tmp_path, rpps_file(without_helene), "ps2.txt"))
+    page = client_as(alice, HOST_A).get("/equipe/annuaire/")
+    assert page.status_code == 200
+    assert "Fiches retirées des extraits nationaux (1)" in page.text and "Hélène Martin" in page.text
+    assert client_as(charlie, HOST_A).get("/equipe/annuaire/").status_code == 404
