@@ -84,7 +84,7 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
     target = folder / f"{kind}.txt"
     if zipfile.is_zipfile(download.name):
         with zipfile.ZipFile(download.name) as archive:
-            member = max(archive.infolist(), key=lambda info: info.file_size)
+            member = _extract_member(kind, archive)
             with archive.open(member) as source, open(f"{target}.part", "wb") as unpacked:
                 shutil.copyfileobj(source, unpacked, 1 << 20)
         os.replace(f"{target}.part", target)
@@ -99,6 +99,18 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
         "fetched_at": timezone.now().isoformat(),
     }
     return target, meta
+
+
+# The Annuaire Santé archive also holds diplomas and skills files: pick the activities file by name.
+_MEMBER_NAMES = {"rpps": "personne_activite", "finess": "stock"}
+
+
+def _extract_member(kind: str, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The archive's file for ``kind``: the one named like it (the largest if several), else the largest."""
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    wanted = _MEMBER_NAMES.get(kind, "")
+    named = [info for info in files if wanted and wanted in info.filename.lower().replace("-", "_")]
+    return max(named or files, key=lambda info: info.file_size)
 
 
 def remember(kind: str, meta: dict) -> None:

@@ -51,9 +51,11 @@ GEOS = [geo_line(ST_ETIENNE_EHPAD, 808_000.0, 6_483_000.0, "1,ATLASANTE,100,IGN,
 
 
 def _zip(name: str, content: bytes) -> bytes:
+    """An archive as the Annuaire Santé publishes it: the activities file among others, not the largest."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("LISEZMOI.txt", "Extraction en libre accès")
+        archive.writestr("PS_LibreAcces_Dipl_AutExerc_202611220800.txt", b"x" * (len(content) + 1000))
         archive.writestr(name, content)
     return buffer.getvalue()
 
@@ -126,7 +128,9 @@ def test_a_professional_gone_from_the_new_extract_is_withdrawn(national_server, 
     a, b = territories
     refresh(urls)
     later = time.time() + 5  # a newer file than the one downloaded (If-Modified-Since has 1 s steps)
-    (served / "ps-libreacces.zip").write_bytes(_zip("ps.txt", rpps_file(ROWS[1:])))  # without Chloé
+    (served / "ps-libreacces.zip").write_bytes(
+        _zip("PS_LibreAcces_Personne_activite_202611290800.txt", rpps_file(ROWS[1:]))
+    )  # without Chloé
     os.utime(served / "ps-libreacces.zip", (later, later))
     summary = refresh(urls)
     assert summary["changed"] == ["rpps"]
