@@ -61,6 +61,23 @@ def _build_world() -> World:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django creates the test database only when a collected test asks for ``db`` (or a
+    ``django_db`` mark). Tests that only use a real worker reach it through ``world``, committed: run
+    alone, they would find no test database. Create it then, and drop it at the end."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        yield
+        return
+    with django_db_blocker.unblock():
+        created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(created, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def world(django_db_setup, django_db_blocker) -> World:
     with django_db_blocker.unblock():
         return _build_world()
