@@ -8,8 +8,9 @@ Paid events (``price`` > 0, docs/payments.md): a registration with room gets a s
 (``pending``, counted against capacity) until ``hold_expires_at``; the card payment goes through
 the dues payment path (``apps.dues.payments``) and only the webhook or the reconciliation confirms
 the seat (``seat_paid_registration``). Unpaid holds are released lazily (next registration to the
-event) and by a periodic task (``expire_holds``), and the waiting list is promoted — on a paid
-event the promoted person gets a held seat and an e-mail with a link to pay.
+event; not a hold with a card attempt open) and by a periodic task (``expire_holds``, which asks
+Stripe first), and the waiting list is promoted — on a paid event the promoted person gets a
+held seat and an e-mail with a link to pay.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def register(*, actor, event: Event) -> Registration:
                 )
             )
         now = timezone.now()
-        if locked.is_paid and _release_expired_holds(locked, now):  # holds exist on paid events only
+        if locked.is_paid and _release_expired_holds(locked, now, actor=actor):  # paid events only hold
             _promote_waitlisted(locked)
         registration = Registration.objects.filter(event=locked, user_id=actor.pk).first()
         if registration is not None and registration.status not in (
@@ -312,16 +313,27 @@ def _promote_waitlisted(locked_event: Event) -> list[Registration]:
     return promoted
 
 
-def _release_expired_holds(locked_event: Event, now) -> list[int]:
+def _release_expired_holds(locked_event: Event, now, *, asked_stripe: bool = False, actor=None) -> list[int]:
     """Unpaid held seats past their hold become ``expired``. Caller holds the event lock and
-    promotes the waiting list if anything was released. Returns the released ids."""
+    promotes the waiting list if anything was released. Returns the released ids.
+
+    Unless ``asked_stripe`` (the sweep, which reads open attempts on Stripe first), a hold with a
+    card attempt open is kept: it may have been paid, its webhook late. The sweep releases it
+    within minutes. ``actor``'s own hold is released all the same (they are registering again)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from apps.dues.models import Payment
     from workers.events import send_hold_expired_notice_task
 
-    expired = list(
-        Registration.objects.filter(
-            event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
-        ).values_list("pk", flat=True)
+    holds = Registration.objects.filter(
+        event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
     )
+    if not asked_stripe:
+        open_attempt = Payment.objects.filter(
+            registration=OuterRef("pk"), status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
+        )
+        holds = holds.exclude(Q(Exists(open_attempt)) & ~Q(user_id=getattr(actor, "pk", None)))
+    expired = list(holds.values_list("pk", flat=True))
     if expired:
         Registration.objects.filter(pk__in=expired).update(status=Registration.Status.EXPIRED)
         for registration_id in expired:
@@ -360,7 +372,7 @@ def expire_holds(now=None) -> int:
     for event_id in sorted(event_ids):
         with transaction.atomic():
             locked = lock_event(event_id)
-            expired = _release_expired_holds(locked, now)
+            expired = _release_expired_holds(locked, now, asked_stripe=True)
             if expired:
                 released += len(expired)
                 _promote_waitlisted(locked)
