@@ -313,13 +313,16 @@ def _promote_waitlisted(locked_event: Event) -> list[Registration]:
     return promoted
 
 
-def _release_expired_holds(locked_event: Event, now, *, asked_stripe: bool = False, actor=None) -> list[int]:
+def _release_expired_holds(
+    locked_event: Event, now, *, asked_stripe: bool = False, actor=None, keep: set[int] = frozenset()
+) -> list[int]:
     """Unpaid held seats past their hold become ``expired``. Caller holds the event lock and
     promotes the waiting list if anything was released. Returns the released ids.
 
     Unless ``asked_stripe`` (the sweep, which reads open attempts on Stripe first), a hold with a
     card attempt open is kept: it may have been paid, its webhook late. The sweep releases it
-    within minutes. ``actor``'s own hold is released all the same (they are registering again)."""
+    within minutes. ``actor``'s own hold is released all the same (they are registering again).
+    ``keep``: ids of holds not to release now."""
     from django.db.models import Exists, OuterRef, Q
 
     from apps.dues.models import Payment
@@ -327,7 +330,7 @@ def _release_expired_holds(locked_event: Event, now, *, asked_stripe: bool = Fal
 
     holds = Registration.objects.filter(
         event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
-    )
+    ).exclude(pk__in=keep)
     if not asked_stripe:
         open_attempt = Payment.objects.filter(
             registration=OuterRef("pk"), status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
@@ -357,12 +360,15 @@ def expire_holds(now=None) -> int:
         stripe_payment_intent_id__isnull=False,
         registration__status=Registration.Status.PENDING,
         registration__hold_expires_at__lte=now,
-    ).values_list("pk", flat=True)
-    for payment_id in list(in_flight):
+    ).values_list("pk", "registration_id")
+    unchecked: set[int] = set()  # holds whose attempt Stripe could not tell us about: kept for now
+    for payment_id, registration_id in list(in_flight):
         try:
             card.sync_payment(payment_id)
         except (stripe.StripeError, StripeUnavailable) as error:  # one bad call must not stop the sweep
             logger.warning("could not read the PaymentIntent of payment %s: %s", payment_id, error)
+            if not isinstance(error, stripe.InvalidRequestError):  # out of reach, not refused: retry later
+                unchecked.add(registration_id)
     event_ids = set(
         Registration.objects.filter(status=Registration.Status.PENDING, hold_expires_at__lte=now).values_list(
             "event_id", flat=True
@@ -372,7 +378,7 @@ def expire_holds(now=None) -> int:
     for event_id in sorted(event_ids):
         with transaction.atomic():
             locked = lock_event(event_id)
-            expired = _release_expired_holds(locked, now, asked_stripe=True)
+            expired = _release_expired_holds(locked, now, asked_stripe=True, keep=unchecked)
             if expired:
                 released += len(expired)
                 _promote_waitlisted(locked)

@@ -313,6 +313,35 @@ def test_a_payment_made_in_time_keeps_its_seat_when_the_sweep_runs_before_its_we
     assert _registration("alpha", paid, alice).status == "waitlisted"
 
 
+def test_the_sweep_keeps_a_hold_whose_attempt_it_cannot_check_on_stripe(
+    world, db, client_as, alice, bob, settings, django_capture_on_commit_callbacks
+):
+    """Stripe cannot be reached when Bob's hold runs out (his card went through, the webhook is
+    late): the sweep cannot tell whether he paid, so it keeps his seat until it can."""
+    from workers.events import expire_holds_task
+
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    with schema_context("alpha"):
+        assert services.register(actor=alice, event=paid).status == "waitlisted"
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    secret = settings.STRIPE_SECRET_KEY
+    settings.STRIPE_SECRET_KEY = ""  # Stripe out of reach
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_holds_task.apply(args=("alpha",)).get() == 0
+    assert _state("alpha", payment)[:2] == ("pending", "pending")
+    assert _registration("alpha", paid, alice).status == "waitlisted"
+    settings.STRIPE_SECRET_KEY = secret  # back: the next sweep finds the payment
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_holds_task.apply(args=("alpha",)).get() == 0
+    assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+
+
 def test_a_hold_with_an_open_attempt_is_not_given_away_by_the_next_registration(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
