@@ -73,6 +73,16 @@ def _confirm(client, payment, number):
     ).json()
 
 
+def _card_paid(world, client_as, alice, bob, **event_fields):
+    """A paid event of A; Bob registers and his card goes through (its webhook not handled yet)."""
+    connect(world.a, alice)
+    paid = make_paid_event(**event_fields)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"
+    return paid, client, payment
+
+
 def _succeeded(payment, event_id, account=None):
     return event(
         event_id,
@@ -296,11 +306,9 @@ def test_a_payment_made_in_time_keeps_its_seat_when_the_sweep_runs_before_its_we
     asks Stripe before releasing a hold with an open attempt: Bob keeps his seat, Alice waits."""
     from workers.events import expire_holds_task
 
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     with schema_context("alpha"):
         assert services.register(actor=alice, event=paid).status == "waitlisted"
         Registration.objects.filter(event=paid, user=bob).update(
@@ -320,11 +328,9 @@ def test_the_sweep_keeps_a_hold_whose_attempt_it_cannot_check_on_stripe(
     late): the sweep cannot tell whether he paid, so it keeps his seat until it can."""
     from workers.events import expire_holds_task
 
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     with schema_context("alpha"):
         assert services.register(actor=alice, event=paid).status == "waitlisted"
         Registration.objects.filter(event=paid, user=bob).update(
@@ -348,11 +354,9 @@ def test_a_hold_with_an_open_attempt_is_not_given_away_by_the_next_registration(
     """Bob pays within his hold; its webhook is late when the hold runs out and Alice registers.
     Releasing on the spot (without asking Stripe) would give his paid seat to her and refund him:
     a hold with an open card attempt is left to the sweep, which asks Stripe first."""
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     with schema_context("alpha"):
         Registration.objects.filter(event=paid, user=bob).update(
             hold_expires_at=timezone.now() - timedelta(seconds=1)
@@ -368,11 +372,9 @@ def test_a_hold_with_an_open_attempt_is_not_given_away_by_the_next_registration(
 def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    assert _confirm(client, payment, VISA)["status"] == "succeeded"  # the webhook is late
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     with schema_context("alpha"):
         # The sweep found Bob's attempt unpaid and released his seat, and his card went through
         # in that very instant (a race this test sets up directly); Alice registers: the seat is hers.
@@ -396,11 +398,9 @@ def test_a_payment_arriving_after_the_seat_went_to_someone_else_is_refunded(
 def test_cancelling_a_paid_registration_refunds_it_and_the_next_person_gets_a_held_seat(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_before_cancel"))
     with schema_context("alpha"):
@@ -425,11 +425,7 @@ def test_cancelling_a_paid_registration_refunds_it_and_the_next_person_gets_a_he
 def test_cancelling_a_paid_event_refunds_every_paid_registration(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_event_cancelled"))
     with schema_context("alpha"):
@@ -454,11 +450,7 @@ def test_cancelling_a_paid_event_refunds_every_paid_registration(
 def test_the_team_sees_payment_status_in_the_list_and_the_export(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_export"))
     with schema_context("alpha"):
@@ -581,11 +573,7 @@ def test_reconciliation_confirms_a_paid_registration_whose_webhook_was_lost(
 ):
     from workers.dues import reconcile_payments_task
 
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         first = reconcile_payments_task.apply(args=("alpha", 0)).get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -598,11 +586,7 @@ def test_reconciliation_confirms_a_paid_registration_whose_webhook_was_lost(
 def test_the_team_cancels_and_refunds_a_paid_registration_bob_gets_403_charlie_404(
     world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
 ):
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_team_cancel"))
     url = f"/evenements/{paid.pk}/inscrits/{payment.registration_id}/annuler/"
@@ -669,11 +653,7 @@ def test_a_cancelled_paid_event_whose_seats_were_refunded_cannot_be_published_ag
 ):
     """Cancelling refunds the paid seats; publishing the event again would leave Bob « confirmed »
     on a seat nobody paid for. The team is told, in French, to create a new event instead."""
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_republished"))
         with schema_context("alpha"):
@@ -696,11 +676,9 @@ def test_a_refund_made_in_the_stripe_dashboard_releases_the_seat_to_the_waiting_
     """The treasurer refunds Bob from the CPTS's Stripe dashboard (he phoned to say he cannot
     come): ``charge.refunded`` arrives. A seat nobody has paid for is not kept: Bob's is released
     and Alice, waiting, gets it (held for payment); the credit note is issued."""
-    connect(world.a, alice)
-    paid = make_paid_event(capacity=1)
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(
+        world, client_as, alice, bob, capacity=1
+    )  # the webhook is not handled yet
     platform = Client(HTTP_HOST=PLATFORM_HOST)
     with django_capture_on_commit_callbacks(execute=True):
         post_event(platform, _succeeded(payment, "evt_paid_dashboard_ok"))
@@ -804,11 +782,7 @@ def test_a_seat_refunded_in_the_dashboard_is_not_refunded_twice_when_cancelled(
     """The treasurer refunded Bob from the Stripe dashboard and that webhook was lost (the sweep only
     re-reads pending payments). Bob then cancels: no second refund (real Stripe would refuse it,
     « charge_already_refunded », and Bob could never cancel); our books catch up instead."""
-    connect(world.a, alice)
-    paid = make_paid_event()
-    client = client_as(bob, HOST_A)
-    payment = _open_payment(client, paid)
-    _confirm(client, payment, VISA)
+    paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_before_dashboard"))
     options = stripe_client.options()
