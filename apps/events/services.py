@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 
 import stripe
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +30,11 @@ from apps.members.selectors import get_membership
 from .models import Event, Registration
 
 logger = logging.getLogger(__name__)
+
+# A hold running out while its payment is in flight (3-D Secure asked, or processing) is kept
+# this much longer by the sweep (see ``expire_holds``).
+IN_FLIGHT_GRACE = timedelta(minutes=10)
+IN_FLIGHT_STATUSES = ("requires_action", "processing")
 
 EVENT_FIELDS = (
     "title",
@@ -347,7 +353,9 @@ def _release_expired_holds(
 def expire_holds(now=None) -> int:
     """Release every unpaid hold past its time in this CPTS (promoting waiting lists), then
     cancel on Stripe the open attempts of released seats. A hold with an open attempt is checked
-    on Stripe first (paid in time, it is confirmed). Idempotent. Returns seats released."""
+    on Stripe first: paid in time, it is confirmed; in flight (3-D Secure, processing), it is kept
+    up to IN_FLIGHT_GRACE after its end; unreadable, it is kept until the next sweep.
+    Idempotent. Returns seats released."""
     from apps.dues import payments as card
     from apps.dues.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
@@ -360,15 +368,24 @@ def expire_holds(now=None) -> int:
         stripe_payment_intent_id__isnull=False,
         registration__status=Registration.Status.PENDING,
         registration__hold_expires_at__lte=now,
-    ).values_list("pk", "registration_id")
-    unchecked: set[int] = set()  # holds whose attempt Stripe could not tell us about: kept for now
-    for payment_id, registration_id in list(in_flight):
+    ).select_related("registration")
+    # Holds kept for now: Stripe could not tell us about their attempt, or the payment is in
+    # flight (3-D Secure, processing) and the hold ran out less than IN_FLIGHT_GRACE ago.
+    unchecked: set[int] = set()
+    for payment in list(in_flight):
         try:
-            card.sync_payment(payment_id)
+            intent = card.retrieve_intent_with_charge(payment)
+            card.sync_payment(payment.pk, intent=intent)
         except (stripe.StripeError, StripeUnavailable) as error:  # one bad call must not stop the sweep
-            logger.warning("could not read the PaymentIntent of payment %s: %s", payment_id, error)
+            logger.warning("could not read the PaymentIntent of payment %s: %s", payment.pk, error)
             if not isinstance(error, stripe.InvalidRequestError):  # out of reach, not refused: retry later
-                unchecked.add(registration_id)
+                unchecked.add(payment.registration_id)
+            continue
+        if (
+            intent.get("status") in IN_FLIGHT_STATUSES
+            and payment.registration.hold_expires_at > now - IN_FLIGHT_GRACE
+        ):
+            unchecked.add(payment.registration_id)
     event_ids = set(
         Registration.objects.filter(status=Registration.Status.PENDING, hold_expires_at__lte=now).values_list(
             "event_id", flat=True

@@ -28,10 +28,11 @@ from apps.stripe_gateway import client as stripe_client
 from apps.stripe_gateway.models import ConnectedAccount, WebhookEvent
 from tenants.models import Community
 from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST
-from tests.dues.conftest import card_token, connect, event, post_event
+from tests.dues.conftest import authenticate_3ds, card_token, connect, event, post_event
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"
+THREE_DS = "4000002500003155"
 
 
 def make_paid_event(schema: str = "alpha", **overrides) -> Event:
@@ -346,6 +347,49 @@ def test_the_sweep_keeps_a_hold_whose_attempt_it_cannot_check_on_stripe(
     with django_capture_on_commit_callbacks(execute=True):
         assert expire_holds_task.apply(args=("alpha",)).get() == 0
     assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+
+
+def test_a_hold_running_out_during_3d_secure_gets_a_few_minutes_more(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """Bob's hold runs out while his bank asks him for 3-D Secure: the sweep does not pull the
+    seat (and cancel the PaymentIntent) from under him; he completes it and the seat is his.
+    The grace is short: an attempt left at that step is released after it."""
+    from apps.events.services import IN_FLIGHT_GRACE
+    from workers.events import expire_holds_task
+
+    connect(world.a, alice)
+    paid = make_paid_event(capacity=1)
+    client = client_as(bob, HOST_A)
+    payment = _open_payment(client, paid)
+    challenged = _confirm(client, payment, THREE_DS)
+    assert challenged["status"] == "requires_action"
+    with schema_context("alpha"):
+        assert services.register(actor=alice, event=paid).status == "waitlisted"
+        Registration.objects.filter(event=paid, user=bob).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_holds_task.apply(args=("alpha",)).get() == 0
+    assert authenticate_3ds(challenged["client_secret"], success=True)["status"] == "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_3ds_late"))
+    assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+    # Someone who leaves the bank's page open: released once the grace is over.
+    with schema_context("alpha"):
+        carol = get_user_model().objects.create_user(f"carol-{uuid.uuid4().hex[:6]}@test.fr", "x" * 12)
+        other = make_paid_event(capacity=1, visibility=Event.Visibility.PUBLIC, title="Soirée 3DS")
+        services.register(actor=carol, event=other)
+    carol_client = client_as(carol, HOST_A)
+    carol_payment = _open_payment(carol_client, other)
+    assert _confirm(carol_client, carol_payment, THREE_DS)["status"] == "requires_action"
+    with schema_context("alpha"):
+        Registration.objects.filter(event=other, user=carol).update(
+            hold_expires_at=timezone.now() - IN_FLIGHT_GRACE - timedelta(seconds=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_holds_task.apply(args=("alpha",)).get() == 1
+    assert _state("alpha", carol_payment)[:2] == ("cancelled", "expired")
 
 
 def test_a_hold_with_an_open_attempt_is_not_given_away_by_the_next_registration(
