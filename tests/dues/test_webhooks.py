@@ -386,6 +386,8 @@ def test_a_payment_for_an_abandoned_amount_never_activates_the_dues(
         dues = Dues.objects.get(pk=cheap.dues_id)
     assert (dues.amount, cheap.amount) == (partner.price, 5)
     assert (dues_status, status) == ("pending", "succeeded")
+    status_page = client.get(f"/cotisation/paiement/{cheap.pk}/").text
+    assert "Le montant payé (5 €) ne correspond pas à votre cotisation" in status_page
     # The team sees why, and refunds it from the back-office.
     team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
     assert "montant inattendu : ce paiement ne règle pas la cotisation, remboursez-le" in team_page
