@@ -84,9 +84,14 @@ def handle_stripe_event_task(self, schema_name: str, webhook_event_id: int) -> s
 
 @shared_task(base=TenantTask, name="dues.reconcile_payments")
 def reconcile_payments_task(schema_name: str, older_than_seconds: int = 600) -> dict:
-    from apps.dues import payments
+    from apps.dues import autorenew, payments
+    from apps.dues.calendar import paris_today
 
-    return payments.reconcile_pending(older_than_seconds=older_than_seconds)
+    result = payments.reconcile_pending(older_than_seconds=older_than_seconds)
+    year = paris_today().year
+    if autorenew.unreached(year).exists():  # renewals Stripe was out of reach for: every 15 minutes
+        retry_auto_renewals_task.delay(schema_name, year)
+    return result
 
 
 def _active_schemas() -> list[str]:

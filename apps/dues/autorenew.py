@@ -15,6 +15,7 @@ offered in the interface for now.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from django.core.exceptions import ValidationError
@@ -100,9 +101,17 @@ def complete_card_setup(*, actor, membership: Membership, setup_intent_id: str) 
 def disable(*, actor, membership: Membership) -> Membership:
     if membership.user_id != actor.pk:
         raise PermissionError("card of another member")
-    Membership.objects.filter(pk=membership.pk).update(
-        auto_renew=False, auto_renew_consent_at=None, stripe_payment_method_id=""
-    )
+    with transaction.atomic():
+        Membership.objects.select_for_update().filter(pk=membership.pk).update(
+            auto_renew=False, auto_renew_consent_at=None, stripe_payment_method_id=""
+        )
+        # A renewal Stripe could not be reached for is not tried again once the member says no.
+        Payment.objects.filter(
+            Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id=""),
+            dues__membership_id=membership.pk,
+            off_session=True,
+            status=Payment.Status.PENDING,
+        ).update(status=Payment.Status.CANCELLED, failure_reason="renouvellement automatique désactivé")
     membership.refresh_from_db()
     return membership
 
@@ -145,6 +154,11 @@ def charge(membership: Membership, year: int) -> str:
     if tier is None:
         return "skipped"
     with transaction.atomic():
+        # The member may have turned automatic renewal off since the list was read: decide on the
+        # locked row (``disable`` takes the same lock), and charge the card it holds now.
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not (membership.is_active and membership.auto_renew and membership.stripe_payment_method_id):
+            return "skipped"
         dues, _created = Dues.objects.select_for_update().get_or_create(
             membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
         )
@@ -212,26 +226,49 @@ def _record_intent(payment: Payment, intent_id: str, community) -> None:
     payment.stripe_payment_intent_id = intent_id
 
 
+# Stripe keeps an idempotency key for 24 hours: a charge is retried with the same key only within
+# this window, so that a charge Stripe made before the connection broke is returned, never repeated.
+RETRY_WINDOW = timedelta(hours=23)
+_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
 def _charge_one(membership: Membership, year: int, on_failure, outcome: dict[str, int]) -> None:
     try:
         result = charge(membership, year)
-    except stripe.StripeError as error:  # one member's API trouble must not stop the others
-        logger.warning("automatic renewal of membership %s failed: %s", membership.pk, error)
+    except _TRANSIENT as error:  # Stripe out of reach: left pending, retried (``retry_unreached``)
+        logger.warning("automatic renewal of membership %s not reached Stripe: %s", membership.pk, error)
         result = "error"
+    except stripe.StripeError as error:  # refused for good (card removed on Stripe, bad request…)
+        logger.warning("automatic renewal of membership %s failed: %s", membership.pk, error)
+        _give_up(membership, year, reason=(getattr(error, "code", None) or "stripe_error"))
+        result = "failed"
     if result == "failed":
         on_failure(membership, year)
     outcome[result] = outcome.get(result, 0) + 1
 
 
-def unreached(year: int):
-    """Members whose automatic renewal for ``year`` never reached Stripe (unreachable on 1 January):
-    their off-session payment is still pending, without a PaymentIntent."""
-    waiting = Payment.objects.filter(
+def _give_up(membership: Membership, year: int, *, reason: str) -> None:
+    from . import services
+
+    for payment_id in (
+        _unreached_payments(year).filter(dues__membership_id=membership.pk).values_list("pk", flat=True)
+    ):
+        services.mark_payment_failed(payment_id, reason=reason)
+
+
+def _unreached_payments(year: int):
+    return Payment.objects.filter(
         Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id=""),
         off_session=True,
         status=Payment.Status.PENDING,
         dues__year=year,
-    ).values("dues__membership_id")
+    ).exclude(dues__status=Dues.Status.ACTIVE)
+
+
+def unreached(year: int):
+    """Members whose automatic renewal for ``year`` never reached Stripe (unreachable on 1 January):
+    their off-session payment is still pending, without a PaymentIntent."""
+    waiting = _unreached_payments(year).values("dues__membership_id")
     return (
         Membership.objects.filter(pk__in=waiting, is_active=True, auto_renew=True)
         .exclude(stripe_payment_method_id="")
@@ -242,9 +279,19 @@ def unreached(year: int):
 def retry_unreached(year: int, on_failure) -> dict[str, int]:
     """Charge again the renewals Stripe never answered. ``charge`` reuses the pending payment and
     its idempotency key, so a charge Stripe did make before the connection broke is returned by
-    Stripe, not made twice."""
+    Stripe, not made twice; hence only within RETRY_WINDOW of the first attempt. Past it, the
+    payment fails and the member gets the link to renew online."""
     outcome: dict[str, int] = {}
+    too_old = timezone.now() - RETRY_WINDOW
     for membership in unreached(year).select_related("user"):
+        first = (
+            _unreached_payments(year).filter(dues__membership_id=membership.pk).order_by("created_at").first()
+        )
+        if first is not None and first.created_at < too_old:
+            _give_up(membership, year, reason="stripe_unreachable")
+            on_failure(membership, year)
+            outcome["failed"] = outcome.get("failed", 0) + 1
+            continue
         _charge_one(membership, year, on_failure, outcome)
     return outcome
 

@@ -128,8 +128,13 @@ def start_card_payment(*, actor, dues: Dues | None = None, registration=None) ->
     with transaction.atomic():
         payable, amount = _lock_payable(payable)
         payment = (
+            # Never the automatic renewal's own attempt: two PaymentIntents on one row would hide one.
             Payment.objects.filter(
-                **payable, method=PaymentMethod.CARD, status=Payment.Status.PENDING, amount=amount
+                **payable,
+                method=PaymentMethod.CARD,
+                status=Payment.Status.PENDING,
+                amount=amount,
+                off_session=False,
             )
             .order_by("-created_at")
             .first()

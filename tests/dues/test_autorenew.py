@@ -151,3 +151,80 @@ def test_renewals_stripe_could_not_be_reached_for_are_charged_the_next_day_once(
     assert dues.status == "active"
     assert [(p.pk, p.status, p.off_session) for p in payments] == [(waiting[0].pk, "succeeded", True)]
     assert payments[0].stripe_payment_intent_id.startswith("pi_") and receipts == 1
+
+
+def _unreached_on_1_january(community, monkeypatch, django_capture_on_commit_callbacks):
+    """Run the 1 January renewals with Stripe out of reach: bob's charge is left pending."""
+    import stripe
+
+    with monkeypatch.context() as outage:
+        outage.setattr(stripe, "api_base", "http://127.0.0.1:9")
+        with django_capture_on_commit_callbacks(execute=True):
+            run_renewals_task.apply(args=(community.schema_name, "2027-01-01")).get()
+
+
+def test_a_member_who_turns_automatic_renewal_off_is_not_charged_by_the_retry(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.dues import autorenew
+
+    connect(community_a, alice)
+    _paid_2026(community_a, bob)
+    member = client_as(bob, HOST_A)
+    assert _save_card(member, "4242424242424242").json()["ok"] is True
+    _unreached_on_1_january(community_a, monkeypatch, django_capture_on_commit_callbacks)
+    with schema_context(community_a.schema_name):
+        stale = list(autorenew.unreached(2027))  # the retry's list, read before the member's "no"
+    assert [m.user_id for m in stale] == [bob.pk]
+    assert member.post("/mon-espace/renouvellement/", {"enabled": "0"}).status_code in (200, 302)
+    with schema_context(community_a.schema_name):
+        assert autorenew.charge(stale[0], 2027) == "skipped"
+        assert not autorenew.unreached(2027).exists()
+        payments = list(
+            Payment.objects.filter(dues__membership__user=bob, dues__year=2027).values_list(
+                "status", "failure_reason"
+            )
+        )
+    assert payments == [("cancelled", "renouvellement automatique désactivé")]
+
+
+def test_past_stripe_s_idempotency_window_the_retry_gives_up_and_tells_the_member(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workers.dues import retry_auto_renewals_task
+
+    connect(community_a, alice)
+    _paid_2026(community_a, bob)
+    assert _save_card(client_as(bob, HOST_A), "4242424242424242").json()["ok"] is True
+    _unreached_on_1_january(community_a, monkeypatch, django_capture_on_commit_callbacks)
+    with schema_context(community_a.schema_name):
+        Payment.objects.filter(dues__year=2027).update(created_at=timezone.now() - timedelta(hours=25))
+    result = retry_auto_renewals_task.apply(args=(community_a.schema_name, 2027)).get()
+    assert result == {"failed": 1}
+    with schema_context(community_a.schema_name):
+        payments = list(
+            Payment.objects.filter(dues__year=2027).values_list("status", "stripe_payment_intent_id")
+        )
+    assert payments == [("failed", None)]  # never a new PaymentIntent with a key Stripe may have forgotten
+    assert [m.subject for m in mail.outbox] == ["Votre renouvellement 2027 à CPTS Alpha n'a pas abouti"]
+
+
+def test_paying_online_never_takes_over_the_automatic_renewal_s_attempt(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.dues import payments
+
+    connect(community_a, alice)
+    _paid_2026(community_a, bob)
+    assert _save_card(client_as(bob, HOST_A), "4242424242424242").json()["ok"] is True
+    _unreached_on_1_january(community_a, monkeypatch, django_capture_on_commit_callbacks)
+    with schema_context(community_a.schema_name):
+        automatic = Payment.objects.get(dues__year=2027, off_session=True)
+        online = payments.start_card_payment(actor=bob, dues=automatic.dues)
+        automatic.refresh_from_db()
+    assert online.pk != automatic.pk and not online.off_session
+    assert automatic.stripe_payment_intent_id is None
