@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # ``Payment.failure_reason`` of a succeeded payment whose amount or currency is not what it pays.
 AMOUNT_MISMATCH = "amount_mismatch"
+# ``Payment.failure_reason`` of a succeeded payment of dues already paid by another payment.
+ALREADY_PAID = "already_paid"
 
 
 def _enqueue_receipt(payment: Payment) -> None:
@@ -158,7 +160,13 @@ def mark_payment_succeeded(payment_id: int, *, paid_at=None, charged: tuple[int,
         payment.failure_reason = "" if in_full else AMOUNT_MISMATCH
         payment.save(update_fields=["status", "paid_at", "failure_reason"])
         if dues is not None:
-            if in_full and dues.status != Dues.Status.ACTIVE:
+            if dues.status == Dues.Status.ACTIVE and in_full:
+                # Paid twice (e.g. a cheque recorded while this card payment was on its way):
+                # kept as received, flagged for the team to refund.
+                logger.warning("payment %s: dues %s were already paid", payment.pk, dues.pk)
+                payment.failure_reason = ALREADY_PAID
+                payment.save(update_fields=["failure_reason"])
+            elif in_full:
                 _activate(dues)
         else:
             event_services.seat_paid_registration(payment)
@@ -205,7 +213,11 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
         payment.save(update_fields=["status", "refunded_at"])
         if payment.dues_id:
             dues = Dues.objects.select_for_update().get(pk=payment.dues_id)
-            if not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+            # Dues the refunded payment never settled (wrong amount) still wait for their payment.
+            if (
+                dues.status == Dues.Status.ACTIVE
+                and not dues.payments.filter(status=Payment.Status.SUCCEEDED).exists()
+            ):
                 dues.status = Dues.Status.REFUNDED
                 dues.save(update_fields=["status"])
         # Our refunds of an event registration cancel it themselves (apps.events.services).

@@ -388,6 +388,34 @@ def test_a_payment_for_an_abandoned_amount_never_activates_the_dues(
     assert (dues_status, status) == ("pending", "succeeded")
     status_page = client.get(f"/cotisation/paiement/{cheap.pk}/").text
     assert "Le montant payé (5 €) ne correspond pas à votre cotisation" in status_page
-    # The team sees why, and refunds it from the back-office.
-    team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
+    # The team sees why, and refunds it from the back-office: the dues (never paid) still wait
+    # for their payment.
+    team = client_as(alice, HOST_A)
+    team_page = team.get(f"/equipe/adherents/{dues.membership_id}/").text
     assert "montant inattendu : ce paiement ne règle pas la cotisation, remboursez-le" in team_page
+    refunded = team.post(
+        f"/equipe/adherents/{dues.membership_id}/", {"action": "refund", "payment": cheap.pk}
+    )
+    assert refunded.status_code == 302
+    assert _state(community_a, cheap)[:2] == ("refunded", "pending")
+
+
+def test_a_card_payment_arriving_for_dues_already_paid_by_cheque_is_flagged_to_the_team(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    """Bob pays by card (the webhook is late) while the team records his cheque: his dues are
+    paid twice. The second payment is kept as received, and the team is told to refund it."""
+    from apps.dues import services as dues_services
+
+    connect(community_a, alice)
+    client, payment = _start_payment(client_as, community_a, bob, HOST_A)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"
+    with schema_context(community_a.schema_name):
+        dues = Dues.objects.get(pk=payment.dues_id)
+        dues_services.record_offline_payment(actor=alice, dues=dues, method="cheque", reference="n° 1234")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_twice"))
+    status, dues_status, _numbers = _state(community_a, payment)
+    assert (status, dues_status) == ("succeeded", "active")
+    team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
+    assert "cotisation déjà réglée par un autre paiement, remboursez-le" in team_page
