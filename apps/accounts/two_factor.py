@@ -77,6 +77,19 @@ def new_recovery_codes(user) -> list[str]:
     return codes
 
 
+def _use_recovery_code(device: StaticDevice, token: str) -> bool:
+    """Use up one recovery code. The DELETE decides, so two requests racing with the same code
+    cannot both pass (django-otp's verify_token reads, then deletes)."""
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return False
+    if StaticToken.objects.filter(device=device, token=token).delete()[0] == 1:
+        device.throttle_reset()
+        return True
+    device.throttle_increment()
+    return False
+
+
 def _recovery_device(user) -> StaticDevice | None:
     return StaticDevice.objects.filter(user=user, confirmed=True).first()
 
@@ -86,10 +99,11 @@ def _check(request, device: TOTPDevice, form: TokenForm, *, recovery: bool = Fal
     recovery code, which is then used up); on success ``form.device`` is the device it matched."""
     if form.is_valid():
         token = form.cleaned_data["token"].replace(" ", "")
-        # A recovery code (8 letters and digits) is never tried as an app code: each wrong try
+        # An app code has 6 digits; anything else is tried as a recovery code only: a wrong try
         # would slow the app's next code down (django-otp's throttling).
-        spare = _recovery_device(request.user) if recovery and not token.isdigit() else None
-        if spare is not None and spare.verify_token(token.lower()):
+        app_code = len(token) == 6 and token.isdigit()
+        spare = _recovery_device(request.user) if recovery and not app_code else None
+        if spare is not None and _use_recovery_code(spare, token.lower()):
             form.device = spare
             return True
         if spare is None and device.verify_token(token):
@@ -145,13 +159,35 @@ def verify(request):
             messages.warning(
                 request,
                 _(
-                    "Code de secours utilisé : il vous en reste %(left)d. Pensez à en générer de "
-                    "nouveaux depuis « Mon compte », ou à réactiver votre application."
+                    "Code de secours utilisé : il vous en reste %(left)d. Téléphone perdu ? "
+                    "Remplacez-le depuis « Mon compte › Sécurité » (votre mot de passe sera demandé)."
                 )
                 % {"left": left},
             )
         return redirect(_next_url(request))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(label=gettext_lazy("Mot de passe du compte"), widget=forms.PasswordInput)
+
+
+@login_required
+def replace_phone(request):
+    """A lost phone: a session that passed with a recovery code, and the password typed again,
+    may drop the old app and enrol a new one (new recovery codes come with it)."""
+    if not isinstance(getattr(request.user, "otp_device", None), StaticDevice):
+        messages.error(
+            request, _("Connectez-vous d'abord avec un code de secours pour remplacer votre téléphone.")
+        )
+        return redirect("accounts:security")
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if request.user.check_password(form.cleaned_data["password"]):
+            TOTPDevice.objects.filter(user=request.user).delete()
+            return redirect(f"{reverse('accounts:two_factor_enrol')}?next={_next_url(request)}")
+        form.add_error("password", _("Mot de passe incorrect."))
+    return render(request, "accounts/replace_phone.html", {"form": form, "next": _next_url(request)})
 
 
 @login_required
@@ -227,9 +263,15 @@ def disable(request):
         StaticDevice.objects.filter(user=request.user).delete()
         messages.success(request, _("Double authentification désactivée."))
         return redirect("accounts:security")
+    spare = _recovery_device(request.user)
     return render(
         request,
         "accounts/security.html",
-        {"device": device, "form": form, "required_reason": reason},
+        {
+            "device": device,
+            "recovery_left": spare.token_set.count() if spare else 0,
+            "form": form,
+            "required_reason": reason,
+        },
         status=400,
     )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("double-authentification/activer/", two_factor.enrol, name="two_factor_enrol"),
     path("securite/", two_factor.security, name="security"),
     path("securite/codes-de-secours/", two_factor.recovery_codes, name="recovery_codes"),
+    path("securite/nouveau-telephone/", two_factor.replace_phone, name="replace_phone"),
     path("securite/double-authentification/desactiver/", two_factor.disable, name="two_factor_disable"),
     path("mot-de-passe/change/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

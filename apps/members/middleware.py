@@ -1,11 +1,11 @@
-"""Second factor for the staff of a CPTS that requires it (``SecurityPolicy``).
+"""The second factor, asked before any page: of every account that turned it on (« Mon compte »),
+and of the staff of a CPTS that requires it (``SecurityPolicy``), who are first sent to enrol.
 
-A signed-in account with the team or admin role here, whose session has not passed its TOTP
-second factor, is sent to enter a code (or first to enrol an authenticator app) before any page
-of this CPTS; the API answers 403 with the reason. Members and visitors are not affected, nor are
-the account pages (``/compte/``: login, logout, second factor, password) and static files.
-Runs after ``CommunitySessionMiddleware`` (``request.membership``) and django-otp's middleware
-(``request.user.is_verified``).
+A signed-in session that has not passed its TOTP code (or a recovery code) is sent to the code page;
+the session API answers 403 with the reason; an htmx fragment request gets ``HX-Redirect``. Not
+affected: visitors, token-authenticated API calls, the account pages (``/compte/``: login, logout,
+second factor, password) and static files. Runs after ``CommunitySessionMiddleware``
+(``request.membership``) and django-otp's middleware (``request.user.is_verified``).
 """
 
 from __future__ import annotations
@@ -31,24 +31,30 @@ class StaffTwoFactorMiddleware:
         return self._demand_second_factor(request) or self.get_response(request)
 
     def _demand_second_factor(self, request):
-        membership = getattr(request, "membership", None)
-        if membership is None or not membership.has_role(Role.TEAM):
+        user = request.user
+        is_verified = getattr(user, "is_verified", None)
+        if not user.is_authenticated or is_verified is None or is_verified():
             return None
-        is_verified = getattr(request.user, "is_verified", None)
-        if is_verified is None or is_verified() or request.path.startswith(EXEMPT_PREFIXES):
+        if request.path.startswith(EXEMPT_PREFIXES):
             return None
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from .selectors import staff_two_factor_required
 
-        if not staff_two_factor_required():
+        enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        membership = getattr(request, "membership", None)
+        staff_rule = membership is not None and membership.has_role(Role.TEAM) and staff_two_factor_required()
+        # An account that turned the second factor on is asked for it everywhere; staff of a CPTS
+        # that requires it are asked even before they turn it on (then sent to enrol).
+        if not (enrolled or staff_rule):
             return None
         if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"detail": _("Cette CPTS exige la double authentification de son équipe : validez un code.")},
-                status=403,
+            reason = (
+                _("Cette CPTS exige la double authentification de son équipe : validez un code.")
+                if staff_rule
+                else _("Validez d'abord le code de double authentification de votre compte.")
             )
-        enrolled = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+            return JsonResponse({"detail": reason}, status=403)
         target = reverse("accounts:two_factor_verify" if enrolled else "accounts:two_factor_enrol")
         htmx = HtmxDetails(request)  # django-htmx's middleware runs after this one
         if htmx:

@@ -87,3 +87,42 @@ def test_a_recovery_code_only_opens_its_own_account(bob, alice, client_as):
     other = client_as(alice, HOST_A).post(VERIFY, {"token": codes[1], "next": "/"})
     assert other.status_code == 200 and "Code incorrect" in other.text
     assert StaticToken.objects.filter(token=codes[1]).exists()
+
+
+def test_an_account_that_turned_the_second_factor_on_is_asked_for_it_at_every_new_session(bob, client_as):
+    _enrol(client_as(bob, HOST_A), bob)
+    later = client_as(bob, HOST_A)  # password only
+    page = later.get("/mon-espace/")
+    assert page.status_code == 302 and page["Location"] == f"{VERIFY}?next=%2Fmon-espace%2F"
+    api = later.get("/api/v1/me")
+    assert api.status_code == 403 and "double authentification" in api.json()["detail"]
+    device = TOTPDevice.objects.get(user=bob, confirmed=True)
+    _next_time_step(device)
+    assert later.post(VERIFY, {"token": current_code(device), "next": "/mon-espace/"}).status_code == 302
+    assert later.get("/mon-espace/").status_code == 200
+
+
+def test_a_lost_phone_is_replaced_after_a_recovery_code_and_the_password(tina, client_as):  # noqa: F811
+    require_in("alpha")
+    codes = _enrol(client_as(tina, HOST_A), tina)
+    old = TOTPDevice.objects.get(user=tina, confirmed=True)
+    not_yet = client_as(tina, HOST_A).get("/compte/securite/nouveau-telephone/")
+    assert not_yet.status_code == 302 and not_yet["Location"] == "/compte/securite/"
+    later = client_as(tina, HOST_A)
+    later.post(VERIFY, {"token": codes[0], "next": "/equipe/"})
+    wrong = later.post("/compte/securite/nouveau-telephone/", {"password": "pas-le-bon"})
+    assert wrong.status_code == 200 and "Mot de passe incorrect" in wrong.text
+    assert TOTPDevice.objects.filter(pk=old.pk).exists()
+    replaced = later.post("/compte/securite/nouveau-telephone/", {"password": "x" * 12})
+    assert replaced.status_code == 302 and replaced["Location"].startswith(ENROL)
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert "Scannez ce QR code" in later.get(replaced["Location"]).text
+
+
+def test_a_recovery_code_made_of_digits_only_still_works(bob, client_as):
+    _enrol(client_as(bob, HOST_A), bob)
+    device = StaticDevice.objects.get(user=bob)
+    StaticToken.objects.create(device=device, token="23456723")
+    later = client_as(bob, HOST_A)
+    assert later.post(VERIFY, {"token": "23456723", "next": "/mon-espace/"}).status_code == 302
+    assert later.get("/mon-espace/").status_code == 200
