@@ -61,7 +61,8 @@ def index_entry(entry: Entry, places) -> None:
 _VOCABULARY_SQL = (
     "INSERT INTO directory_searchword (word) "
     "SELECT DISTINCT w FROM directory_entry, unnest(string_to_array(search_document, ' ')) AS w "
-    "WHERE w <> '' AND length(w) <= 100 {where} ON CONFLICT (word) DO NOTHING"
+    "WHERE w <> '' AND length(w) <= 100 AND directory_entry.withdrawn_at IS NULL {where} "
+    "ON CONFLICT (word) DO NOTHING"
 )
 
 

@@ -250,3 +250,17 @@ def test_the_team_sees_the_withdrawn_entries_and_charlie_gets_404(
     assert page.status_code == 200
     assert "Fiches retirées des extraits nationaux (1)" in page.text and "Hélène Martin" in page.text
     assert client_as(charlie, HOST_A).get("/equipe/annuaire/").status_code == 404
+
+
+def test_a_professional_whose_line_is_rejected_for_a_missing_name_is_not_withdrawn(territory_a, tmp_path):
+    rows = _rows()
+    _import(territory_a, rpps_path=_write(tmp_path, rpps_file(rows)))
+    damaged = [
+        dict(row, **{"Nom d'exercice": ""}) if row["Identifiant PP"] == rpps_number(1) else row
+        for row in rows
+    ]
+    report = _import(territory_a, rpps_path=_write(tmp_path, rpps_file(damaged), "ps2.txt"))["rpps"]
+    assert report["rejected_count"] == 1 and report["withdrawn"] == 0
+    assert "still_listed" not in report
+    with schema_context(territory_a.schema_name):
+        assert Entry.objects.get(identifier=rpps_number(1)).withdrawn_at is None

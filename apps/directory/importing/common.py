@@ -48,6 +48,9 @@ class ImportReport:
     rejected_count: int = 0
     rejected: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Entries of the territory the file still lists, on a line rejected for another reason than
+    # their identifier (a missing name…): not imported, but never withdrawn for it.
+    still_listed: set[tuple[str, str]] = field(default_factory=set)
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected_count += 1
@@ -63,7 +66,9 @@ class ImportReport:
             )
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        report = asdict(self)
+        del report["still_listed"]
+        return report
 
 
 @dataclass

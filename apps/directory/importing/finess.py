@@ -154,6 +154,7 @@ def _structure(row: dict[str, str], insee: str, line_no: int, report: ImportRepo
     name = row["rslongue"] or row["rs"]
     if not name:
         report.reject(line_no, _("raison sociale manquante"))
+        report.still_listed.add((IdentifierType.FINESS, number))
         return None
     siret = digits(row["siret"])
     if siret and not is_valid_siret(siret):

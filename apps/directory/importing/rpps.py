@@ -135,6 +135,7 @@ def _record(values: list[str], column: dict[str, int], line_no: int, report: Imp
     last_name, first_name = get(LAST_NAME), get(FIRST_NAME)
     if not last_name:
         report.reject(line_no, _("nom d'exercice manquant"))
+        report.still_listed.add((identifier_type, identifier))
         return None
     street = " ".join(
         part

@@ -63,7 +63,7 @@ def run_import(
     with transaction.atomic():
         for kind, report, records in parsed:
             seen = write_entries(records, report)
-            withdraw_missing(IDENTIFIERS_OF[kind], seen, report)
+            withdraw_missing(IDENTIFIERS_OF[kind], seen | report.still_listed, report)
         rebuild_vocabulary()
     return {kind: report.as_dict() for kind, report, _records in parsed}
 
