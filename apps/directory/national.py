@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zipfile
@@ -37,7 +38,8 @@ from .models import ImportRun
 KINDS = ("rpps", "finess")
 # Routed lines held in memory before they are appended to the CPTS's files.
 FLUSH_BYTES = 16 * 1024 * 1024
-DOWNLOAD_TIMEOUT_SECONDS = 120
+DOWNLOAD_TIMEOUT_SECONDS = 120  # per read
+DOWNLOAD_DEADLINE_SECONDS = 3600  # for the whole file
 
 
 def national_dir() -> Path:
@@ -52,10 +54,11 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
     refresh (304 to a conditional GET, or the same bytes). A zip is unpacked (its largest file).
     Returns the file and what to remember of it once it is split (``remember``)."""
     folder = national_dir()
+    if kind not in KINDS:
+        raise ValueError(f"unknown national extract {kind!r}")
     meta_path = folder / f"{kind}.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    if not url.startswith(("https://", "http://")):
-        raise ValueError(f"national extract URL must be http(s): {url!r}")
+    _check_url(url)
     request = urllib.request.Request(url, headers={"User-Agent": "plateforme-cpts"})  # noqa: S310
     if meta.get("url") == url and (folder / f"{kind}.txt").exists():
         if meta.get("etag"):
@@ -63,17 +66,27 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
         if meta.get("last_modified"):
             request.add_header("If-Modified-Since", meta["last_modified"])
     try:
-        response = urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS)  # noqa: S310
+        response = _OPENER.open(request, timeout=DOWNLOAD_TIMEOUT_SECONDS)
     except urllib.error.HTTPError as error:
         if error.code == 304:
             return None
         raise
     digest = hashlib.sha256()
-    with response, tempfile.NamedTemporaryFile(dir=folder, prefix=f"{kind}-", delete=False) as download:
-        for chunk in iter(lambda: response.read(1 << 20), b""):
-            download.write(chunk)
-            digest.update(chunk)
-        headers = response.headers
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE_SECONDS
+    limit = settings.NATIONAL_EXTRACT_MAX_BYTES
+    try:
+        with response, tempfile.NamedTemporaryFile(dir=folder, prefix=f"{kind}-", delete=False) as download:
+            size = 0
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                size += len(chunk)
+                if size > limit or time.monotonic() > deadline:
+                    raise ValueError(f"national extract {kind}: over {limit} bytes or too slow, abandoned")
+                download.write(chunk)
+                digest.update(chunk)
+            headers = response.headers
+    except BaseException:
+        Path(download.name).unlink(missing_ok=True)
+        raise
     if (
         meta.get("url") == url
         and digest.hexdigest() == meta.get("sha256")
@@ -82,15 +95,14 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
         os.unlink(download.name)
         return None
     target = folder / f"{kind}.txt"
-    if zipfile.is_zipfile(download.name):
-        with zipfile.ZipFile(download.name) as archive:
-            member = _extract_member(kind, archive)
-            with archive.open(member) as source, open(f"{target}.part", "wb") as unpacked:
-                shutil.copyfileobj(source, unpacked, 1 << 20)
-        os.replace(f"{target}.part", target)
-        os.unlink(download.name)
-    else:
-        os.replace(download.name, target)
+    try:
+        if zipfile.is_zipfile(download.name):
+            _unzip(kind, download.name, target, limit)
+        else:
+            os.replace(download.name, target)
+    finally:
+        Path(download.name).unlink(missing_ok=True)
+        Path(f"{target}.part").unlink(missing_ok=True)
     meta = {
         "url": url,
         "etag": headers.get("ETag", ""),
@@ -99,6 +111,40 @@ def fetch(kind: str, url: str) -> tuple[Path, dict] | None:
         "fetched_at": timezone.now().isoformat(),
     }
     return target, meta
+
+
+def _check_url(url: str) -> None:
+    """HTTPS only (these files feed every public directory): plain HTTP is accepted for this
+    machine alone (tests, a local mirror)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        return
+    raise ValueError(f"national extract URL must be https: {url!r}")
+
+
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        _check_url(newurl)  # never follow a redirect to plain HTTP, FTP or a file
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_OPENER = urllib.request.build_opener(_SafeRedirects)
+
+
+def _unzip(kind: str, archive_path: str, target: Path, limit: int) -> None:
+    with zipfile.ZipFile(archive_path) as archive:
+        member = _extract_member(kind, archive)
+        if member.file_size > limit:
+            raise ValueError(f"national extract {kind}: {member.filename} is over {limit} bytes")
+        written = 0
+        with archive.open(member) as source, open(f"{target}.part", "wb") as unpacked:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                written += len(chunk)
+                if written > limit:  # the size an archive declares is not proof
+                    raise ValueError(f"national extract {kind}: {member.filename} is over {limit} bytes")
+                unpacked.write(chunk)
+    os.replace(f"{target}.part", target)
 
 
 # The Annuaire Santé archive also holds diplomas and skills files: pick the activities file by name.

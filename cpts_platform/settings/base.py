@@ -270,6 +270,8 @@ NATIONAL_EXTRACT_URLS = {
     "rpps": env.str("NATIONAL_RPPS_URL", default=""),
     "finess": env.str("NATIONAL_FINESS_URL", default=""),
 }
+# A download (or the file unpacked from its zip) larger than this is refused (the RPPS file is ~1 GB).
+NATIONAL_EXTRACT_MAX_BYTES = env.int("NATIONAL_EXTRACT_MAX_BYTES", default=4 * 1024**3)
 # The per-CPTS imports that follow are spread over this many seconds.
 NATIONAL_IMPORT_SPREAD_SECONDS = 600
 WORKER_HEARTBEAT_SECONDS = 10

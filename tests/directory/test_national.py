@@ -203,3 +203,44 @@ def test_the_weekly_refresh_runs_in_a_real_worker(real_worker, world, django_db_
     assert run.status == "done" and run.automatic, (run.error, real_worker.log())
     assert names == {"Chloé Lefèvre", "Inès Garcia"} and b_names == set()
     assert "directory.refresh_national_extracts" in real_worker.log()
+
+
+def test_only_https_sources_and_no_redirect_away_from_https(national_server, settings):
+    served, urls = national_server
+    with pytest.raises(ValueError, match="https"):
+        refresh({"rpps": "http://annuaire.example.fr/extraction.zip"})
+    with pytest.raises(ValueError, match="https"):
+        refresh({"rpps": "file:///etc/passwd"})
+    # The local server sends the download elsewhere over plain HTTP: refused, not followed.
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=redirect.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ValueError, match="https"):
+            refresh({"rpps": f"http://127.0.0.1:{redirect.server_port}/ps.zip"})
+    finally:
+        redirect.shutdown()
+        redirect.server_close()
+
+
+class _Redirect(SimpleHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.send_response(302)
+        self.send_header("Location", "http://annuaire.example.fr/ps.zip")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_file_over_the_size_limit_is_refused_and_leaves_nothing(national_server, territories, settings):
+    from pathlib import Path
+
+    _served, urls = national_server
+    a, _b = territories
+    settings.NATIONAL_EXTRACT_MAX_BYTES = 500  # the zip is smaller, the file it holds is not
+    with pytest.raises(ValueError, match="over 500 bytes"):
+        refresh({"rpps": urls["rpps"]})
+    left = sorted(p.name for p in Path(settings.NATIONAL_EXTRACTS_DIR).iterdir())
+    assert left == []
+    assert _names(a) == set()
+    connection.set_schema_to_public()
