@@ -172,15 +172,15 @@ def pay(request, dues_id: int):
             )
             payment = None
         if payment is not None:
-            context.update(card_form_context(payment))
             context.update(
-                confirm_url=reverse("dues:confirm_payment", args=[payment.pk]),
-                status_url=reverse("dues:payment_status", args=[payment.pk]),
+                card_form_context(
+                    payment, confirm_route="dues:confirm_payment", status_route="dues:payment_status"
+                )
             )
     return render(request, "dues/pay.html", context)
 
 
-def card_form_context(payment: Payment) -> dict:
+def card_form_context(payment: Payment, *, confirm_route: str, status_route: str) -> dict:
     """What ``dues/_card_form.html`` needs (shared with the payment page of paid events)."""
     return {
         "card_available": True,
@@ -188,6 +188,8 @@ def card_form_context(payment: Payment) -> dict:
         "stripe_js_url": settings.STRIPE_JS_URL,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "embedded": settings.STRIPE_EMBEDDED,
+        "confirm_url": reverse(confirm_route, args=[payment.pk]),
+        "status_url": reverse(status_route, args=[payment.pk]),
     }
 
 

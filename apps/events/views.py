@@ -168,10 +168,10 @@ def event_pay(request, pk: int):
         )
         payment = None
     if payment is not None:
-        context.update(card_form_context(payment))
         context.update(
-            confirm_url=reverse("events:confirm_payment", args=[payment.pk]),
-            status_url=reverse("events:payment_status", args=[payment.pk]),
+            card_form_context(
+                payment, confirm_route="events:confirm_payment", status_route="events:payment_status"
+            )
         )
     return render(request, "events/pay.html", context)
 
