@@ -3,7 +3,12 @@
 Behind N trusted reverse proxies (``TRUSTED_PROXY_COUNT``), ``REMOTE_ADDR`` is the nearest proxy
 and the visitor is the N-th address from the right of ``X-Forwarded-For``: every proxy appends
 the address it received the request from, so entries further left are whatever the client sent and
-cannot be trusted. Without a proxy (the default), only ``REMOTE_ADDR`` counts.
+cannot be trusted. With ``TRUSTED_PROXY_NETWORKS`` set, the header is read only for requests that
+come from those networks (a client reaching gunicorn directly cannot pick its address). Without a
+proxy (the default), only ``REMOTE_ADDR`` counts.
+
+An IPv6 visitor counts as their /64 network: one line gets a whole /64, so counting single
+addresses would let one visitor try 2^64 times.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ from django.conf import settings
 
 
 def client_ip(request) -> str:
-    """The visitor's IP address, or '' when the request carries none."""
+    """The visitor's IP address (an IPv6 /64's first address), or '' when the request has none."""
+    address = _parse(request.META.get("REMOTE_ADDR", ""))
     proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
+    if proxies > 0 and address is not None and _from_trusted_proxy(address):
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
-            return forwarded[-proxies]
-    address = request.META.get("REMOTE_ADDR", "")
-    return address if _is_ip(address) else ""
+        visitor = _parse(forwarded[-proxies]) if len(forwarded) >= proxies else None
+        if visitor is not None:
+            address = visitor
+    if address is None:
+        return ""
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 def client_ip_for_axes(request) -> str | None:
@@ -30,9 +40,13 @@ def client_ip_for_axes(request) -> str | None:
     return client_ip(request) or None
 
 
-def _is_ip(value: str) -> bool:
+def _from_trusted_proxy(address) -> bool:
+    networks = settings.TRUSTED_PROXY_NETWORKS
+    return not networks or any(address in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def _parse(value: str):
     try:
-        ipaddress.ip_address(value)
+        return ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None

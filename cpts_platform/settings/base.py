@@ -174,6 +174,8 @@ AUTHENTICATION_BACKENDS = [
 # Reverse proxies in front of the web processes (0 in dev): rate limits and login throttling then
 # read the visitor's address from X-Forwarded-For (cpts_platform/client_ip.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The proxies' networks (CIDR list): X-Forwarded-For is read only for requests coming from them.
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
 # Login throttling (django-axes, tables in the public schema): 5 failures for one e-mail from one
 # address suspend its logins for 15 minutes; a success resets the count.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

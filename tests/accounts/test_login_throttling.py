@@ -60,6 +60,7 @@ def test_a_success_resets_the_count(bob, settings):
         (2, "6.6.6.6, 198.51.100.1, 10.0.0.9", "198.51.100.1"),
         (2, "198.51.100.1", "10.0.0.2"),  # fewer entries than proxies: not trusted
         (1, "pas-une-adresse", "10.0.0.2"),  # garbage is not an address
+        (1, "2001:db8:1:2:aaaa::5", "2001:db8:1:2::"),  # an IPv6 visitor counts as their /64
     ],
 )
 def test_the_visitor_address_behind_trusted_proxies(proxies, forwarded, expected):
@@ -76,3 +77,21 @@ def test_behind_a_proxy_each_visitor_has_its_own_count(bob, settings):
     assert locked.status_code == 429
     other, _client = _attempt(PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
     assert other.status_code == 302
+
+
+def test_the_header_is_read_only_for_requests_from_the_proxies(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
+    through_proxy = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="198.51.100.1", REMOTE_ADDR="10.0.0.2")
+    direct = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="198.51.100.1", REMOTE_ADDR="203.0.113.9")
+    assert client_ip(through_proxy) == "198.51.100.1"
+    assert client_ip(direct) == "203.0.113.9"
+
+
+def test_addresses_of_one_ipv6_slash_64_share_one_failure_count(bob, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    codes = [
+        _attempt("pas-le-bon-mot-de-passe", address=f"2001:db8:1:2::{i + 1:x}")[0].status_code
+        for i in range(limit)
+    ]
+    assert codes[-1] == 429
