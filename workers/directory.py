@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,20 +33,21 @@ def _worker_lock(schema_name: str, run_id: int):
     The importing worker holds it for the whole import, and PostgreSQL drops it the moment that
     worker's connection dies: a run "running" whose lock is free has lost its worker, however long
     an honest import takes. Needs session-level connections (no transaction-pooling proxy)."""
-    return _session_lock(f"directory-import:{schema_name}:{run_id}")
+    # Two keys: the schema's hash and the run's id itself, so two runs never share a lock.
+    return _session_lock(f"directory-import:{schema_name}", run_id)
 
 
 @contextmanager
-def _session_lock(key: str):
+def _session_lock(name: str, number: int = 0):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", [name, number])
         locked = cursor.fetchone()[0]
     try:
         yield locked
     finally:
         if locked:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [name, number])
 
 
 @shared_task(base=TenantTask, name="directory.run_import")
@@ -132,25 +133,34 @@ def recover_imports_task(schema_name: str) -> dict:
                 default_storage.exists(name) for name in (run.rpps_file, run.finess_file) if name
             )
             if run.attempts >= MAX_IMPORT_ATTEMPTS or not files_kept:
-                error = (
-                    _(
-                        "L'import a été interrompu %(count)s fois (le travailleur s'est arrêté) : "
-                        "il est abandonné et rien n'a été modifié. Relancez-le ou contactez le support."
-                    )
+                what = (
+                    _("L'import a été interrompu %(count)s fois (le travailleur s'est arrêté)")
                     % {"count": run.attempts}
                     if files_kept
-                    else _(
-                        "L'import a été interrompu et ses fichiers ont disparu : rien n'a été modifié. Déposez-les à nouveau."
-                    )
+                    else _("L'import a été interrompu et ses fichiers ont disparu")
                 )
+                then = (
+                    _("la mise à jour de la semaine prochaine le refera.")
+                    if run.automatic
+                    else _("déposez à nouveau les fichiers pour le relancer, ou contactez le support.")
+                )
+                error = _("%(what)s : rien n'a été modifié ; %(then)s") % {"what": what, "then": then}
                 if running.update(status=ImportRun.Status.FAILED, error=error, finished_at=timezone.now()):
                     _delete_files(run)
                     failed += 1
             elif running.update(status=ImportRun.Status.PENDING, phase="", bytes_read=0):
                 requeue.append(run.pk)
-    lost = ImportRun.objects.filter(
-        status=ImportRun.Status.PENDING, created_at__lt=timezone.now() - REQUEUE_PENDING_AFTER
-    ).values_list("pk", flat=True)
+    # The weekly refresh queues its imports with a delay of up to NATIONAL_IMPORT_SPREAD_SECONDS.
+    now = timezone.now()
+    spread = timedelta(seconds=settings.NATIONAL_IMPORT_SPREAD_SECONDS)
+    lost = (
+        ImportRun.objects.filter(status=ImportRun.Status.PENDING)
+        .filter(
+            Q(automatic=False, created_at__lt=now - REQUEUE_PENDING_AFTER)
+            | Q(automatic=True, created_at__lt=now - REQUEUE_PENDING_AFTER - spread)
+        )
+        .values_list("pk", flat=True)
+    )
     requeue += [pk for pk in lost if pk not in requeue]
     for run_id in requeue:
         run_import_task.delay(schema_name, run_id)

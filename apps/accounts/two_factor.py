@@ -227,7 +227,35 @@ def _second_factor_required_here(request) -> str:
 
         if staff_two_factor_required():
             return _("Cette CPTS exige la double authentification de son équipe et de ses administrateurs.")
+    # The device is the account's, valid in every CPTS: removing it here removes it there too.
+    elsewhere = _cpts_requiring_it_of(request.user)
+    if elsewhere:
+        return _(
+            "%(names)s exige la double authentification de son équipe et de ses administrateurs, dont vous êtes."
+        ) % {"names": ", ".join(elsewhere)}
     return ""
+
+
+def _cpts_requiring_it_of(user) -> list[str]:
+    """Names of the CPTS where ``user`` is staff and the second factor is required of staff."""
+    from django_tenants.utils import schema_context
+
+    from apps.members.models import Membership
+    from apps.members.selectors import staff_two_factor_required
+    from apps.professionals.models import AccountCommunity
+    from tenants.models import Community
+
+    names = []
+    communities = Community.objects.filter(
+        status=Community.Status.ACTIVE,
+        pk__in=AccountCommunity.objects.filter(user=user).values("community_id"),
+    ).order_by("name")
+    for community in communities:
+        with schema_context(community.schema_name):
+            membership = Membership.objects.filter(user=user, is_active=True).first()
+            if membership is not None and membership.has_role("team") and staff_two_factor_required():
+                names.append(community.name)
+    return names
 
 
 @login_required

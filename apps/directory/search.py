@@ -27,6 +27,7 @@ _VISIBLE = {
     TEAM: [Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HIDDEN],
 }
 CAP = 500
+MAX_WORDS = 8
 # Words shorter than this are not corrected (too many near neighbours to be useful).
 _CORRECT_MIN_LENGTH = 4
 _CORRECTIONS_PER_WORD = 3
@@ -256,7 +257,8 @@ def search_entries(
         entries = entries.filter(Exists(Place.objects.filter(entry=OuterRef("pk"), commune_id=commune)))
     if accepts_new_patients is not None:
         entries = entries.filter(accepts_new_patients=accepts_new_patients)
-    return SearchResults(entries, query_words(query), prefetch=page_size)
+    # A handful of words is a search; more is a pasted text, each unknown word costing a lookup.
+    return SearchResults(entries, query_words(query)[:MAX_WORDS], prefetch=page_size)
 
 
 def naive_search(query: str) -> QuerySet[Entry]:

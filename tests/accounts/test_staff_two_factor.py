@@ -147,3 +147,16 @@ def test_a_fragment_request_of_unverified_staff_sends_the_whole_page_to_the_code
     )
     assert fragment.status_code == 204 and fragment.content == b""
     assert fragment["HX-Redirect"] == f"{VERIFY}?next=%2Fequipe%2Fannuaire%2F%3Fonglet%3Dimports"
+
+
+def test_a_factor_another_cpts_requires_cannot_be_removed_from_here(charlie, client_as):
+    with schema_context("alpha"):
+        grant_role(user=charlie, role="team")
+    require_in("alpha")
+    device = TOTPDevice.objects.create(user=charlie, name="téléphone", confirmed=True)
+    on_b = client_as(charlie, HOST_B)  # B requires nothing, A does
+    refused = on_b.post(
+        "/compte/securite/double-authentification/desactiver/", {"token": current_code(device)}
+    )
+    assert refused.status_code == 400 and "CPTS Alpha exige la double authentification" in refused.text
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()

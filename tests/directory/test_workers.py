@@ -102,7 +102,7 @@ def _lock_from_another_session(schema: str, run_id: int):
         dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"],
         host=settings["HOST"], port=settings["PORT"] or None, autocommit=True,
     )  # fmt: skip
-    other.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"directory-import:{schema}:{run_id}"])
+    other.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [f"directory-import:{schema}", run_id])
     return other
 
 
