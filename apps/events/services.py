@@ -520,13 +520,27 @@ def refund_cancelled_event(event_id: int) -> int:
 
     if not Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).exists():
         return 0
+    refused = (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError)
     for payment in Payment.objects.filter(
         registration__event_id=event_id, status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
-    ):
-        card.cancel_on_stripe(payment)
+    ).order_by("pk"):
+        try:
+            card.cancel_on_stripe(payment)
+        except refused as error:  # one refusal must not stop the others (transient errors: retried)
+            logger.error(
+                "cancelled event %s: attempt %s not cancelled on Stripe: %s", event_id, payment.pk, error
+            )
     refunded = 0
-    for payment in Payment.objects.filter(registration__event_id=event_id, status=Payment.Status.SUCCEEDED):
-        card.refund_on_stripe(payment)
+    for payment in Payment.objects.filter(
+        registration__event_id=event_id, status=Payment.Status.SUCCEEDED
+    ).order_by("pk"):
+        try:
+            card.refund_on_stripe(payment)
+        except refused as error:  # left for the team (still « Payé » in the list of the event)
+            logger.error(
+                "cancelled event %s: payment %s not refunded, Stripe refused: %s", event_id, payment.pk, error
+            )
+            continue
         refunded += int(money.mark_payment_refunded(payment.pk))
     return refunded
 

@@ -839,3 +839,26 @@ def test_a_seat_refunded_in_the_dashboard_is_not_refunded_twice_when_cancelled(
     assert len(numbers) == 2
     refunds = stripe.Refund.list(payment_intent=payment.stripe_payment_intent_id, **options)
     assert len(refunds.data) == 1
+
+
+def test_one_refund_stripe_refuses_does_not_stop_the_others_of_a_cancelled_event(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """Cancelling a paid event refunds every paid seat: Stripe refusing one of them (here, a
+    PaymentIntent it does not know) must not leave the others unrefunded."""
+    paid, _client, bobs = _card_paid(world, client_as, alice, bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(bobs, "evt_paid_bob_refusal"))
+    alice_client = client_as(alice, HOST_A)
+    alices = _open_payment(alice_client, paid)
+    assert _confirm(alice_client, alices, VISA)["status"] == "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(alices, "evt_paid_alice_refusal"))
+    assert bobs.pk < alices.pk
+    with schema_context("alpha"):
+        Payment.objects.filter(pk=bobs.pk).update(stripe_payment_intent_id="pi_unknown_to_stripe")
+    with django_capture_on_commit_callbacks(execute=True):
+        with schema_context("alpha"):
+            services.update_event(actor=alice, event=paid, data={"status": Event.Status.CANCELLED})
+    assert _state("alpha", alices)[0] == "refunded"
+    assert _state("alpha", bobs)[0] == "succeeded"  # left for the team, logged as an error
