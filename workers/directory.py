@@ -85,6 +85,7 @@ def _import(run_id: int) -> str:
             rpps_path=default_storage.path(run.rpps_file) if run.rpps_file else None,
             finess_path=default_storage.path(run.finess_file) if run.finess_file else None,
             progress=progress,
+            complete=run.automatic,
         )
     except (BrokenFile, OSError) as error:
         _fail(run, str(error))

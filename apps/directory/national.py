@@ -268,6 +268,22 @@ def split_finess(source: Path, by_code: dict[bytes, list[str]], paths: dict[str,
 
 
 SPLITTERS = {"rpps": split_rpps, "finess": split_finess}
+# The national files change by a few per cent a week: far fewer lines than last time means a
+# truncated or wrong file, which would withdraw thousands of entries.
+MIN_LINES_SHARE = 0.9
+MIN_LINES_CHECKED = 10_000  # the national files have millions; a small mirror or sample is not checked
+
+
+def _check_not_truncated(kind: str, path: Path) -> int:
+    with open(path, "rb") as stream:
+        lines = sum(1 for _line in stream)
+    meta_path = national_dir() / f"{kind}.json"
+    previous = json.loads(meta_path.read_text()).get("lines", 0) if meta_path.exists() else 0
+    if previous >= MIN_LINES_CHECKED and lines < MIN_LINES_SHARE * previous:
+        raise ValueError(
+            f"national extract {kind}: {lines} lines against {previous} last time, looks truncated; not imported"
+        )
+    return lines
 
 
 def refresh(urls: dict[str, str]) -> dict:
@@ -280,6 +296,8 @@ def refresh(urls: dict[str, str]) -> dict:
     fresh = {kind: path for kind, (path, _meta) in fetched.items()}
     if not fresh:
         return {"changed": [], "communities": 0}
+    for kind, (path, meta) in fetched.items():
+        meta["lines"] = _check_not_truncated(kind, path)
     by_schema = territories()
     by_code: dict[bytes, list[str]] = defaultdict(list)
     for schema, codes in by_schema.items():

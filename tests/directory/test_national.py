@@ -4,7 +4,9 @@ one), split by territory in one pass, imported into each CPTS's own directory.""
 from __future__ import annotations
 
 import io
+import os
 import threading
+import time
 import zipfile
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -121,9 +123,6 @@ def test_an_unchanged_extract_is_neither_downloaded_nor_imported_again(national_
 
 
 def test_a_professional_gone_from_the_new_extract_is_withdrawn(national_server, territories):
-    import os
-    import time
-
     served, urls = national_server
     a, b = territories
     refresh(urls)
@@ -243,4 +242,59 @@ def test_a_file_over_the_size_limit_is_refused_and_leaves_nothing(national_serve
     left = sorted(p.name for p in Path(settings.NATIONAL_EXTRACTS_DIR).iterdir())
     assert left == []
     assert _names(a) == set()
+    connection.set_schema_to_public()
+
+
+def _rows_in(commune: dict, count: int, start: int) -> list[dict]:
+    return [
+        rpps_row(rpps=rpps_number(start + i), last_name=f"Nom{i}", first_name="Luc", **commune)
+        for i in range(count)
+    ]
+
+
+def test_the_weekly_refresh_withdraws_however_many_left_the_complete_extract(national_server, territories):
+    served, urls = national_server
+    a, _b = territories
+    st_etienne, paris = _rows_in(SAINT_ETIENNE, 30, 1000), _rows_in(PARIS, 30, 2000)
+    (served / "ps-libreacces.zip").write_bytes(
+        _zip("ps_personne_activite.txt", rpps_file(st_etienne + paris))
+    )
+    refresh({"rpps": urls["rpps"]})
+    assert len(_names(a)) == 30
+    # A week later 25 of A's 30 professionals are gone (a territory emptied, say); the national file
+    # itself is as large as before: no partial-file guard for the whole national extract.
+    later = time.time() + 5
+    kept, arrived = st_etienne[:5], _rows_in(PARIS, 25, 3000)
+    (served / "ps-libreacces.zip").write_bytes(
+        _zip("ps_personne_activite.txt", rpps_file(kept + paris + arrived))
+    )
+    os.utime(served / "ps-libreacces.zip", (later, later))
+    refresh({"rpps": urls["rpps"]})
+    assert len(_names(a)) == 5
+    with schema_context(a):
+        assert ImportRun.objects.order_by("-pk").first().report["rpps"]["withdrawn"] == 25
+    connection.set_schema_to_public()
+
+
+def test_a_national_file_far_shorter_than_last_week_s_is_not_imported(
+    national_server, territories, monkeypatch
+):
+    from apps.directory import national
+
+    monkeypatch.setattr(national, "MIN_LINES_CHECKED", 10)
+    served, urls = national_server
+    a, _b = territories
+    st_etienne, paris = _rows_in(SAINT_ETIENNE, 10, 1000), _rows_in(PARIS, 40, 2000)
+    (served / "ps-libreacces.zip").write_bytes(
+        _zip("ps_personne_activite.txt", rpps_file(st_etienne + paris))
+    )
+    refresh({"rpps": urls["rpps"]})
+    later = time.time() + 5
+    (served / "ps-libreacces.zip").write_bytes(_zip("ps_personne_activite.txt", rpps_file(st_etienne[:2])))
+    os.utime(served / "ps-libreacces.zip", (later, later))
+    with pytest.raises(ValueError, match="looks truncated"):
+        refresh({"rpps": urls["rpps"]})
+    assert len(_names(a)) == 10
+    with schema_context(a):
+        assert ImportRun.objects.count() == 1
     connection.set_schema_to_public()

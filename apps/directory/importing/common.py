@@ -123,7 +123,11 @@ def write_entries(records: Iterable[ImportedEntry], report: ImportReport) -> set
 
 
 def withdraw_missing(
-    identifier_types: Iterable[str], seen: set[tuple[str, str]], report: ImportReport
+    identifier_types: Iterable[str],
+    seen: set[tuple[str, str]],
+    report: ImportReport,
+    *,
+    complete: bool = False,
 ) -> None:
     """Withdraw the entries an import brought that this complete file no longer lists in the
     territory (``seen``). A file missing too many of them looks partial (a filtered or truncated
@@ -135,7 +139,11 @@ def withdraw_missing(
     )
     listed = list(listed)
     missing = [pk for pk, identifier_type, identifier in listed if (identifier_type, identifier) not in seen]
-    if len(missing) > WITHDRAW_ALWAYS_UP_TO and len(missing) > WITHDRAW_MAX_SHARE * len(listed):
+    if (
+        not complete
+        and len(missing) > WITHDRAW_ALWAYS_UP_TO
+        and len(missing) > WITHDRAW_MAX_SHARE * len(listed)
+    ):
         report.warnings.append(
             _(
                 "%(missing)d fiches importées auparavant sont absentes de ce fichier (%(share)d %%) : "

@@ -26,12 +26,15 @@ def run_import(
     rpps_path: str | None = None,
     finess_path: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    complete: bool = False,
 ) -> dict:
     """Import the given files for the current CPTS (the connection's schema), filtered to its
     communes. Returns the report ``{"rpps": {...}, "finess": {...}}``.
 
     Raises BrokenFile (and writes nothing) if a file is not what it claims or the territory is empty.
-    ``progress(bytes_read, bytes_total, phase)`` is called while reading.
+    ``progress(bytes_read, bytes_total, phase)`` is called while reading. ``complete``: the files
+    are the whole national extracts (the weekly refresh checked them), so entries they no longer
+    list are withdrawn however many they are (see ``withdraw_missing``).
     """
     codes = get_territory_codes()
     if not codes:
@@ -63,7 +66,7 @@ def run_import(
     with transaction.atomic():
         for kind, report, records in parsed:
             seen = write_entries(records, report)
-            withdraw_missing(IDENTIFIERS_OF[kind], seen | report.still_listed, report)
+            withdraw_missing(IDENTIFIERS_OF[kind], seen | report.still_listed, report, complete=complete)
         rebuild_vocabulary()
     return {kind: report.as_dict() for kind, report, _records in parsed}
 
