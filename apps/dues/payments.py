@@ -309,7 +309,8 @@ def handle_event(event: dict) -> str:
 
 
 def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
-    """Ask Stripe about card payments still pending (a lost webhook loses nothing)."""
+    """Ask Stripe about card payments still pending (a lost webhook loses nothing), and queue
+    again the receipts and credit notes whose task was lost."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     outcome: dict[str, int] = {}
     pending = Payment.objects.filter(
@@ -322,7 +323,34 @@ def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
             logger.warning("reconciliation of payment %s failed: %s", payment_id, error)
             result = "error"
         outcome[result] = outcome.get(result, 0) + 1
+    reissued = _reissue_lost_receipts(cutoff)
+    if reissued:
+        outcome["receipts"] = reissued
     return outcome
+
+
+def _reissue_lost_receipts(cutoff) -> int:
+    """Receipts and credit notes whose task was lost (broker down at commit, worker killed) are
+    queued again; the tasks are idempotent. Returns how many were queued."""
+    from workers.dues import issue_credit_note_task, issue_receipt_task
+
+    from .models import Receipt
+
+    schema = connection.schema_name
+    receipts = Payment.objects.filter(
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__lte=cutoff
+    ).exclude(receipts__kind=Receipt.Kind.RECEIPT)
+    notes = Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__lte=cutoff).exclude(
+        receipts__kind=Receipt.Kind.CREDIT_NOTE
+    )
+    queued = 0
+    for payment_id in receipts.values_list("pk", flat=True)[:500]:
+        issue_receipt_task.delay_on_commit(schema, payment_id)
+        queued += 1
+    for payment_id in notes.values_list("pk", flat=True)[:500]:
+        issue_credit_note_task.delay_on_commit(schema, payment_id)
+        queued += 1
+    return queued
 
 
 def cancel_on_stripe(payment: Payment) -> str:

@@ -862,3 +862,23 @@ def test_one_refund_stripe_refuses_does_not_stop_the_others_of_a_cancelled_event
             services.update_event(actor=alice, event=paid, data={"status": Event.Status.CANCELLED})
     assert _state("alpha", alices)[0] == "refunded"
     assert _state("alpha", bobs)[0] == "succeeded"  # left for the team, logged as an error
+
+
+def test_a_receipt_whose_task_was_lost_is_issued_by_the_reconciliation(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    """The seat is confirmed but the receipt's task never ran (broker down at commit, worker
+    killed): the periodic reconciliation issues the missing receipt, once."""
+    from workers.dues import reconcile_payments_task
+
+    paid, _client, payment = _card_paid(world, client_as, alice, bob)
+    with django_capture_on_commit_callbacks(execute=False) as lost:
+        assert reconcile_payments_task.apply(args=("alpha", 0)).get() == {"succeeded": 1}
+    assert any("issue_receipt" in repr(callback) for callback in lost)  # dropped: never run
+    assert _state("alpha", payment) == ("succeeded", "confirmed", [])
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_payments_task.apply(args=("alpha", 0)).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_payments_task.apply(args=("alpha", 0)).get()
+    numbers = _state("alpha", payment)[2]
+    assert len(numbers) == 1 and not numbers[0].startswith("AV-")
