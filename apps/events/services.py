@@ -493,22 +493,34 @@ def refund_unseated_payment(payment_id: int) -> bool:
     from apps.dues import services as money
     from apps.dues.models import Payment
 
-    payment = Payment.objects.select_related("registration__event").filter(pk=payment_id).first()
-    if payment is None or payment.status != Payment.Status.SUCCEEDED or payment.registration_id is None:
+    found = Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
+    if found is None:
         return False
-    registration = payment.registration
-    only_payment_of_a_seat = (
-        payment.failure_reason != money.AMOUNT_MISMATCH
-        and registration.status == Registration.Status.CONFIRMED
-        and registration.event.status != Event.Status.CANCELLED
-        and not Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
-        .exclude(pk=payment.pk)
-        .exists()
-    )
-    if only_payment_of_a_seat:
-        return False  # seated after all (e.g. re-registered): keep it
-    card.refund_on_stripe(payment)
-    return money.mark_payment_refunded(payment.pk)
+    # Decided and done under the event's lock (the order of every registration change): two tasks
+    # for the two payments of one seat cannot each see the other as the one that pays it and both
+    # refund. The Stripe call is short and carries an idempotency key.
+    with transaction.atomic():
+        Event.objects.select_for_update().filter(pk=found).first()
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("registration__event")
+            .get(pk=payment_id)
+        )
+        if payment.status != Payment.Status.SUCCEEDED or payment.registration_id is None:
+            return False
+        registration = payment.registration
+        only_payment_of_a_seat = (
+            payment.failure_reason != money.AMOUNT_MISMATCH
+            and registration.status == Registration.Status.CONFIRMED
+            and registration.event.status != Event.Status.CANCELLED
+            and not Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
+            .exclude(pk=payment.pk)
+            .exists()
+        )
+        if only_payment_of_a_seat:
+            return False  # seated after all (e.g. re-registered): keep it
+        card.refund_on_stripe(payment)
+        return money.mark_payment_refunded(payment.pk)
 
 
 def refund_cancelled_event(event_id: int) -> int:
