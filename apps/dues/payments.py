@@ -308,13 +308,21 @@ def handle_event(event: dict) -> str:
     return sync_payment(payment.pk)
 
 
+# A card attempt still pending after this long was abandoned (the page closed): cancelled on Stripe.
+ABANDONED_AFTER = timedelta(days=2)
+
+
 def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
     """Ask Stripe about card payments still pending (a lost webhook loses nothing), and queue
     again the receipts and credit notes whose task was lost."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    abandoned_cutoff = timezone.now() - ABANDONED_AFTER
     outcome: dict[str, int] = {}
     pending = Payment.objects.filter(
-        status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False, created_at__lte=cutoff
+        status=Payment.Status.PENDING,
+        stripe_payment_intent_id__isnull=False,
+        created_at__lte=cutoff,
+        created_at__gt=abandoned_cutoff,
     ).values_list("pk", flat=True)
     for payment_id in pending.iterator(chunk_size=200):
         try:
@@ -323,6 +331,21 @@ def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
             logger.warning("reconciliation of payment %s failed: %s", payment_id, error)
             result = "error"
         outcome[result] = outcome.get(result, 0) + 1
+    # Attempts left for days (page closed) are cancelled on Stripe rather than read every 15 minutes
+    # forever; one that was in fact paid is synced as paid by cancel_on_stripe.
+    abandoned = Payment.objects.filter(
+        status=Payment.Status.PENDING,
+        stripe_payment_intent_id__isnull=False,
+        created_at__lte=abandoned_cutoff,
+    ).order_by("pk")[:200]
+    for payment in abandoned:
+        try:
+            result = cancel_on_stripe(payment)
+        except stripe.StripeError as error:
+            logger.warning("abandoned payment %s not cancelled: %s", payment.pk, error)
+            result = "error"
+        key = "abandoned" if result != "error" else "error"
+        outcome[key] = outcome.get(key, 0) + 1
     reissued = _reissue_lost_receipts(cutoff)
     if reissued:
         outcome["receipts"] = reissued

@@ -419,3 +419,31 @@ def test_a_card_payment_arriving_for_dues_already_paid_by_cheque_is_flagged_to_t
     assert (status, dues_status) == ("succeeded", "active")
     team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
     assert "cotisation déjà réglée par un autre paiement, remboursez-le" in team_page
+
+
+def test_an_attempt_abandoned_for_days_is_cancelled_on_stripe_and_no_longer_read(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import stripe
+    from django.utils import timezone
+
+    from apps.stripe_gateway import client as stripe_client
+    from workers.dues import reconcile_payments_task
+
+    connect(community_a, alice)
+    _client, payment = _start_payment(client_as, community_a, bob, HOST_A)
+    with schema_context(community_a.schema_name):
+        Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(days=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reconcile_payments_task.apply(args=(community_a.schema_name, 0)).get()
+        second = reconcile_payments_task.apply(args=(community_a.schema_name, 0)).get()
+    assert first == {"abandoned": 1} and second == {}
+    with schema_context(community_a.schema_name):
+        payment.refresh_from_db()
+    assert payment.status == "cancelled"
+    intent = stripe.PaymentIntent.retrieve(
+        payment.stripe_payment_intent_id, **stripe_client.options(payment.stripe_account_id)
+    )
+    assert intent["status"] == "canceled"
