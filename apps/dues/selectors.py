@@ -69,8 +69,9 @@ def access_payment(actor, payment_id: int) -> Payment:
     return payment
 
 
-def access_receipt(actor_membership: Membership, receipt_id: int) -> Receipt:
-    """A receipt the member owns, or any receipt of this CPTS for the team; 404 otherwise."""
+def access_receipt(user, membership: Membership | None, receipt_id: int) -> Receipt:
+    """A receipt ``user`` paid (member or not: public paid events), or any receipt of this CPTS for
+    its team; 404 otherwise."""
     receipt = (
         Receipt.objects.select_related("payment__dues__membership", "payment__registration")
         .filter(pk=receipt_id)
@@ -78,7 +79,8 @@ def access_receipt(actor_membership: Membership, receipt_id: int) -> Receipt:
     )
     if receipt is None:
         raise Http404
-    if actor_membership.has_role(Role.TEAM) or receipt.payment.payer_user_id == actor_membership.user_id:
+    is_team = membership is not None and membership.is_active and membership.has_role(Role.TEAM)
+    if is_team or receipt.payment.payer_user_id == user.pk:
         return receipt
     raise Http404
 

@@ -241,9 +241,12 @@ def payment_status(request, payment_id: int):
     return render(request, template, {"payment": payment, "dues": payment.dues})
 
 
-@role_required(Role.MEMBER)
 def receipt_pdf(request, receipt_id: int):
-    receipt = selectors.access_receipt(request.membership, receipt_id)
+    """A receipt, for its payer (a member, or someone who paid a public event without being a
+    member) or for the team; 404 for anyone else."""
+    if (redirect_response := _login_required(request)) is not None:
+        return redirect_response
+    receipt = selectors.access_receipt(request.user, request.membership, receipt_id)
     receipts.ensure_pdf(receipt)
     return FileResponse(
         receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt.number}.pdf"

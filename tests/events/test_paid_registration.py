@@ -882,3 +882,19 @@ def test_a_receipt_whose_task_was_lost_is_issued_by_the_reconciliation(
         reconcile_payments_task.apply(args=("alpha", 0)).get()
     numbers = _state("alpha", payment)[2]
     assert len(numbers) == 1 and not numbers[0].startswith("AV-")
+
+
+def test_someone_who_paid_a_public_event_without_being_a_member_downloads_their_receipt(
+    world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    from workers.dues import reconcile_payments_task
+
+    paid, client, payment = _card_paid(world, client_as, alice, charlie, visibility=Event.Visibility.PUBLIC)
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_payments_task.apply(args=("alpha", 0)).get()
+    with schema_context("alpha"):
+        receipt = Receipt.objects.get(payment=payment)
+    pdf = client.get(f"/recus/{receipt.pk}/")  # charlie is a member of B, not of A
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert client_as(bob, HOST_A).get(f"/recus/{receipt.pk}/").status_code == 404  # another member of A
+    assert client_as(alice, HOST_A).get(f"/recus/{receipt.pk}/").status_code == 200  # A's team
