@@ -11,10 +11,9 @@ from datetime import date
 import stripe
 from celery import shared_task
 from django.core.mail import send_mail
-from django.db import connection
 from django.template.loader import render_to_string
 
-from workers.base import TenantTask
+from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
 # Spread the per-CPTS tasks of a fan-out over this many seconds.
@@ -94,32 +93,13 @@ def reconcile_payments_task(schema_name: str, older_than_seconds: int = 600) -> 
     return result
 
 
-def _active_schemas() -> list[str]:
-    from tenants.models import Community
-
-    connection.set_schema_to_public()
-    return list(
-        Community.objects.filter(status=Community.Status.ACTIVE)
-        .exclude(schema_name="public")
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-    )
-
-
-def _spread(index: int, total: int) -> int:
-    return int(FAN_OUT_SPREAD_SECONDS * index / max(total, 1))
-
-
 @shared_task(name="dues.fan_out_reconciliation")
 def fan_out_reconciliation_task() -> int:
     from apps.stripe_gateway.client import is_configured
 
     if not is_configured():
         return 0
-    schemas = _active_schemas()
-    for index, schema in enumerate(schemas):
-        reconcile_payments_task.apply_async(args=(schema,), countdown=_spread(index, len(schemas)))
-    return len(schemas)
+    return fan_out(reconcile_payments_task, spread_seconds=FAN_OUT_SPREAD_SECONDS)
 
 
 @shared_task(name="dues.fan_out_renewals")
@@ -128,12 +108,9 @@ def fan_out_renewals_task(day: str | None = None) -> int:
     from apps.dues.calendar import paris_today
 
     day = day or paris_today().isoformat()
-    schemas = _active_schemas()
-    for index, schema in enumerate(schemas):
-        # 1 January: lapse everyone promptly; other days the reminders can wait a few minutes.
-        countdown = 0 if day.endswith("-01-01") else _spread(index, len(schemas))
-        run_renewals_task.apply_async(args=(schema, day), countdown=countdown)
-    return len(schemas)
+    # 1 January: lapse everyone promptly; other days the reminders can wait a few minutes.
+    spread = 0 if day.endswith("-01-01") else FAN_OUT_SPREAD_SECONDS
+    return fan_out(run_renewals_task, day, spread_seconds=spread)
 
 
 @shared_task(base=TenantTask, name="dues.run_renewals")

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from workers.base import TenantTask
+from workers.base import TenantTask, fan_out
 
 REMINDER_STAGGER_SECONDS = 60
 
@@ -202,20 +202,6 @@ def send_event_reminders_task(self, schema_name: str) -> int:
     return sent
 
 
-def _fan_out(task) -> int:
-    """One ``task`` per active CPTS (its schema name as sole argument), staggered over a minute."""
-    from tenants.models import Community
-
-    schemas = list(
-        Community.objects.filter(status=Community.Status.ACTIVE)
-        .exclude(schema_name="public")
-        .values_list("schema_name", flat=True)
-    )
-    for index, schema in enumerate(schemas):
-        task.apply_async((schema,), countdown=index % REMINDER_STAGGER_SECONDS)
-    return len(schemas)
-
-
 def _retry_when_stripe_is_unreachable(task, work, *args):
     """``work(*args)``, retried later (growing delay) when Stripe cannot be reached."""
     try:
@@ -227,7 +213,7 @@ def _retry_when_stripe_is_unreachable(task, work, *args):
 @shared_task(name="events.fan_out_reminders")
 def fan_out_reminders_task() -> int:
     """Beat entry: one reminder task per active CPTS, staggered over a minute."""
-    return _fan_out(send_event_reminders_task)
+    return fan_out(send_event_reminders_task, spread_seconds=REMINDER_STAGGER_SECONDS)
 
 
 @shared_task(base=TenantTask, name="events.expire_holds")
@@ -241,7 +227,7 @@ def expire_holds_task(schema_name: str) -> int:
 @shared_task(name="events.fan_out_hold_expiry")
 def fan_out_hold_expiry_task() -> int:
     """Beat entry (every 5 min): one hold-expiry task per active CPTS."""
-    return _fan_out(expire_holds_task)
+    return fan_out(expire_holds_task, spread_seconds=REMINDER_STAGGER_SECONDS)
 
 
 @shared_task(base=TenantTask, name="events.refund_unseated_payment", bind=True, max_retries=5)
