@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+from django_tenants.utils import schema_context
 
 from apps.territory.selectors import expand_codes, get_territory_codes
 
@@ -168,16 +168,10 @@ def remember(kind: str, meta: dict) -> None:
 def territories() -> dict[str, list[str]]:
     """Schema names of the open CPTS that have a territory and no import under way, each with the
     INSEE codes of its territory (arrondissements included)."""
-    community_model = get_tenant_model()
-    connection.set_schema_to_public()
-    schemas = list(
-        community_model.objects.filter(status=community_model.Status.ACTIVE)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-    )
+    from workers.base import active_schemas
+
     result = {}
-    for schema in schemas:
+    for schema in active_schemas():
         with schema_context(schema):
             busy = ImportRun.objects.filter(
                 status__in=[ImportRun.Status.PENDING, ImportRun.Status.RUNNING]

@@ -98,6 +98,10 @@ def complete_card_setup(*, actor, membership: Membership, setup_intent_id: str) 
     return locked
 
 
+# A payment that never reached Stripe: no PaymentIntent recorded.
+_WITHOUT_INTENT = Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id="")
+
+
 def disable(*, actor, membership: Membership) -> Membership:
     if membership.user_id != actor.pk:
         raise PermissionError("card of another member")
@@ -107,7 +111,7 @@ def disable(*, actor, membership: Membership) -> Membership:
         )
         # A renewal Stripe could not be reached for is not tried again once the member says no.
         Payment.objects.filter(
-            Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id=""),
+            _WITHOUT_INTENT,
             dues__membership_id=membership.pk,
             off_session=True,
             status=Payment.Status.PENDING,
@@ -258,7 +262,7 @@ def _give_up(membership: Membership, year: int, *, reason: str) -> None:
 
 def _unreached_payments(year: int):
     return Payment.objects.filter(
-        Q(stripe_payment_intent_id__isnull=True) | Q(stripe_payment_intent_id=""),
+        _WITHOUT_INTENT,
         off_session=True,
         status=Payment.Status.PENDING,
         dues__year=year,
