@@ -86,8 +86,12 @@ def _import(run_id: int) -> str:
             finess_path=default_storage.path(run.finess_file) if run.finess_file else None,
             progress=progress,
             complete=run.automatic,
+            names=run.file_names(),
         )
-    except (BrokenFile, OSError) as error:
+    except BrokenFile as error:
+        _fail(run, error.describe())
+        return "failed"
+    except OSError as error:
         _fail(run, str(error))
         return "failed"
     except Exception:

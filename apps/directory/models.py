@@ -200,6 +200,20 @@ class Place(models.Model):
         return f"{self.name or self.address} ({self.city})"
 
 
+# The lines of an import's report, in the order shown (keys of ImportReport).
+REPORT_ROWS = [
+    ("lines_read", _("Lignes lues (sans la première ligne, qui nomme les colonnes)")),
+    ("kept", _("Lignes retenues (communes du territoire)")),
+    ("outside_territory", _("Lignes hors du territoire (ignorées)")),
+    ("created", _("Fiches créées")),
+    ("updated", _("Fiches mises à jour")),
+    ("unchanged", _("Fiches inchangées")),
+    ("withdrawn", _("Fiches retirées (absentes du nouvel extrait)")),
+    ("rejected_count", _("Lignes rejetées")),
+]
+REGISTER_NAMES = {"rpps": _("Annuaire Santé (professionnels)"), "finess": _("FINESS (établissements)")}
+
+
 class ImportRun(models.Model):
     """One import of national extracts, with its progress (polled by the team's page) and report."""
 
@@ -212,6 +226,9 @@ class ImportRun(models.Model):
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
     rpps_file = models.CharField(_("fichier Annuaire Santé"), max_length=300, blank=True)
     finess_file = models.CharField(_("fichier FINESS"), max_length=300, blank=True)
+    # The uploaded files' own names (the stored copies have internal names).
+    rpps_name = models.CharField(_("nom du fichier Annuaire Santé"), max_length=255, blank=True)
+    finess_name = models.CharField(_("nom du fichier FINESS"), max_length=255, blank=True)
     bytes_total = models.BigIntegerField(default=0)
     bytes_read = models.BigIntegerField(default=0)
     phase = models.CharField(max_length=50, blank=True)
@@ -252,6 +269,36 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def sections(self) -> list[dict]:
+        """The report, one section per file: register, file name, rows (label, figure), rejected
+        lines and warnings."""
+        return [
+            {
+                "kind": kind,
+                "register": REGISTER_NAMES.get(kind, kind),
+                "file": section.get("file", ""),
+                "rows": [(label, section.get(key, 0)) for key, label in REPORT_ROWS],
+                "rejected": section.get("rejected", []),
+                "rejected_count": section.get("rejected_count", 0),
+                "warnings": section.get("warnings", []),
+            }
+            for kind, section in (self.report or {}).items()
+        ]
+
+    def file_names(self) -> dict[str, str]:
+        """``{"rpps": …, "finess": …}`` for the files of this run, as the team knows them: the
+        uploaded file's own name, or the national extract for the weekly refresh."""
+        names = {}
+        for kind, stored, given in (
+            ("rpps", self.rpps_file, self.rpps_name),
+            ("finess", self.finess_file, self.finess_name),
+        ):
+            if stored:
+                names[kind] = given or (
+                    str(_("extrait national")) if self.automatic else stored.rsplit("/", 1)[-1]
+                )
+        return names
 
 
 class ListingRequest(models.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -140,6 +142,7 @@ def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
                 names[f"{kind}_file"] = default_storage.save(
                     f"directory/imports/{stamp}-{run.pk}-{kind}.txt", upload
                 )
+                names[f"{kind}_name"] = os.path.basename(upload.name or "")[:255]
         ImportRun.objects.filter(pk=run.pk).update(**names)
         run.refresh_from_db()
         run_import_task.delay_on_commit(connection.schema_name, run.pk)

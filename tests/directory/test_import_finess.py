@@ -102,3 +102,49 @@ def test_reimporting_finess_changes_nothing(territory_a, tmp_path):
         run_import(actor=None, finess_path=str(path))
         report = run_import(actor=None, finess_path=str(path))["finess"]
         assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 3)
+
+
+def test_real_extract_variants_trailing_field_and_older_geolocation_layout(territory_a, tmp_path):
+    """A structure line ending with an extra empty field, and the older geolocation layout whose
+    source field itself holds ``;``."""
+    structures = [
+        structure_line(finess=PARIS_EHPAD, name="EHPAD Les Tilleuls", departement="75", commune="115",
+                       postcode="75015", city="Paris") + ";",
+    ]  # fmt: skip
+    geos = [
+        f"geolocalisation;{PARIS_EHPAD};648237.3;6858410.1;1,ATLASANTE,100,IGN;BD_ADRESSE;V2.2;LAMBERT_93;"
+        "2019-03-28"
+    ]
+    path = tmp_path / "finess.csv"
+    path.write_bytes(finess_file(structures, geos))
+    with schema_context(territory_a.schema_name):
+        report = run_import(actor=None, finess_path=str(path))["finess"]
+        assert (report["lines_read"], report["created"], report["rejected"]) == (2, 1, [])
+        place = Entry.objects.get(identifier=PARIS_EHPAD).places.get()
+        assert place.latitude == pytest.approx(48.84, abs=0.02)
+        assert place.longitude == pytest.approx(2.30, abs=0.02)
+
+
+def test_a_finess_file_with_every_structure_rejected_is_refused(territory_a, tmp_path):
+    structures = [
+        structure_line(finess=BAD_KEY, name="Numéro faux", departement="75", commune="115",
+                       postcode="75015", city="Paris"),
+        structure_line(finess=PARIS_EHPAD, name="", departement="75", commune="115",
+                       postcode="75015", city="Paris"),
+    ]  # fmt: skip
+    path = tmp_path / "finess.csv"
+    path.write_bytes(finess_file(structures, []))
+    with schema_context(territory_a.schema_name):
+        with pytest.raises(BrokenFile, match="Aucune ligne utilisable") as refused:
+            run_import(actor=None, finess_path=str(path))
+        assert [r["line"] for r in refused.value.rejected] == [2, 3]
+        assert "FINESS" in str(refused.value) and "finess.csv" in str(refused.value)
+        assert Entry.objects.count() == 0
+
+
+def test_a_finess_file_with_only_its_first_line_is_refused(territory_a, tmp_path):
+    path = tmp_path / "finess.csv"
+    path.write_bytes(finess_file([], []))
+    with schema_context(territory_a.schema_name):
+        with pytest.raises(BrokenFile, match="aucune ligne de données"):
+            run_import(actor=None, finess_path=str(path))

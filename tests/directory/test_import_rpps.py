@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
 from apps.directory.importing import BrokenFile, run_import
@@ -46,7 +48,8 @@ def _import(community, **files):
 def test_both_generations_and_encodings_import_the_territory_only(territory_a, tmp_path, columns, encoding):
     path = _write(tmp_path, rpps_file(_rows(), columns=columns, encoding=encoding))
     report = _import(territory_a, rpps_path=path)["rpps"]
-    assert (report["lines_read"], report["kept"], report["outside_territory"]) == (6, 4, 1)
+    # Five data lines: the header line names the columns and is not counted.
+    assert (report["lines_read"], report["kept"], report["outside_territory"]) == (5, 4, 1)
     assert (report["created"], report["updated"], report["unchanged"], report["rejected_count"]) == (
         3,
         0,
@@ -170,7 +173,8 @@ def test_the_command_imports_for_the_named_community(territory_a, tmp_path, caps
     path = _write(tmp_path, rpps_file(_rows()))
     call_command("import_directory", community="alpha", rpps=path)
     out = capsys.readouterr().out
-    assert "créées : 3" in out
+    assert "Annuaire Santé (professionnels) — ps.txt" in out
+    assert re.search(r"Fiches créées +3\n", out) and re.search(r"Lignes lues \(.*\) +5\n", out)
     with schema_context(territory_a.schema_name):
         assert Entry.objects.count() == 3
 
@@ -264,3 +268,62 @@ def test_a_professional_whose_line_is_rejected_for_a_missing_name_is_not_withdra
     assert "still_listed" not in report
     with schema_context(territory_a.schema_name):
         assert Entry.objects.get(identifier=rpps_number(1)).withdrawn_at is None
+
+
+def _bad_key(seed: int) -> str:
+    good = rpps_number(seed)
+    return good[:-1] + str((int(good[-1]) + 1) % 10)
+
+
+def _saint_etienne(seed: int, *, rpps: str | None = None) -> dict:
+    return rpps_row(rpps=rpps or rpps_number(seed), last_name=f"Nom{seed}", first_name="Léa",
+                    commune="42218", postcode="42000", city="Saint-Étienne")  # fmt: skip
+
+
+def test_a_file_whose_every_line_is_rejected_is_refused_and_the_command_fails(territory_a, tmp_path):
+    _import(territory_a, rpps_path=_write(tmp_path, rpps_file(_rows())))
+    with schema_context(territory_a.schema_name):
+        before = sorted(Entry.objects.values_list("identifier", "imported_hash", "withdrawn_at"))
+    rows = [_saint_etienne(i, rpps=_bad_key(200 + i)) for i in range(3)]
+    path = _write(tmp_path, rpps_file(rows), "tout-faux.txt")
+    with pytest.raises(BrokenFile, match="Aucune ligne utilisable") as refused:
+        _import(territory_a, rpps_path=path)
+    assert refused.value.rejected[0] == {"line": 2, "reason": f"numéro RPPS invalide : {_bad_key(200)}"}
+    with pytest.raises(CommandError) as failed:
+        call_command("import_directory", community="alpha", rpps=path)
+    message = str(failed.value)
+    assert "rien n'a été modifié" in message and "tout-faux.txt" in message
+    assert f"ligne 2 : numéro RPPS invalide : {_bad_key(200)}" in message
+    assert f"ligne 4 : numéro RPPS invalide : {_bad_key(202)}" in message
+    with schema_context(territory_a.schema_name):
+        assert sorted(Entry.objects.values_list("identifier", "imported_hash", "withdrawn_at")) == before
+
+
+def test_a_file_where_most_lines_of_the_territory_are_rejected_is_refused(territory_a, tmp_path):
+    rows = [_saint_etienne(300 + i) for i in range(4)] + [
+        _saint_etienne(0, rpps=_bad_key(310 + i)) for i in range(5)
+    ]
+    with pytest.raises(BrokenFile, match="La plupart des lignes de vos communes sont rejetées"):
+        _import(territory_a, rpps_path=_write(tmp_path, rpps_file(rows)))
+    with schema_context(territory_a.schema_name):
+        assert Entry.objects.count() == 0
+
+
+def test_a_few_malformed_lines_that_are_most_of_a_small_file_refuse_it(territory_a, tmp_path):
+    content = rpps_file([_saint_etienne(320)]) + b"x|y|z\r\n1|2\r\n"
+    with pytest.raises(BrokenFile, match="format attendu"):
+        _import(territory_a, rpps_path=_write(tmp_path, content))
+    with schema_context(territory_a.schema_name):
+        assert Entry.objects.count() == 0
+
+
+def test_a_file_with_no_line_of_the_territory_is_refused(territory_a, tmp_path):
+    lyon = [rpps_row(rpps=rpps_number(330), last_name="Roux", first_name="Luc", commune="69123",
+                     postcode="69001", city="Lyon")]  # fmt: skip
+    with pytest.raises(BrokenFile, match="ne concerne pas les communes du territoire"):
+        _import(territory_a, rpps_path=_write(tmp_path, rpps_file(lyon)))
+
+
+def test_a_header_only_file_is_refused(territory_a, tmp_path):
+    with pytest.raises(BrokenFile, match="aucune ligne de données"):
+        _import(territory_a, rpps_path=_write(tmp_path, rpps_file([])))

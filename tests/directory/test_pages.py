@@ -125,8 +125,40 @@ def test_the_team_uploads_files_and_the_task_imports_them_with_a_report(
         assert run.status == "done" and run.report["rpps"]["created"] == 1
         assert Entry.objects.get(identifier=rpps_number(5)).name == "Anaïs Noël"
     progress = client.get(f"/equipe/annuaire/imports/{run.pk}/").content.decode()
-    assert "1 fiches créées" in progress or "1 fiche" in progress
     assert "hx-trigger" not in progress  # finished: no more polling
+    # A table naming the uploaded file (not the stored copy), data lines only.
+    assert (
+        '<caption>Annuaire Santé (professionnels) — <span class="file-name">ps.txt</span></caption>'
+        in progress
+    )
+    assert '<th scope="row">Fiches créées</th><td>1</td>' in progress
+    assert (
+        '<th scope="row">Lignes lues (sans la première ligne, qui nomme les colonnes)</th><td>1</td>'
+        in progress
+    )
+    assert "directory/imports/" not in progress and "-rpps.txt" not in progress
+    page = client.get("/equipe/annuaire/").content.decode()
+    assert "https://annuaire.sante.fr/" in page and "https://www.data.gouv.fr/" in page
+
+
+def test_a_refused_upload_shows_why_and_the_first_bad_lines(
+    territory_a, alice, client_as, django_capture_on_commit_callbacks
+):
+    good = rpps_number(7)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    rows = [rpps_row(rpps=bad, last_name="Faux", first_name="Numéro", commune="42218", postcode="42000",
+                     city="Saint-Étienne")]  # fmt: skip
+    client = client_as(alice, HOST_A)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/equipe/annuaire/", {"rpps_file": SimpleUploadedFile("extrait-mai.txt", rpps_file(rows))}
+        )
+    with schema_context(territory_a.schema_name):
+        run = ImportRun.objects.get()
+        assert run.status == "failed" and Entry.objects.count() == 0
+    progress = client.get(f"/equipe/annuaire/imports/{run.pk}/").content.decode()
+    assert "Rien n'a été modifié" in progress and "extrait-mai.txt" in progress
+    assert f"ligne 2 : numéro RPPS invalide : {bad}" in progress
 
 
 def test_charlie_cannot_start_an_import_in_a(territory_a, charlie, client_as):

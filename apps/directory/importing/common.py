@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.geo.models import Commune
 
@@ -21,6 +22,8 @@ MAX_REPORTED_LINES = 500
 # A file whose lines are malformed beyond this share is not the expected file: nothing is imported.
 BROKEN_SHARE = 0.05
 BROKEN_MIN_LINES = 20
+# Rejected lines shown with the reason a file is refused.
+SHOWN_ON_REFUSAL = 10
 # Entries written per round trip (measured: larger batches bring nothing on 30-commune territories).
 BATCH = 500
 # Entries missing from a new file are withdrawn, unless more than this share of those the file
@@ -32,11 +35,32 @@ ProgressCallback = Callable[[int], None]
 
 
 class BrokenFile(Exception):
-    """The file is not (a complete) file of the expected kind: nothing is imported."""
+    """The file is not (a complete) file of the expected kind: nothing is imported.
+
+    ``rejected`` holds the first rejected lines (``{"line": n, "reason": …}``) that show why.
+    """
+
+    def __init__(self, message: str, rejected: Iterable[dict] = ()):
+        super().__init__(message)
+        self.rejected = list(rejected)[:SHOWN_ON_REFUSAL]
+
+    def describe(self) -> str:
+        """The reason, then the first rejected lines, one a line."""
+        lines = [str(self)]
+        if self.rejected:
+            lines.append(_("Premières lignes rejetées :"))
+            lines += [
+                _("ligne %(line)d : %(reason)s") % {"line": r["line"], "reason": r["reason"]}
+                for r in self.rejected
+            ]
+        return "\n".join(lines)
 
 
 @dataclass
 class ImportReport:
+    """What an import did with one file. ``lines_read`` counts data lines (not the first line,
+    which names the columns or the extract); rejected lines keep their line number in the file."""
+
     file: str
     lines_read: int = 0
     kept: int = 0
@@ -47,22 +71,66 @@ class ImportReport:
     withdrawn: int = 0
     rejected_count: int = 0
     rejected: list[dict] = field(default_factory=list)
+    # Of the rejected lines, those without the expected layout (wrong number of fields, unknown
+    # section): unreadable wherever they are, unlike a line of the territory with a bad value.
+    malformed: int = 0
     warnings: list[str] = field(default_factory=list)
     # Entries of the territory the file still lists, on a line rejected for another reason than
     # their identifier (a missing name…): not imported, but never withdrawn for it.
     still_listed: set[tuple[str, str]] = field(default_factory=set)
 
-    def reject(self, line: int, reason: str) -> None:
+    def reject(self, line: int, reason: str, *, malformed: bool = False) -> None:
         self.rejected_count += 1
+        self.malformed += malformed
         if len(self.rejected) < MAX_REPORTED_LINES:
             self.rejected.append({"line": line, "reason": reason})
 
-    def check_structure(self, malformed: int) -> None:
-        data_lines = max(self.lines_read - 1, 0)
-        if malformed >= BROKEN_MIN_LINES and malformed > BROKEN_SHARE * data_lines:
+    def check_usable(self) -> None:
+        """Refuse the whole file (raise BrokenFile: nothing is written) when it is not a usable
+        extract: malformed lines beyond the tolerated share (5 % and at least 20) or a majority of
+        them; no data line; no line of the territory kept; or more lines of the territory rejected
+        than kept. A few bad lines in a good file are only rejected one by one."""
+        data, malformed = self.lines_read, self.malformed
+        if (malformed >= BROKEN_MIN_LINES and malformed > BROKEN_SHARE * data) or 2 * malformed > data > 0:
             raise BrokenFile(
                 _("%(bad)d lignes sur %(total)d n'ont pas le format attendu : fichier inutilisable.")
-                % {"bad": malformed, "total": data_lines}
+                % {"bad": malformed, "total": data},
+                self.rejected,
+            )
+        if data == 0:
+            raise BrokenFile(_("Le fichier ne contient aucune ligne de données."))
+        rejected_here = self.rejected_count - malformed
+        if self.kept == 0 and self.rejected_count:
+            raise BrokenFile(
+                ngettext(
+                    "Aucune ligne utilisable : %(bad)d ligne rejetée et aucune retenue. "
+                    "Vérifiez que c'est bien l'extrait attendu.",
+                    "Aucune ligne utilisable : les %(bad)d lignes sont rejetées et aucune n'est "
+                    "retenue. Vérifiez que c'est bien l'extrait attendu.",
+                    self.rejected_count,
+                )
+                % {"bad": self.rejected_count},
+                self.rejected,
+            )
+        if self.kept == 0:
+            raise BrokenFile(
+                ngettext(
+                    "La ligne du fichier ne concerne pas les communes du territoire : vérifiez le "
+                    "fichier (extrait national complet ou de votre région) et la liste des communes.",
+                    "Aucune des %(total)d lignes ne concerne les communes du territoire : vérifiez "
+                    "le fichier (extrait national complet ou de votre région) et la liste des communes.",
+                    data,
+                )
+                % {"total": data}
+            )
+        if rejected_here > self.kept:
+            raise BrokenFile(
+                _(
+                    "La plupart des lignes de vos communes sont rejetées (%(bad)d sur %(total)d) : "
+                    "fichier refusé. Vérifiez que c'est bien l'extrait attendu, complet."
+                )
+                % {"bad": rejected_here, "total": rejected_here + self.kept},
+                self.rejected,
             )
 
     def as_dict(self) -> dict:

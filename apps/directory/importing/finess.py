@@ -85,9 +85,8 @@ def parse_finess(
             _("Ce n'est pas un fichier FINESS (la première ligne doit commencer par « finess;etalab »).")
         )
     kept: dict[str, tuple[ImportedEntry, str]] = {}
-    malformed = 0
     read = len(first)
-    line_no = 1
+    line_no = not_data = 1  # the first line is not data
     for raw in stream:
         line_no += 1
         read += len(raw)
@@ -95,16 +94,19 @@ def parse_finess(
             progress(read)
         text = decode(raw.rstrip(b"\r\n"))
         if not text.strip():
+            not_data += 1
             continue
         values = text.split(";")
         section = values[0]
         if section == "structureet":
+            if len(values) == len(STRUCTURE_FIELDS) + 1 and not values[-1].strip():
+                values.pop()  # some extracts end every line with ";"
             if len(values) != len(STRUCTURE_FIELDS):
-                malformed += 1
                 report.reject(
                     line_no,
                     _("%(found)d champs au lieu de %(expected)d")
                     % {"found": len(values), "expected": len(STRUCTURE_FIELDS)},
+                    malformed=True,
                 )
                 continue
             row = dict(zip(STRUCTURE_FIELDS, (v.strip() for v in values), strict=True))
@@ -117,11 +119,10 @@ def parse_finess(
                 report.kept += 1
                 kept[record.identifier] = (record, row["departement"])
         elif section == "geolocalisation":
-            if len(values) != len(GEO_FIELDS):
-                malformed += 1
-                report.reject(line_no, _("ligne de géolocalisation mal formée"))
+            row = _geolocation(values)
+            if row is None:
+                report.reject(line_no, _("ligne de géolocalisation mal formée"), malformed=True)
                 continue
-            row = dict(zip(GEO_FIELDS, (v.strip() for v in values), strict=True))
             found = kept.get(row["nofinesset"].upper())
             if found is None:
                 continue
@@ -137,13 +138,31 @@ def parse_finess(
                 continue
             record.places[0]["latitude"], record.places[0]["longitude"] = lat, lon
         else:
-            malformed += 1
-            report.reject(line_no, _("section inconnue : %(section)s") % {"section": section[:30]})
-    report.lines_read = line_no
+            report.reject(
+                line_no, _("section inconnue : %(section)s") % {"section": section[:30]}, malformed=True
+            )
+    report.lines_read = line_no - not_data
     if progress:
         progress(read)
-    report.check_structure(malformed)
+    report.check_usable()
     return [record for record, _dep in kept.values()]
+
+
+def _geolocation(values: list[str]) -> dict[str, str] | None:
+    """The fields of a ``geolocalisation`` line, or None if it has too few. Older extracts wrote
+    ``source`` with ``;`` inside it (``1,ATLASANTE,100,IGN;BD_ADRESSE;V2.2;LAMBERT_93``): every field
+    between the coordinates and the last one (the date) belongs to it. A trailing empty field
+    (line ending with ``;``) is dropped."""
+    if len(values) > len(GEO_FIELDS) and not values[-1].strip():
+        values = values[:-1]
+    if len(values) < len(GEO_FIELDS):
+        return None
+    section, number, x, y = values[:4]
+    source, date = ";".join(values[4:-1]), values[-1]
+    return {
+        name: value.strip()
+        for name, value in zip(GEO_FIELDS, (section, number, x, y, source, date), strict=True)
+    }
 
 
 def _structure(row: dict[str, str], insee: str, line_no: int, report: ImportReport) -> ImportedEntry | None:

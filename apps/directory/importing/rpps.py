@@ -67,10 +67,8 @@ def parse_rpps(
     commune_at = column[COMMUNE]
     wanted = {code.encode() for code in territory}
     entries: dict[tuple[str, str], ImportedEntry] = {}
-    malformed = 0
     read = len(header_raw)
-    report.lines_read = 1
-    line_no = 1
+    line_no = not_data = 1  # the first line is not data
     for raw in stream:
         line_no += 1
         read += len(raw)
@@ -82,12 +80,14 @@ def parse_rpps(
         if bars == width and line.endswith(b"|"):
             line = line[:-1]
         elif bars != width - 1:
-            if raw.strip():
-                malformed += 1
+            if not raw.strip():
+                not_data += 1
+            else:
                 found = bars + 1 - line.endswith(b"|")
                 report.reject(
                     line_no,
                     _("%(found)d colonnes au lieu de %(expected)d") % {"found": found, "expected": width},
+                    malformed=True,
                 )
             continue
         if line.split(b"|", commune_at + 1)[commune_at].strip() not in wanted:
@@ -104,12 +104,10 @@ def parse_rpps(
                 entries[key].add_place(place)
         else:
             entries[key] = record
-    report.lines_read = line_no
+    report.lines_read = line_no - not_data
     if progress:
         progress(read)
-    if line_no <= 1:
-        raise BrokenFile(_("Le fichier ne contient aucune ligne de données."))
-    report.check_structure(malformed)
+    report.check_usable()
     return list(entries.values())
 
 

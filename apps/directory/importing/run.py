@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.territory.selectors import expand_codes, get_territory_codes
 
-from ..models import IdentifierType
+from ..models import REGISTER_NAMES, IdentifierType
 from ..search import rebuild_vocabulary
 from .common import BrokenFile, ImportReport, withdraw_missing, write_entries
 from .finess import parse_finess
@@ -27,6 +27,7 @@ def run_import(
     finess_path: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     complete: bool = False,
+    names: dict[str, str] | None = None,
 ) -> dict:
     """Import the given files for the current CPTS (the connection's schema), filtered to its
     communes. Returns the report ``{"rpps": {...}, "finess": {...}}``.
@@ -34,7 +35,9 @@ def run_import(
     Raises BrokenFile (and writes nothing) if a file is not what it claims or the territory is empty.
     ``progress(bytes_read, bytes_total, phase)`` is called while reading. ``complete``: the files
     are the whole national extracts (the weekly refresh checked them), so entries they no longer
-    list are withdrawn however many they are (see ``withdraw_missing``).
+    list are withdrawn however many they are (see ``withdraw_missing``). ``names``: the name each
+    file had for the people who chose it (``{"rpps": "extrait.txt"}``), reported instead of the
+    stored file's name. A refused file's BrokenFile names the file.
     """
     codes = get_territory_codes()
     if not codes:
@@ -49,7 +52,8 @@ def run_import(
     done = 0
     parsed = []
     for kind, path in files:
-        report = ImportReport(file=os.path.basename(path))
+        label = (names or {}).get(kind) or os.path.basename(path)
+        report = ImportReport(file=label)
         offset = done
 
         def tick(read: int, offset: int = offset, kind: str = kind) -> None:
@@ -58,7 +62,14 @@ def run_import(
 
         parser = parse_rpps if kind == "rpps" else parse_finess
         with open(path, "rb") as stream:
-            records = parser(stream, territory, report, tick)
+            try:
+                records = parser(stream, territory, report, tick)
+            except BrokenFile as error:
+                raise BrokenFile(
+                    _("%(register)s (%(file)s) : %(reason)s")
+                    % {"register": REGISTER_NAMES[kind], "file": label, "reason": error},
+                    error.rejected,
+                ) from error
         done += os.path.getsize(path)
         parsed.append((kind, report, records))
     if progress:
