@@ -1,9 +1,10 @@
 """URLs of the platform host (PLATFORM_DOMAIN): platform site, operator console and API."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from cpts_platform.api_docs import ApiDocsView
 from tenants import views
 from tenants.api.views import CommunityViewSet
 from tenants.health import healthz
@@ -23,5 +24,5 @@ urlpatterns = [
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),
 ]

@@ -1,9 +1,10 @@
 """URLs of a CPTS host (<slug>.PLATFORM_DOMAIN or a custom domain)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from apps.site import views as site_views
+from cpts_platform.api_docs import ApiDocsView
 from tenants.health import healthz
 
 urlpatterns = [
@@ -21,5 +22,5 @@ urlpatterns = [
     path("", include("apps.aci.urls")),
     path("api/v1/", include("cpts_platform.api_tenant")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),
 ]

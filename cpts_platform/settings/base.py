@@ -1,17 +1,21 @@
 """Settings shared by every environment. Environment variables are read here, once, through
-django-environ; a malformed value raises ImproperlyConfigured at start-up."""
+``StrictEnv`` (environment.py): a malformed boolean or integer raises ImproperlyConfigured naming
+the variable, so the process does not start. Every variable read here is listed in .env.example."""
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .environment import StrictEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-env = environ.Env()
+env = StrictEnv()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DATA_DIR = Path(env.str("CPTS_DATA_DIR", default=str(BASE_DIR / ".data" / "dev")))
@@ -42,6 +46,7 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "apps.accounts",
@@ -53,6 +58,7 @@ SHARED_APPS = [
     "apps.professionals",
     "apps.stripe_gateway",
     "axes",
+    "csp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -82,6 +88,9 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 MIDDLEWARE = [
     "tenants.middleware.CommunityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, with a fresh nonce per request for the rare
+    # inline <script> (templates write it as nonce="{{ request.csp_nonce }}").
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,7 +133,7 @@ def database_from_url(url: str) -> dict:
     # A unix-socket directory travels percent-encoded in the host part of the URL.
     config["HOST"] = unquote(config.get("HOST") or "")
     config["ENGINE"] = "django_tenants.postgresql_backend"
-    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0, minimum=0)
     return config
 
 
@@ -173,12 +182,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Reverse proxies in front of the web processes (0 in dev): rate limits and login throttling then
 # read the visitor's address from X-Forwarded-For (cpts_platform/client_ip.py).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 # The proxies' networks (CIDR list): X-Forwarded-For is read only for requests coming from them.
 TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
 # Login throttling (django-axes, tables in the public schema): 5 failures for one e-mail from one
 # address suspend its logins for 15 minutes; a success resets the count.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -203,7 +212,7 @@ LOGOUT_REDIRECT_URL = "/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
-INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14, minimum=1)
 
 # French only for now: no LocaleMiddleware, so a browser asking for English still gets a
 # consistent French interface (our strings have no English catalogue yet).
@@ -231,7 +240,7 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
@@ -273,7 +282,7 @@ NATIONAL_EXTRACT_URLS = {
     "finess": env.str("NATIONAL_FINESS_URL", default=""),
 }
 # A download (or the file unpacked from its zip) larger than this is refused (the RPPS file is ~1 GB).
-NATIONAL_EXTRACT_MAX_BYTES = env.int("NATIONAL_EXTRACT_MAX_BYTES", default=4 * 1024**3)
+NATIONAL_EXTRACT_MAX_BYTES = env.int("NATIONAL_EXTRACT_MAX_BYTES", default=4 * 1024**3, minimum=1)
 # The per-CPTS imports that follow are spread over this many seconds.
 NATIONAL_IMPORT_SPREAD_SECONDS = 600
 WORKER_HEARTBEAT_SECONDS = 10
@@ -296,6 +305,40 @@ if STRIPE_API_BASE:
 
     stripe.api_base = STRIPE_API_BASE
 
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# What pages may load, run and reach (django-csp). Scripts come from this host, Stripe.js's origin
+# or carry the request's nonce: no inline handler, no 'unsafe-inline' for scripts. Inline styles
+# stay allowed (style attributes are common in templates and CSS cannot run code).
+if STRIPE_EMBEDDED and STRIPE_API_BASE:
+    STRIPE_CSP_SCRIPT = [_origin(STRIPE_API_BASE)]
+    STRIPE_CSP_CONNECT = [_origin(STRIPE_API_BASE)]
+    STRIPE_CSP_FRAME = [_origin(STRIPE_API_BASE)]
+else:
+    # Stripe's published list for Stripe.js and 3-D Secure.
+    STRIPE_CSP_SCRIPT = ["https://js.stripe.com", "https://*.js.stripe.com"]
+    STRIPE_CSP_CONNECT = ["https://api.stripe.com"]
+    STRIPE_CSP_FRAME = ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *STRIPE_CSP_SCRIPT],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, *STRIPE_CSP_CONNECT],
+        "frame-src": [SELF, *STRIPE_CSP_FRAME],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -312,6 +355,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API de la plateforme des CPTS. Chaque CPTS expose la sienne sur son sous-domaine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the pinned drf-spectacular-sidecar package, served by this host (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
