@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.CommunitySessionMiddleware",
+    # A NUL character in a query parameter is a 400 with the reason, on every page and API route.
+    "cpts_platform.bad_input.RejectNulParametersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # After the two above: staff of a CPTS requiring it pass a TOTP second factor first.
     "apps.members.middleware.StaffTwoFactorMiddleware",
