@@ -15,6 +15,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 
+from apps.geo.selectors import codes_within
 from apps.geo.text import normalize, query_words
 
 from .codes import PROFESSION_SYNONYMS
@@ -254,7 +255,9 @@ def search_entries(
     if profession:
         entries = entries.filter(profession_code=profession)
     if commune:
-        entries = entries.filter(Exists(Place.objects.filter(entry=OuterRef("pk"), commune_id=commune)))
+        # A city holds its arrondissements and former codes (Paris: 75101–75120).
+        within = sorted(codes_within([commune]))
+        entries = entries.filter(Exists(Place.objects.filter(entry=OuterRef("pk"), commune_id__in=within)))
     if accepts_new_patients is not None:
         entries = entries.filter(accepts_new_patients=accepts_new_patients)
     # A handful of words is a search; more is a pasted text, each unknown word costing a lookup.

@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.geo.selectors import commune_for_address
+
 from . import codes
 from .models import Entry, IdentifierType, ImportRun, Kind, ListingRequest, Place, Source
 from .search import add_to_vocabulary, index_entry
@@ -62,7 +64,7 @@ def create_entry(*, actor, fields: dict, place: dict | None = None, source: str 
     with transaction.atomic():
         entry = Entry.objects.create(source=source, **fields)
         if place:
-            Place.objects.create(entry=entry, **place)
+            Place.objects.create(entry=entry, **_with_commune(place))
         refresh_search_document(entry)
     return entry
 
@@ -81,6 +83,11 @@ def update_entry(*, actor, entry: Entry, changes: dict, place_changes: dict | No
         if place_changes:
             place = entry.places.first() or Place(entry=entry)
             changed = False
+            if any(
+                place_changes.get(name, getattr(place, name)) != getattr(place, name)
+                for name in ("postcode", "city")
+            ):
+                place_changes = _with_commune({**place_changes, "commune_id": None})
             for name, value in place_changes.items():
                 if getattr(place, name) != value:
                     setattr(place, name, value)
@@ -93,6 +100,15 @@ def update_entry(*, actor, entry: Entry, changes: dict, place_changes: dict | No
         entry.save()
         refresh_search_document(entry)
     return entry
+
+
+def _with_commune(place: dict) -> dict:
+    """``place`` with its commune found from its postcode and city when it names none (the most
+    precise: an arrondissement in Paris, Lyon, Marseille, which lies within its city)."""
+    if place.get("commune_id"):
+        return place
+    commune = commune_for_address(place.get("postcode", ""), place.get("city", ""))
+    return {**place, "commune_id": commune.code if commune else None}
 
 
 def claim_entry(*, actor, entry: Entry, rpps: str) -> Entry:
@@ -174,8 +190,6 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
 
 
 def _entry_from_request(actor, listing: ListingRequest) -> Entry:
-    from apps.geo.models import Commune
-
     identifier = codes.digits(listing.identifier).upper()
     identifier_type = ""
     if identifier:
@@ -190,18 +204,14 @@ def _entry_from_request(actor, listing: ListingRequest) -> Entry:
                 break
         else:
             identifier = ""
-    commune = (
-        Commune.objects.filter(postcodes__contains=[listing.postcode.strip()], is_current=True)
-        .order_by("-population")
-        .first()
+    place = _with_commune(
+        {
+            "address": listing.address,
+            "postcode": listing.postcode.strip(),
+            "city": listing.city,
+            "phone": codes.normalize_phone(listing.phone),
+        }
     )
-    place = {
-        "address": listing.address,
-        "postcode": listing.postcode.strip(),
-        "city": listing.city,
-        "commune_id": commune.code if commune else None,
-        "phone": codes.normalize_phone(listing.phone),
-    }
     existing = (
         Entry.objects.filter(identifier_type=identifier_type, identifier=identifier).first()
         if identifier

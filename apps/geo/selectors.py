@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from .models import Commune
 from .text import normalize, query_words
@@ -43,3 +45,59 @@ def search_communes(query: str, *, limit: int = 20) -> QuerySet[Commune] | list[
 
 def get_communes(codes) -> dict[str, Commune]:
     return {c.code: c for c in Commune.objects.filter(code__in=list(codes))}
+
+
+def codes_within(codes: Iterable[str]) -> set[str]:
+    """Every code a place inside the given communes may carry: the codes themselves, the
+    arrondissements of a city among them (Paris 75056, Lyon 69123, Marseille 13055 hold 75101–75120,
+    69381–69389, 13201–13216), and the former or delegated codes merged into them. An arrondissement
+    does not bring in its city (nor its sister arrondissements).
+
+    The one definition of "lies within" for every use of a territory: import filters, the national
+    split, the directory's commune filter, the counters."""
+    codes = {code for code in codes if code}
+    result = set(codes)
+    for aliases in Commune.objects.filter(code__in=codes).values_list("aliases", flat=True):
+        result.update(aliases)
+    result.update(Commune.objects.filter(parent_code__in=codes).values_list("code", flat=True))
+    return result
+
+
+def reference_codes(codes: Iterable[str]) -> dict[str, str]:
+    """Each code → the code of the reference commune it designates today: itself when the reference
+    knows it (a commune or an arrondissement, the most precise), else the current commune whose
+    former or delegated codes include it. Unknown codes are left out."""
+    codes = {code for code in codes if code}
+    result = {code: code for code in Commune.objects.filter(code__in=codes).values_list("code", flat=True)}
+    missing = codes - set(result)
+    if missing:
+        merged = Commune.objects.filter(aliases__overlap=sorted(missing), is_current=True).order_by("code")
+        for code, aliases in merged.values_list("code", "aliases"):
+            for alias in set(aliases) & missing:
+                result.setdefault(alias, code)
+    return result
+
+
+def commune_for_address(postcode: str, city: str = "") -> Commune | None:
+    """The commune of a postal address: among the current communes serving ``postcode``, the one
+    named ``city`` if any, the arrondissement rather than its city (Paris 15e for 75015: the most
+    precise, and it lies within Paris), else the most populated."""
+    postcode = (postcode or "").strip()
+    if not (len(postcode) == 5 and postcode.isdigit()):
+        return None
+    candidates = list(
+        Commune.objects.filter(postcodes__contains=[postcode], is_current=True)
+        .annotate(
+            precision=Case(
+                When(kind=Commune.Kind.ARRONDISSEMENT, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("precision", "-population")
+    )
+    wanted = normalize(city)
+    # "Paris" names the city and each of its arrondissements.
+    named_codes = {c.code for c in candidates if wanted and c.search_name == wanted}
+    named = [c for c in candidates if c.code in named_codes or c.parent_code in named_codes]
+    return (named or candidates or [None])[0]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.geo.models import Commune
+from apps.geo.selectors import codes_within
 
 from .models import AciSize, TerritoryCommune, TerritorySettings
 
@@ -71,12 +72,17 @@ def get_settings() -> TerritorySettings:
 
 
 def count_professionals() -> int:
-    """Health professionals listed in the directory (entries not hidden)."""
-    from apps.directory.models import Entry, Kind, Visibility
+    """Health professionals listed in the directory (entries not hidden, not withdrawn) who practise
+    in the territory: a place in one of its communes (an arrondissement counts for its city), or no
+    place with a known commune (typed by the team without one)."""
+    from apps.directory.models import Entry, Kind, Place, Visibility
 
+    located = Place.objects.filter(entry=OuterRef("pk"), commune__isnull=False)
+    inside = located.filter(commune_id__in=sorted(get_territory_place_codes()))
     return (
         Entry.objects.filter(kind=Kind.PROFESSIONAL, withdrawn_at__isnull=True)
         .exclude(visibility=Visibility.HIDDEN)
+        .filter(Exists(inside) | ~Exists(located))
         .count()
     )
 
@@ -97,14 +103,15 @@ def get_home_counters() -> TerritoryCounters:
 
 
 def expand_codes(codes: list[str]) -> set[str]:
-    """INSEE codes that belong to the territory as found in national registers: the picked codes,
-    the arrondissements of a picked city, the city of a picked arrondissement is NOT added (that
-    would pull in the whole city), and former/delegated codes of picked communes."""
-    result = set(codes)
-    for commune in Commune.objects.filter(code__in=codes).only("code", "kind", "aliases"):
-        result.update(commune.aliases)
-    result.update(Commune.objects.filter(parent_code__in=codes).values_list("code", flat=True))
-    return result
+    """INSEE codes that belong to the territory as found in national registers and on places: the
+    picked codes, the arrondissements of a picked city, former/delegated codes of picked communes
+    (``apps.geo.selectors.codes_within``; the city of a picked arrondissement is NOT added)."""
+    return codes_within(codes)
+
+
+def get_territory_place_codes() -> set[str]:
+    """Every commune code a place of this territory may carry (see ``expand_codes``)."""
+    return expand_codes(get_territory_codes())
 
 
 def territory_queryset() -> QuerySet[TerritoryCommune]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.geo.models import Commune
+from apps.geo.selectors import get_communes, reference_codes
 
 from ..models import Entry, Place
 from ..search import index_entry
@@ -234,12 +235,11 @@ def _write_batch(batch: list[ImportedEntry], report: ImportReport) -> None:
     for identifier_type, identifiers in by_type.items():
         for entry in Entry.objects.filter(identifier_type=identifier_type, identifier__in=identifiers):
             existing[(entry.identifier_type, entry.identifier)] = entry
-    communes = {
-        c.code: c
-        for c in Commune.objects.filter(
-            code__in={p["commune_code"] for r in batch for p in r.places if p["commune_code"]}
-        )
-    }
+    # A former or delegated code lands on today's commune; an arrondissement stays itself (the
+    # most precise place: it lies within its city wherever the territory is used).
+    references = reference_codes({p["commune_code"] for r in batch for p in r.places})
+    known = get_communes(set(references.values()))
+    communes = {code: known[reference] for code, reference in references.items() if reference in known}
     now = timezone.now()
     to_create: list[tuple[Entry, ImportedEntry]] = []
     to_update: list[tuple[Entry, ImportedEntry, bool]] = []
