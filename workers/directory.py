@@ -212,11 +212,7 @@ def notify_listing_requester_task(self, schema_name: str, listing_id: int) -> st
         accepted = listing.status == ListingRequest.Status.ACCEPTED
         try:
             send_mail(
-                subject=(
-                    f"Votre fiche est publiée dans l'annuaire de {community.name}"
-                    if accepted
-                    else f"Votre demande de référencement auprès de {community.name}"
-                ),
+                subject=_subject(listing, community, accepted),
                 message=render_to_string("directory/email/listing_decision.txt", context),
                 from_email=None,
                 recipient_list=[listing.email],
@@ -226,3 +222,13 @@ def notify_listing_requester_task(self, schema_name: str, listing_id: int) -> st
         listing.notified_at = timezone.now()
         listing.save(update_fields=["notified_at"])
     return "sent"
+
+
+def _subject(listing, community, accepted: bool) -> str:
+    if listing.is_claim:
+        if accepted:
+            return _("Votre fiche de l'annuaire de %(cpts)s vous est confiée") % {"cpts": community.name}
+        return _("Votre demande de revendication auprès de %(cpts)s") % {"cpts": community.name}
+    if accepted:
+        return _("Votre fiche est publiée dans l'annuaire de %(cpts)s") % {"cpts": community.name}
+    return _("Votre demande de référencement auprès de %(cpts)s") % {"cpts": community.name}

@@ -144,6 +144,19 @@ class ClaimantForm(forms.ModelForm):
         return data
 
 
+class ClaimRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("Pourquoi cette fiche est-elle la vôtre ?"),
+        help_text=_(
+            "Dites à l'équipe qui vous êtes et où vous exercez (cabinet, adresse, téléphone où vous "
+            "joindre) : elle vérifie chaque demande avant de vous confier la fiche."
+        ),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Dites à l'équipe qui vous êtes et où vous exercez.")},
+    )
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", _("Accepter")), ("reject", _("Refuser"))])
     note = forms.CharField(

@@ -302,13 +302,33 @@ class ImportRun(models.Model):
 
 
 class ListingRequest(models.Model):
-    """A public "you are not listed?" request, moderated by the team."""
+    """A request the team moderates: a public "you are not listed?" request, or a member's claim of
+    an existing entry (``purpose`` = claim: ``entry`` is the entry, ``requested_by`` the account
+    asking, ``message`` why). Nothing public changes until the team accepts it; the requester is
+    told the decision by e-mail."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("À traiter")
         ACCEPTED = "accepted", _("Acceptée")
         REJECTED = "rejected", _("Refusée")
 
+    class Purpose(models.TextChoices):
+        LISTING = "listing", _("Demande de référencement")
+        CLAIM = "claim", _("Revendication d'une fiche")
+
+    purpose = models.CharField(
+        _("objet"), max_length=10, choices=Purpose.choices, default=Purpose.LISTING, editable=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+        verbose_name=_("compte demandeur"),
+    )
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.PROFESSIONAL)
     name = models.CharField(_("nom et prénom ou raison sociale"), max_length=300)
     profession = models.CharField(_("profession ou activité"), max_length=150)
@@ -339,6 +359,17 @@ class ListingRequest(models.Model):
         verbose_name = _("demande de référencement")
         verbose_name_plural = _("demandes de référencement")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "requested_by"],
+                condition=Q(purpose="claim", status="pending"),
+                name="directory_one_pending_claim_per_account_and_entry",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_claim(self) -> bool:
+        return self.purpose == self.Purpose.CLAIM

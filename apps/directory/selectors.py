@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+
+from apps.professionals.models import ProfessionalProfile
+from apps.professionals.selectors import get_profile
 
 from .models import Entry, ImportRun, ListingRequest, Place
 from .search import MEMBERS, PUBLIC, TEAM, visible_entries
@@ -44,13 +48,54 @@ def list_withdrawn_entries(limit: int = 50) -> tuple[list[Entry], int]:
 
 
 def list_pending_requests() -> QuerySet[ListingRequest]:
-    return ListingRequest.objects.filter(status=ListingRequest.Status.PENDING).order_by("created_at")
+    return (
+        ListingRequest.objects.filter(status=ListingRequest.Status.PENDING)
+        .select_related("entry")
+        .order_by("created_at")
+    )
 
 
 def list_recent_decisions(limit: int = 10) -> QuerySet[ListingRequest]:
-    return ListingRequest.objects.exclude(status=ListingRequest.Status.PENDING).order_by("-decided_at")[
-        :limit
-    ]
+    return (
+        ListingRequest.objects.exclude(status=ListingRequest.Status.PENDING)
+        .select_related("entry")
+        .order_by("-decided_at")[:limit]
+    )
+
+
+def list_pending_requests_with_requesters() -> list[ListingRequest]:
+    """Pending requests, oldest first; a claim carries ``requester`` (the account asking) and
+    ``requester_profile`` (its professional profile, or None) so the team sees who asks."""
+    pending = list(list_pending_requests())
+    ids = {listing.requested_by_id for listing in pending if listing.requested_by_id}
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=ids)}
+    profiles = {profile.user_id: profile for profile in ProfessionalProfile.objects.filter(user_id__in=ids)}
+    for listing in pending:
+        listing.requester = users.get(listing.requested_by_id)
+        listing.requester_profile = profiles.get(listing.requested_by_id)
+    return pending
+
+
+def has_pending_claim(user, entry: Entry) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return ListingRequest.objects.filter(
+        purpose=ListingRequest.Purpose.CLAIM,
+        status=ListingRequest.Status.PENDING,
+        entry_id=entry.pk,
+        requested_by_id=user.pk,
+    ).exists()
+
+
+def may_claim(user, audience: str, entry: Entry) -> bool:
+    """Whether to offer ``user`` to claim ``entry``: a member whose professional profile bears the
+    entry's RPPS, the entry linked to nobody yet."""
+    return (
+        audience != PUBLIC
+        and entry.claimed_by_id is None
+        and bool(entry.identifier)
+        and get_member_rpps(user) == entry.identifier
+    )
 
 
 def get_entry_claimed_by(user) -> Entry | None:
@@ -61,10 +106,6 @@ def get_entry_claimed_by(user) -> Entry | None:
 
 def get_member_rpps(user) -> str:
     """The RPPS of the account's professional profile (apps.professionals), or ''."""
-    try:
-        from apps.professionals.selectors import get_profile
-    except ImportError:
-        return ""
     profile = get_profile(user)
     if profile is None or profile.identifier_type != "rpps":
         return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,22 +111,69 @@ def _with_commune(place: dict) -> dict:
     return {**place, "commune_id": commune.code if commune else None}
 
 
-def claim_entry(*, actor, entry: Entry, rpps: str) -> Entry:
-    """Link ``entry`` to the account of the professional it describes (RPPS must match)."""
+def request_claim(*, actor, entry: Entry, rpps: str, message: str) -> ListingRequest:
+    """A member asks the team to link ``entry`` to their account, so they may edit its public
+    fields. Only a professional entry identified by its RPPS, asked by an account whose profile
+    bears that RPPS, with a word on why (the team checks who asks). Nothing changes on the entry
+    until the team accepts (``decide_listing_request``). Raises ValidationError with the reason."""
     if entry.kind != Kind.PROFESSIONAL or entry.identifier_type != IdentifierType.RPPS:
         raise ValidationError(
             _("Seule une fiche de professionnel identifiée par son RPPS peut être revendiquée.")
         )
     if codes.digits(rpps) != entry.identifier:
         raise ValidationError(_("Votre numéro RPPS ne correspond pas à cette fiche."))
-    with transaction.atomic():
-        locked = Entry.objects.select_for_update().get(pk=entry.pk)
-        if locked.claimed_by_id and locked.claimed_by_id != actor.pk:
-            raise ValidationError(_("Cette fiche a déjà été revendiquée par un autre compte."))
-        locked.claimed_by = actor
-        locked.claimed_at = locked.claimed_at or timezone.now()
-        locked.save(update_fields=["claimed_by", "claimed_at"])
-    return locked
+    if entry.claimed_by_id == actor.pk:
+        raise ValidationError(_("Cette fiche est déjà la vôtre."))
+    if entry.claimed_by_id:
+        raise ValidationError(
+            _(
+                "Cette fiche est déjà liée à un autre compte : écrivez à l'équipe de la CPTS si c'est une erreur."
+            )
+        )
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError(
+            {"message": _("Dites à l'équipe qui vous êtes et où vous exercez : elle vérifie chaque demande.")}
+        )
+    place = entry.places.first()
+    try:
+        with transaction.atomic():
+            return ListingRequest.objects.create(
+                purpose=ListingRequest.Purpose.CLAIM,
+                requested_by=actor,
+                entry=entry,
+                kind=entry.kind,
+                name=actor.get_full_name() or actor.email,
+                profession=entry.profession,
+                identifier=entry.identifier,
+                address=place.address if place else "",
+                postcode=place.postcode if place else "",
+                city=place.city if place else "",
+                email=actor.email,
+                message=message,
+            )
+    except IntegrityError as error:  # a second click while the first request is pending
+        raise ValidationError(_("Votre demande est déjà en cours d'examen par l'équipe.")) from error
+
+
+def _grant_claim(listing: ListingRequest) -> Entry:
+    """Link the claimed entry to the requesting account (the team accepted). Caller holds the
+    transaction."""
+    entry = Entry.objects.select_for_update().filter(pk=listing.entry_id).first()
+    if entry is None:
+        raise ValidationError(_("La fiche revendiquée n'existe plus."))
+    if listing.requested_by_id is None:
+        raise ValidationError(_("Le compte qui a fait la demande n'existe plus."))
+    if entry.claimed_by_id and entry.claimed_by_id != listing.requested_by_id:
+        raise ValidationError(
+            _(
+                "Cette fiche est déjà liée à un autre compte : refusez cette demande ou retirez d'abord l'autre lien."
+            )
+        )
+    entry.claimed_by_id = listing.requested_by_id
+    entry.claimed_at = timezone.now()
+    entry.save(update_fields=["claimed_by", "claimed_at"])
+    return entry
 
 
 def edit_claimed_entry(*, actor, entry: Entry, changes: dict) -> Entry:
@@ -170,15 +217,19 @@ def submit_listing_request(*, data: dict) -> ListingRequest:
 
 
 def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note: str = "") -> ListingRequest:
-    """Accept (creating or updating the entry) or refuse a pending request; the requester is told
-    by e-mail (worker, after commit). Raises ValidationError if already decided."""
+    """Accept or refuse a pending request; the requester is told by e-mail (worker, after commit).
+    Accepting a listing request creates (or updates) the entry; accepting a claim links the entry
+    to the requesting account. Raises ValidationError if already decided or if the claim can no
+    longer be granted."""
     from workers.directory import notify_listing_requester_task
 
     with transaction.atomic():
         listing = ListingRequest.objects.select_for_update().get(pk=listing.pk)
         if listing.status != ListingRequest.Status.PENDING:
             raise ValidationError(_("Cette demande a déjà été traitée."))
-        if accept:
+        if accept and listing.is_claim:
+            _grant_claim(listing)
+        elif accept:
             listing.entry = _entry_from_request(actor, listing)
         listing.status = ListingRequest.Status.ACCEPTED if accept else ListingRequest.Status.REJECTED
         listing.decided_by = actor

@@ -20,7 +20,15 @@ from apps.territory.selectors import list_territory_communes
 from cpts_platform.client_ip import client_ip
 
 from . import selectors, services
-from .forms import ClaimantForm, DecisionForm, EntryForm, ImportForm, ListingRequestForm, SearchForm
+from .forms import (
+    ClaimantForm,
+    ClaimRequestForm,
+    DecisionForm,
+    EntryForm,
+    ImportForm,
+    ListingRequestForm,
+    SearchForm,
+)
 from .models import Entry, ImportRun, ListingRequest, Place
 from .plan import HEIGHT as PLAN_HEIGHT
 from .plan import WIDTH as PLAN_WIDTH
@@ -73,19 +81,15 @@ def entry_detail(request, pk: int):
     audience = selectors.audience_of(request.membership)
     entry = selectors.get_visible_entry(pk, audience)
     user = request.user
-    can_claim = (
-        audience != selectors.PUBLIC
-        and entry.claimed_by_id is None
-        and bool(entry.identifier)
-        and selectors.get_member_rpps(user) == entry.identifier
-    )
+    claim_pending = selectors.has_pending_claim(user, entry)
     return render(
         request,
         "directory/entry.html",
         {
             "entry": entry,
             "members_fields": selectors.sees_members_fields(audience),
-            "can_claim": can_claim,
+            "can_claim": not claim_pending and selectors.may_claim(user, audience, entry),
+            "claim_pending": claim_pending,
             "is_claimant": user.is_authenticated and entry.claimed_by_id == user.pk,
             "can_edit": audience == selectors.TEAM,
         },
@@ -93,16 +97,36 @@ def entry_detail(request, pk: int):
 
 
 @role_required(Role.MEMBER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def claim(request, pk: int):
+    """Ask the team to link this entry to one's account: a request the team accepts or refuses
+    (it sees who asks and why); nothing public changes before."""
     entry = selectors.get_visible_entry(pk, selectors.audience_of(request.membership))
-    try:
-        services.claim_entry(actor=request.user, entry=entry, rpps=selectors.get_member_rpps(request.user))
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("directory:entry", pk=pk)
-    messages.success(request, _("Cette fiche est maintenant la vôtre : vous pouvez la compléter."))
-    return redirect("directory:edit_own", pk=pk)
+    form = ClaimRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_claim(
+                actor=request.user,
+                entry=entry,
+                rpps=selectors.get_member_rpps(request.user),
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                form.add_error(None, error)
+            else:
+                messages.error(request, error.messages[0])
+                return redirect("directory:entry", pk=pk)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Demande envoyée à l'équipe de la CPTS : vous recevrez un e-mail dès qu'elle l'aura "
+                    "examinée. La fiche ne change pas d'ici là."
+                ),
+            )
+            return redirect("directory:entry", pk=pk)
+    return render(request, "directory/claim.html", {"entry": entry, "form": form})
 
 
 @role_required(Role.MEMBER)
@@ -179,7 +203,7 @@ def team(request):
             "withdrawn": withdrawn,
             "withdrawn_count": withdrawn_count,
             "runs": selectors.list_import_runs(),
-            "pending": selectors.list_pending_requests(),
+            "pending": selectors.list_pending_requests_with_requesters(),
             "decided": selectors.list_recent_decisions(),
             "decision_form": DecisionForm(),
             "has_territory": bool(list_territory_communes()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -149,10 +150,59 @@ def bobs_entry(community_a, bob):
         )  # fmt: skip
 
 
-def test_a_member_whose_rpps_matches_claims_the_entry_and_edits_its_public_fields(bobs_entry, bob, client_as):
+WHY = "Je suis Bob Membre, kiné au cabinet de la place Jean Jaurès, joignable au 04 77 00 00 00."
+
+
+def _claim(client, entry, message=WHY):
+    return client.post(f"/annuaire/{entry.pk}/revendiquer/", {"message": message})
+
+
+def test_a_claim_is_a_request_the_team_sees_and_nothing_changes_before_it_is_accepted(
+    bobs_entry, bob, alice, client_as, community_a, django_capture_on_commit_callbacks
+):
     client = client_as(bob, HOST_A)
     assert "C'est ma fiche" in client.get(f"/annuaire/{bobs_entry.pk}/").content.decode()
-    assert client.post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 302
+    form = client.get(f"/annuaire/{bobs_entry.pk}/revendiquer/")
+    assert form.status_code == 200 and "Pourquoi cette fiche est-elle la vôtre" in form.content.decode()
+    assert _claim(client, bobs_entry).status_code == 302
+    # Nothing public changed: the entry is nobody's, its public fields cannot be edited.
+    bobs_entry.refresh_from_db()
+    assert bobs_entry.claimed_by_id is None
+    assert client.get(f"/annuaire/{bobs_entry.pk}/ma-fiche/").status_code == 404
+    client.post(f"/annuaire/{bobs_entry.pk}/ma-fiche/", {"website": "https://pirate.exemple"})
+    bobs_entry.refresh_from_db()
+    assert bobs_entry.website == ""
+    page = client.get(f"/annuaire/{bobs_entry.pk}/").content.decode()
+    assert "en cours d&#x27;examen" in page or "en cours d'examen" in page
+    assert "C'est ma fiche" not in page
+    # A second request while the first is pending is refused.
+    _claim(client, bobs_entry)
+    with schema_context(community_a.schema_name):
+        claim = ListingRequest.objects.get(purpose="claim")
+        assert (claim.status, claim.entry_id, claim.requested_by_id, claim.email) == (
+            "pending",
+            bobs_entry.pk,
+            bob.pk,
+            bob.email,
+        )
+    # The team sees who asks (account, e-mail, professional profile) and why.
+    team_page = client_as(alice, HOST_A).get("/equipe/annuaire/").content.decode()
+    assert "Revendication" in team_page and bob.email in team_page
+    assert rpps_number(77) in team_page and "Masseur-kinésithérapeute" in team_page
+    assert "place Jean Jaurès" in team_page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(alice, HOST_A).post(
+            f"/equipe/annuaire/demandes/{claim.pk}/", {"decision": "accept"}
+        )
+    assert response.status_code == 302
+    bobs_entry.refresh_from_db()
+    assert bobs_entry.claimed_by_id == bob.pk
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [bob.email]
+    assert (
+        "liée à votre compte" in mail.outbox[0].body
+        and f"/annuaire/{bobs_entry.pk}/ma-fiche/" in mail.outbox[0].body
+    )
+    # Now, and only now, Bob edits the public fields.
     response = client.post(
         f"/annuaire/{bobs_entry.pk}/ma-fiche/",
         {"accepts_new_patients": "true", "website": "https://kine.exemple.fr", "description": "Kiné du sport",
@@ -165,15 +215,61 @@ def test_a_member_whose_rpps_matches_claims_the_entry_and_edits_its_public_field
         True,
         ["anglais"],
     )
-    assert bobs_entry.name == "Bob Membre"
+    assert bobs_entry.website == "https://kine.exemple.fr" and bobs_entry.name == "Bob Membre"
+
+
+def test_a_refused_claim_changes_nothing_and_the_claimant_is_told(
+    bobs_entry, bob, alice, client_as, community_a, django_capture_on_commit_callbacks
+):
+    _claim(client_as(bob, HOST_A), bobs_entry)
+    with schema_context(community_a.schema_name):
+        claim = ListingRequest.objects.get(purpose="claim")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(alice, HOST_A).post(
+            f"/equipe/annuaire/demandes/{claim.pk}/",
+            {"decision": "reject", "note": "Le cabinet ne vous connaît pas."},
+        )
+    bobs_entry.refresh_from_db()
+    assert bobs_entry.claimed_by_id is None
+    assert client_as(bob, HOST_A).get(f"/annuaire/{bobs_entry.pk}/ma-fiche/").status_code == 404
+    assert mail.outbox[0].to == [bob.email]
+    assert "pas accepté" in mail.outbox[0].body and "Le cabinet ne vous connaît pas." in mail.outbox[0].body
+
+
+def test_a_claim_needs_a_word_on_why(bobs_entry, bob, client_as, community_a):
+    response = _claim(client_as(bob, HOST_A), bobs_entry, message="  ")
+    assert response.status_code == 200
+    assert "Dites à l&#x27;équipe qui vous êtes" in response.content.decode()
+    with schema_context(community_a.schema_name):
+        assert not ListingRequest.objects.filter(purpose="claim").exists()
 
 
 def test_nobody_else_can_claim_or_edit_it(bobs_entry, alice, charlie, client_as, community_a):
     assert (
         "C'est ma fiche" not in client_as(alice, HOST_A).get(f"/annuaire/{bobs_entry.pk}/").content.decode()
     )
-    assert client_as(alice, HOST_A).post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 302
-    assert client_as(charlie, HOST_A).post(f"/annuaire/{bobs_entry.pk}/revendiquer/").status_code == 404
+    assert (
+        client_as(alice, HOST_A).post(f"/annuaire/{bobs_entry.pk}/revendiquer/", {"message": WHY}).status_code
+        == 302
+    )
+    assert (
+        client_as(charlie, HOST_A)
+        .post(f"/annuaire/{bobs_entry.pk}/revendiquer/", {"message": WHY})
+        .status_code
+        == 404
+    )
     assert client_as(alice, HOST_A).get(f"/annuaire/{bobs_entry.pk}/ma-fiche/").status_code == 404
     with schema_context(community_a.schema_name):
         assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id is None
+        assert not ListingRequest.objects.filter(purpose="claim").exists()
+
+
+def test_a_claim_cannot_be_granted_over_another_accounts_link(bobs_entry, bob, alice, client_as, community_a):
+    _claim(client_as(bob, HOST_A), bobs_entry)
+    with schema_context(community_a.schema_name):
+        claim = ListingRequest.objects.get(purpose="claim")
+        Entry.objects.filter(pk=bobs_entry.pk).update(claimed_by=alice)
+        with pytest.raises(ValidationError, match="déjà liée à un autre compte"):
+            services.decide_listing_request(actor=alice, listing=claim, accept=True)
+        assert ListingRequest.objects.get(pk=claim.pk).status == "pending"
+        assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id == alice.pk
