@@ -1,7 +1,8 @@
 """Session set-up shared by every test.
 
 Two CPTS are created once per session by cloning the template schema, with the personas of
-CONVENTIONS.md: alice (admin of A), bob (member of A), charlie (member of B). They are committed,
+CONVENTIONS.md: alice (admin of A), bob (member of A), charlie (member of B); bob and charlie
+are members à jour (granted by the team without dues, apps.members.standing). They are committed,
 so a real Celery worker process can see them too; each test's own writes are rolled back.
 """
 
@@ -54,9 +55,9 @@ def _build_world() -> World:
     )
     with schema_context(a.schema_name):
         grant_role(user=alice, role="admin")
-        grant_role(user=bob, role="member")
+        grant_role(user=bob, role="member", dues_exempt=True)
     with schema_context(b.schema_name):
-        grant_role(user=charlie, role="member")
+        grant_role(user=charlie, role="member", dues_exempt=True)
     return World(a=a, b=b, alice=alice, bob=bob, charlie=charlie, operator=operator)
 
 

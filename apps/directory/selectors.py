@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from apps.members.standing import is_in_good_standing
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.selectors import get_profile
 
@@ -14,8 +15,9 @@ from .search import MEMBERS, PUBLIC, TEAM, visible_entries
 
 
 def audience_of(membership) -> str:
-    """What a visitor may see: the public, members (members-only entries and fields), or the team."""
-    if membership is None or not getattr(membership, "is_active", False):
+    """What a visitor may see: the public, members à jour (members-only entries and fields; a
+    candidate or lapsed member sees what the public sees, apps.members.standing), or the team."""
+    if not is_in_good_standing(membership):
         return PUBLIC
     return TEAM if membership.has_role("team") else MEMBERS
 

@@ -48,6 +48,7 @@ class MemberMeView(APIView):
 
     permission_classes = [HasCommunityRole]
     required_role = Role.MEMBER
+    candidates_allowed = True  # a candidate reads its own dues (to pay them)
     serializer_class = MemberMeSerializer
 
     def get(self, request):

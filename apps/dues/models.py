@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -26,10 +27,26 @@ class EligibilityCategory(models.TextChoices):
     ASSOCIATION = "association", _("Association du champ sanitaire ou médico-social")
 
 
+# Stripe's smallest card charge in euros; below it, only a free tier (0 €) makes sense.
+MIN_CARD_AMOUNT = Decimal("0.50")
+
+
+def validate_tier_price(value: Decimal) -> None:
+    """A tier is free (0 €: the join is settled at once) or costs at least Stripe's minimum."""
+    if value != 0 and value < MIN_CARD_AMOUNT:
+        raise ValidationError(
+            _("Indiquez 0 € pour une formule gratuite, ou au moins 0,50 € (minimum d'un paiement par carte).")
+        )
+
+
 class Tier(models.Model):
     name = models.CharField(_("nom"), max_length=120)
     price = models.DecimalField(
-        _("montant TTC (€)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.50"))]
+        _("montant TTC (€)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[validate_tier_price],
+        help_text=_("0 € : formule gratuite, l'adhésion est à jour dès l'inscription."),
     )
     description = models.TextField(_("description"), blank=True)
     eligible_categories = models.JSONField(

@@ -31,7 +31,8 @@ def _enqueue_receipt(payment: Payment) -> None:
 
 
 def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: int | None = None) -> Dues:
-    """``actor`` joins this CPTS (or renews): membership kept, one Dues row for the year.
+    """``actor`` joins this CPTS (or renews): membership kept, one Dues row for the year, pending
+    until paid (active at once on a free tier). Until then the member is a candidate.
 
     Raises ValidationError (French) when the tier is closed or not open to the category, when
     consent is missing, or when the year is already paid.
@@ -64,6 +65,9 @@ def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: i
                 )
             dues.tier, dues.amount, dues.status = tier, tier.price, Dues.Status.PENDING
             dues.save(update_fields=["tier", "amount", "status"])
+        if tier.price == 0:
+            # A free tier has nothing to pay: the member is à jour at once (apps.members.standing).
+            _activate(dues)
     return dues
 
 

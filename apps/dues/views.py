@@ -253,7 +253,7 @@ def receipt_pdf(request, receipt_id: int):
     )
 
 
-@role_required(Role.MEMBER)
+@role_required(Role.MEMBER, candidates=True)
 @require_POST
 def auto_renew(request):
     if request.POST.get("enabled") == "1":
@@ -263,7 +263,7 @@ def auto_renew(request):
     return redirect("members:member_space")
 
 
-@role_required(Role.MEMBER)
+@role_required(Role.MEMBER, candidates=True)
 @require_http_methods(["GET", "POST"])
 def card_setup(request):
     """Save a card for the automatic renewal (SetupIntent confirmed by Stripe.js)."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.members.models import Role
-from apps.members.permissions import HasCommunityRole
+from apps.members.permissions import HasCommunityRole, api_refusal
 
 from . import selectors, services
 from .models import Event, Registration
 
 
 class MemberReadTeamWrite(HasCommunityRole):
-    """Any member of this CPTS reads; writes need the team role. Outsiders get 404."""
+    """Members à jour of this CPTS read; writes need the team role. Outsiders get 404."""
 
     def has_permission(self, request, view) -> bool:
         view.required_role = Role.MEMBER if request.method in ("GET", "HEAD", "OPTIONS") else Role.TEAM
@@ -80,6 +81,8 @@ class EventViewSet(viewsets.ModelViewSet):
 
     serializer_class = EventSerializer
     permission_classes = [MemberReadTeamWrite]
+    # Candidates and lapsed members list public events only; a members-only one answers 403.
+    candidates_allowed = True
     action_roles = {"register": Role.MEMBER, "cancel": Role.MEMBER}
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["kind", "visibility", "status"]
@@ -90,6 +93,18 @@ class EventViewSet(viewsets.ModelViewSet):
         return selectors.with_counts(selectors.visible_events(self.request.membership)).order_by(
             "starts_at", "pk"
         )
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            pk = self.kwargs.get(self.lookup_field)
+            refusal = (
+                selectors.members_only_refusal(self.request.membership, pk) if str(pk).isdigit() else None
+            )
+            if refusal is not None:
+                raise api_refusal(refusal) from None
+            raise
 
     def perform_create(self, serializer):
         try:

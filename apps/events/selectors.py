@@ -17,6 +17,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from apps.members.standing import Refusal, Standing, is_in_good_standing, refusal_for, standing_of
+
 from .models import Event, Registration
 
 
@@ -42,10 +44,10 @@ def list_upcoming_public_events(limit: int = 5) -> list[Event]:
 
 
 def visible_events(membership) -> QuerySet[Event]:
-    """Events a visitor may see: public ones for everyone, members-only ones for members, drafts
-    for the team only."""
+    """Events a visitor may see: public ones for everyone, members-only ones for members à jour
+    (apps.members.standing), drafts for the team only."""
     queryset = Event.objects.all()
-    is_member = membership is not None and membership.has_role("member")
+    is_member = is_in_good_standing(membership)
     is_team = membership is not None and membership.has_role("team")
     if not is_member:
         queryset = queryset.filter(visibility=Event.Visibility.PUBLIC)
@@ -67,6 +69,20 @@ def list_events(membership, *, upcoming: bool = True) -> QuerySet[Event]:
 def get_event_for(membership, event_id: int) -> Event | None:
     """The event if ``membership`` (None for visitors and outsiders) may see it, else None."""
     return with_counts(visible_events(membership)).filter(pk=event_id).first()
+
+
+def members_only_refusal(membership, event_id: int) -> Refusal | None:
+    """Why ``membership`` (a candidate or lapsed member) may not see ``event_id``, when it is a
+    published members-only event it would see once à jour; None otherwise (visitors, outsiders,
+    members à jour, drafts and unknown ids stay 404)."""
+    if standing_of(membership) in (None, Standing.GOOD):
+        return None
+    exists = (
+        Event.objects.filter(pk=event_id, visibility=Event.Visibility.MEMBERS)
+        .exclude(status=Event.Status.DRAFT)
+        .exists()
+    )
+    return refusal_for(membership) if exists else None
 
 
 def get_registration(event: Event, user) -> Registration | None:

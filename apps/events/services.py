@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.selectors import get_membership
+from apps.members.standing import is_in_good_standing
 
 from .models import Event, Registration
 
@@ -184,15 +185,15 @@ def register(*, actor, event: Event) -> Registration:
     for payment on a paid one), else the waiting list.
 
     Registering again while registered returns the existing registration. Members-only events
-    need a membership here. Raises ValidationError when registrations are closed, or when a paid
+    need a member à jour here. Raises ValidationError when registrations are closed, or when a paid
     event cannot take card payments now.
     """
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("Connectez-vous pour vous inscrire."))
     with transaction.atomic():
         locked = lock_event(event.pk)
-        if not locked.is_public and get_membership(actor) is None:
-            raise PermissionDenied(_("Cet événement est réservé aux membres."))
+        if not locked.is_public and not is_in_good_standing(get_membership(actor)):
+            raise PermissionDenied(_("Cet événement est réservé aux membres à jour de leur cotisation."))
         if not locked.accepts_registrations:
             raise ValidationError(_("Les inscriptions à cet événement sont closes."))
         if locked.is_paid and not card_payments_open():

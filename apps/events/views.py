@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from apps.dues import payments
 from apps.dues.views import card_confirm_view, card_form_context
 from apps.members.models import Role
-from apps.members.permissions import role_required
+from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
 
 from . import selectors, services
 from .forms import AttendanceForm, EventForm
@@ -33,6 +33,9 @@ def _visible_event(request, pk: int):
     if event is None:
         if not request.user.is_authenticated:
             raise _LoginRequired
+        refusal = selectors.members_only_refusal(request.membership, pk)
+        if refusal is not None:
+            raise NotInGoodStanding(refusal)
         raise Http404
     return event
 
@@ -47,6 +50,8 @@ def _login_on_hidden(view):
             return view(request, *args, **kwargs)
         except _LoginRequired:
             return redirect_to_login(request.get_full_path())
+        except NotInGoodStanding as refusal:
+            return members_only_response(request, refusal.refusal)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

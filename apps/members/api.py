@@ -3,6 +3,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .permissions import HasCommunityRole
+from .standing import Standing, standing_of
 
 
 class MeSerializer(serializers.Serializer):
@@ -10,12 +11,18 @@ class MeSerializer(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     role = serializers.CharField()
+    standing = serializers.ChoiceField(
+        choices=Standing.choices,
+        help_text="good : membre à jour ; candidate ; lapsed (apps.members.standing).",
+    )
 
 
 class MeView(APIView):
-    """The calling account and its role in this CPTS (404 for accounts without a role here)."""
+    """The calling account, its role and standing in this CPTS (404 for accounts without a role
+    here; candidates included)."""
 
     permission_classes = [HasCommunityRole]
+    candidates_allowed = True
     serializer_class = MeSerializer
 
     def get(self, request):
@@ -25,5 +32,6 @@ class MeView(APIView):
             "first_name": user.first_name,
             "last_name": user.last_name,
             "role": membership.role,
+            "standing": standing_of(membership),
         }
         return Response(MeSerializer(data).data)

@@ -25,6 +25,9 @@ class Membership(models.Model):
     )
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(_("actif"), default=True)
+    # Granted by the team without dues (an accepted invitation, an honorary member): à jour
+    # whatever the dues (apps.members.standing).
+    dues_exempt = models.BooleanField(_("dispensé de cotisation"), default=False)
     joined_at = models.DateTimeField(_("depuis le"), default=timezone.now)
     # Adhesion (issue 3): category declared on joining, consent, automatic renewal.
     eligibility_category = models.CharField(_("catégorie d'adhérent"), max_length=20, blank=True)

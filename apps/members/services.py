@@ -41,16 +41,26 @@ def issue_invitation_token(invitation: Invitation) -> str:
     return token
 
 
-def grant_role(*, user, role: str) -> Membership:
-    """Give ``user`` ``role`` here; an existing membership is only ever raised, never lowered."""
+def grant_role(*, user, role: str, dues_exempt: bool = False) -> Membership:
+    """Give ``user`` ``role`` here; an existing membership is only ever raised, never lowered.
+
+    ``dues_exempt``: the team grants the role without dues (an invitation), so the member is
+    à jour whatever the dues (apps.members.standing). Joining through the dues pages does not: the
+    member is a candidate until the dues are settled.
+    """
     from apps.professionals.services import link_account_to_community
     from tenants.models import Community
 
-    membership, created = Membership.objects.get_or_create(user=user, defaults={"role": role})
+    membership, created = Membership.objects.get_or_create(
+        user=user, defaults={"role": role, "dues_exempt": dues_exempt}
+    )
     if not created and (not membership.is_active or not membership.has_role(role)):
         membership.role = role
         membership.is_active = True
         membership.save(update_fields=["role", "is_active"])
+    if not created and dues_exempt and not membership.dues_exempt:
+        membership.dues_exempt = True
+        membership.save(update_fields=["dues_exempt"])
     # The public index of the account's CPTS (member space lists them without scanning schemas).
     community = Community.objects.filter(schema_name=connection.schema_name).first()
     if community is not None:
@@ -67,7 +77,8 @@ def accept_invitation(*, invitation: Invitation, user) -> Membership:
             raise ValidationError(_("Cette invitation a déjà été utilisée ou a expiré."))
         if locked.email.lower() != user.email.lower():
             raise ValidationError(_("Cette invitation a été envoyée à une autre adresse e-mail."))
-        membership = grant_role(user=user, role=locked.role)
+        # The team chose this person: the role is granted without dues.
+        membership = grant_role(user=user, role=locked.role, dues_exempt=True)
         locked.accepted_at = timezone.now()
         locked.accepted_by = user
         locked.save(update_fields=["accepted_at", "accepted_by"])

@@ -14,7 +14,7 @@ from .models import Role
 from .permissions import check_role, role_required
 
 
-@role_required(Role.MEMBER)
+@role_required(Role.MEMBER, candidates=True)
 def member_space(request):
     from apps.dues.calendar import membership_year
     from apps.dues.models import DuesSettings
@@ -36,7 +36,7 @@ def member_space(request):
     )
 
 
-@role_required(Role.MEMBER)
+@role_required(Role.MEMBER, candidates=True)
 def edit_profile(request):
     from apps.professionals.forms import ProfessionalProfileForm
     from apps.professionals.selectors import get_profile

@@ -1,0 +1,126 @@
+"""« Membre à jour »: the one definition of who may use this CPTS's members-only content.
+
+A membership is **à jour** (``Standing.GOOD``) when, in this CPTS:
+
+- it holds a team or admin role (the people who run the CPTS never need dues to see it), or
+- the team granted it without dues (``Membership.dues_exempt``: an accepted invitation, an
+  honorary member), or
+- it has dues marked active (``Dues.Status.ACTIVE``) for the current civil year, the next one (a
+  join after the CPTS's switch date buys the next year) or the previous one. Dues become active
+  when a card payment succeeds, when the team records an offline payment (cheque, transfer,
+  cash), or at once on a free tier. Last year's active dues keep the member à jour from
+  1 January until the year-end run lapses them (``apps.dues.renewals.lapse_past_years``): that is
+  the grace period.
+
+Anyone else holding a membership is either a **candidate** (joined, never paid: no dues ever
+active) or **lapsed** (paid an earlier year, not the current one). Both keep their member space
+(to pay, see receipts, edit their profile) and get a 403 with the reason and the pay link on
+every members-only page, API route and file. Accounts without a membership here are outsiders
+(404, see ``apps.members.permissions``).
+
+Every members-only check goes through ``standing_of`` (pages and files: ``role_required``;
+API: ``HasCommunityRole``; lists: ``is_in_good_standing``). Assumes the connection is set to the
+CPTS's schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import TextChoices
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.dues.calendar import paris_today
+from apps.dues.models import Dues
+
+from .models import Membership, Role
+
+
+class Standing(TextChoices):
+    GOOD = "good", gettext_lazy("À jour")
+    CANDIDATE = "candidate", gettext_lazy("Adhésion en attente de paiement")
+    LAPSED = "lapsed", gettext_lazy("Cotisation échue")
+
+
+# Dues statuses that prove a payment was once made (a lapsed member, not a candidate).
+_ONCE_PAID = (Dues.Status.ACTIVE, Dues.Status.EXPIRED)
+
+# Cached on the Membership instance: one query per request whatever the number of checks.
+_CACHE_ATTR = "_standing_cache"
+
+
+def standing_of(membership: Membership | None) -> Standing | None:
+    """The standing of ``membership`` today (Europe/Paris), or None for no active membership."""
+    if membership is None or not membership.is_active:
+        return None
+    cached = getattr(membership, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    standing = _compute(membership)
+    setattr(membership, _CACHE_ATTR, standing)
+    return standing
+
+
+def _compute(membership: Membership) -> Standing:
+    if membership.has_role(Role.TEAM) or membership.dues_exempt:
+        return Standing.GOOD
+    year = paris_today().year
+    rows = list(Dues.objects.filter(membership_id=membership.pk).values_list("year", "status"))
+    if any(status == Dues.Status.ACTIVE and year - 1 <= dues_year <= year + 1 for dues_year, status in rows):
+        return Standing.GOOD
+    if any(status in _ONCE_PAID for _year, status in rows):
+        return Standing.LAPSED
+    return Standing.CANDIDATE
+
+
+def is_in_good_standing(membership: Membership | None) -> bool:
+    """Whether ``membership`` may see members-only content (see the module's docstring)."""
+    return standing_of(membership) == Standing.GOOD
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a membership may not see members-only content, and where to settle it (French)."""
+
+    standing: Standing
+    message: str
+    pay_url: str
+    pay_label: str
+
+    def as_dict(self) -> dict:
+        return {
+            "detail": self.message,
+            "standing": str(self.standing),
+            "pay_url": self.pay_url,
+            "pay_label": self.pay_label,
+        }
+
+
+def refusal_for(membership: Membership) -> Refusal:
+    """The explanation shown to a candidate or lapsed member, with the link that settles it: the
+    pending dues' payment page when there is one, else the join (candidate) or renewal (lapsed)
+    page."""
+    standing = standing_of(membership)
+    pending = (
+        Dues.objects.filter(membership_id=membership.pk, status=Dues.Status.PENDING).order_by("-year").first()
+    )
+    if standing == Standing.LAPSED:
+        message = _(
+            "Votre cotisation n'est plus à jour : ce contenu est réservé aux membres à jour de leur "
+            "cotisation. Renouvelez votre adhésion pour y accéder de nouveau."
+        )
+        url, label = reverse("dues:renew"), _("Renouveler mon adhésion")
+    else:
+        message = _(
+            "Votre adhésion n'est pas encore réglée : ce contenu est réservé aux membres à jour de leur "
+            "cotisation. Il vous sera ouvert dès le paiement de votre cotisation."
+        )
+        url, label = reverse("dues:join"), _("Régler ma cotisation")
+    if pending is not None:
+        url, label = (
+            reverse("dues:pay", args=[pending.pk]),
+            _("Régler ma cotisation %(year)s") % {"year": pending.year},
+        )
+    return Refusal(standing=standing or Standing.CANDIDATE, message=message, pay_url=url, pay_label=label)
