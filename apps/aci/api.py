@@ -11,18 +11,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.events.api import MemberReadTeamWrite, as_api_error
+from apps.members.api_fields import CommunitySerializer
 
 from . import selectors, services
 from .models import Indicator, IndicatorTarget, IndicatorValue
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(CommunitySerializer):
     class Meta:
         model = IndicatorTarget
         fields = ["year", "target"]
 
 
-class ValueSerializer(serializers.ModelSerializer):
+class ValueSerializer(CommunitySerializer):
     class Meta:
         model = IndicatorValue
         fields = ["id", "period_start", "period_end", "value", "computed", "note"]
@@ -34,7 +35,7 @@ class ValueSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(CommunitySerializer):
     targets = TargetSerializer(many=True, read_only=True)
     year = serializers.SerializerMethodField()
     year_value = serializers.SerializerMethodField()

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
+from apps.members.api_fields import CommunitySerializer
 from apps.members.selectors import get_membership
 
 from . import selectors
@@ -19,7 +20,7 @@ MEMBERS_ONLY_ENTRY_FIELDS = ("members_note",)
 MEMBERS_ONLY_PLACE_FIELDS = ("email",)
 
 
-class PlaceSerializer(serializers.ModelSerializer):
+class PlaceSerializer(CommunitySerializer):
     commune_code = serializers.CharField(source="commune_id", allow_null=True)
 
     class Meta:
@@ -38,7 +39,7 @@ class PlaceSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"help_text": "Membres de la CPTS uniquement (absent pour le public)."}}
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(CommunitySerializer):
     places = PlaceSerializer(many=True)
     national_id = serializers.CharField(read_only=True)
 

@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.members.api_fields import CommunitySerializer
 from apps.members.models import Role
 from apps.members.permissions import HasCommunityRole
 from apps.professionals.models import ProfessionalProfile
@@ -17,14 +18,14 @@ from .calendar import paris_today
 from .models import Dues
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(CommunitySerializer):
     class Meta:
         model = ProfessionalProfile
         fields = ["profession", "identifier_type", "identifier", "practice_mode", "practice_place", "commune",
                   "postcode", "phone"]  # fmt: skip
 
 
-class DuesSerializer(serializers.ModelSerializer):
+class DuesSerializer(CommunitySerializer):
     tier = serializers.CharField(source="tier.name")
 
     class Meta:

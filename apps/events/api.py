@@ -8,6 +8,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.members.api_fields import CommunitySerializer
 from apps.members.models import Role
 from apps.members.permissions import HasCommunityRole, api_refusal
 
@@ -32,7 +33,7 @@ def as_api_error(error: ValidationError | PermissionDenied) -> exceptions.APIExc
     return exceptions.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(CommunitySerializer):
     confirmed_count = serializers.IntegerField(
         read_only=True, help_text="Places prises : confirmées, et réservées en attente de paiement."
     )
@@ -59,7 +60,7 @@ class EventSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class RegistrationSerializer(serializers.ModelSerializer):
+class RegistrationSerializer(CommunitySerializer):
     class Meta:
         model = Registration
         fields = [

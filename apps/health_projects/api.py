@@ -7,12 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework import mixins, serializers, viewsets
 
 from apps.events.api import MemberReadTeamWrite, as_api_error
+from apps.members.api_fields import CommunitySerializer
 
 from . import selectors, services
 from .models import Action, Axis, ProjectVersion
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(CommunitySerializer):
     axis_title = serializers.CharField(source="axis.title", read_only=True)
     version = serializers.IntegerField(source="axis.version.number", read_only=True)
     owner_name = serializers.SerializerMethodField()
@@ -39,7 +40,7 @@ class ActionSerializer(serializers.ModelSerializer):
         return (action.owner.get_full_name() or action.owner.email) if action.owner else None
 
 
-class AxisSerializer(serializers.ModelSerializer):
+class AxisSerializer(CommunitySerializer):
     actions = ActionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -47,7 +48,7 @@ class AxisSerializer(serializers.ModelSerializer):
         fields = ["id", "mission", "title", "description", "position", "actions"]
 
 
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(CommunitySerializer):
     axes = AxisSerializer(many=True, read_only=True)
 
     class Meta:

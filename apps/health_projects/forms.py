@@ -2,19 +2,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from apps.members.models import Membership
+from apps.members.selectors import community_accounts
 from apps.working_groups.models import WorkingGroup
 
 from .models import Action, Axis, ProjectVersion
 
 
 def member_accounts():
-    """Accounts holding an active membership in the current CPTS."""
-    return (
-        get_user_model()
-        .objects.filter(pk__in=Membership.objects.filter(is_active=True).values("user_id"))
-        .order_by("last_name", "first_name", "email")
-    )
+    """Accounts holding an active membership in the current CPTS (choices of account fields)."""
+    return community_accounts()
 
 
 class MemberChoiceField(forms.ModelChoiceField):

@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.members.selectors import get_membership
+from apps.members.selectors import get_membership, is_community_account
 
 from .missions import SOCLE_MISSIONS, MissionKind
 from .models import Action, Axis, ProjectVersion
@@ -147,6 +147,7 @@ def add_action(*, actor, axis: Axis, data: dict) -> Action:
     fields = {k: v for k, v in data.items() if k in ACTION_TRACKING_FIELDS + ACTION_TEXT_FIELDS}
     fields.setdefault("position", position)
     _check_action_dates(fields)
+    _check_action_owner(fields)
     return Action.objects.create(axis=axis, **fields)
 
 
@@ -158,11 +159,18 @@ def update_action(*, actor, action: Action, data: dict) -> Action:
         _require_draft(action.axis.version)
     merged = {f: getattr(action, f) for f in ("start_date", "end_date")} | data
     _check_action_dates(merged)
+    _check_action_owner(data)
     for field, value in data.items():
         if field in ACTION_TRACKING_FIELDS + ACTION_TEXT_FIELDS:
             setattr(action, field, value)
     action.save()
     return action
+
+
+def _check_action_owner(fields: dict) -> None:
+    owner = fields.get("owner")
+    if owner is not None and not is_community_account(owner):
+        raise ValidationError({"owner": _("Le pilote doit être une personne de cette CPTS.")})
 
 
 def _check_action_dates(fields: dict) -> None:

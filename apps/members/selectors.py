@@ -3,6 +3,7 @@ CPTS's schema (request.tenant, or a TenantTask)."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -13,6 +14,21 @@ def get_membership(user) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Membership.objects.filter(user_id=user.pk, is_active=True).select_related("user").first()
+
+
+def community_accounts():
+    """Accounts holding an active membership (any role) in the current CPTS: the only people a
+    relation field of this CPTS (an action's owner, a group's lead…) may point at. Accounts live
+    in the public schema, shared by every CPTS and the operators."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=Membership.objects.filter(is_active=True).values("user_id"))
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def is_community_account(user_id) -> bool:
+    return Membership.objects.filter(user_id=getattr(user_id, "pk", user_id), is_active=True).exists()
 
 
 def list_memberships() -> QuerySet[Membership]:
