@@ -12,6 +12,7 @@ from . import selectors, services
 from .forms import InvitationForm
 from .models import Role
 from .permissions import check_role, role_required
+from .standing import is_in_good_standing, refusal_for, standing_of
 
 
 @role_required(Role.MEMBER, candidates=True)
@@ -27,6 +28,8 @@ def member_space(request):
         "members/member_space.html",
         {
             "membership": request.membership,
+            "standing": standing_of(request.membership),
+            "refusal": None if is_in_good_standing(request.membership) else refusal_for(request.membership),
             "profile": get_profile(request.user),
             "dues_list": list_dues_of(request.membership),
             "everywhere": memberships_everywhere(request.user),
