@@ -158,9 +158,10 @@ def seed_content(slug: str) -> list[str]:
         ("groupe de travail", _seed_group),
         ("projet de santé", _seed_project),
         ("contrat ACI", _seed_aci),
+        # Before the events: members-only events take members à jour (dues paid) only.
+        ("cotisations", _seed_dues),
         ("événements", _seed_events),
         ("événement payant", _seed_paid_event),
-        ("cotisations", _seed_dues),
     ):
         with transaction.atomic():
             if block(slug, actor, members):
@@ -532,10 +533,14 @@ def _seed_events(slug, actor, members) -> bool:
     """Four upcoming events (one full, with a waiting list) and a past one with its attendance."""
     from apps.events.models import Event
     from apps.events.services import create_event, record_attendance, register, update_event
+    from apps.members.selectors import get_membership
+    from apps.members.standing import is_in_good_standing
 
     events = content.EVENTS[slug]
     if Event.objects.filter(title=events[0][0]).exists():
         return False
+    # The lapsed member no longer registers to members-only events.
+    members = [user for user in members if is_in_good_standing(get_membership(user))]
     today = timezone.localdate()
     for title, kind, visibility, days, hours, location, description, registrations in events:
         starts_at = _at(_working_day(today + timedelta(days=days)), 9 if hours > 4 else 19)

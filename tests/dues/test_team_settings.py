@@ -39,15 +39,21 @@ def test_an_admin_creates_a_tier_restricted_to_a_category(community_a, alice, cl
     assert tier.accepts("association") and not tier.accepts("liberal")
 
 
-def test_a_tier_price_must_be_positive(community_a, alice, client_as):
-    page = client_as(alice, HOST_A).post(
-        "/equipe/cotisations/formules/nouvelle/", {"name": "Gratuite", "price": "0", "order": "1"}
+def test_a_tier_is_free_or_costs_at_least_the_smallest_card_payment(community_a, alice, client_as):
+    client = client_as(alice, HOST_A)
+    page = client.post(
+        "/equipe/cotisations/formules/nouvelle/", {"name": "Trop peu", "price": "0.2", "order": "1"}
     )
     assert (
-        page.status_code == 200 and "Assurez-vous que cette valeur est supérieure ou égale à 0.5" in page.text
+        page.status_code == 200 and "Indiquez 0 € pour une formule gratuite, ou au moins 0,50 €" in page.text
     )
+    free = client.post(
+        "/equipe/cotisations/formules/nouvelle/", {"name": "Gratuite", "price": "0", "order": "1"}
+    )
+    assert free.status_code == 302
     with schema_context(community_a.schema_name):
-        assert not Tier.objects.filter(name="Gratuite").exists()
+        assert not Tier.objects.filter(name="Trop peu").exists()
+        assert Tier.objects.get(name="Gratuite").price == 0
 
 
 def test_an_admin_sets_the_receipt_mentions_the_switch_date_and_the_reminders(community_a, alice, client_as):
