@@ -107,6 +107,8 @@ def test_production_settings_pass_the_deployment_checks():
         "DJANGO_SETTINGS_MODULE": "cpts_platform.settings.prod",
         "SECRET_KEY": "k3y-" + "9fQ2x!Lr7@pW" * 6,
     }
+    # Set by the browser tests' session fixture (Playwright's event loop), never in production.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=environment, capture_output=True, text=True, cwd=settings.BASE_DIR,
