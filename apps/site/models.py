@@ -6,6 +6,9 @@ Rich-text fields hold HTML that went through ``apps.site.richtext.clean_html`` o
 
 from __future__ import annotations
 
+import secrets
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -14,6 +17,25 @@ from django.utils.translation import gettext_lazy as _
 
 DEFAULT_PRIMARY = "#0b5fa5"
 DEFAULT_ACCENT = "#8a3b12"
+
+
+def _unguessable_name(folder: str, filename: str) -> str:
+    """``site/<folder>/<128 random bits>.<ext>``: a file's address cannot be guessed from its owner,
+    its upload name or a neighbour's, so only pages that show it reveal it."""
+    extension = PurePosixPath(filename).suffix.lower()
+    return f"site/{folder}/{secrets.token_urlsafe(16)}{extension}"
+
+
+def logo_path(instance, filename: str) -> str:
+    return _unguessable_name("logo", filename)
+
+
+def favicon_path(instance, filename: str) -> str:
+    return _unguessable_name("favicon", filename)
+
+
+def news_image_path(instance, filename: str) -> str:
+    return _unguessable_name("news", filename)
 
 
 class SiteSettings(models.Model):
@@ -28,8 +50,8 @@ class SiteSettings(models.Model):
     tagline = models.CharField(_("accroche"), max_length=200, blank=True)
     primary_color = models.CharField(_("couleur principale"), max_length=7, default=DEFAULT_PRIMARY)
     accent_color = models.CharField(_("couleur des liens"), max_length=7, default=DEFAULT_ACCENT)
-    logo = models.ImageField(_("logo"), upload_to="site/logo/", blank=True)
-    favicon = models.ImageField(_("icône du site"), upload_to="site/favicon/", blank=True)
+    logo = models.ImageField(_("logo"), upload_to=logo_path, blank=True)
+    favicon = models.ImageField(_("icône du site"), upload_to=favicon_path, blank=True)
     intro = models.TextField(_("présentation (page d'accueil)"), blank=True)
     join_call = models.TextField(_("appel à adhérer"), blank=True)
     contact_email = models.EmailField(
@@ -120,7 +142,7 @@ class NewsItem(models.Model):
     slug = models.SlugField(_("adresse"), max_length=120, unique=True)
     summary = models.CharField(_("chapô"), max_length=300, blank=True)
     body = models.TextField(_("contenu"), blank=True)
-    image = models.ImageField(_("image"), upload_to="site/news/", blank=True)
+    image = models.ImageField(_("image"), upload_to=news_image_path, blank=True)
     image_alt = models.CharField(_("description de l'image"), max_length=200, blank=True)
     status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     publish_at = models.DateTimeField(_("date de publication"), default=timezone.now, db_index=True)

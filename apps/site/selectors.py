@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import pagecache
@@ -24,6 +24,29 @@ def get_site_settings() -> SiteSettings:
 
 def file_url(field) -> str:
     return default_storage.url(field.name) if field else ""
+
+
+class FileAudience:
+    """Who may fetch a site file: everyone, the team only (its owner is not published), or nobody."""
+
+    PUBLIC = "public"
+    TEAM = "team"
+
+
+def get_site_file_audience(name: str) -> str | None:
+    """Who may see the stored file ``name`` (``site/…``), decided by the row that owns it.
+
+    The logo and the icon are public; a news image is public while its item is, and team-only
+    before (draft, scheduled); a file no row names (deleted, replaced, never saved) is nobody's: None.
+    """
+    if not name:
+        return None
+    if SiteSettings.objects.filter(Q(logo=name) | Q(favicon=name)).exists():
+        return FileAudience.PUBLIC
+    item = NewsItem.objects.filter(image=name).only("status", "publish_at").first()
+    if item is None:
+        return None
+    return FileAudience.PUBLIC if item.is_public else FileAudience.TEAM
 
 
 def get_site_chrome() -> dict:

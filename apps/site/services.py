@@ -47,6 +47,22 @@ def unique_slug(model: type[Model], text: str, *, exclude_pk: int | None = None,
     return slug
 
 
+def _replace_file(field, content) -> None:
+    """Store ``content`` in the file ``field`` and delete the file it replaces, once the row is
+    committed (a rolled-back edit keeps the old file, which its row still names)."""
+    previous = field.name
+    field.save(content.name, content, save=False)
+    if previous and previous != field.name:
+        storage = field.storage
+        transaction.on_commit(lambda: storage.delete(previous))
+
+
+def _delete_file_on_commit(field) -> None:
+    if field:
+        name, storage = field.name, field.storage
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 def update_branding(
     *,
     actor,
@@ -64,21 +80,23 @@ def update_branding(
         site.intro = clean_html(site.intro)
         site.join_call = clean_html(site.join_call)
         if remove_logo and site.logo:
-            site.logo.delete(save=False)
+            _delete_file_on_commit(site.logo)
+            site.logo = ""
         if remove_favicon and site.favicon:
-            site.favicon.delete(save=False)
+            _delete_file_on_commit(site.favicon)
+            site.favicon = ""
         if logo is not None:
             try:
                 processed = process_image(logo, max_size=LOGO_BOX, name="logo")
             except ValidationError as error:
                 raise ValidationError({"logo": error.messages}) from error
-            site.logo.save(processed.name, processed, save=False)
+            _replace_file(site.logo, processed)
         if favicon is not None:
             try:
                 processed = process_image(favicon, max_size=FAVICON_BOX, name="favicon")
             except ValidationError as error:
                 raise ValidationError({"favicon": error.messages}) from error
-            site.favicon.save(processed.name, processed, save=False)
+            _replace_file(site.favicon, processed)
         site.pk = SiteSettings.SINGLETON_ID
         site.save()
         _after_edit()
@@ -149,13 +167,14 @@ def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = Fa
         if item.author_id is None:
             item.author = actor
         if remove_image and item.image:
-            item.image.delete(save=False)
+            _delete_file_on_commit(item.image)
+            item.image = ""
         if image is not None:
             try:
                 processed = process_image(image, max_size=NEWS_IMAGE_BOX, name="image", keep_format=True)
             except ValidationError as error:
                 raise ValidationError({"image": error.messages}) from error
-            item.image.save(processed.name, processed, save=False)
+            _replace_file(item.image, processed)
         item.save()
         _after_edit()
     return item
@@ -163,8 +182,7 @@ def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = Fa
 
 def delete_news_item(*, actor, item: NewsItem) -> None:
     with transaction.atomic():
-        if item.image:
-            item.image.delete(save=False)
+        _delete_file_on_commit(item.image)
         item.delete()
         _after_edit()
 

@@ -10,8 +10,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.members.models import Role
@@ -203,21 +203,29 @@ def sitemap_xml(request):
 
 
 @require_GET
-@cache_control(public=True, max_age=60 * 60)
 def site_file(request, schema: str, path: str):
-    """Files uploaded for the site (logo, favicon, news images) of *this* CPTS only.
+    """Files uploaded for the site (logo, icon, news images) of *this* CPTS, while what owns them
+    is published: a draft's image is for the team only, a file no row names any more is gone (404).
 
-    Production may serve MEDIA_ROOT from the proxy instead; this keeps the dev and test servers
-    self-contained and never reaches another CPTS's files.
+    Production may serve MEDIA_ROOT from the proxy for the public ones; this keeps the dev and test
+    servers self-contained and never reaches another CPTS's files.
     """
     if schema != request.tenant.schema_name or ".." in path.split("/"):
         raise Http404
     name = f"site/{path}"
+    audience = selectors.get_site_file_audience(name)
+    if audience is None or (audience == selectors.FileAudience.TEAM and not is_team(request)):
+        raise Http404
     if not default_storage.exists(name):
         raise Http404
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    if audience == selectors.FileAudience.PUBLIC:
+        # Names are random and change with every upload: a cached copy never shows a stale image.
+        patch_cache_control(response, public=True, max_age=60 * 60)
+    else:
+        patch_cache_control(response, private=True, no_store=True)
     return response
 
 
