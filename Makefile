@@ -11,7 +11,7 @@ DEV_DATA ?= .data/dev
 TEST_DATA ?= .data/test
 
 # `make pytest PYTEST_ARGS=tests/x` runs tests only (no lint), for quick loops.
-.PHONY: run test pytest lint format setup migrate benchmarks lock clean
+.PHONY: run manage test pytest lint format setup migrate benchmarks lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,24 @@ setup: $(VENV)/.installed
 run: setup
 	$(RUNTIME) --data $(DEV_DATA) -- $(PY) infra/dev/serve.py --port $(PORT)
 
+# `make manage ARGS="create_community --slug …"`: any manage.py command. While `make run` is running
+# it uses make run's PostgreSQL, Redis and localstripe (its worker sends the e-mails) and stops none of
+# them; otherwise it starts them for the command alone (queued work waits in the persistent Redis).
+manage: setup
+	PLATFORM_PORT=$(PORT) $(RUNTIME) --data $(DEV_DATA) -- $(PY) manage.py $(ARGS)
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
-pytest: setup
+py# `make manage ARGS="create_community --slug …"`: any manage.py command. While `make run` is running
+# it uses make run's PostgreSQL, Redis and localstripe (its worker sends the e-mails) and stops none of
+# them; otherwise it starts them for the command alone (queued work waits in the persistent Redis).
+manage: setup
+	PLATFORM_PORT=$(PORT) $(RUNTIME) --data $(DEV_DATA) -- $(PY) manage.py $(ARGS)
+
+test: setup
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

