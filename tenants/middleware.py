@@ -1,15 +1,29 @@
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .models import Community
+
+# What keeps people safe stays up while a CPTS is suspended: its emergency numbers, and the files
+# (logo, icon) those pages show.
+OPEN_WHILE_SUSPENDED = frozenset({"site:emergency", "site:file", "site:favicon"})
+
+
+def _open_while_suspended(request) -> bool:
+    try:
+        match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return match.view_name in OPEN_WHILE_SUSPENDED
 
 
 class CommunityMiddleware(TenantMainMiddleware):
     """Host → CPTS schema (django-tenants). Unknown host: 404, never the platform site.
 
     A CPTS still being provisioned or closed does not exist for visitors (404); a suspended one
-    answers 503 with a French page. ``/healthz`` stays reachable for probes.
+    answers 503 with a French page, except its emergency numbers (``OPEN_WHILE_SUSPENDED``).
+    ``/healthz`` stays reachable for probes.
     """
 
     def process_request(self, request):
@@ -22,6 +36,8 @@ class CommunityMiddleware(TenantMainMiddleware):
         if request.path == "/healthz":
             return None
         if community.status == Community.Status.SUSPENDED:
+            if _open_while_suspended(request):
+                return None
             response = TemplateResponse(
                 request, "tenants/suspended.html", {"community": community}, status=503
             )

@@ -25,7 +25,9 @@ from django.utils import timezone, translation
 
 VERSION_KEY = "site:version"
 CHROME_KEY = "site:chrome:{version}"
-PAGE_KEY = "site:page3:{host}:{path}"  # entries: (site version, content, headers)
+# Entries: (site version, content, headers). The CPTS's status is part of the key: the pages a
+# suspended CPTS still shows have no menu (the operator's change does not touch the site version).
+PAGE_KEY = "site:page4:{host}:{status}:{path}"
 PAGE_TTL = 300
 # Also bounds how long a change of name or territory by the operator takes to show.
 CHROME_TTL = PAGE_TTL
@@ -83,7 +85,7 @@ def public_page(view):
             if not _cacheable_request(request):
                 return view(request, *args, **kwargs)
             digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            key = PAGE_KEY.format(host=request.get_host().lower(), path=digest)
+            key = PAGE_KEY.format(host=request.get_host().lower(), status=request.tenant.status, path=digest)
             # One round trip (MGET) for the version and the page: the entry is valid only if it was
             # stored under the current version.
             found = cache.get_many([VERSION_KEY, key])

@@ -17,6 +17,7 @@ urlpatterns = [
     path("boite-a-idees/merci/", views.message_sent, {"kind": "idea"}, name="idea_sent"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("sitemap.xml", views.sitemap_xml, name="sitemap"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(views.media_url_pattern(), views.site_file, name="file"),
     # Espace équipe
     path("equipe/site/", team_views.dashboard, name="team_dashboard"),

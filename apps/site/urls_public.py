@@ -8,4 +8,5 @@ app_name = "site"
 urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path("sitemap.xml", views.sitemap_xml, name="sitemap"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -226,6 +227,17 @@ def site_file(request, schema: str, path: str):
         patch_cache_control(response, public=True, max_age=60 * 60)
     else:
         patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_GET
+def favicon(request):
+    """``/favicon.ico``, asked by browsers and tools that skip the page's <link rel="icon">: the
+    CPTS's own icon when it has one, else the platform's default (never a 404)."""
+    tenant = request.tenant
+    own = "" if tenant.is_platform else selectors.get_site_chrome()["favicon_url"]
+    response = redirect(own or static("img/favicon.png"))
+    patch_cache_control(response, public=True, max_age=60 * 60 * 24)
     return response
 
 

@@ -1,0 +1,64 @@
+"""In Chromium: a page showing a flash message stays accessible, and a destructive button asks
+before acting (static/js/confirm.js)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from apps.site.models import EmergencyNumber
+from tests.conftest import PASSWORD
+
+from .conftest import run_axe
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, site_url, user, path):
+    page.goto(site_url("alpha", f"/compte/connexion/?next={path}"))
+    page.get_by_label("Adresse e-mail").fill(user.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"**{path}")
+
+
+@pytest.fixture
+def local_number(world, django_db_blocker):
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            number = EmergencyNumber.objects.create(number="05 55 00 00 00", label="Maison médicale de garde")
+        connection.set_schema_to_public()
+    yield number
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            EmergencyNumber.objects.filter(pk=number.pk).delete()
+        connection.set_schema_to_public()
+
+
+def _exists(world, django_db_blocker, pk) -> bool:
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            found = EmergencyNumber.objects.filter(pk=pk).exists()
+        connection.set_schema_to_public()
+    return found
+
+
+def test_deleting_asks_first_and_the_message_that_follows_is_accessible(
+    page, site_url, world, django_db_blocker, local_number
+):
+    _sign_in(page, site_url, world.alice, "/equipe/site/numeros/")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Supprimer 05 55 00 00 00").click()
+    page.wait_for_timeout(300)
+    assert questions == ["Supprimer le numéro 05 55 00 00 00 ?"]
+    assert _exists(world, django_db_blocker, local_number.pk)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Supprimer 05 55 00 00 00").click()
+    page.wait_for_load_state()
+    status = page.locator("[role=status]")
+    assert status.locator("li").count() == 1
+    assert not _exists(world, django_db_blocker, local_number.pk)
+    assert run_axe(page) == []
