@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from apps.geo.text import normalize
 from apps.members.standing import is_in_good_standing
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.selectors import get_profile
@@ -75,7 +77,28 @@ def list_pending_requests_with_requesters() -> list[ListingRequest]:
     for listing in pending:
         listing.requester = users.get(listing.requested_by_id)
         listing.requester_profile = profiles.get(listing.requested_by_id)
+        listing.mismatches = _claim_mismatches(listing) if listing.is_claim else []
     return pending
+
+
+def _claim_mismatches(listing: ListingRequest) -> list[str]:
+    """What in a claim does not match the entry: the account's name, the profile's profession."""
+    entry, user, profile = listing.entry, listing.requester, listing.requester_profile
+    if entry is None or user is None:
+        return []
+    found = []
+    surname = normalize(entry.last_name or entry.name)
+    if surname and surname not in normalize(user.get_full_name()):
+        found.append(
+            _("Le nom du compte (%(account)s) n'est pas celui de la fiche (%(entry)s).")
+            % {"account": user.get_full_name() or user.email, "entry": entry.name}
+        )
+    if profile is not None and entry.profession_code and profile.profession != entry.profession_code:
+        found.append(
+            _("Profession du profil : %(profile)s ; profession de la fiche : %(entry)s.")
+            % {"profile": profile.get_profession_display(), "entry": entry.profession}
+        )
+    return found
 
 
 def has_pending_claim(user, entry: Entry) -> bool:

@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 
 from apps.directory import services
 from apps.directory.models import Entry, ListingRequest
+from apps.professionals.models import ProfessionalProfile
 from tests.conftest import HOST_A
 from tests.factories.directory_files import rpps_number
 from workers.directory import notify_listing_requester_task
@@ -136,8 +137,6 @@ def test_bob_and_charlie_cannot_moderate(community_a, bob, charlie, client_as):
 
 @pytest.fixture
 def bobs_entry(community_a, bob):
-    from apps.professionals.models import ProfessionalProfile
-
     ProfessionalProfile.objects.create(
         user=bob, profession="70", identifier_type="rpps", identifier=rpps_number(77), practice_mode="L",
         practice_place="Cabinet", commune="Saint-Étienne",
@@ -273,3 +272,22 @@ def test_a_claim_cannot_be_granted_over_another_accounts_link(bobs_entry, bob, a
             services.decide_listing_request(actor=alice, listing=claim, accept=True)
         assert ListingRequest.objects.get(pk=claim.pk).status == "pending"
         assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id == alice.pk
+
+
+def test_the_team_is_warned_when_the_account_does_not_look_like_the_entry(
+    bobs_entry, alice, client_as, community_a
+):
+    # Alice types Bob's public RPPS into her own profile, as anyone could.
+    ProfessionalProfile.objects.create(
+        user=alice, profession="10", identifier_type="rpps", identifier=rpps_number(77), practice_mode="L",
+        practice_place="Ailleurs", commune="Lyon",
+    )  # fmt: skip
+    with schema_context(community_a.schema_name):
+        Entry.objects.filter(pk=bobs_entry.pk).update(last_name="Membre", profession_code="70")
+    assert _claim(client_as(alice, HOST_A), bobs_entry).status_code == 302
+    page = client_as(alice, HOST_A).get("/equipe/annuaire/").content.decode()
+    assert "À vérifier" in page
+    assert "n&#x27;est pas celui de la fiche (Bob Membre)" in page
+    assert "Profession du profil : Médecin ; profession de la fiche : Masseur-Kinésithérapeute." in page
+    bobs_entry.refresh_from_db()
+    assert bobs_entry.claimed_by_id is None
