@@ -202,7 +202,7 @@ class Place(models.Model):
 
 # The lines of an import's report, in the order shown (keys of ImportReport).
 REPORT_ROWS = [
-    ("lines_read", _("Lignes lues (sans la première ligne, qui nomme les colonnes)")),
+    ("lines_read", _("Lignes de données lues (ligne d'en-tête non comptée)")),
     ("kept", _("Lignes retenues (communes du territoire)")),
     ("outside_territory", _("Lignes hors du territoire (ignorées)")),
     ("created", _("Fiches créées")),

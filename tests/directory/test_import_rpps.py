@@ -174,7 +174,7 @@ def test_the_command_imports_for_the_named_community(territory_a, tmp_path, caps
     call_command("import_directory", community="alpha", rpps=path)
     out = capsys.readouterr().out
     assert "Annuaire Santé (professionnels) — ps.txt" in out
-    assert re.search(r"Fiches créées +3\n", out) and re.search(r"Lignes lues \(.*\) +5\n", out)
+    assert re.search(r"Fiches créées +3\n", out) and re.search(r"Lignes de données lues \(.*\) +5\n", out)
     with schema_context(territory_a.schema_name):
         assert Entry.objects.count() == 3
 

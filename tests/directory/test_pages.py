@@ -133,8 +133,7 @@ def test_the_team_uploads_files_and_the_task_imports_them_with_a_report(
     )
     assert '<th scope="row">Fiches créées</th><td>1</td>' in progress
     assert (
-        '<th scope="row">Lignes lues (sans la première ligne, qui nomme les colonnes)</th><td>1</td>'
-        in progress
+        '<th scope="row">Lignes de données lues (ligne d&#x27;en-tête non comptée)</th><td>1</td>' in progress
     )
     assert "directory/imports/" not in progress and "-rpps.txt" not in progress
     page = client.get("/equipe/annuaire/").content.decode()

@@ -66,7 +66,7 @@ def run_import(
                 records = parser(stream, territory, report, tick)
             except BrokenFile as error:
                 raise BrokenFile(
-                    _("%(register)s (%(file)s) : %(reason)s")
+                    _("%(register)s — %(file)s : %(reason)s")
                     % {"register": REGISTER_NAMES[kind], "file": label, "reason": error},
                     error.rejected,
                 ) from error
