@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -59,18 +59,23 @@ class NewAccountForm(forms.Form):
 
 
 class ExistingAccountForm(forms.Form):
+    """The password of an existing account, checked through ``authenticate`` with the request so
+    that login throttling counts a wrong one and holds this check back like the login page."""
+
     password = forms.CharField(
         label=_("Mot de passe"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.is_active or not self.user.check_password(password):
+        authenticated = authenticate(self.request, username=self.user.email, password=password)
+        if authenticated is None or authenticated.pk != self.user.pk:
             raise forms.ValidationError(_("Mot de passe incorrect."))
         return password

@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 
 from .forms import EmailAuthenticationForm
 from .middleware import bind_session_to_community
+from .throttling import ACCOUNT, ADDRESS, clear_account_failures, reached_caps
 
 
 def login_and_bind(request, user) -> None:
@@ -44,12 +45,28 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The owner proved they hold the mailbox: guesses others made at this account no longer
+        # hold its logins back (the way out the lockout page offers).
+        clear_account_failures(self.user.email)
+        return response
+
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """What django-axes answers once an e-mail failed too often from one address (429)."""
+    """What django-axes answers once a cap is reached (429): which one, and what to do."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "accounts/lockout.html", {"cooloff_minutes": minutes}, status=429)
+    caps = reached_caps(request, credentials)
+    if ACCOUNT in caps:
+        reason = "account"
+    elif ADDRESS in caps:
+        reason = "address"
+    else:
+        reason = "pair"
+    return render(
+        request, "accounts/lockout.html", {"cooloff_minutes": minutes, "reason": reason}, status=429
+    )

@@ -89,7 +89,7 @@ def accept_invitation(request, token: str):
     if signed_in_as_invitee:
         user = request.user
     elif existing is not None:
-        form = ExistingAccountForm(request.POST or None, user=existing)
+        form = ExistingAccountForm(request.POST or None, user=existing, request=request)
         user = existing
     else:
         form = NewAccountForm(request.POST or None, email=invitation.email)

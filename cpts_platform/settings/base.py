@@ -187,11 +187,15 @@ AUTHENTICATION_BACKENDS = [
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 # The proxies' networks (CIDR list): X-Forwarded-For is read only for requests coming from them.
 TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
-# Login throttling (django-axes, tables in the public schema): 5 failures for one e-mail from one
-# address suspend its logins for 15 minutes; a success resets the count.
+# Login throttling (django-axes, tables in the public schema; apps/accounts/throttling.py): within
+# 15 minutes, 5 failures for one e-mail from one address, 20 for one e-mail from all addresses, or
+# 30 from one address over all e-mails suspend the matching logins; a success clears its own pair.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5, minimum=1)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_HANDLER = "apps.accounts.throttling.LayeredLimitsHandler"
 AXES_RESET_ON_SUCCESS = True
 # The login form's field is "username" (it holds the e-mail), not the model's USERNAME_FIELD.
 AXES_USERNAME_FORM_FIELD = "username"
