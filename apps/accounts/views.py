@@ -1,11 +1,16 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, NewAccountForm
 from .middleware import bind_session_to_community
+from .signup import read_signup_link
 from .throttling import ACCOUNT, ADDRESS, clear_account_failures, reached_caps
 
 
@@ -24,6 +29,27 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         bind_session_to_community(self.request)
         return response
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request, token: str):
+    """The link of a sign-up e-mail (apps/accounts/signup.py): create the account for the e-mail
+    it carries, sign in on this CPTS and continue where the person was going."""
+    link = read_signup_link(request, token)
+    if link is None:
+        return render(request, "accounts/signup_invalid.html", status=404)
+    if get_user_model().objects.filter(email__iexact=link.email).exists():
+        login_url = f"{reverse('accounts:login')}?next={link.next_url}"
+        return render(
+            request, "accounts/signup_invalid.html", {"used": True, "login_url": login_url}, status=410
+        )
+    form = NewAccountForm(request.POST or None, email=link.email)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login_and_bind(request, user)
+        messages.success(request, _("Votre compte est créé."))
+        return redirect(link.next_url)
+    return render(request, "accounts/signup_confirm.html", {"form": form, "email": link.email})
 
 
 class LogoutView(auth_views.LogoutView):

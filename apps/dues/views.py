@@ -8,7 +8,6 @@ import logging
 import stripe
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -18,8 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.forms import NewAccountForm
-from apps.accounts.views import login_and_bind
+from apps.accounts.signup import TooManySignupEmails, send_signup_email
 from apps.members.models import Membership, Role
 from apps.members.permissions import check_role, role_required
 from apps.professionals.forms import ProfessionalProfileForm
@@ -118,29 +116,31 @@ def renew(request):
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
-    """Create the global account (e-mail first), then come back to the join form signed in."""
+    """Account step of the join page: the e-mail only. Every address gets the same answer and
+    continues by e-mail (apps/accounts/signup.py), so the page does not reveal who has an account."""
     if request.user.is_authenticated:
         return redirect("dues:join")
     email_form = SignUpForm(request.POST or None, prefix="email")
-    account_form = None
-    exists = False
+    sent_to = None
     if request.method == "POST" and email_form.is_valid():
         email = email_form.cleaned_data["email"].lower()
-        exists = get_user_model().objects.filter(email__iexact=email).exists()
-        if not exists:
-            account_form = NewAccountForm(request.POST if "password1" in request.POST else None, email=email)
-            if account_form.is_bound and account_form.is_valid():
-                user = account_form.save()
-                login_and_bind(request, user)
-                messages.success(request, _("Votre compte est créé. Complétez maintenant votre adhésion."))
-                return redirect("dues:join")
+        try:
+            send_signup_email(request, email, next_url=reverse("dues:join"))
+        except TooManySignupEmails:
+            email_form.add_error(
+                "email",
+                _(
+                    "Trop de demandes en peu de temps : réessayez dans une heure, ou connectez-vous si vous avez un compte."
+                ),
+            )
+        else:
+            sent_to = email
     return render(
         request,
         "dues/signup.html",
         {
             "email_form": email_form,
-            "account_form": account_form,
-            "exists": exists,
+            "sent_to": sent_to,
             "login_url": f"{reverse('accounts:login')}?next={reverse('dues:join')}",
         },
     )

@@ -20,6 +20,7 @@ from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEve
 from tenants.models import Community
 from tests.conftest import HOST_A, PASSWORD, wait_until
 from tests.dues.conftest import card_token, connect, join_data
+from tests.factories.accounts import sign_up
 
 EMAIL = "erwan.e2e@test.fr"
 
@@ -59,11 +60,7 @@ def test_join_pay_by_card_webhook_and_numbered_receipt_with_a_real_worker(
         try:
             connect(world.a, world.alice)
             client = Client(HTTP_HOST=HOST_A)
-            client.post(
-                "/adhesion/compte/",
-                {"email-email": EMAIL, "first_name": "Erwan", "last_name": "Kiné", "password1": PASSWORD,
-                 "password2": PASSWORD},
-            )  # fmt: skip
+            sign_up(client, EMAIL, first_name="Erwan", last_name="Kiné", password=PASSWORD)
             with schema_context(world.a.schema_name):
                 tier = Tier.objects.get(name="Adhésion partenaire")
             joined = client.post("/adhesion/", join_data(tier.pk))

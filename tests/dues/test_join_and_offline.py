@@ -19,6 +19,7 @@ from apps.members.models import Membership
 from apps.professionals.models import AccountCommunity, ProfessionalProfile
 from tests.conftest import HOST_A, HOST_B, PASSWORD
 from tests.dues.conftest import in_schema, join_data
+from tests.factories.accounts import sign_up
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -53,11 +54,7 @@ def test_a_visitor_creates_an_account_then_joins_and_the_dues_wait_for_payment(
     community_a, django_capture_on_commit_callbacks
 ):
     client = Client(HTTP_HOST=HOST_A)
-    response = client.post(
-        "/adhesion/compte/",
-        {"email-email": "dora@test.fr", "first_name": "Dora", "last_name": "Infirmière",
-         "password1": PASSWORD, "password2": PASSWORD},
-    )  # fmt: skip
+    response = sign_up(client, "dora@test.fr", first_name="Dora", last_name="Infirmière", password=PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/adhesion/"
     dora = get_user_model().objects.get(email="dora@test.fr")
     with in_schema(community_a):
@@ -83,10 +80,12 @@ def test_a_visitor_creates_an_account_then_joins_and_the_dues_wait_for_payment(
     assert "Le paiement par carte n'est pas encore disponible" in page.text
 
 
-def test_an_existing_email_is_sent_to_the_login_page_instead(community_a, bob):
+def test_an_existing_email_is_sent_to_the_login_page_by_e_mail(community_a, bob, mailoutbox):
     client = Client(HTTP_HOST=HOST_A)
     page = client.post("/adhesion/compte/", {"email-email": "BOB@test.fr"})
-    assert "Un compte existe déjà avec cette adresse" in page.text
+    assert "Nous avons écrit à" in page.text and "Un compte existe déjà" not in page.text
+    assert "Un compte existe déjà pour cette adresse" in mailoutbox[-1].body
+    assert "/compte/connexion/?next=/adhesion/" in mailoutbox[-1].body
     assert get_user_model().objects.filter(email__iexact="bob@test.fr").count() == 1
 
 

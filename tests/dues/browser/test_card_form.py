@@ -19,6 +19,7 @@ from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEve
 from tenants.models import Community
 from tests.conftest import PASSWORD, wait_until
 from tests.dues.conftest import PROFILE, connect
+from tests.factories.accounts import signup_link_path
 
 
 def _cleanup(world, email):
@@ -50,6 +51,9 @@ def _join_in_browser(page, base, email):
     page.goto(f"{base}/adhesion/compte/")
     page.fill("#id_email-email", email)
     page.click("main button[type=submit]")
+    page.wait_for_selector("text=Nous avons écrit à")
+    # The account step continues by e-mail: the server runs in this process (locmem backend).
+    page.goto(f"{base}{signup_link_path(email)}")
     page.fill("#id_first_name", "Gwen")
     page.fill("#id_last_name", "Sage-femme")
     page.fill("#id_password1", PASSWORD)
