@@ -7,6 +7,8 @@ urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", views.LogoutView.as_view(), name="logout"),
     path("creer/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    path("vers/<slug:schema>/", views.handoff_start, name="handoff_start"),
+    path("arrivee/", views.handoff_arrive, name="handoff_arrive"),
     path("mot-de-passe/oubli/", views.PasswordResetView.as_view(), name="password_reset"),
     path("mot-de-passe/oubli/envoye/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

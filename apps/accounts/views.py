@@ -3,12 +3,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tenants.models import Community
+
 from .forms import EmailAuthenticationForm, NewAccountForm
+from .handoff import holds_role_in, make_handoff, redeem_handoff
 from .middleware import bind_session_to_community
 from .signup import read_signup_link
 from .throttling import ACCOUNT, ADDRESS, clear_account_failures, reached_caps
@@ -50,6 +56,30 @@ def signup_confirm(request, token: str):
         messages.success(request, _("Votre compte est créé."))
         return redirect(link.next_url)
     return render(request, "accounts/signup_confirm.html", {"form": form, "email": link.email})
+
+
+def handoff_start(request, schema: str):
+    """« Mes CPTS »: leave this CPTS for another where the account holds a role, signed in there
+    (apps/accounts/handoff.py). 404 for a CPTS that is not one of the account's."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    target = Community.objects.filter(schema_name=schema, status=Community.Status.ACTIVE).first()
+    if target is None or target.pk == request.tenant.pk or not holds_role_in(request.user, target):
+        raise Http404
+    arrival = reverse("accounts:handoff_arrive")
+    return redirect(
+        f"{target.primary_url().rstrip('/')}{arrival}?{urlencode({'jeton': make_handoff(request.user, target)})}"
+    )
+
+
+def handoff_arrive(request):
+    """The other end of a hand-off: open a session on this CPTS if the token allows it, else
+    nothing (a French page with the login link)."""
+    user = redeem_handoff(request.GET.get("jeton", ""), community=request.tenant)
+    if user is None:
+        return render(request, "accounts/handoff_invalid.html", status=403)
+    login_and_bind(request, user)
+    return redirect("members:member_space")
 
 
 class LogoutView(auth_views.LogoutView):

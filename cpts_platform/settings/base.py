@@ -222,6 +222,8 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14, minimum=1)
 # Sign-up by e-mail (apps/accounts/signup.py): how long its link stays valid, and how many such
 # e-mails one address, and one e-mail, may cause per hour.
 SIGNUP_LINK_MAX_AGE = 60 * 60 * 24
+# Seconds a « Mes CPTS » hand-off from one CPTS to another stays valid (apps/accounts/handoff.py).
+HANDOFF_MAX_AGE = 60
 SIGNUP_EMAILS_PER_HOUR_PER_ADDRESS = env.int("SIGNUP_EMAILS_PER_HOUR_PER_ADDRESS", default=10, minimum=1)
 SIGNUP_EMAILS_PER_HOUR_PER_EMAIL = env.int("SIGNUP_EMAILS_PER_HOUR_PER_EMAIL", default=3, minimum=1)
 
