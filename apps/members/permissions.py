@@ -95,4 +95,10 @@ class HasCommunityRole(BasePermission):
             )
         except NotInGoodStanding as refusal:
             raise api_refusal(refusal.refusal) from refusal
+        except PermissionDenied as denied:
+            # DRF's own exceptions: the browsable API asks permissions for the forms it draws
+            # (PATCH…) and only catches these; Django's would escape as a bare 403 page.
+            raise exceptions.PermissionDenied() from denied
+        except Http404 as missing:
+            raise exceptions.NotFound() from missing
         return True

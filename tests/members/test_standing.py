@@ -298,3 +298,13 @@ def test_the_team_keeps_access_without_dues(content, client_as, alice):
     client = client_as(alice, HOST_A)
     for name in READ_BY_MEMBERS:
         assert client.get(page_urls(content)[name]).status_code == 200, name
+
+
+def test_the_browsable_api_shows_the_refusal_and_lets_members_read(content, client_as, alice, bob, charlie):
+    """The browsable API checks permissions again for the forms it draws (PATCH needs the team):
+    a plain member reads the page, a candidate reads the French refusal, not a bare 403."""
+    url = f"/api/v1/events/{content.event}/"
+    assert client_as(bob, HOST_A).get(url, HTTP_ACCEPT="text/html").status_code == 200
+    candidate = client_as(make_persona("candidate", charlie, alice), HOST_A)
+    page = candidate.get(url, HTTP_ACCEPT="text/html")
+    assert page.status_code == 403 and FRENCH_REFUSAL in page.text
