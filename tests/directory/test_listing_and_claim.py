@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+from types import SimpleNamespace
+
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.directory import services
@@ -15,6 +21,8 @@ from apps.professionals.models import ProfessionalProfile
 from tests.conftest import HOST_A
 from tests.factories.directory_files import rpps_number
 from workers.directory import notify_listing_requester_task
+
+unverified_claims = importlib.import_module("apps.directory.migrations.0010_unverified_claims_to_review")
 
 FORM = {
     "kind": "professional", "name": "Inès Garcia", "profession": "Orthophoniste", "identifier": "",
@@ -291,3 +299,28 @@ def test_the_team_is_warned_when_the_account_does_not_look_like_the_entry(
     assert "Profession du profil : Médecin ; profession de la fiche : Masseur-Kinésithérapeute." in page
     bobs_entry.refresh_from_db()
     assert bobs_entry.claimed_by_id is None
+
+
+def test_claims_made_before_the_review_go_back_to_the_team(bobs_entry, bob, community_a):
+    with schema_context(community_a.schema_name):
+        Entry.objects.filter(pk=bobs_entry.pk).update(claimed_by=bob, claimed_at=timezone.now())
+        assert (
+            unverified_claims.queue_unverified_claims(django_apps, SimpleNamespace(connection=connection))
+            == 1
+        )
+        assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id is None
+        claim = ListingRequest.objects.get(purpose="claim")
+        assert (claim.status, claim.entry_id, claim.requested_by_id, claim.email) == (
+            "pending",
+            bobs_entry.pk,
+            bob.pk,
+            bob.email,
+        )
+        assert "seule foi du numéro RPPS" in claim.message
+        # A claim the team accepted stays.
+        services.decide_listing_request(actor=None, listing=claim, accept=True)
+        assert (
+            unverified_claims.queue_unverified_claims(django_apps, SimpleNamespace(connection=connection))
+            == 0
+        )
+        assert Entry.objects.get(pk=bobs_entry.pk).claimed_by_id == bob.pk
