@@ -4,8 +4,13 @@ the router's serializers: a foreign id is a 400 naming the field, and nothing ch
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django import forms as django_forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 from rest_framework import mixins, serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
@@ -106,8 +111,6 @@ def test_every_writable_relation_of_the_tenant_api_refuses_a_foreign_id(
 
 
 def test_the_service_refuses_a_foreign_owner_too(world, db, alice, charlie):
-    from django.core.exceptions import ValidationError
-
     with schema_context("alpha"):
         action = make_action(alice)
         with pytest.raises(ValidationError) as refused:
@@ -115,6 +118,26 @@ def test_the_service_refuses_a_foreign_owner_too(world, db, alice, charlie):
         assert "owner" in refused.value.message_dict
         action.refresh_from_db()
         assert action.owner_id == alice.pk
+
+
+def _account_fields_of_every_tenant_form() -> set[tuple[str, str]]:
+    """(form class, field) of every form field choosing accounts, in every app's forms module."""
+    users = get_user_model()
+    found = set()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("apps."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.forms")
+        except ModuleNotFoundError:
+            continue
+        for form_class in vars(module).values():
+            if not (isinstance(form_class, type) and issubclass(form_class, django_forms.BaseForm)):
+                continue
+            for name, field in form_class.base_fields.items():
+                if isinstance(field, django_forms.ModelChoiceField) and field.queryset.model is users:
+                    found.add((form_class.__name__, name))
+    return found
 
 
 def test_account_fields_of_the_team_forms_offer_and_accept_this_cptss_people_only(
@@ -126,6 +149,10 @@ def test_account_fields_of_the_team_forms_offer_and_accept_this_cptss_people_onl
             (ActionForm(instance=action), ["owner"]),
             (GroupForm(), ["lead", "participants"]),
         ]
+        # Every account field of every form is one of these (a new one must join this test).
+        assert _account_fields_of_every_tenant_form() == {
+            (type(form).__name__, name) for form, fields in forms for name in fields
+        }
         for form, fields in forms:
             for name in fields:
                 offered = set(form.fields[name].queryset.values_list("pk", flat=True))
