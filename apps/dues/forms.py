@@ -81,6 +81,7 @@ class DuesSettingsForm(forms.ModelForm):
             "vat_mention",
             "next_year_from_month",
             "next_year_from_day",
+            "grace_days",
             "platform_fee_percent",
             "reminder_offsets",
         ]

@@ -85,6 +85,15 @@ class DuesSettings(models.Model):
     next_year_from_day = models.PositiveSmallIntegerField(
         _("jour de bascule"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
     )
+    grace_days = models.PositiveSmallIntegerField(
+        _("délai de grâce (jours après le 1er janvier)"),
+        default=0,
+        validators=[MaxValueValidator(180)],
+        help_text=_(
+            "Les membres à jour de l'année écoulée le restent jusqu'à ce délai ; ensuite leur cotisation "
+            "est échue et les contenus réservés aux membres leur sont fermés jusqu'au renouvellement."
+        ),
+    )
     platform_fee_percent = models.DecimalField(
         _("commission de la plateforme (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
     )

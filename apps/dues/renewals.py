@@ -28,9 +28,14 @@ BATCH = 200
 STALE_AFTER = timedelta(hours=1)
 
 
-def lapse_past_years(today: date) -> int:
-    """Dues of years before ``today``'s are no longer active. Returns the rows changed."""
-    return Dues.objects.filter(year__lt=today.year, status=Dues.Status.ACTIVE).update(
+def lapse_past_years(today: date, grace_days: int | None = None) -> int:
+    """Dues of years before ``today``'s are no longer active, once the CPTS's grace period after
+    1 January (``DuesSettings.grace_days``, read when not given) is over: until then last year's
+    members stay à jour (apps.members.standing). Returns the rows changed."""
+    if grace_days is None:
+        grace_days = DuesSettings.load().grace_days
+    last_year_covered = (today - timedelta(days=grace_days)).year
+    return Dues.objects.filter(year__lt=last_year_covered, status=Dues.Status.ACTIVE).update(
         status=Dues.Status.EXPIRED
     )
 

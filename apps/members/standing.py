@@ -9,8 +9,9 @@ A membership is **à jour** (``Standing.GOOD``) when, in this CPTS:
   join after the CPTS's switch date buys the next year) or the previous one. Dues become active
   when a card payment succeeds, when the team records an offline payment (cheque, transfer,
   cash), or at once on a free tier. Last year's active dues keep the member à jour from
-  1 January until the year-end run lapses them (``apps.dues.renewals.lapse_past_years``): that is
-  the grace period.
+  1 January until the daily renewal run lapses them (``apps.dues.renewals.lapse_past_years``), at
+  the end of the CPTS's grace period (``DuesSettings.grace_days``, 0 by default): that is the
+  grace period.
 
 Anyone else holding a membership is either a **candidate** (joined, never paid: no dues ever
 active) or **lapsed** (paid an earlier year, not the current one). Both keep their member space

@@ -6,7 +6,7 @@ granted by the team without dues)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from apps.aci import services as aci_services
 from apps.directory.models import Entry, Visibility
 from apps.dues import services as dues_services
 from apps.dues.calendar import paris_today
-from apps.dues.models import Dues, Tier
+from apps.dues.models import Dues, DuesSettings, Tier
 from apps.dues.renewals import lapse_past_years
 from apps.events.models import Event, Registration
 from apps.members.models import Membership, Role
@@ -308,3 +308,34 @@ def test_the_browsable_api_shows_the_refusal_and_lets_members_read(content, clie
     candidate = client_as(make_persona("candidate", charlie, alice), HOST_A)
     page = candidate.get(url, HTTP_ACCEPT="text/html")
     assert page.status_code == 403 and FRENCH_REFUSAL in page.text
+
+
+def test_a_grace_period_keeps_last_years_members_a_jour_until_it_ends(world, db, alice, client_as):
+    year = paris_today().year
+    with schema_context("alpha"):
+        settings_row = DuesSettings.load()
+        settings_row.grace_days = 31
+        settings_row.save(update_fields=["grace_days"])
+        user = _account("grace31@test.fr")
+        dues_services.record_offline_payment(actor=alice, dues=_join(user, year=year - 1), method="cheque")
+        # The daily run of 15 January lapses nothing: still in the grace period.
+        assert lapse_past_years(date(year, 1, 15)) == 0
+        assert standing_of(Membership.objects.get(user=user)) == Standing.GOOD
+    assert client_as(user, HOST_A).get("/groupes-de-travail/").status_code == 200
+    with schema_context("alpha"):
+        # The run of 1 February (31 days after 1 January) lapses last year.
+        assert lapse_past_years(date(year, 2, 1)) == 1
+        assert standing_of(Membership.objects.get(user=user)) == Standing.LAPSED
+    assert client_as(user, HOST_A).get("/groupes-de-travail/").status_code == 403
+
+
+def test_the_team_sets_the_grace_period_in_the_dues_settings(world, db, alice, client_as):
+    client = client_as(alice, HOST_A)
+    page = client.get("/equipe/cotisations/reglages/")
+    assert "Délai de grâce (jours après le 1er janvier)" in page.text
+    data = {"vat_mention": "TVA non applicable", "platform_fee_percent": "0", "grace_days": "400"}
+    refused = client.post("/equipe/cotisations/reglages/", data)
+    assert refused.status_code in (200, 400) and "inférieure ou égale à 180" in refused.text
+    assert client.post("/equipe/cotisations/reglages/", {**data, "grace_days": "31"}).status_code == 302
+    with schema_context("alpha"):
+        assert DuesSettings.load().grace_days == 31
