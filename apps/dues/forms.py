@@ -88,8 +88,14 @@ class DuesSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left empty: no grace period (the lapse stays on 1 January).
+        self.fields["grace_days"].required = False
         if self.instance and not self.is_bound:
             self.initial["reminder_offsets"] = ", ".join(str(o) for o in self.instance.reminder_offsets or [])
+
+    def clean_grace_days(self):
+        value = self.cleaned_data.get("grace_days")
+        return 0 if value is None else value
 
     def clean_reminder_offsets(self):
         raw = self.cleaned_data.get("reminder_offsets") or ""
