@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apps.members.api_fields import CommunitySerializer
@@ -120,8 +121,6 @@ class TeamMemberViewSet(viewsets.ViewSet):
 
     @property
     def paginator(self):
-        from rest_framework.pagination import PageNumberPagination
-
         if not hasattr(self, "_paginator"):
-            self._paginator = PageNumberPagination()
+            self._paginator = api_settings.DEFAULT_PAGINATION_CLASS()
         return self._paginator

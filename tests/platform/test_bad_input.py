@@ -69,3 +69,21 @@ def test_a_page_answers_the_french_400_page(community_a):
     assert "Le paramètre « commune » contient un caractère nul" in page
     response = Client(HTTP_HOST=PLATFORM_HOST).get("/?a%00=1")
     assert response.status_code == 400
+
+
+def test_a_malformed_page_number_is_a_400_on_every_paginated_list(alice, client_as, community_a):
+    operations = _list_operations("cpts_platform.urls_tenant", community_a.schema_name)
+    # The team's member list paginates by hand (its schema does not declare `page`).
+    paginated = [path for path, parameters in operations.items() if "page" in parameters] + [
+        "/api/v1/members/"
+    ]
+    assert "/api/v1/directory/" in paginated and "/api/v1/events/" in paginated
+    client = client_as(alice, HOST_A)
+    for path in paginated:
+        for value in ("abc", "0", "-1", "1.5", "²"):
+            response = client.get(path, {"page": value})
+            assert response.status_code == 400, (path, value, response.status_code)
+            assert response.json() == {"page": ["Le numéro de page doit être un entier positif (1, 2, 3…)."]}
+        assert client.get(path, {"page": "1"}).status_code == 200, path
+        # Past the end is a missing page, as before.
+        assert client.get(path, {"page": "99999"}).status_code == 404, path
