@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.health_projects.forms import DateInput
-from apps.health_projects.missions import OPTIONAL_MISSIONS, MissionKind
+from apps.missions import OPTIONAL_MISSIONS, MissionKind
 from apps.working_groups.forms import check_upload_size
 
 from .models import SIZE_CHOICES, ContractMission, Envelope, Indicator, Part, ReferenceGrid

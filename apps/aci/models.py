@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.health_projects.missions import MissionKind
+from apps.missions import MissionKind
 
 from .deadlines import MissionDeadlines, mission_deadlines
 

@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.health_projects.missions import MissionKind
 from apps.members.selectors import get_membership
+from apps.missions import MissionKind
 
 from .indicators import PERCENT_SOURCES, STOCK_SOURCES, compute_value
 from .models import (

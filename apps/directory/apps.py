@@ -6,3 +6,10 @@ class DirectoryConfig(AppConfig):
     name = "apps.directory"
     label = "directory"
     verbose_name = _("Annuaire")
+
+    def ready(self) -> None:
+        from apps.territory.selectors import register_professionals_counter
+
+        from .selectors import count_territory_professionals
+
+        register_professionals_counter(count_territory_professionals)

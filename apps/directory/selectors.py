@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -11,8 +11,9 @@ from apps.geo.text import normalize
 from apps.members.standing import is_in_good_standing
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.selectors import get_profile
+from apps.territory.selectors import get_territory_place_codes
 
-from .models import Entry, ImportRun, ListingRequest, Place
+from .models import Entry, ImportRun, Kind, ListingRequest, Place, Visibility
 from .search import MEMBERS, PUBLIC, TEAM, visible_entries
 
 
@@ -138,3 +139,18 @@ def get_member_rpps(user) -> str:
 
 
 __all__ = ["MEMBERS", "PUBLIC", "TEAM"]
+
+
+def count_territory_professionals() -> int:
+    """Health professionals listed in the directory (entries not hidden, not withdrawn) who practise
+    in the territory: a place in one of its communes (an arrondissement counts for its city), or no
+    place with a known commune (typed by the team without one). Registered with the territory app
+    as its professionals counter."""
+    located = Place.objects.filter(entry=OuterRef("pk"), commune__isnull=False)
+    inside = located.filter(commune_id__in=sorted(get_territory_place_codes()))
+    return (
+        Entry.objects.filter(kind=Kind.PROFESSIONAL, withdrawn_at__isnull=True)
+        .exclude(visibility=Visibility.HIDDEN)
+        .filter(Exists(inside) | ~Exists(located))
+        .count()
+    )

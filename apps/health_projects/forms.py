@@ -2,20 +2,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from apps.members.forms import AccountChoiceField
 from apps.members.selectors import community_accounts
 from apps.working_groups.models import WorkingGroup
 
 from .models import Action, Axis, ProjectVersion
-
-
-def member_accounts():
-    """Accounts holding an active membership in the current CPTS (choices of account fields)."""
-    return community_accounts()
-
-
-class MemberChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.email
 
 
 class DateInput(forms.DateInput):
@@ -66,7 +57,7 @@ class AxisForm(forms.ModelForm):
 
 
 class ActionForm(forms.ModelForm):
-    owner = MemberChoiceField(label=_("Pilote"), queryset=get_user_model().objects.none(), required=False)
+    owner = AccountChoiceField(label=_("Pilote"), queryset=get_user_model().objects.none(), required=False)
 
     class Meta:
         model = Action
@@ -89,7 +80,7 @@ class ActionForm(forms.ModelForm):
 
     def __init__(self, *args, version=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = member_accounts()
+        self.fields["owner"].queryset = community_accounts()
         self.fields["working_group"].queryset = WorkingGroup.objects.order_by("name")
         self.fields["axis"].queryset = (
             Axis.objects.filter(version=version) if version else Axis.objects.none()

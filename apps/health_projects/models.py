@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS, MissionKind
+from apps.missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS, MissionKind
 
 
 class ProjectVersion(models.Model):

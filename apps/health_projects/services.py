@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.selectors import get_membership, is_community_account
+from apps.missions import SOCLE_MISSIONS, MissionKind
 
-from .missions import SOCLE_MISSIONS, MissionKind
 from .models import Action, Axis, ProjectVersion
 
 ACTION_TRACKING_FIELDS = ("status", "start_date", "end_date", "owner", "working_group", "budget")

@@ -7,10 +7,10 @@ from django.views.decorators.http import require_POST
 
 from apps.members.models import Role
 from apps.members.permissions import role_required
+from apps.missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS
 
 from . import selectors, services
 from .forms import ActionForm, AxisForm, NewVersionForm, ValidateForm, VersionForm
-from .missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS
 from .models import Action, Axis
 
 

@@ -18,3 +18,10 @@ class SecurityPolicyForm(forms.Form):
             "le code d'une application d'authentification avant d'utiliser le site de la CPTS."
         ),
     )
+
+
+class AccountChoiceField(forms.ModelChoiceField):
+    """A choice of one account of this CPTS, shown by name (e-mail when it has none)."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.email

@@ -3,9 +3,10 @@ CPTS's schema (request.tenant or a TenantTask); communes come from the shared re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from apps.geo.models import Commune
 from apps.geo.selectors import codes_within
@@ -71,20 +72,21 @@ def get_settings() -> TerritorySettings:
     return TerritorySettings.objects.filter(pk=1).first() or TerritorySettings(pk=1)
 
 
-def count_professionals() -> int:
-    """Health professionals listed in the directory (entries not hidden, not withdrawn) who practise
-    in the territory: a place in one of its communes (an arrondissement counts for its city), or no
-    place with a known commune (typed by the team without one)."""
-    from apps.directory.models import Entry, Kind, Place, Visibility
+# The directory app registers how it counts the territory's professionals (it depends on this app,
+# not the reverse: apps form no cycle). Without a directory, the count is 0 and the home page
+# hides a zero counter.
+_professionals_counters: list[Callable[[], int]] = []
 
-    located = Place.objects.filter(entry=OuterRef("pk"), commune__isnull=False)
-    inside = located.filter(commune_id__in=sorted(get_territory_place_codes()))
-    return (
-        Entry.objects.filter(kind=Kind.PROFESSIONAL, withdrawn_at__isnull=True)
-        .exclude(visibility=Visibility.HIDDEN)
-        .filter(Exists(inside) | ~Exists(located))
-        .count()
-    )
+
+def register_professionals_counter(counter: Callable[[], int]) -> None:
+    """Called once by an app that lists health professionals (``DirectoryConfig.ready``)."""
+    if counter not in _professionals_counters:
+        _professionals_counters.append(counter)
+
+
+def count_professionals() -> int:
+    """Health professionals who practise in the territory, as counted by the registered apps."""
+    return sum(counter() for counter in _professionals_counters)
 
 
 def get_home_counters() -> TerritoryCounters:

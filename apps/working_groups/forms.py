@@ -3,7 +3,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from apps.events.forms import DateTimeLocalInput
-from apps.health_projects.forms import MemberChoiceField, member_accounts
+from apps.members.forms import AccountChoiceField
+from apps.members.selectors import community_accounts
 
 from .models import GroupDocument, Meeting, WorkingGroup
 
@@ -24,7 +25,7 @@ class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class GroupForm(forms.ModelForm):
-    lead = MemberChoiceField(
+    lead = AccountChoiceField(
         label=_("Animateur ou animatrice"), queryset=get_user_model().objects.none(), required=False
     )
     participants = MemberMultipleChoiceField(
@@ -42,8 +43,8 @@ class GroupForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = member_accounts()
-        self.fields["participants"].queryset = member_accounts()
+        self.fields["lead"].queryset = community_accounts()
+        self.fields["participants"].queryset = community_accounts()
         if self.instance.pk:
             self.initial.setdefault(
                 "participants", list(self.instance.members.values_list("user_id", flat=True))
