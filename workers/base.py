@@ -13,6 +13,8 @@ from celery.contrib.django.task import DjangoTask
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
+from tenants.selectors import active_schemas
+
 
 class PublicSchemaRefused(RuntimeError):
     pass
@@ -39,18 +41,6 @@ class TenantTask(DjangoTask):
                 connection.set_tenant(previous)
             else:
                 connection.set_schema_to_public()
-
-
-def active_schemas() -> list[str]:
-    """Schema names of the open CPTS: the targets of a beat fan-out."""
-    connection.set_schema_to_public()
-    community_model = get_tenant_model()
-    return list(
-        community_model.objects.filter(status=community_model.Status.ACTIVE)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-    )
 
 
 def fan_out(task, *args: Any, spread_seconds: int = 60) -> int:

@@ -30,6 +30,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.territory.selectors import expand_codes, get_territory_codes
+from tenants.queue import enqueue
+from tenants.selectors import active_schemas
 
 from .codes import finess_insee_code
 from .importing.rpps import COMMUNE as RPPS_COMMUNE
@@ -168,8 +170,6 @@ def remember(kind: str, meta: dict) -> None:
 def territories() -> dict[str, list[str]]:
     """Schema names of the open CPTS that have a territory and no import under way, each with the
     INSEE codes of its territory (arrondissements included)."""
-    from workers.base import active_schemas
-
     result = {}
     for schema in active_schemas():
         with schema_context(schema):
@@ -282,9 +282,7 @@ def _check_not_truncated(kind: str, path: Path) -> int:
 
 def refresh(urls: dict[str, str]) -> dict:
     """Download what changed among ``urls`` (kind → URL), split it by territory, and queue one import
-    per CPTS. Returns a summary. The imports are queued with ``run_import_task``."""
-    from workers.directory import run_import_task
-
+    per CPTS. Returns a summary. The imports are published as ``directory.run_import``."""
     fetched = {kind: fetch(kind, url) for kind, url in urls.items() if url}
     fetched = {kind: result for kind, result in fetched.items() if result is not None}
     fresh = {kind: path for kind, (path, _meta) in fetched.items()}
@@ -321,7 +319,7 @@ def refresh(urls: dict[str, str]) -> dict:
                 automatic=True,
             )
         countdown = int(settings.NATIONAL_IMPORT_SPREAD_SECONDS * index / len(queued))
-        run_import_task.apply_async((schema, run.pk), countdown=countdown)
+        enqueue("directory.run_import", schema, run.pk, countdown=countdown)
     connection.set_schema_to_public()
     for kind, (_path, meta) in fetched.items():
         remember(kind, meta)

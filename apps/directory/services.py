@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.geo.selectors import commune_for_address
+from tenants.queue import enqueue_on_commit
 
 from . import codes
 from .models import Entry, IdentifierType, ImportRun, Kind, ListingRequest, Place, Source
@@ -190,10 +192,6 @@ def edit_claimed_entry(*, actor, entry: Entry, changes: dict) -> Entry:
 
 def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
     """Store the uploaded files (per-CPTS storage) and have a worker import them (after commit)."""
-    from django.core.files.storage import default_storage
-
-    from workers.directory import run_import_task
-
     if not rpps_file and not finess_file:
         raise ValidationError(_("Choisissez au moins un fichier à importer."))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -208,7 +206,7 @@ def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
                 names[f"{kind}_name"] = os.path.basename(upload.name or "")[:255]
         ImportRun.objects.filter(pk=run.pk).update(**names)
         run.refresh_from_db()
-        run_import_task.delay_on_commit(connection.schema_name, run.pk)
+        enqueue_on_commit("directory.run_import", connection.schema_name, run.pk)
     return run
 
 
@@ -221,8 +219,6 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
     Accepting a listing request creates (or updates) the entry; accepting a claim links the entry
     to the requesting account. Raises ValidationError if already decided or if the claim can no
     longer be granted."""
-    from workers.directory import notify_listing_requester_task
-
     with transaction.atomic():
         listing = ListingRequest.objects.select_for_update().get(pk=listing.pk)
         if listing.status != ListingRequest.Status.PENDING:
@@ -236,7 +232,7 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
         listing.decided_at = timezone.now()
         listing.decision_note = note
         listing.save()
-        notify_listing_requester_task.delay_on_commit(connection.schema_name, listing.pk)
+        enqueue_on_commit("directory.notify_listing_requester", connection.schema_name, listing.pk)
     return listing
 
 
