@@ -63,6 +63,20 @@ DEMO_PEOPLE = [
 ]
 
 
+# How the login list printed by `make run` names each role (the demo CPTS's names start with "CPTS").
+ROLE_PHRASES = {
+    "admin": "administrateur de la {name}",
+    "team": "membre de l'équipe de la {name}",
+    "member": "adhérent de la {name}",
+}
+
+
+def describe_roles(person: DemoPerson) -> str:
+    """The roles of a demo account in plain French, e.g. « adhérent de la CPTS du Val de Morelle »."""
+    names = {request.slug: request.name for request in DEMO_COMMUNITIES}
+    return ", ".join(ROLE_PHRASES[role].format(name=names[slug]) for slug, role in person.roles.items())
+
+
 @functools.cache
 def _password_hash() -> str:
     # Hashing costs about a second per call with the production hasher: hash the demo password once.

@@ -1,7 +1,9 @@
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DEBUG", default=True)
+# The demo shows what visitors would see (French error pages, no traceback); DEBUG=1 for Django's
+# debug pages while developing.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-for-any-real-deployment")
 # The demo operator can open the console without an authenticator app; tests and prod require it.
 OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=False)

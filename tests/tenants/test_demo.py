@@ -95,3 +95,15 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     call_command("seed_demo", "--port", "8055")
     assert {slug: content_counts(slug) for slug in SLUGS} == before
     assert (get_user_model().objects.count(), ProfessionalProfile.objects.count()) == public_before
+
+
+def test_the_demo_login_list_names_roles_in_french():
+    from tenants.demo import DEMO_PEOPLE, describe_roles
+
+    lines = {person.email: describe_roles(person) for person in DEMO_PEOPLE}
+    assert lines["coordination@val-de-morelle.test"] == "administrateur de la CPTS du Val de Morelle"
+    assert lines["ide.moreau@exemple.test"] == (
+        "adhérent de la CPTS du Val de Morelle, membre de l'équipe de la CPTS des Trois Rivières"
+    )
+    for text in lines.values():
+        assert " admin " not in f" {text} " and " team " not in f" {text} " and "member" not in text

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, seed_demo
+from tenants.demo import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, describe_roles, seed_demo
 from tenants.models import Community
 
 
@@ -26,8 +26,7 @@ class Command(BaseCommand):
         out(f"Comptes de démonstration (mot de passe pour tous : {DEMO_PASSWORD}) :")
         out(f"  {OPERATOR_EMAIL}  — opérateur de la plateforme")
         for person in DEMO_PEOPLE:
-            roles = ", ".join(f"{role} de {slug}" for slug, role in person.roles.items())
-            out(f"  {person.email}  — {roles}")
+            out(f"  {person.email}  — {describe_roles(person)}")
         out(f"E-mails envoyés (invitations, mots de passe) : {settings.EMAIL_FILE_PATH}")
         out("Santé : /healthz sur chaque hôte. Ctrl-C arrête tout.")
         out("")
