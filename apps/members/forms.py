@@ -9,6 +9,10 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.MEMBER)
 
 
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
+
+
 class SecurityPolicyForm(forms.Form):
     staff_two_factor_required = forms.BooleanField(
         label=_("Exiger la double authentification de l'équipe et des administrateurs"),

@@ -103,3 +103,30 @@ class SecurityPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class RoleChange(models.Model):
+    """A role changed or withdrawn by an admin: the audit trail, and the e-mail owed to the person
+    (``notified_at`` is stamped once it is sent)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    previous_role = models.CharField(_("rôle précédent"), max_length=10, choices=Role.choices)
+    # Empty: the person no longer belongs to this CPTS.
+    new_role = models.CharField(_("nouveau rôle"), max_length=10, choices=Role.choices, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+        verbose_name = _("changement de rôle")
+        verbose_name_plural = _("changements de rôle")
+
+    def __str__(self) -> str:
+        return f"{self.user} : {self.previous_role} → {self.new_role or '—'}"
+
+    @property
+    def is_removal(self) -> bool:
+        return not self.new_role

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Invitation, Membership, Role, hash_token
+from .models import Invitation, Membership, Role, RoleChange, hash_token
+from .selectors import get_membership
 
 
 def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
@@ -116,3 +117,63 @@ def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
         policy.changed_at = timezone.now()
         policy.save()
     return policy
+
+
+def _require_admin(actor) -> None:
+    membership = get_membership(actor)
+    if membership is None or not membership.has_role(Role.ADMIN):
+        raise PermissionDenied
+
+
+def _record_role_change(*, actor, membership: Membership, new_role: str) -> Membership:
+    """Set ``membership``'s role (``""``: withdraw it) unless that leaves this CPTS without an
+    active admin; record the change and e-mail the person after commit.
+
+    Admin rows are locked first, so two admins demoting each other at once cannot both succeed.
+    Raises PermissionDenied (actor not admin) or ValidationError (French reason).
+    """
+    from workers.accounts import notify_role_change_task
+
+    _require_admin(actor)
+    if new_role and new_role not in Role.values:
+        raise ValidationError({"role": _("Choisissez un rôle de la liste.")})
+    with transaction.atomic():
+        admins = list(
+            Membership.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).order_by("pk")
+        )
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not locked.is_active:
+            raise ValidationError(_("Cette personne ne fait plus partie de la CPTS."))
+        if locked.role == new_role:
+            return locked
+        if locked.role == Role.ADMIN and new_role != Role.ADMIN and len(admins) <= 1:
+            raise ValidationError(
+                _(
+                    "%(name)s est le dernier administrateur de la CPTS : nommez d'abord un autre "
+                    "administrateur."
+                )
+                % {"name": locked.user.get_full_name() or locked.user.email}
+            )
+        change = RoleChange.objects.create(
+            user=locked.user, previous_role=locked.role, new_role=new_role, changed_by=actor
+        )
+        if new_role:
+            locked.role = new_role
+            locked.save(update_fields=["role"])
+        else:
+            locked.is_active = False
+            locked.save(update_fields=["is_active"])
+        notify_role_change_task.delay_on_commit(connection.schema_name, change.pk)
+    return locked
+
+
+def change_role(*, actor, membership: Membership, role: str) -> Membership:
+    """An admin gives ``membership`` another role; the person is told by e-mail. Refused (French
+    ValidationError) when it would leave the CPTS without an admin; PermissionDenied for non-admins."""
+    return _record_role_change(actor=actor, membership=membership, new_role=role)
+
+
+def remove_member(*, actor, membership: Membership) -> Membership:
+    """An admin withdraws ``membership``'s role (the row stays, inactive: dues and receipts keep
+    their history); the person is told by e-mail. Same refusals as ``change_role``."""
+    return _record_role_change(actor=actor, membership=membership, new_role="")

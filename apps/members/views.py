@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -9,8 +9,8 @@ from apps.accounts.forms import ExistingAccountForm, NewAccountForm
 from apps.accounts.views import login_and_bind
 
 from . import selectors, services
-from .forms import InvitationForm
-from .models import Role
+from .forms import InvitationForm, RoleChangeForm
+from .models import Membership, Role
 from .permissions import check_role, role_required
 from .standing import is_in_good_standing, refusal_for, standing_of
 
@@ -71,9 +71,10 @@ def team_space(request):
         request,
         "members/team_space.html",
         {
-            "memberships": selectors.list_memberships(),
+            "memberships": selectors.list_memberships().filter(is_active=True),
             "form": form,
             "can_invite": request.membership.has_role("admin"),
+            "role_choices": Role.choices,
         },
     )
 
@@ -144,3 +145,43 @@ def security(request):
         {"form": form, "required": required, "staff": selectors.list_staff_two_factor_status()},
         status=400 if form.errors else 200,
     )
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["POST"])
+def change_member_role(request, pk: int):
+    """An admin changes a person's role here (404 for a membership of no one here)."""
+    membership = get_object_or_404(Membership, pk=pk, is_active=True)
+    form = RoleChangeForm(request.POST)
+    name = membership.user.get_full_name() or membership.user.email
+    if not form.is_valid():
+        messages.error(request, _("Choisissez un rôle de la liste."))
+        return redirect("members:team_space")
+    try:
+        services.change_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s a désormais le rôle « %(role)s » ; un e-mail l'en informe.")
+            % {"name": name, "role": Role(form.cleaned_data["role"]).label.lower()},
+        )
+    return redirect("members:team_space")
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["POST"])
+def remove_member(request, pk: int):
+    """An admin withdraws a person's role here (the last admin stays)."""
+    membership = get_object_or_404(Membership, pk=pk, is_active=True)
+    name = membership.user.get_full_name() or membership.user.email
+    try:
+        services.remove_member(actor=request.user, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("%(name)s ne fait plus partie de la CPTS ; un e-mail l'en informe.") % {"name": name}
+        )
+    return redirect("members:team_space")
