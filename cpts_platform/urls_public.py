@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from cpts_platform.api_docs import ApiDocsView
+from cpts_platform.health import healthz
 from tenants import views
 from tenants.api.views import CommunityViewSet
-from tenants.health import healthz
 
 router = DefaultRouter(trailing_slash="/?")
 router.register("communities", CommunityViewSet, basename="community")

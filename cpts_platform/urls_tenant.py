@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from apps.site import views as site_views
 from cpts_platform.api_docs import ApiDocsView
-from tenants.health import healthz
+from cpts_platform.health import healthz
 
 urlpatterns = [
     path("", site_views.home, name="home"),

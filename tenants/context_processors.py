@@ -1,11 +1,4 @@
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
-
-
-def _site_chrome() -> dict:
-    from apps.site.selectors import get_site_chrome
-
-    return get_site_chrome()
 
 
 def community(request) -> dict:
@@ -18,6 +11,4 @@ def community(request) -> dict:
         "is_platform_site": is_platform,
         "platform_domain": settings.PLATFORM_DOMAIN,
         "membership": getattr(request, "membership", None),
-        # Branding, menus and base URL of this CPTS's site (apps.site), read lazily from the cache.
-        "site_chrome": None if is_platform else SimpleLazyObject(_site_chrome),
     }
