@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
+from django.utils import timezone
 
 from .models import (
     AnnualReport,
@@ -211,6 +212,24 @@ def list_values(indicator: Indicator) -> QuerySet[IndicatorValue]:
         .select_related("entered_by")
         .order_by("-period_end")
     )
+
+
+def latest_activity_year() -> int | None:
+    """The latest civil year, up to this one, with something a report would show: money
+    contracted, received or spent, or an indicator value. None when nothing is recorded."""
+    this_year = timezone.localdate().year
+    candidates = [
+        FundingLine.objects.filter(year__lte=this_year).aggregate(latest=Max("year"))["latest"],
+        Payment.objects.filter(received_on__year__lte=this_year).aggregate(latest=Max("received_on"))[
+            "latest"
+        ],
+        Spending.objects.filter(spent_on__year__lte=this_year).aggregate(latest=Max("spent_on"))["latest"],
+        IndicatorValue.objects.filter(period_start__year__lte=this_year).aggregate(
+            latest=Max("period_start")
+        )["latest"],
+    ]
+    years = [value if isinstance(value, int) else value.year for value in candidates if value is not None]
+    return max(years, default=None)
 
 
 def list_reports() -> QuerySet[AnnualReport]:

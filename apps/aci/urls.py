@@ -18,5 +18,6 @@ urlpatterns = [
         "aci/indicateurs/<int:pk>/justificatifs/<int:evidence_id>/", views.evidence_download, name="evidence"
     ),
     path("aci/rapports/", views.report_request, name="report_request"),
+    path("aci/rapports/liste/", views.report_list, name="report_list"),
     path("aci/rapports/<int:pk>/<str:fmt>/", views.report_download, name="report_download"),
 ]

@@ -96,8 +96,8 @@ def cockpit(request):
             "missions": missions,
             "budget": selectors.budget_overview(contract, year, size=size),
             "cards": _progress_cards(year),
-            "reports": selectors.list_reports(),
-            "report_form": ReportForm(initial={"year": year - 1}),
+            **_reports_context(),
+            "report_form": ReportForm(initial={"year": selectors.latest_activity_year() or this_year() - 1}),
             "own_mission_form": OwnMissionForm()
             if contract and not any(r["mission"].mission == "own" for r in missions)
             else None,
@@ -349,6 +349,22 @@ def report_request(request):
     else:
         messages.error(request, _("Choisissez une année."))
     return redirect("aci:cockpit")
+
+
+def this_year() -> int:
+    return timezone.localdate().year
+
+
+def _reports_context() -> dict:
+    reports = list(selectors.list_reports())
+    unfinished = {AnnualReport.Status.PENDING, AnnualReport.Status.RUNNING}
+    return {"reports": reports, "reports_pending": any(r.status in unfinished for r in reports)}
+
+
+@role_required(Role.TEAM)
+def report_list(request):
+    """The reports table alone, polled by the cockpit (htmx) while a report is being built."""
+    return render(request, "aci/_reports.html", _reports_context())
 
 
 @role_required(Role.TEAM)

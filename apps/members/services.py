@@ -12,6 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants.queue import enqueue_on_commit
+
 from .models import Invitation, Membership, Role, RoleChange, hash_token
 from .selectors import get_membership
 
@@ -132,8 +134,6 @@ def _record_role_change(*, actor, membership: Membership, new_role: str) -> Memb
     Admin rows are locked first, so two admins demoting each other at once cannot both succeed.
     Raises PermissionDenied (actor not admin) or ValidationError (French reason).
     """
-    from workers.accounts import notify_role_change_task
-
     _require_admin(actor)
     if new_role and new_role not in Role.values:
         raise ValidationError({"role": _("Choisissez un rôle de la liste.")})
@@ -163,7 +163,7 @@ def _record_role_change(*, actor, membership: Membership, new_role: str) -> Memb
         else:
             locked.is_active = False
             locked.save(update_fields=["is_active"])
-        notify_role_change_task.delay_on_commit(connection.schema_name, change.pk)
+        enqueue_on_commit("members.notify_role_change", connection.schema_name, change.pk)
     return locked
 
 
