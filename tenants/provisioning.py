@@ -7,6 +7,7 @@ any step (clone, domain, first admin's invitation) leaves no schema, no domain a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from .models import Community, Domain
 
@@ -75,6 +77,18 @@ def validate_community_request(request: CommunityRequest) -> CommunityRequest:
     )
 
 
+# What an app adds to every new CPTS, inside the provisioning transaction and in the new CPTS's
+# schema (the members app invites the first administrator). Apps register here, in their
+# ``AppConfig.ready``: this layer imports no app.
+_steps: list[Callable[..., None]] = []
+
+
+def register_provisioning_step(step: Callable[..., None]) -> None:
+    """``step(actor=..., request=CommunityRequest)`` will run for every CPTS opened from now on."""
+    if step not in _steps:
+        _steps.append(step)
+
+
 def domain_for(slug: str) -> str:
     return f"{slug}.{settings.PLATFORM_DOMAIN}"
 
@@ -85,11 +99,8 @@ def provision_community(*, actor, request: CommunityRequest) -> Community:
     Raises ValidationError (nothing created) on bad input. The invitation e-mail is sent by a
     worker once the transaction has committed.
     """
-    from django_tenants.utils import schema_context
-
-    from apps.members.models import Role
-    from apps.members.services import invite
-
+    if not _steps:
+        raise RuntimeError("no provisioning step is registered: a new CPTS would have no administrator")
     clean = validate_community_request(request)
     connection.set_schema_to_public()
     with transaction.atomic():
@@ -103,7 +114,8 @@ def provision_community(*, actor, request: CommunityRequest) -> Community:
         community.save(verbosity=0)  # clones settings.TENANT_BASE_SCHEMA
         Domain.objects.create(domain=domain_for(clean.slug), tenant=community, is_primary=True)
         with schema_context(community.schema_name):
-            invite(actor=actor, email=clean.admin_email, role=Role.ADMIN)
+            for step in _steps:
+                step(actor=actor, request=clean)
         community.status = Community.Status.ACTIVE
         community.save(update_fields=["status"])
     return community

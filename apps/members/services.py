@@ -20,8 +20,6 @@ from .selectors import get_membership
 
 def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
     """Create an invitation and have a worker e-mail it (after commit)."""
-    from workers.accounts import send_invitation_task
-
     email = get_user_model().objects.normalize_email(email).lower()
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -32,8 +30,13 @@ def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
             token_hash=hash_token(secrets.token_urlsafe(32)),
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-        send_invitation_task.delay_on_commit(connection.schema_name, invitation.pk)
+        enqueue_on_commit("members.send_invitation", connection.schema_name, invitation.pk)
     return invitation
+
+
+def invite_first_admin(*, actor, request) -> Invitation:
+    """Provisioning step: invite the new CPTS's first administrator (``request.admin_email``)."""
+    return invite(actor=actor, email=request.admin_email, role=Role.ADMIN)
 
 
 def issue_invitation_token(invitation: Invitation) -> str:
