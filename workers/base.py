@@ -7,11 +7,37 @@ one, so a task can never act "nowhere" (tenant-schemas-celery would silently fal
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery.contrib.django.task import DjangoTask
-from django.db import connection
+from django.db import OperationalError, connection
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, get_tenant_model
+from psycopg import errors as pg_errors
+
+logger = logging.getLogger(__name__)
+
+# No task is queued with a countdown/ETA further than this (TenantTask.apply_async clamps it): the
+# broker's visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS) must stay above it plus the run
+# time of a task, or Redis hands a delayed task to a second worker early (docs/tasks.md).
+LONGEST_COUNTDOWN_SECONDS = 10 * 60
+# A deadlock or serialization failure is retried this many times in the same process (the task
+# is idempotent, PostgreSQL rolled its transaction back) before going back to the broker.
+TRANSIENT_DB_ATTEMPTS = 3
+TRANSIENT_DB_ERRORS = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
+
+def is_transient_db_error(error: BaseException) -> bool:
+    """PostgreSQL gave up this transaction to let another one through (deadlock, serialization
+    failure): nothing of it was written, and running the same work again will very likely pass.
+    Django wraps the psycopg error in ``django.db.OperationalError`` (its ``__cause__``)."""
+    if isinstance(error, TRANSIENT_DB_ERRORS):
+        return True
+    return isinstance(error, OperationalError) and isinstance(error.__cause__, TRANSIENT_DB_ERRORS)
 
 from tenants.selectors import active_schemas
 
@@ -21,9 +47,29 @@ class PublicSchemaRefused(RuntimeError):
 
 
 class TenantTask(DjangoTask):
-    """Enqueue with ``delay_on_commit`` (DjangoTask) so workers never see uncommitted rows."""
+    """Enqueue with ``delay_on_commit`` (DjangoTask) so workers never see uncommitted rows.
+
+    Deadlocks and serialization failures are transient: the task runs again (it is idempotent),
+    up to TRANSIENT_DB_ATTEMPTS times in the same process, then later through the broker.
+    Countdowns longer than LONGEST_COUNTDOWN_SECONDS are shortened to it.
+    """
 
     abstract = True
+
+    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None,
+                    link_error=None, shadow=None, **options):  # fmt: skip
+        latest = timezone.now() + timedelta(seconds=LONGEST_COUNTDOWN_SECONDS)
+        eta = options.get("eta")
+        if isinstance(eta, datetime) and eta > latest:
+            logger.warning("%s: ETA %s shortened to %ss", self.name, eta, LONGEST_COUNTDOWN_SECONDS)
+            options["eta"] = latest
+        countdown = options.get("countdown")
+        if countdown is not None and countdown > LONGEST_COUNTDOWN_SECONDS:
+            logger.warning(
+                "%s: countdown %ss shortened to %ss", self.name, countdown, LONGEST_COUNTDOWN_SECONDS
+            )
+            options["countdown"] = LONGEST_COUNTDOWN_SECONDS
+        return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow, **options)
 
     def __call__(self, schema_name: str, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(schema_name, str) or schema_name == get_public_schema_name():
@@ -35,12 +81,29 @@ class TenantTask(DjangoTask):
             raise PublicSchemaRefused(f"{self.name}: no CPTS with schema {schema_name!r}")
         connection.set_tenant(community)
         try:
-            return super().__call__(schema_name, *args, **kwargs)
+            return self._run_through_transient_errors(schema_name, *args, **kwargs)
         finally:
             if previous is not None:
                 connection.set_tenant(previous)
             else:
                 connection.set_schema_to_public()
+
+    def _run_through_transient_errors(self, *args: Any, **kwargs: Any) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return super().__call__(*args, **kwargs)
+            except Exception as error:
+                # Inside an outer transaction (eager tests) the whole transaction is lost: let it go.
+                if not is_transient_db_error(error) or connection.in_atomic_block:
+                    raise
+                if attempt >= TRANSIENT_DB_ATTEMPTS:
+                    logger.warning("%s: %s, %s times; retried later", self.name, error.__cause__, attempt)
+                    raise self.retry(exc=error, countdown=random.randint(5, 30)) from error
+                logger.info("%s: %s; running again", self.name, error.__cause__)
+                # Jittered, so the two transactions that collided do not collide again.
+                time.sleep(random.uniform(0.05, 0.25) * attempt)
+                attempt += 1
 
 
 def fan_out(task, *args: Any, spread_seconds: int = 60) -> int:

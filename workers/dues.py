@@ -20,50 +20,55 @@ logger = logging.getLogger(__name__)
 FAN_OUT_SPREAD_SECONDS = 300
 
 
+def _email(task, receipt, *, force: bool = False) -> bool:
+    """E-mail a receipt or credit note (once unless ``force``); SMTP errors are retried later."""
+    from apps.dues import receipts
+
+    try:
+        return receipts.email(receipt, force=force)
+    except OSError as exc:  # SMTP unreachable: transient; the number is kept
+        raise task.retry(exc=exc, countdown=30 * (task.request.retries + 1)) from exc
+
+
 @shared_task(base=TenantTask, name="dues.issue_receipt", bind=True, max_retries=5)
 def issue_receipt_task(self, schema_name: str, payment_id: int) -> str:
+    """Number the payment's receipt (once), build its PDF and e-mail it (once)."""
     from apps.dues import receipts
 
     receipt = receipts.issue(payment_id)
     if receipt is None:
         return "skipped"
-    try:
-        receipts.email(receipt)
-    except OSError as exc:  # SMTP unreachable: transient; the number is kept
-        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    _email(self, receipt)
     return receipt.number
 
 
 @shared_task(base=TenantTask, name="dues.issue_credit_note", bind=True, max_retries=5)
 def issue_credit_note_task(self, schema_name: str, payment_id: int) -> str:
+    """Number, build and e-mail the credit note of a refunded payment (once each); its receipt
+    too if that was still missing (the receipt task may still be queued, or lost)."""
     from apps.dues import receipts
     from apps.dues.models import Receipt
 
-    if not Receipt.objects.filter(payment_id=payment_id, kind=Receipt.Kind.RECEIPT).exists():
-        # The receipt itself may still be queued: issue it first, then cancel it.
-        receipts.issue(payment_id)
+    receipt = receipts.issue(payment_id)
+    if receipt is not None:
+        _email(self, receipt)
     note = receipts.issue(payment_id, Receipt.Kind.CREDIT_NOTE)
     if note is None:
         return "skipped"
-    try:
-        receipts.email(note)
-    except OSError as exc:
-        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    _email(self, note)
     return note.number
 
 
 @shared_task(base=TenantTask, name="dues.send_receipt", bind=True, max_retries=5)
 def send_receipt_task(self, schema_name: str, receipt_id: int, force: bool = False) -> str:
-    from apps.dues import receipts
+    """Build and e-mail a numbered receipt or credit note: once, or again when ``force`` (a
+    resend asked by the team). The repair of ``reconcile_pending`` queues it without ``force``."""
     from apps.dues.models import Receipt
 
     receipt = Receipt.objects.filter(pk=receipt_id).first()
     if receipt is None:
         return "skipped"
-    try:
-        return "sent" if receipts.email(receipt, force=force) else "skipped"
-    except OSError as exc:
-        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    return "sent" if _email(self, receipt, force=force) else "skipped"
 
 
 @shared_task(base=TenantTask, name="dues.handle_stripe_event", bind=True, max_retries=5)

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -352,10 +353,21 @@ def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
     return outcome
 
 
+# Receipts left unfinished longer than this are not finished by the repair any more (a member is
+# not mailed a weeks-old receipt out of the blue; the team can still resend it).
+REPAIR_RECEIPTS_WITHIN = timedelta(days=7)
+
+
 def _reissue_lost_receipts(cutoff) -> int:
-    """Receipts and credit notes whose task was lost (broker down at commit, worker killed) are
-    queued again; the tasks are idempotent. Returns how many were queued."""
-    from workers.dues import issue_credit_note_task, issue_receipt_task
+    """The repair of receipts and credit notes: every one must end numbered, built (PDF) and
+    e-mailed, whatever happened to its task (broker down at commit, worker killed between the
+    numbering and the mail, SMTP down longer than the task's retries).
+
+    Payments still missing their receipt or credit note since before ``cutoff`` get their issuing
+    task queued again; documents issued before ``cutoff`` and still without PDF or e-mail get the
+    mail task (builds the PDF, mails once). The tasks are idempotent: run twice, one number and
+    one mail. Returns how many tasks were queued."""
+    from workers.dues import issue_credit_note_task, issue_receipt_task, send_receipt_task
 
     from .models import Receipt
 
@@ -366,12 +378,20 @@ def _reissue_lost_receipts(cutoff) -> int:
     notes = Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__lte=cutoff).exclude(
         receipts__kind=Receipt.Kind.CREDIT_NOTE
     )
+    unfinished = (
+        Receipt.objects.filter(issued_at__lte=cutoff, issued_at__gt=cutoff - REPAIR_RECEIPTS_WITHIN)
+        .filter(Q(pdf="") | Q(emailed_at__isnull=True))
+        .order_by("issued_at")
+    )
     queued = 0
     for payment_id in receipts.values_list("pk", flat=True)[:500]:
         issue_receipt_task.delay_on_commit(schema, payment_id)
         queued += 1
     for payment_id in notes.values_list("pk", flat=True)[:500]:
         issue_credit_note_task.delay_on_commit(schema, payment_id)
+        queued += 1
+    for receipt_id in unfinished.values_list("pk", flat=True)[:500]:
+        send_receipt_task.delay_on_commit(schema, receipt_id)
         queued += 1
     return queued
 

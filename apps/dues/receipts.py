@@ -200,22 +200,38 @@ def render_pdf(receipt: Receipt) -> bytes:
 
 
 def ensure_pdf(receipt: Receipt) -> Receipt:
-    """Render and store the PDF once (files live under the CPTS's own media prefix)."""
+    """Render and store the PDF once (files live under the CPTS's own media prefix).
+
+    One UPDATE, conditional on the PDF still missing: of two concurrent calls, the loser deletes its
+    own file and takes the winner's."""
     if receipt.pdf:
         return receipt
     name = f"receipts/{receipt.year}/{receipt.number}.pdf"
     receipt.pdf.save(name, ContentFile(render_pdf(receipt)), save=False)
-    Receipt.objects.filter(pk=receipt.pk, pdf="").update(pdf=receipt.pdf.name)
+    if not Receipt.objects.filter(pk=receipt.pk, pdf="").update(pdf=receipt.pdf.name):
+        receipt.pdf.storage.delete(receipt.pdf.name)
+        receipt.pdf.name = Receipt.objects.values_list("pdf", flat=True).get(pk=receipt.pk)
     return receipt
 
 
 def email(receipt: Receipt, *, force: bool = False) -> bool:
-    """E-mail the receipt to the member once (``force`` resends). True when a mail was sent."""
+    """E-mail the receipt to the payer once (``force`` resends). True when a mail was sent.
+
+    The PDF is built first, on its own. Then one transaction locks the payment, then the receipt —
+    the order of every path on a payment's documents (``issue`` locks the payment before it reads
+    or creates its receipts), so this mail and the credit note of the same payment wait for each
+    other instead of deadlocking — sends, and stamps ``emailed_at`` with a single UPDATE (a row
+    updated twice in one transaction has its foreign keys checked again at commit, which would
+    lock the payment last, out of order). A worker dying after the send and before the commit
+    sends it again on the next run: at least once, never silently lost.
+    """
+    ensure_pdf(receipt)
     with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        Payment.objects.select_for_update().filter(pk=receipt.payment_id).values_list("pk").get()
+        # NO KEY: keys are not changed, so a credit note referencing this receipt is not blocked.
+        locked = Receipt.objects.select_for_update(no_key=True).get(pk=receipt.pk)
         if locked.emailed_at is not None and not force:
             return False
-        ensure_pdf(locked)
         community = _community()
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
         context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
@@ -230,8 +246,7 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         with locked.pdf.open("rb") as handle:
             message.attach(f"{locked.number}.pdf", handle.read(), "application/pdf")
         message.send()
-        locked.emailed_at = timezone.now()
-        locked.save(update_fields=["emailed_at"])
+        Receipt.objects.filter(pk=locked.pk).update(emailed_at=timezone.now())
     return True
 
 

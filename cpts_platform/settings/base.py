@@ -265,10 +265,19 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Workers that die (docs/tasks.md): a task is acknowledged when it ends, so a task whose worker
+# dies runs again. A killed pool child's task is requeued at once (tasks are idempotent); a whole
+# worker killed leaves its tasks unacknowledged in Redis, handed out again after the visibility
+# timeout: 15 min, above the longest countdown (workers.base.LONGEST_COUNTDOWN_SECONDS, 10 min)
+# plus a task's run time, swept every 10 s.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than any countdown/ETA we use, so Redis does not redeliver a delayed task early.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 6}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["events-reminders"] = {"task": "events.fan_out_reminders", "schedule": 15 * 60}
