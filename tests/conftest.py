@@ -173,45 +173,68 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
     raise TimeoutError(f"condition not met within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def _worker_process(world, tmp_path_factory):
-    """One real ``celery worker`` process for the whole session, started on first use."""
+def start_worker(base, *, hostname: str, queues: str = "celery", env: dict | None = None) -> RealWorker:
+    """Start a real ``celery worker`` process (solo pool) on the test database and Redis, consuming
+    ``queues``, its e-mails written under ``base/mail``; returns once it is ready. Stop it with
+    ``stop_worker``; ``env`` overrides its environment (e.g. another e-mail backend)."""
     import os
     import subprocess
     import sys
 
     from django.conf import settings
 
-    base = tmp_path_factory.mktemp("worker")
     mail_dir = base / "mail"
-    mail_dir.mkdir()
+    mail_dir.mkdir(parents=True, exist_ok=True)
     log_path = base / "worker.log"
-    env = dict(os.environ)
-    env.update(
+    environment = dict(os.environ)
+    environment.update(
         DJANGO_SETTINGS_MODULE="cpts_platform.settings.test",
         DATABASE_NAME=settings.DATABASES["default"]["NAME"],
         CELERY_TASK_ALWAYS_EAGER="0",
         TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
     )
-    hostname = f"test-{os.getpid()}@%h"
+    environment.update(env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "cpts_platform", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"],
-        env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+         "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip",
+         "--queues", queues],
+        env=environment, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
     )  # fmt: skip
     worker = RealWorker(process=process, mail_dir=mail_dir, log_path=log_path)
     try:
         wait_until(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, timeout=90)
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited early:\n{worker.log()}")
+    except TimeoutError:
+        stop_worker(worker)
+        raise
+    if process.poll() is not None:
+        raise RuntimeError(f"the worker exited early:\n{worker.log()}")
+    return worker
+
+
+def stop_worker(worker: RealWorker) -> None:
+    import subprocess
+
+    if worker.process.poll() is not None:
+        return
+    worker.process.terminate()
+    try:
+        worker.process.wait(15)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait(15)
+
+
+@pytest.fixture(scope="session")
+def _worker_process(world, tmp_path_factory):
+    """One real ``celery worker`` process for the whole session, started on first use."""
+    import os
+
+    worker = start_worker(tmp_path_factory.mktemp("worker"), hostname=f"test-{os.getpid()}@%h")
+    try:
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(worker)
 
 
 @pytest.fixture
