@@ -314,8 +314,9 @@ ABANDONED_AFTER = timedelta(days=2)
 
 
 def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
-    """Ask Stripe about card payments still pending (a lost webhook loses nothing), and queue
-    again the receipts and credit notes whose task was lost."""
+    """Ask Stripe about card payments still pending (a lost webhook loses nothing), and finish
+    the receipts and credit notes left unnumbered, unbuilt or unmailed (``_reissue_lost_receipts``)
+    for longer than ``older_than_seconds``."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     abandoned_cutoff = timezone.now() - ABANDONED_AFTER
     outcome: dict[str, int] = {}
