@@ -83,7 +83,7 @@ def test_receipt_mail_and_credit_note_of_one_payment_run_together_without_deadlo
         def run(task, payment_id, barrier):
             try:
                 barrier.wait(timeout=10)
-                task.apply(args=(schema, payment_id)).get()
+                task.apply(args=(schema, payment_id)).get(disable_sync_subtasks=False)
             except BaseException as error:  # noqa: BLE001 - reported by the assertion below
                 errors.append(error)
             finally:

@@ -39,7 +39,11 @@ def test_a_deadlocked_task_runs_again_and_both_finish(world, django_db_blocker):
     def run(first, second, who):
         try:
             with django_db_blocker.unblock():
-                results.append(lock_two_rows_task.apply(args=(world.a.schema_name, first, second, who)).get())
+                results.append(
+                    lock_two_rows_task.apply(args=(world.a.schema_name, first, second, who)).get(
+                        disable_sync_subtasks=False
+                    )
+                )
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:
