@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +33,11 @@ from .models import Dues, DuesSettings, Payment, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
-REUSABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
+# An open PaymentIntent the page may confirm with a new card. Not ``requires_action``: a 3-D Secure
+# prompt left unanswered is cancelled first (``_close_stale_attempt``), so the abandoned prompt can
+# never be completed beside the new attempt; nor one carrying ``last_payment_error`` (failed).
+REUSABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation"}
+CANCELLABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
 def _community() -> Community:
@@ -150,12 +155,12 @@ def start_card_payment(*, actor, dues: Dues | None = None, registration=None) ->
             )
     if payment.stripe_payment_intent_id:
         intent = retrieve_intent(payment)
-        if intent["status"] in REUSABLE_INTENT_STATUSES:
+        if _reusable(intent):
             return payment
         if intent["status"] in ("processing", "succeeded"):
             # Paid (or being paid) already; its webhook is on the way: never charge twice.
             raise PaymentInProgress(payment)
-        sync_payment(payment.pk, intent=intent)
+        _close_stale_attempt(payment, intent)
         payment = Payment.objects.create(
             **payable,
             method=PaymentMethod.CARD,
@@ -184,6 +189,42 @@ def start_card_payment(*, actor, dues: Dues | None = None, registration=None) ->
         Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent.id)
     payment.stripe_payment_intent_id = intent.id
     return payment
+
+
+def _reusable(intent: dict) -> bool:
+    return intent["status"] in REUSABLE_INTENT_STATUSES and not intent.get("last_payment_error")
+
+
+def _close_stale_attempt(payment: Payment, intent: dict) -> None:
+    """Close an attempt that can no longer be confirmed as it is (3-D Secure left unanswered,
+    authentication failed, cancelled) before another one is opened for the same payable.
+
+    A prompt left unanswered is cancelled on Stripe first: once cancelled it can never be
+    completed, so the old and the new attempt can never both be charged. If the member
+    completed it meanwhile (the cancel is refused), it is synced as paid and PaymentInProgress
+    is raised: the caller shows its status and opens nothing.
+    """
+    sync_payment(payment.pk, intent=intent)  # a failed authentication keeps its reason
+    payment.refresh_from_db(fields=["status"])
+    if intent["status"] in CANCELLABLE_INTENT_STATUSES:
+        if payment.status == Payment.Status.PENDING:
+            cancel_on_stripe(payment)
+            payment.refresh_from_db(fields=["status"])
+        elif payment.status == Payment.Status.FAILED:
+            # Its client secret is in a browser: closed on Stripe too, so nothing can confirm it later.
+            _cancel_intent_quietly(payment)
+    if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+        # Paid meanwhile, or not closable (processing): show it, open nothing.
+        raise PaymentInProgress(payment)
+
+
+def _cancel_intent_quietly(payment: Payment) -> None:
+    try:
+        stripe.PaymentIntent.cancel(
+            payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
+        )
+    except stripe.InvalidRequestError as error:  # already succeeded, processing or cancelled
+        logger.info("payment %s not cancelled on Stripe: %s", payment.pk, error)
 
 
 def retrieve_intent(payment: Payment) -> dict:
@@ -215,6 +256,9 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
     """
     if payment.payer_user_id != actor.pk:
         raise PermissionError("payment of another member")
+    if payment.status == Payment.Status.FAILED and payment.stripe_payment_intent_id:
+        # The page still shows the form of an attempt that failed (e.g. 3-D Secure refused).
+        return _confirm_on_a_fresh_attempt(actor=actor, payment=payment, payment_method_id=payment_method_id)
     if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
         return {"status": "invalid", "client_secret": "", "error": _("Ce paiement n'est plus en attente.")}
     if payment.registration_id:
@@ -226,6 +270,11 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
             return {"status": "invalid", "client_secret": "", "error": refusal}
     opts = client.options(payment.stripe_account_id)
     try:
+        if not _reusable(retrieve_intent(payment)):
+            # 3-D Secure left unanswered, or failed: this attempt is closed, a fresh one is used.
+            return _confirm_on_a_fresh_attempt(
+                actor=actor, payment=payment, payment_method_id=payment_method_id
+            )
         stripe.PaymentIntent.modify(
             payment.stripe_payment_intent_id, payment_method=payment_method_id, **opts
         )
@@ -255,6 +304,77 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
             ),
         }
     return {"status": intent["status"], "client_secret": intent["client_secret"], "error": ""}
+
+
+def _confirm_on_a_fresh_attempt(*, actor, payment: Payment, payment_method_id: str) -> dict:
+    """Close ``payment`` (``_close_stale_attempt``) and confirm a fresh attempt for the same
+    payable with the new card. The result carries ``retry_payment``: the page goes on with it."""
+    try:
+        _close_stale_attempt(payment, retrieve_intent(payment))
+        fresh = start_card_payment(actor=actor, **payment.payable)
+    except PaymentInProgress as in_progress:  # paid meanwhile, or being paid: never a second charge
+        return {
+            "status": "processing",
+            "client_secret": "",
+            "error": "",
+            "retry_payment": in_progress.payment.pk,
+        }
+    except CardPaymentUnavailable as refusal:
+        return {"status": "invalid", "client_secret": "", "error": str(refusal)}
+    if fresh.amount != payment.amount:
+        return {
+            "status": "invalid",
+            "client_secret": "",
+            "error": _("Le montant à régler a changé : rechargez la page pour payer le bon montant."),
+        }
+    result = confirm_card_payment(actor=actor, payment=fresh, payment_method_id=payment_method_id)
+    return {**result, "retry_payment": result.get("retry_payment") or fresh.pk}
+
+
+# How long the status page trusts what it last read from Stripe (it polls every 2 seconds).
+STATE_READ_EVERY_SECONDS = 3
+AUTHENTICATION_FAILED = "payment_intent_authentication_failure"
+
+
+def attempt_state(payment: Payment) -> str:
+    """Where a card attempt still pending on our side stands, for its status page.
+
+    Reads the PaymentIntent from Stripe (at most every few seconds per attempt) and syncs our
+    payment with it — a failed 3-D Secure authentication sends no webhook, so the page itself
+    asks. Returns ``awaiting_authentication`` (3-D Secure not answered), ``not_submitted`` (no
+    card confirmed yet), ``processing`` (the bank is confirming, or Stripe cannot be read now),
+    or "" when the payment is not a pending card attempt (its own status then says it all).
+    ``payment`` is refreshed from the database.
+    """
+    if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
+        return ""
+    key = f"dues:attempt-state:{payment.pk}"
+    state = cache.get(key)
+    if state is None:
+        try:
+            intent = retrieve_intent_with_charge(payment)
+        except stripe.StripeError as error:
+            logger.warning("payment %s not read from Stripe: %s", payment.pk, error)
+            return "processing"
+        sync_payment(payment.pk, intent=intent)
+        state = {
+            "requires_action": "awaiting_authentication",
+            "requires_payment_method": "not_submitted",
+            "requires_confirmation": "not_submitted",
+        }.get(intent.get("status"), "processing")
+        cache.set(key, state, STATE_READ_EVERY_SECONDS)
+    payment.refresh_from_db()
+    return state if payment.status == Payment.Status.PENDING else ""
+
+
+def failure_message(payment: Payment) -> str:
+    """Why a failed card attempt failed, in French, for its payer."""
+    if payment.failure_reason == AUTHENTICATION_FAILED:
+        return _(
+            "L’authentification 3-D Secure a échoué : votre banque n’a pas validé le paiement et "
+            "rien n’a été débité."
+        )
+    return decline_message(payment.failure_reason)
 
 
 def decline_message(code: str | None) -> str:

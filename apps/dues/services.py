@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+import stripe
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -75,13 +76,33 @@ def record_offline_payment(
     *, actor, dues: Dues, method: str, reference: str = "", paid_at=None, amount: Decimal | None = None
 ) -> Payment:
     """The team records a cheque, transfer or cash payment: the dues become active at once and a
-    worker issues and e-mails the receipt."""
+    worker issues and e-mails the receipt.
+
+    A card attempt still open for these dues is cancelled on Stripe first, so the member cannot
+    pay a second time. Refused (ValidationError, French, with the reason) when the dues are paid
+    (a card payment may just have gone through: it is synced first) or when a card payment is
+    being confirmed by the bank and cannot be cancelled.
+    """
     if method not in OFFLINE_METHODS:
         raise ValidationError(_("Moyen de paiement hors ligne inconnu."))
+    close_card_attempts(dues)
     with transaction.atomic():
         locked = Dues.objects.select_for_update().get(pk=dues.pk)
         if locked.status == Dues.Status.ACTIVE:
+            if locked.payments.filter(status=Payment.Status.SUCCEEDED, method=PaymentMethod.CARD).exists():
+                raise ValidationError(
+                    _(
+                        "Cette cotisation est déjà réglée : l'adhérent l'a payée par carte. Rien n'a été enregistré."
+                    )
+                )
             raise ValidationError(_("Cette cotisation est déjà réglée."))
+        if locked.payments.filter(status=Payment.Status.PENDING).exists():
+            raise ValidationError(
+                _(
+                    "Un paiement par carte de l'adhérent est en cours de confirmation par sa banque : "
+                    "attendez son issue (quelques minutes) avant d'enregistrer un autre paiement."
+                )
+            )
         payment = Payment.objects.create(
             dues=locked,
             method=method,
@@ -96,10 +117,40 @@ def record_offline_payment(
     return payment
 
 
+def close_card_attempts(dues: Dues) -> None:
+    """Cancel on Stripe the card attempts still open for ``dues`` (each synced with Stripe: one
+    that was in fact paid is recorded as paid). Run outside the caller's transaction so what
+    Stripe says is kept even if the caller then refuses. An attempt being processed stays
+    pending. Raises ValidationError (French) when Stripe cannot be reached."""
+    from . import payments
+
+    open_attempts = Payment.objects.filter(dues_id=dues.pk, status=Payment.Status.PENDING).exclude(
+        method__in=OFFLINE_METHODS
+    )
+    for payment in open_attempts:
+        if not payment.stripe_payment_intent_id:  # its PaymentIntent was never created
+            mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
+            continue
+        try:
+            payments.cancel_on_stripe(payment)
+        except stripe.StripeError as error:
+            logger.warning("card attempt %s not cancelled: %s", payment.pk, error)
+            raise ValidationError(
+                _(
+                    "Le paiement par carte en cours de l'adhérent n'a pas pu être annulé chez Stripe : "
+                    "réessayez dans quelques minutes."
+                )
+            ) from error
+
+
 def record_manual_dues(
     *, actor, membership: Membership, tier: Tier, year: int, method: str, reference: str = ""
 ) -> Payment:
-    """Team back-office: dues for ``year`` plus its offline payment, in one go."""
+    """Team back-office: dues for ``year`` plus its offline payment, in one go (card attempts
+    still open for them are cancelled first, see ``record_offline_payment``)."""
+    existing = Dues.objects.filter(membership=membership, year=year).first()
+    if existing is not None:
+        close_card_attempts(existing)
     with transaction.atomic():
         dues, _created = Dues.objects.get_or_create(
             membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}

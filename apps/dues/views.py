@@ -238,7 +238,17 @@ def payment_status(request, payment_id: int):
         return redirect_response
     payment = selectors.access_payment(request.user, payment_id)
     template = "dues/_payment_status.html" if request.htmx else "dues/payment_status.html"
-    return render(request, template, {"payment": payment, "dues": payment.dues})
+    return render(
+        request, template, {"payment": payment, "dues": payment.dues, **payment_page_state(payment)}
+    )
+
+
+def payment_page_state(payment: Payment) -> dict:
+    """What a payment status page (dues and paid events) says besides the payment's status:
+    where a pending card attempt stands on Stripe, why a failed one failed."""
+    state = payments.attempt_state(payment)
+    failure = payments.failure_message(payment) if payment.status == Payment.Status.FAILED else ""
+    return {"attempt_state": state, "failure_message": failure}
 
 
 def receipt_pdf(request, receipt_id: int):

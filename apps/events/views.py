@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.dues import payments
-from apps.dues.views import card_confirm_view, card_form_context
+from apps.dues.views import card_confirm_view, card_form_context, payment_page_state
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
 
@@ -194,9 +194,13 @@ def event_payment_status(request, payment_id: int):
         return redirect_to_login(request.get_full_path())
     payment = selectors.access_registration_payment(request.user, payment_id)
     template = "events/_payment_status.html" if request.htmx else "events/payment_status.html"
+    state = payment_page_state(payment)  # reads Stripe for a pending attempt, may sync it
     registration = payment.registration
+    registration.refresh_from_db()
     return render(
-        request, template, {"payment": payment, "registration": registration, "event": registration.event}
+        request,
+        template,
+        {"payment": payment, "registration": registration, "event": registration.event, **state},
     )
 
 

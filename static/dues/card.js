@@ -52,8 +52,9 @@
       }
       if (data.error) { return fail(data.error); }
       if (data.status === "requires_action") {
-        var auth = await stripe.confirmCardPayment(data.client_secret);
-        if (auth.error) { return fail("L'authentification 3-D Secure a échoué ou a été annulée."); }
+        // Whatever the outcome (authenticated, failed, window closed), the status page reads the
+        // PaymentIntent from Stripe and says it in French, with a way to try again.
+        await stripe.confirmCardPayment(data.client_secret);
       }
       window.location.assign(data.status_url || root.dataset.statusUrl);
     } catch (error) {

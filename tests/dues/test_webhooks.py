@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -400,11 +402,12 @@ def test_a_payment_for_an_abandoned_amount_never_activates_the_dues(
     assert _state(community_a, cheap)[:2] == ("refunded", "pending")
 
 
-def test_a_card_payment_arriving_for_dues_already_paid_by_cheque_is_flagged_to_the_team(
+def test_a_cheque_recorded_while_the_card_payment_went_through_is_refused_and_nobody_pays_twice(
     community_a, alice, bob, client_as, django_capture_on_commit_callbacks
 ):
-    """Bob pays by card (the webhook is late) while the team records his cheque: his dues are
-    paid twice. The second payment is kept as received, and the team is told to refund it."""
+    """Bob pays by card (the webhook is late) while the team records his cheque: the card
+    attempt is read from Stripe first, found paid, and the cheque is refused with the reason.
+    (It used to be recorded too, the dues paid twice and the team asked to refund one.)"""
     from apps.dues import services as dues_services
 
     connect(community_a, alice)
@@ -412,13 +415,15 @@ def test_a_card_payment_arriving_for_dues_already_paid_by_cheque_is_flagged_to_t
     assert _confirm(client, payment, VISA)["status"] == "succeeded"
     with schema_context(community_a.schema_name):
         dues = Dues.objects.get(pk=payment.dues_id)
-        dues_services.record_offline_payment(actor=alice, dues=dues, method="cheque", reference="n° 1234")
+        with pytest.raises(ValidationError, match="payée par carte"):
+            dues_services.record_offline_payment(actor=alice, dues=dues, method="cheque", reference="n° 1234")
+        assert not Payment.objects.filter(dues=dues, method="cheque").exists()
     with django_capture_on_commit_callbacks(execute=True):
         post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_twice"))
     status, dues_status, _numbers = _state(community_a, payment)
     assert (status, dues_status) == ("succeeded", "active")
     team_page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
-    assert "cotisation déjà réglée par un autre paiement, remboursez-le" in team_page
+    assert "cotisation déjà réglée par un autre paiement, remboursez-le" not in team_page
 
 
 def test_an_attempt_abandoned_for_days_is_cancelled_on_stripe_and_no_longer_read(
