@@ -24,10 +24,35 @@ class JoinForm(forms.Form):
         error_messages={"required": _("Vous devez accepter les conditions d'adhésion.")},
     )
 
-    def __init__(self, *args, tiers, **kwargs):
+    def __init__(self, *args, tiers, years: list[int] | None = None, **kwargs):
+        """``years``: the years this join may buy (``calendar.join_years``, the paid ones left
+        out), the default first; with more than one, the person picks the year (``year``)."""
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = tiers
         self.fields["tier"].label_from_instance = lambda t: f"{t.name} — {t.price} € TTC"
+        self.years = years or []
+        if len(self.years) > 1:
+            self.fields["year"] = year_choice_field(self.years)
+            self.initial.setdefault("year", str(self.years[0]))
+
+    def clean_year(self):
+        value = self.cleaned_data.get("year")
+        return int(value) if value else self.years[0]
+
+
+def year_choice_field(years: list[int]) -> forms.TypedChoiceField:
+    """Radio buttons for the membership year, each saying the period it covers."""
+    labels = [_("%(year)s — du 1er janvier au 31 décembre %(year)s") % {"year": year} for year in years]
+    return forms.TypedChoiceField(
+        label=_("Année d'adhésion"),
+        choices=[(str(year), label) for year, label in zip(years, labels, strict=True)],
+        coerce=str,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={
+            "invalid_choice": _("Choisissez %(years)s.") % {"years": " ou ".join(str(year) for year in years)}
+        },
+    )
 
     def clean(self):
         data = super().clean()
@@ -90,6 +115,12 @@ class DuesSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Left empty: no grace period (the lapse stays on 1 January).
         self.fields["grace_days"].required = False
+        self.fields["next_year_from_month"].help_text = _(
+            "Date de bascule : à partir de ce jour (mois et jour), une nouvelle adhésion vaut pour "
+            "l'année suivante. Sans date de bascule, une adhésion vaut pour l'année civile en cours ; "
+            "en novembre et décembre, la page d'adhésion dit alors que l'année se termine bientôt et "
+            "propose aussi l'année suivante."
+        )
         if self.instance and not self.is_bound:
             self.initial["reminder_offsets"] = ", ".join(str(o) for o in self.instance.reminder_offsets or [])
 

@@ -211,7 +211,6 @@ def _close_stale_attempt(payment: Payment, intent: dict) -> None:
             cancel_on_stripe(payment)
             payment.refresh_from_db(fields=["status"])
         elif payment.status == Payment.Status.FAILED:
-            # Its client secret is in a browser: closed on Stripe too, so nothing can confirm it later.
             _cancel_intent_quietly(payment)
     if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         # Paid meanwhile, or not closable (processing): show it, open nothing.
@@ -219,6 +218,9 @@ def _close_stale_attempt(payment: Payment, intent: dict) -> None:
 
 
 def _cancel_intent_quietly(payment: Payment) -> None:
+    """Cancel a failed attempt's PaymentIntent on Stripe: its client secret was given to the
+    browser, and once cancelled nothing can confirm it beside the next attempt. Our payment
+    stays failed (``services.mark_payment_failed`` keeps a failure as such)."""
     try:
         stripe.PaymentIntent.cancel(
             payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
@@ -284,6 +286,7 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         # a fresh attempt the page can use at once with another card.
         logger.info("card declined for payment %s: %s", payment.pk, error.code)
         services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
+        _cancel_intent_quietly(payment)  # its client secret is in the browser: nothing may confirm it later
         declined = {"status": "declined", "client_secret": "", "error": decline_message(error.code)}
         try:
             retry = start_card_payment(actor=actor, **payment.payable)
@@ -356,7 +359,9 @@ def attempt_state(payment: Payment) -> str:
         except stripe.StripeError as error:
             logger.warning("payment %s not read from Stripe: %s", payment.pk, error)
             return "processing"
-        sync_payment(payment.pk, intent=intent)
+        if sync_payment(payment.pk, intent=intent) == "failed":
+            # Closed on Stripe too (its client secret is in the browser): a retry opens a fresh attempt.
+            _cancel_intent_quietly(payment)
         state = {
             "requires_action": "awaiting_authentication",
             "requires_payment_method": "not_submitted",

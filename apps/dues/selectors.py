@@ -27,15 +27,42 @@ def get_dues_for(membership: Membership | None, year: int) -> Dues | None:
     return Dues.objects.filter(membership=membership, year=year).select_related("tier").first()
 
 
-def last_paid_dues(membership: Membership | None) -> Dues | None:
+def last_paid_dues(membership: Membership | None, *, before: int | None = None) -> Dues | None:
+    """The latest year ``membership`` paid (before ``before`` when given)."""
     if membership is None:
         return None
-    return (
-        Dues.objects.filter(membership=membership, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED])
-        .select_related("tier")
-        .order_by("-year")
-        .first()
+    paid = Dues.objects.filter(membership=membership, status__in=[Dues.Status.ACTIVE, Dues.Status.EXPIRED])
+    if before is not None:
+        paid = paid.filter(year__lt=before)
+    return paid.select_related("tier").order_by("-year").first()
+
+
+def paid_years(membership: Membership | None, years: list[int]) -> set[int]:
+    """Which of ``years`` ``membership`` has paid."""
+    if membership is None:
+        return set()
+    return set(
+        Dues.objects.filter(membership=membership, year__in=years, status=Dues.Status.ACTIVE).values_list(
+            "year", flat=True
+        )
     )
+
+
+def renewal_years(membership: Membership | None, years: list[int]) -> list[int]:
+    """The years « Renouveler » offers (among ``years``, see ``calendar.join_years``): not paid
+    yet, with an earlier year paid whose tier is still offered. Empty for an account with no
+    dues paid (it joins instead) and when every year on offer is paid."""
+    if membership is None:
+        return []
+    paid = paid_years(membership, years)
+    offered = []
+    for year in years:
+        if year in paid:
+            continue
+        last = last_paid_dues(membership, before=year)
+        if last is not None and last.tier.is_active:
+            offered.append(year)
+    return offered
 
 
 def list_dues_of(membership: Membership) -> QuerySet[Dues]:

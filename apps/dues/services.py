@@ -235,6 +235,9 @@ def mark_payment_failed(payment_id: int, *, reason: str, cancelled: bool = False
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
             return False
+        if cancelled and payment.status == Payment.Status.FAILED:
+            # A failed attempt whose PaymentIntent we then closed on Stripe stays failed, with its reason.
+            return False
         status = Payment.Status.CANCELLED if cancelled else Payment.Status.FAILED
         if payment.status == status and payment.failure_reason == reason:
             return False

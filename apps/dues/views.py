@@ -28,7 +28,7 @@ from apps.stripe_gateway.client import StripeUnavailable
 from tenants.models import Community
 
 from . import autorenew, payments, receipts, selectors, services
-from .calendar import membership_year, paris_today
+from .calendar import days_left_in_year, join_years, paris_today
 from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
 from .models import Dues, DuesSettings, Payment, Tier
 
@@ -45,16 +45,26 @@ def _community() -> Community:
 @require_http_methods(["GET", "POST"])
 def join(request):
     tiers = selectors.list_active_tiers()
-    year = membership_year(DuesSettings.load())
-    context = {"tiers": tiers, "year": year, "card_available": connect.card_payments_available(_community())}
+    years = join_years(DuesSettings.load())
+    context = {
+        "tiers": tiers,
+        "year": years[0],
+        "years": years,
+        "days_left": days_left_in_year(),
+        "card_available": connect.card_payments_available(_community()),
+    }
     if not request.user.is_authenticated:
         return render(request, "dues/join_anonymous.html", context)
-    current = selectors.get_dues_for(request.membership, year)
+    current = selectors.get_dues_for(request.membership, years[0])
+    # A year already paid is not offered again (in December: the next year only).
+    paid = selectors.paid_years(request.membership, years)
+    open_years = [y for y in years if y not in paid] or years[:1]
     profile = get_profile(request.user)
     profile_form = ProfessionalProfileForm(request.POST or None, instance=profile, prefix="profile")
     join_form = JoinForm(
         request.POST or None,
         tiers=tiers,
+        years=open_years,
         prefix="join",
         initial={"eligibility_category": getattr(request.membership, "eligibility_category", "") or None},
     )
@@ -66,7 +76,7 @@ def join(request):
                 tier=join_form.cleaned_data["tier"],
                 eligibility_category=join_form.cleaned_data["eligibility_category"],
                 consent=join_form.cleaned_data["consent"],
-                year=year,
+                year=join_form.cleaned_data["year"],
             )
         except ValidationError as error:
             join_form.add_error(None, error)
@@ -80,6 +90,8 @@ def join(request):
             "join_form": join_form,
             "current": current,
             "has_profile": bool(profile),
+            "open_years": open_years,
+            "year": open_years[0],
         }
     )
     return render(request, "dues/join.html", context)
@@ -87,18 +99,24 @@ def join(request):
 
 @require_http_methods(["GET", "POST"])
 def renew(request):
-    """One-click renewal: same tier and category as the last year paid, then payment."""
+    """One-click renewal: same tier and category as the last year paid, then payment. Only for a
+    year ``selectors.renewal_years`` offers (an earlier year paid, this one not)."""
     if (redirect_response := _login_required(request)) is not None:
         return redirect_response
-    year = membership_year(DuesSettings.load())
-    last = selectors.last_paid_dues(request.membership)
-    if last is None or not last.tier.is_active:
+    years = join_years(DuesSettings.load())
+    renewable = selectors.renewal_years(request.membership, years)
+    if not renewable:
+        if selectors.paid_years(request.membership, years):
+            messages.info(request, _("Votre cotisation %(year)s est déjà réglée.") % {"year": years[-1]})
+            return redirect("members:member_space")
         return redirect("dues:join")
-    current = selectors.get_dues_for(request.membership, year)
-    if current is not None and current.status == Dues.Status.ACTIVE:
-        messages.info(request, _("Votre cotisation %(year)s est déjà réglée.") % {"year": year})
-        return redirect("members:member_space")
+    wanted = request.POST.get("year") if request.method == "POST" else request.GET.get("annee")
+    year = int(wanted) if wanted in {str(y) for y in renewable} else renewable[0]
+    last = selectors.last_paid_dues(request.membership, before=year)
     if request.method == "POST":
+        if wanted and wanted != str(year):
+            messages.error(request, _("Choisissez %(years)s.") % {"years": " ou ".join(map(str, renewable))})
+            return redirect("dues:renew")
         try:
             dues = services.join(
                 actor=request.user,
@@ -111,7 +129,11 @@ def renew(request):
             messages.error(request, " ".join(error.messages))
             return redirect("dues:join")
         return redirect("dues:pay", dues_id=dues.pk)
-    return render(request, "dues/renew.html", {"last": last, "year": year})
+    return render(
+        request,
+        "dues/renew.html",
+        {"last": last, "year": year, "years": renewable, "days_left": days_left_in_year()},
+    )
 
 
 @require_http_methods(["GET", "POST"])

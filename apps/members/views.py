@@ -17,9 +17,9 @@ from .standing import is_in_good_standing, refusal_for, standing_of
 
 @role_required(Role.MEMBER, candidates=True)
 def member_space(request):
-    from apps.dues.calendar import membership_year
+    from apps.dues.calendar import join_years
     from apps.dues.models import DuesSettings
-    from apps.dues.selectors import list_dues_of, memberships_everywhere
+    from apps.dues.selectors import list_dues_of, memberships_everywhere, renewal_years
     from apps.events.selectors import list_paid_registrations_of
     from apps.professionals.selectors import get_profile
 
@@ -33,7 +33,7 @@ def member_space(request):
             "profile": get_profile(request.user),
             "dues_list": list_dues_of(request.membership),
             "everywhere": memberships_everywhere(request.user),
-            "join_year": membership_year(DuesSettings.load()),
+            "renewal_years": renewal_years(request.membership, join_years(DuesSettings.load())),
             "paid_registrations": list_paid_registrations_of(request.user),
         },
     )
