@@ -25,19 +25,16 @@ class JoinForm(forms.Form):
     )
 
     def __init__(self, *args, tiers, years: list[int] | None = None, **kwargs):
-        """``years``: the years this join may buy (``calendar.join_years``, the paid ones left
-        out), the default first; with more than one, the person picks the year (``year``)."""
+        """``years``: the years this join may buy (``calendar.join_years``), the civil-year rule's
+        first; with more than one the person picks the year (``year``, pre-selected from
+        ``initial``). ``cleaned_data["year"]`` is the year picked, else the first one (None
+        without ``years``)."""
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = tiers
         self.fields["tier"].label_from_instance = lambda t: f"{t.name} — {t.price} € TTC"
         self.years = years or []
         if len(self.years) > 1:
             self.fields["year"] = year_choice_field(self.years)
-            self.initial.setdefault("year", str(self.years[0]))
-
-    def clean_year(self):
-        value = self.cleaned_data.get("year")
-        return int(value) if value else self.years[0]
 
 
 def year_choice_field(years: list[int]) -> forms.TypedChoiceField:
@@ -59,6 +56,9 @@ def year_choice_field(years: list[int]) -> forms.TypedChoiceField:
         tier, category = data.get("tier"), data.get("eligibility_category")
         if tier and category and not tier.accepts(category):
             self.add_error("tier", _("Cette formule n'est pas ouverte à votre catégorie."))
+        if "year" not in self.errors:
+            picked = data.get("year")
+            data["year"] = int(picked) if picked else (self.years[0] if self.years else None)
         return data
 
 

@@ -56,17 +56,20 @@ def join(request):
     if not request.user.is_authenticated:
         return render(request, "dues/join_anonymous.html", context)
     current = selectors.get_dues_for(request.membership, years[0])
-    # A year already paid is not offered again (in December: the next year only).
+    # The first year not paid yet is pre-selected (in December, once this year is paid: the next).
     paid = selectors.paid_years(request.membership, years)
-    open_years = [y for y in years if y not in paid] or years[:1]
+    first_open = next((y for y in years if y not in paid), years[0])
     profile = get_profile(request.user)
     profile_form = ProfessionalProfileForm(request.POST or None, instance=profile, prefix="profile")
     join_form = JoinForm(
         request.POST or None,
         tiers=tiers,
-        years=open_years,
+        years=years,
         prefix="join",
-        initial={"eligibility_category": getattr(request.membership, "eligibility_category", "") or None},
+        initial={
+            "eligibility_category": getattr(request.membership, "eligibility_category", "") or None,
+            "year": str(first_open),
+        },
     )
     if request.method == "POST" and profile_form.is_valid() and join_form.is_valid():
         save_profile(actor=request.user, user=request.user, data=profile_form.cleaned_data)
@@ -90,8 +93,7 @@ def join(request):
             "join_form": join_form,
             "current": current,
             "has_profile": bool(profile),
-            "open_years": open_years,
-            "year": open_years[0],
+            "year": first_open,
         }
     )
     return render(request, "dues/join.html", context)
