@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
 from apps.members.api_fields import CommunitySerializer
+from apps.members.permissions import api_refusal
 from apps.members.selectors import get_membership
 
 from . import selectors
@@ -124,4 +125,7 @@ class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
             pk = int(self.kwargs["pk"])
         except ValueError:
             raise Http404 from None
+        refusal = selectors.members_only_refusal(get_membership(self.request.user), pk)
+        if refusal is not None:
+            raise api_refusal(refusal)
         return selectors.get_visible_entry(pk, self._audience())

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from apps.geo.text import normalize
-from apps.members.standing import is_in_good_standing
+from apps.members.standing import Refusal, Standing, is_in_good_standing, refusal_for, standing_of
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.selectors import get_profile
 from apps.territory.selectors import get_territory_place_codes
@@ -23,6 +23,15 @@ def audience_of(membership) -> str:
     if not is_in_good_standing(membership):
         return PUBLIC
     return TEAM if membership.has_role("team") else MEMBERS
+
+
+def members_only_refusal(membership, pk: int) -> Refusal | None:
+    """Why ``membership`` (a candidate or lapsed member) may not open entry ``pk``, when it is a
+    members-only entry it would see once à jour; None otherwise (visitors and outsiders get 404)."""
+    if standing_of(membership) in (None, Standing.GOOD):
+        return None
+    exists = visible_entries(MEMBERS).filter(pk=pk, visibility=Visibility.MEMBERS).exists()
+    return refusal_for(membership) if exists else None
 
 
 def sees_members_fields(audience: str) -> bool:

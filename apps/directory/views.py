@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.members.models import Role
-from apps.members.permissions import role_required
+from apps.members.permissions import NotInGoodStanding, role_required, shows_members_only_refusal
 from apps.territory.selectors import list_territory_communes
 from cpts_platform.client_ip import client_ip
 
@@ -77,8 +77,12 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
+@shows_members_only_refusal
 def entry_detail(request, pk: int):
     audience = selectors.audience_of(request.membership)
+    refusal = selectors.members_only_refusal(request.membership, pk)
+    if refusal is not None:
+        raise NotInGoodStanding(refusal)
     entry = selectors.get_visible_entry(pk, audience)
     user = request.user
     claim_pending = selectors.has_pending_claim(user, entry)

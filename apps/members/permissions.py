@@ -71,6 +71,20 @@ def role_required(role: str = Role.MEMBER, *, candidates: bool = False):
     return decorator
 
 
+def shows_members_only_refusal(view):
+    """Decorator of a view open to everyone that refuses some objects to candidates and lapsed
+    members (a members-only entry…) by raising NotInGoodStanding: renders the French 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotInGoodStanding as refusal:
+            return members_only_response(request, refusal.refusal)
+
+    return wrapper
+
+
 def api_refusal(refusal: Refusal) -> exceptions.PermissionDenied:
     """The API's 403 for members-only content: ``{"detail", "standing", "pay_url", "pay_label"}``."""
     return exceptions.PermissionDenied(detail=refusal.as_dict())

@@ -44,6 +44,7 @@ class Content:
     indicator: int
     evidence: int
     entry: int
+    hidden_entry: int
 
 
 @pytest.fixture
@@ -75,7 +76,12 @@ def content(world, db, alice) -> Content:
             members_note="Code porte 1234",
             visibility=Visibility.PUBLIC,
         )
-    return Content(event.pk, group.pk, meeting.pk, document.pk, indicator.pk, evidence.pk, entry.pk)
+        hidden_entry = Entry.objects.create(
+            kind="place", name="Maison de garde", visibility=Visibility.MEMBERS
+        )
+    return Content(
+        event.pk, group.pk, meeting.pk, document.pk, indicator.pk, evidence.pk, entry.pk, hidden_entry.pk
+    )
 
 
 def _account(email: str):
@@ -185,6 +191,7 @@ def page_urls(c: Content) -> dict[str, str]:
         "aci:evidence": f"/aci/indicateurs/{c.indicator}/justificatifs/{c.evidence}/",
         "events:detail": f"/evenements/{c.event}/",
         "events:ics": f"/evenements/{c.event}.ics",
+        "directory:entry": f"/annuaire/{c.hidden_entry}/",
     }
 
 
@@ -198,6 +205,7 @@ POST_ONLY = {
 READ_BY_MEMBERS = {
     "health_projects:full", "working_groups:list", "working_groups:detail", "working_groups:meeting",
     "working_groups:document", "aci:indicators", "aci:indicator", "aci:evidence", "events:detail", "events:ics",
+    "directory:entry",
 }  # fmt: skip
 
 
@@ -208,6 +216,8 @@ def api_urls(c: Content) -> dict[str, list[str]]:
         "indicators": ["/api/v1/indicators/", f"/api/v1/indicators/{c.indicator}/"],
         # Events list public ones to everyone with a role; a members-only event is refused.
         "events": [f"/api/v1/events/{c.event}/"],
+        # The directory is public; a members-only entry is refused.
+        "directory": [f"/api/v1/directory/{c.hidden_entry}/"],
     }
 
 
