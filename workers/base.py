@@ -19,6 +19,8 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import errors as pg_errors
 
+from tenants.selectors import active_schemas
+
 logger = logging.getLogger(__name__)
 
 # No task is queued with a countdown/ETA further than this (TenantTask.apply_async clamps it): the
@@ -38,8 +40,6 @@ def is_transient_db_error(error: BaseException) -> bool:
     if isinstance(error, TRANSIENT_DB_ERRORS):
         return True
     return isinstance(error, OperationalError) and isinstance(error.__cause__, TRANSIENT_DB_ERRORS)
-
-from tenants.selectors import active_schemas
 
 
 class PublicSchemaRefused(RuntimeError):
