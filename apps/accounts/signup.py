@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from cpts_platform.client_ip import client_ip
+from tenants.client_ip import client_ip
 
 SALT = "accounts.signup"
 RATE_WINDOW_SECONDS = 60 * 60

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.members.selectors import get_membership
 from apps.missions import MissionKind
+from tenants.queue import enqueue_on_commit
 
 from .indicators import PERCENT_SOURCES, STOCK_SOURCES, compute_value
 from .models import (
@@ -312,12 +313,10 @@ def attach_evidence(
 
 def request_annual_report(*, actor, year: int) -> AnnualReport:
     """Queue the build of the annual activity report for ``year`` (a worker builds PDF, CSV, XLSX)."""
-    from workers.aci import build_annual_report_task
-
     _require_team(actor)
     if year < 2000 or year > timezone.localdate().year:
         raise ValidationError({"year": _("Choisissez une année écoulée ou l'année en cours.")})
     with transaction.atomic():
         report = AnnualReport.objects.create(year=year, requested_by=actor)
-        build_annual_report_task.delay_on_commit(connection.schema_name, report.pk)
+        enqueue_on_commit("aci.build_annual_report", connection.schema_name, report.pk)
     return report

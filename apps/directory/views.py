@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, role_required, shows_members_only_refusal
 from apps.territory.selectors import list_territory_communes
-from cpts_platform.client_ip import client_ip
+from tenants.client_ip import client_ip
 
 from . import selectors, services
 from .forms import (

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from tenants.queue import enqueue_on_commit
+
 from . import pagecache
 from .branding import process_image
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
@@ -218,8 +220,6 @@ def submit_visitor_message(
 
     Raises RateLimited past MESSAGE_RATE_LIMIT messages per address in MESSAGE_RATE_WINDOW.
     """
-    from workers.site import notify_team_of_message_task
-
     key = _rate_key(client_ip or "unknown")
     cache.add(key, 0, MESSAGE_RATE_WINDOW)
     try:
@@ -233,7 +233,7 @@ def submit_visitor_message(
         message = VisitorMessage.objects.create(
             kind=kind, name=name.strip(), email=email.strip(), subject=subject.strip(), body=body.strip()
         )
-        notify_team_of_message_task.delay_on_commit(connection.schema_name, message.pk)
+        enqueue_on_commit("site.notify_message", connection.schema_name, message.pk)
     return message
 
 

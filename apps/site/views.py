@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.members.models import Role
-from cpts_platform.client_ip import client_ip
+from tenants.client_ip import client_ip
 
 from . import integrations, selectors, services
 from .forms import VisitorMessageForm

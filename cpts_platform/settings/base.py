@@ -184,7 +184,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Reverse proxies in front of the web processes (0 in dev): rate limits and login throttling then
-# read the visitor's address from X-Forwarded-For (cpts_platform/client_ip.py).
+# read the visitor's address from X-Forwarded-For (tenants/client_ip.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 # The proxies' networks (CIDR list): X-Forwarded-For is read only for requests coming from them.
 TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
@@ -201,7 +201,7 @@ AXES_RESET_ON_SUCCESS = True
 # The login form's field is "username" (it holds the e-mail), not the model's USERNAME_FIELD.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "apps.accounts.throttling.attempted_email"
-AXES_CLIENT_IP_CALLABLE = "cpts_platform.client_ip.client_ip_for_axes"
+AXES_CLIENT_IP_CALLABLE = "tenants.client_ip.client_ip_for_axes"
 AXES_LOCKOUT_CALLABLE = "apps.accounts.views.locked_out"
 AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [

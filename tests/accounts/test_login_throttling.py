@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory, override_settings
 from django_tenants.utils import schema_context
 
 from apps.members.models import Membership
-from cpts_platform.client_ip import client_ip
+from tenants.client_ip import client_ip
 from tests.accounts.test_invitations import invite_from_team_space, link_in
 from tests.conftest import HOST_A, PASSWORD
 
