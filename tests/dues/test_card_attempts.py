@@ -169,3 +169,35 @@ def test_recording_a_cheque_for_dues_just_paid_by_card_is_refused_with_the_reaso
     )
     assert "Cette cotisation est déjà réglée" in response.text
     assert [(p.method, p.status) for p in _payments(community_a, dues.pk)] == [("card", "succeeded")]
+
+
+def test_a_paid_event_seat_after_an_abandoned_then_failed_3d_secure_is_paid_once(
+    world, db, client_as, alice, bob
+):
+    """Same card flow for event seats: the 3-D Secure prompt left unanswered is cancelled when the
+    page is opened again; a failed authentication is said on the seat's status page."""
+    from tests.events.test_paid_registration import _open_payment, make_paid_event
+
+    connect(world.a, alice)
+    paid = make_paid_event()
+    client = client_as(bob, HOST_A)
+    stuck = _open_payment(client, paid)
+    url = f"/evenements/paiement/{stuck.pk}/confirmer/"
+    assert client.post(url, {"payment_method": card_token(THREE_DS)}).json()["status"] == "requires_action"
+    page = client.get(f"/evenements/{paid.pk}/paiement/")
+    second_url = _confirm_url(page.text)
+    assert second_url != url
+    challenged = client.post(second_url, {"payment_method": card_token(THREE_DS)}).json()
+    authenticate_3ds(challenged["client_secret"], success=False)
+    second_id = int(re.search(r"/paiement/(\d+)/", second_url).group(1))
+    status_page = client.get(f"/evenements/paiement/{second_id}/")
+    assert "L’authentification 3-D Secure a échoué" in status_page.text
+    assert f'href="/evenements/{paid.pk}/paiement/"' in status_page.text
+    third = client.get(f"/evenements/{paid.pk}/paiement/")
+    assert client.post(_confirm_url(third.text), {"payment_method": card_token(VISA)}).json()["status"] == (
+        "succeeded"
+    )
+    with schema_context("alpha"):
+        attempts = list(Payment.objects.filter(registration__event=paid).order_by("pk"))
+    assert [p.status for p in attempts] == ["cancelled", "failed", "pending"]
+    assert [_intent(p)["status"] for p in attempts] == ["canceled", "canceled", "succeeded"]
