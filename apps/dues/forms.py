@@ -24,22 +24,25 @@ class JoinForm(forms.Form):
         error_messages={"required": _("Vous devez accepter les conditions d'adhésion.")},
     )
 
-    def __init__(self, *args, tiers, years: list[int] | None = None, **kwargs):
+    def __init__(self, *args, tiers, years: list[int] | None = None, paid_years=(), **kwargs):
         """``years``: the years this join may buy (``calendar.join_years``), the civil-year rule's
         first; with more than one the person picks the year (``year``, pre-selected from
-        ``initial``). ``cleaned_data["year"]`` is the year picked, else the first one (None
-        without ``years``)."""
+        ``initial``; ``paid_years`` are labelled as paid). ``cleaned_data["year"]`` is the year
+        picked, else the first one (None without ``years``)."""
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = tiers
         self.fields["tier"].label_from_instance = lambda t: f"{t.name} — {t.price} € TTC"
         self.years = years or []
         if len(self.years) > 1:
-            self.fields["year"] = year_choice_field(self.years)
+            self.fields["year"] = year_choice_field(self.years, paid_years=paid_years)
 
 
-def year_choice_field(years: list[int]) -> forms.TypedChoiceField:
-    """Radio buttons for the membership year, each saying the period it covers."""
-    labels = [_("%(year)s — du 1er janvier au 31 décembre %(year)s") % {"year": year} for year in years]
+def year_choice_field(years: list[int], *, paid_years=()) -> forms.TypedChoiceField:
+    """Radio buttons for the membership year, each saying the period it covers (and whether it
+    is paid already)."""
+    paid_label = _("%(year)s — du 1er janvier au 31 décembre %(year)s (déjà réglée)")
+    open_label = _("%(year)s — du 1er janvier au 31 décembre %(year)s")
+    labels = [(paid_label if year in paid_years else open_label) % {"year": year} for year in years]
     return forms.TypedChoiceField(
         label=_("Année d'adhésion"),
         choices=[(str(year), label) for year, label in zip(years, labels, strict=True)],

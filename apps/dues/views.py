@@ -65,6 +65,7 @@ def join(request):
         request.POST or None,
         tiers=tiers,
         years=years,
+        paid_years=paid,
         prefix="join",
         initial={
             "eligibility_category": getattr(request.membership, "eligibility_category", "") or None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -123,6 +124,9 @@ def test_renew_offers_the_next_unpaid_year(community_a, alice, bob, client_as):
     _paid(community_a, bob, 2026, alice)
     with at(DECEMBER_3):
         assert "Renouveler pour 2027" in client.get("/mon-espace/").text
+        join_page = client.get("/adhesion/").text
+        assert "2026 — du 1er janvier au 31 décembre 2026 (déjà réglée)" in join_page
+        assert re.search(r'value="2027"[^>]*checked', join_page)
         page = client.get("/adhesion/renouveler/?annee=2027")
         assert "Renouveler mon adhésion pour 2027" in page.text
         response = client.post("/adhesion/renouveler/", {"year": "2027"})
