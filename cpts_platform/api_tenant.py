@@ -1,7 +1,6 @@
 """The /api/v1/ of a CPTS host. Each app registers its viewsets here."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from apps.aci.api import IndicatorViewSet
 from apps.directory.api import DirectoryViewSet
@@ -9,9 +8,10 @@ from apps.dues.api import MemberMeView, TeamMemberViewSet
 from apps.events.api import EventViewSet
 from apps.health_projects.api import ActionViewSet, ProjectVersionViewSet
 from apps.members.api import MeView
+from apps.members.api_views import CommunityRouter
 from apps.territory.api import TerritoryView
 
-router = DefaultRouter(trailing_slash="/?")
+router = CommunityRouter(trailing_slash="/?")
 router.register("directory", DirectoryViewSet, basename="directory")
 router.register("events", EventViewSet, basename="events")
 router.register("health-project/versions", ProjectVersionViewSet, basename="health-project-versions")

@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from tenants.access import public
 from workers.health import HEARTBEAT_PATTERN, redis_client
 
 
@@ -35,6 +36,7 @@ def check_redis_and_workers() -> tuple[dict, dict]:
     return {"ok": True}, workers
 
 
+@public
 @never_cache
 def healthz(request):
     database = check_database()

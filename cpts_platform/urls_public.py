@@ -1,15 +1,14 @@
 """URLs of the platform host (PLATFORM_DOMAIN): platform site, operator console and API."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
 
-from cpts_platform.api_docs import ApiDocsView
+from apps.members.api_views import CommunityRouter
+from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
 from cpts_platform.health import healthz
 from tenants import views
 from tenants.api.views import CommunityViewSet
 
-router = DefaultRouter(trailing_slash="/?")
+router = CommunityRouter(trailing_slash="/?")
 router.register("communities", CommunityViewSet, basename="community")
 
 urlpatterns = [
@@ -23,6 +22,6 @@ urlpatterns = [
     path("stripe/", include("apps.stripe_gateway.urls")),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
+    path("api/schema/", ApiSchemaView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),
 ]

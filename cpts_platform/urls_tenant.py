@@ -1,10 +1,9 @@
 """URLs of a CPTS host (<slug>.PLATFORM_DOMAIN or a custom domain)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from apps.site import views as site_views
-from cpts_platform.api_docs import ApiDocsView
+from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
 from cpts_platform.health import healthz
 
 urlpatterns = [
@@ -21,6 +20,6 @@ urlpatterns = [
     path("", include("apps.working_groups.urls")),
     path("", include("apps.aci.urls")),
     path("api/v1/", include("cpts_platform.api_tenant")),
-    path("api/schema/", SpectacularAPIView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),
+    path("api/schema/", ApiSchemaView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),
 ]

@@ -20,7 +20,6 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,6 +30,8 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tenants.access import authenticated
 
 RECOVERY_CODES = 10
 RECOVERY_SESSION_KEY = "two_factor_recovery_codes"
@@ -119,7 +120,7 @@ def _check(request, device: TOTPDevice, form: TokenForm, *, recovery: bool = Fal
     return False
 
 
-@login_required
+@authenticated
 def enrol(request):
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect(f"/compte/double-authentification/?next={_next_url(request)}")
@@ -146,7 +147,7 @@ def enrol(request):
     )
 
 
-@login_required
+@authenticated
 def verify(request):
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     if device is None:
@@ -172,7 +173,7 @@ class PasswordForm(forms.Form):
     password = forms.CharField(label=gettext_lazy("Mot de passe du compte"), widget=forms.PasswordInput)
 
 
-@login_required
+@authenticated
 def replace_phone(request):
     """A lost phone: a session that passed with a recovery code, and the password typed again,
     may drop the old app and enrol a new one (new recovery codes come with it)."""
@@ -190,7 +191,7 @@ def replace_phone(request):
     return render(request, "accounts/replace_phone.html", {"form": form, "next": _next_url(request)})
 
 
-@login_required
+@authenticated
 def recovery_codes(request):
     """The recovery codes just made (shown once), or new ones for a current code."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
@@ -258,7 +259,7 @@ def _cpts_requiring_it_of(user) -> list[str]:
     return names
 
 
-@login_required
+@authenticated
 def security(request):
     """Mon compte › sécurité: second factor on or off, for any account."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
@@ -275,7 +276,7 @@ def security(request):
     )
 
 
-@login_required
+@authenticated
 @require_POST
 def disable(request):
     """Remove the account's second factor: a current code proves the phone is at hand."""

@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -11,6 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tenants.access import PUBLIC, authenticated, public
 from tenants.models import Community
 
 from .forms import EmailAuthenticationForm, NewAccountForm
@@ -27,6 +27,7 @@ def login_and_bind(request, user) -> None:
 
 
 class LoginView(auth_views.LoginView):
+    access = PUBLIC
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
@@ -37,6 +38,7 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def signup_confirm(request, token: str):
     """The link of a sign-up e-mail (apps/accounts/signup.py): create the account for the e-mail
@@ -58,11 +60,10 @@ def signup_confirm(request, token: str):
     return render(request, "accounts/signup_confirm.html", {"form": form, "email": link.email})
 
 
+@authenticated
 def handoff_start(request, schema: str):
     """« Mes CPTS »: leave this CPTS for another where the account holds a role, signed in there
     (apps/accounts/handoff.py). 404 for a CPTS that is not one of the account's."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     target = Community.objects.filter(schema_name=schema, status=Community.Status.ACTIVE).first()
     if target is None or target.pk == request.tenant.pk or not holds_role_in(request.user, target):
         raise Http404
@@ -72,6 +73,7 @@ def handoff_start(request, schema: str):
     )
 
 
+@public
 def handoff_arrive(request):
     """The other end of a hand-off: open a session on this CPTS if the token allows it, else
     nothing (a French page with the login link)."""
@@ -83,10 +85,12 @@ def handoff_arrive(request):
 
 
 class LogoutView(auth_views.LogoutView):
+    access = PUBLIC
     pass
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    access = PUBLIC
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
@@ -94,10 +98,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    access = PUBLIC
     template_name = "accounts/password_reset_done.html"
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    access = PUBLIC
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
@@ -110,6 +116,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    access = PUBLIC
     template_name = "accounts/password_reset_complete.html"
 
 

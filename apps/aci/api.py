@@ -6,12 +6,15 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.events.api import MemberReadTeamWrite, as_api_error
+from apps.events.api import as_api_error
 from apps.members.api_fields import CommunitySerializer
+from apps.members.api_views import CommunityModelViewSet
+from apps.members.models import Role
+from tenants.access import Access
 
 from . import selectors, services
 from .models import Indicator, IndicatorTarget, IndicatorValue
@@ -77,15 +80,15 @@ YEAR_PARAMETER = OpenApiParameter(
 
 
 @extend_schema(parameters=[YEAR_PARAMETER])
-class IndicatorViewSet(viewsets.ModelViewSet):
+class IndicatorViewSet(CommunityModelViewSet):
     """Indicators of this CPTS's ACI contract."""
 
     serializer_class = IndicatorSerializer
-    permission_classes = [MemberReadTeamWrite]
+    access = Access.role(Role.MEMBER, write=Role.TEAM)
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["mission", "nature", "source"]
 
-    def get_queryset(self):
+    def safely_get_queryset(self):
         return Indicator.objects.prefetch_related("targets").order_by("position", "pk")
 
     def get_serializer_context(self):

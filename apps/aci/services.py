@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.members.selectors import get_membership
+from apps.members.models import Role
+from apps.members.permissions import require_role
 from apps.missions import MissionKind
 from tenants.queue import enqueue_on_commit
 
@@ -35,14 +36,6 @@ from .models import (
 )
 
 
-def _require_team(actor) -> None:
-    membership = get_membership(actor) if actor is not None else None
-    if membership is None:
-        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
-    if not membership.has_role("team"):
-        raise PermissionDenied(_("Cette action est réservée à l'équipe de la CPTS."))
-
-
 def _positive(amount: Decimal, field: str = "amount") -> None:
     if amount is None or amount < 0:
         raise ValidationError({field: _("Le montant doit être positif ou nul.")})
@@ -59,7 +52,7 @@ def create_contract(
 ) -> Contract:
     """Record the signed contract; its missions (the grid's socles plus the optional ones chosen)
     get the grid's start/full-deployment delays, from which their deadlines are computed."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": _("La date de signature ne peut pas être dans le futur.")})
     with transaction.atomic():
@@ -78,7 +71,7 @@ def create_contract(
 
 
 def update_contract(*, actor, contract: Contract, data: dict) -> Contract:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     for field in ("signed_on", "size_override", "reference", "notes", "duration_years"):
         if field in data:
             setattr(contract, field, data[field])
@@ -90,7 +83,7 @@ def add_own_mission(
     *, actor, contract: Contract, label: str, start_months: int, full_months: int
 ) -> ContractMission:
     """A mission of the CPTS's own (not in the grid) with its own delays."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if full_months < start_months:
         raise ValidationError({"full_months": _("Le déploiement complet ne peut précéder le démarrage.")})
     if ContractMission.objects.filter(contract=contract, mission=MissionKind.OWN).exists():
@@ -106,7 +99,7 @@ def add_own_mission(
 
 def update_mission(*, actor, mission: ContractMission, data: dict) -> ContractMission:
     """Record when a mission started / was fully deployed (or adjust its delays)."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     for field in ("started_on", "deployed_on", "start_months", "full_months", "label"):
         if field in data:
             setattr(mission, field, data[field])
@@ -120,7 +113,7 @@ def update_mission(*, actor, mission: ContractMission, data: dict) -> ContractMi
 
 def set_grid_amount(*, actor, grid_amount: GridAmount, annual_amount: Decimal) -> GridAmount:
     """Correct a reference amount (grids are data marked « à vérifier »)."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _positive(annual_amount, "annual_amount")
     grid_amount.annual_amount = annual_amount
     grid_amount.save(update_fields=["annual_amount"])
@@ -130,7 +123,7 @@ def set_grid_amount(*, actor, grid_amount: GridAmount, annual_amount: Decimal) -
 def set_funding_line(
     *, actor, contract: Contract, year: int, envelope: str, part: str, contracted_amount: Decimal
 ) -> FundingLine:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _positive(contracted_amount, "contracted_amount")
     line, _created = FundingLine.objects.update_or_create(
         contract=contract,
@@ -152,7 +145,7 @@ def record_payment(
     part: str,
     label: str = "",
 ) -> Payment:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _positive(amount)
     return Payment.objects.create(
         contract=contract, received_on=received_on, amount=amount, envelope=envelope, part=part, label=label
@@ -163,7 +156,7 @@ def record_spending(
     *, actor, spent_on: date, amount: Decimal, envelope: str, label: str, supplier: str = "", receipt=None
 ) -> Spending:
     """A spending charged to an envelope; the receipt file goes through default_storage."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _positive(amount)
     return Spending.objects.create(
         spent_on=spent_on,
@@ -178,7 +171,7 @@ def record_spending(
 
 def delete_entry(*, actor, entry: FundingLine | Payment | Spending) -> None:
     """Remove a funding line, payment or spending entered by mistake (its receipt file too)."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         receipt = entry.receipt.name if isinstance(entry, Spending) and entry.receipt else ""
         entry.delete()
@@ -204,7 +197,7 @@ DEFAULT_UNIT = Indicator._meta.get_field("unit").default
 
 
 def create_indicator(*, actor, data: dict) -> Indicator:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     fields = {k: v for k, v in data.items() if k in INDICATOR_FIELDS}
     if fields.get("source") in STOCK_SOURCES:
         fields["aggregation"] = "last"
@@ -214,7 +207,7 @@ def create_indicator(*, actor, data: dict) -> Indicator:
 
 
 def update_indicator(*, actor, indicator: Indicator, data: dict) -> Indicator:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     for field, value in data.items():
         if field in INDICATOR_FIELDS:
             setattr(indicator, field, value)
@@ -227,7 +220,7 @@ def update_indicator(*, actor, indicator: Indicator, data: dict) -> Indicator:
 
 
 def set_target(*, actor, indicator: Indicator, year: int, target: Decimal) -> IndicatorTarget:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     row, _created = IndicatorTarget.objects.update_or_create(
         indicator=indicator, year=year, defaults={"target": target}
     )
@@ -239,7 +232,7 @@ def record_value(
 ) -> IndicatorValue:
     """Enter a value for a period (replaces the value of the same period). Computed indicators are
     refused: their values come from the platform's data."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if indicator.is_computed:
         raise ValidationError(_("Cet indicateur est calculé par la plateforme : il ne se saisit pas."))
     if period_end < period_start:
@@ -303,7 +296,7 @@ def attach_evidence(
     *, actor, indicator: Indicator, title: str, file, value: IndicatorValue | None = None
 ) -> Evidence:
     """Store an evidence file through default_storage (under the CPTS's own prefix)."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if value is not None and value.indicator_id != indicator.pk:
         raise ValidationError(_("Cette valeur n'appartient pas à l'indicateur."))
     return Evidence.objects.create(
@@ -313,7 +306,7 @@ def attach_evidence(
 
 def request_annual_report(*, actor, year: int) -> AnnualReport:
     """Queue the build of the annual activity report for ``year`` (a worker builds PDF, CSV, XLSX)."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if year < 2000 or year > timezone.localdate().year:
         raise ValidationError({"year": _("Choisissez une année écoulée ou l'année en cours.")})
     with transaction.atomic():

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework import serializers
 
 from apps.members.api_fields import CommunitySerializer
+from apps.members.api_views import CommunityReadOnlyModelViewSet
 from apps.members.permissions import api_refusal
 from apps.members.selectors import get_membership
+from tenants.access import PUBLIC
 
 from . import selectors
 from .models import Entry, Family, Place
@@ -83,9 +84,9 @@ class EntrySerializer(CommunitySerializer):
     ),
     retrieve=extend_schema(summary="Une fiche de l'annuaire"),
 )
-class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
+class DirectoryViewSet(CommunityReadOnlyModelViewSet):
     serializer_class = EntrySerializer
-    permission_classes = [AllowAny]
+    access = PUBLIC
     filter_backends: list = []
     queryset = Entry.objects.none()  # the real one comes from the search service
 
@@ -100,7 +101,7 @@ class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
         context["members_fields"] = selectors.sees_members_fields(self._audience())
         return context
 
-    def get_queryset(self):
+    def safely_get_queryset(self):
         params = self.request.query_params
         flag = params.get("accepts_new_patients")
         return search_entries(

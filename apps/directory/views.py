@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, role_required, shows_members_only_refusal
 from apps.territory.selectors import list_territory_communes
+from tenants.access import public
 from tenants.client_ip import client_ip
 
 from . import selectors, services
@@ -41,6 +42,7 @@ LISTING_RATE = 5
 LISTING_WINDOW = 60 * 60
 
 
+@public
 def directory(request):
     audience = selectors.audience_of(request.membership)
     form = SearchForm(request.GET or None, communes=list_territory_communes())
@@ -77,6 +79,7 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
+@public
 @shows_members_only_refusal
 def entry_detail(request, pk: int):
     audience = selectors.audience_of(request.membership)
@@ -160,6 +163,7 @@ def _rate_limited(request) -> bool:
     return count > LISTING_RATE
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def listing_request(request):
     form = ListingRequestForm(request.POST or None)
@@ -180,6 +184,7 @@ def listing_request(request):
     return render(request, "directory/listing_request.html", {"form": form})
 
 
+@public
 def listing_thanks(request):
     return render(request, "directory/listing_thanks.html")
 

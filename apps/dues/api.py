@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
 from apps.members.api_fields import CommunitySerializer
+from apps.members.api_views import CommunityAPIView, CommunityViewSet
 from apps.members.models import Role
-from apps.members.permissions import HasCommunityRole
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.selectors import get_profile
+from tenants.access import Access
 
 from . import selectors
 from .calendar import paris_today
@@ -45,12 +45,10 @@ class MemberMeSerializer(serializers.Serializer):
     dues = DuesSerializer(many=True)
 
 
-class MemberMeView(APIView):
+class MemberMeView(CommunityAPIView):
     """The calling member in this CPTS: profile and yearly dues (404 for non-members)."""
 
-    permission_classes = [HasCommunityRole]
-    required_role = Role.MEMBER
-    candidates_allowed = True  # a candidate reads its own dues (to pay them)
+    access = Access.role(Role.MEMBER, candidates=True)  # a candidate reads its own dues (to pay them)
     serializer_class = MemberMeSerializer
 
     def get(self, request):
@@ -88,11 +86,10 @@ class TeamMemberSerializer(serializers.Serializer):
         OpenApiParameter("q", str, description="Recherche sur le nom et l'e-mail"),
     ]
 )
-class TeamMemberViewSet(viewsets.ViewSet):
+class TeamMemberViewSet(CommunityViewSet):
     """Members of this CPTS with their dues of a year (team only; 404 outsiders, 403 members)."""
 
-    permission_classes = [HasCommunityRole]
-    required_role = Role.TEAM
+    access = Access.role(Role.TEAM)
     serializer_class = TeamMemberSerializer
 
     def list(self, request):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.models import Membership, Role
+from apps.members.permissions import require_role
 
 from .calendar import membership_year
 from .models import OFFLINE_METHODS, Dues, DuesSettings, Payment, PaymentMethod, Tier
@@ -83,6 +84,7 @@ def record_offline_payment(
     (a card payment may just have gone through: it is synced first) or when a card payment is
     being confirmed by the bank and cannot be cancelled.
     """
+    require_role(actor, Role.TEAM)
     if method not in OFFLINE_METHODS:
         raise ValidationError(_("Moyen de paiement hors ligne inconnu."))
     close_card_attempts(dues)
@@ -148,6 +150,7 @@ def record_manual_dues(
 ) -> Payment:
     """Team back-office: dues for ``year`` plus its offline payment, in one go (card attempts
     still open for them are cancelled first, see ``record_offline_payment``)."""
+    require_role(actor, Role.TEAM)
     existing = Dues.objects.filter(membership=membership, year=year).first()
     if existing is not None:
         close_card_attempts(existing)
@@ -285,10 +288,22 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
     return True
 
 
+def _require_refund_right(actor, payment: Payment) -> None:
+    """The team refunds any payment; the holder of an event registration has their own seat's
+    payment refunded when they give the seat up (``apps.events.services.cancel_registration``,
+    which cancels the registration right after). Nobody else, dues included."""
+    if payment.registration_id is not None and actor is not None:
+        if payment.registration.user_id == actor.pk:
+            return
+    require_role(actor, Role.TEAM)
+
+
 def refund_payment(*, actor, payment: Payment) -> Payment:
-    """Team action: refund a payment (on Stripe for card payments). Raises ValidationError."""
+    """Refund a payment (on Stripe for card payments), by the team or, for a registration's seat,
+    by its holder. Raises PermissionDenied (anyone else) or ValidationError."""
     from . import payments
 
+    _require_refund_right(actor, payment)
     if payment.status != Payment.Status.SUCCEEDED:
         raise ValidationError(_("Seul un paiement réglé peut être remboursé."))
     if payment.method in (PaymentMethod.CARD, PaymentMethod.SEPA):
@@ -299,6 +314,8 @@ def refund_payment(*, actor, payment: Payment) -> Payment:
 
 
 def resend_receipt(*, actor, payment: Payment) -> None:
+    """The team e-mails a payment's last receipt again. Raises PermissionDenied or ValidationError."""
+    require_role(actor, Role.TEAM)
     from workers.dues import send_receipt_task
 
     receipt = payment.receipts.order_by("-issued_at").first()

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.members.api_fields import CommunitySerializer
+from apps.members.api_views import CommunityModelViewSet
 from apps.members.models import Role
-from apps.members.permissions import HasCommunityRole, api_refusal
+from apps.members.permissions import api_refusal
+from tenants.access import Access
 
 from . import selectors, services
 from .models import Event, Registration
-
-
-class MemberReadTeamWrite(HasCommunityRole):
-    """Members à jour of this CPTS read; writes need the team role. Outsiders get 404."""
-
-    def has_permission(self, request, view) -> bool:
-        view.required_role = Role.MEMBER if request.method in ("GET", "HEAD", "OPTIONS") else Role.TEAM
-        view.required_role = getattr(view, "action_roles", {}).get(
-            getattr(view, "action", None), view.required_role
-        )
-        return super().has_permission(request, view)
 
 
 def as_api_error(error: ValidationError | PermissionDenied) -> exceptions.APIException:
@@ -76,19 +67,23 @@ class RegistrationSerializer(CommunitySerializer):
         read_only_fields = fields
 
 
-class EventViewSet(viewsets.ModelViewSet):
+class EventViewSet(CommunityModelViewSet):
     """Events of this CPTS. Members see public and members-only events; the team also sees drafts
     and creates or changes events. ``register`` / ``cancel`` act for the calling account."""
 
     serializer_class = EventSerializer
-    permission_classes = [MemberReadTeamWrite]
-    # Candidates and lapsed members list public events only; a members-only one answers 403.
-    candidates_allowed = True
-    action_roles = {"register": Role.MEMBER, "cancel": Role.MEMBER}
+    # Members read, the team writes; members register and cancel for themselves. Candidates and
+    # lapsed members list public events only; a members-only one answers 403.
+    access = Access.role(
+        Role.MEMBER,
+        write=Role.TEAM,
+        candidates=True,
+        actions={"register": Role.MEMBER, "cancel": Role.MEMBER},
+    )
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["kind", "visibility", "status"]
 
-    def get_queryset(self):
+    def safely_get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation: no request context
             return Event.objects.none()
         return selectors.with_counts(selectors.visible_events(self.request.membership)).order_by(

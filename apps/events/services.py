@@ -25,6 +25,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.members.models import Role
+from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 
@@ -51,14 +53,6 @@ EVENT_FIELDS = (
     "registration_open",
     "reminder_hours_before",
 )
-
-
-def _require_team(actor) -> None:
-    membership = get_membership(actor)
-    if membership is None:
-        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
-    if not membership.has_role("team"):
-        raise PermissionDenied(_("Cette action est réservée à l'équipe de la CPTS."))
 
 
 def _check_dates(data: dict) -> None:
@@ -137,7 +131,7 @@ def _seats_taken(locked_event: Event) -> int:
 
 def create_event(*, actor, data: dict) -> Event:
     """Create an event from cleaned ``data`` (keys of EVENT_FIELDS). Team only."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _check_dates(data)
     _check_price(data, None)
     with transaction.atomic():
@@ -149,7 +143,7 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
     published event e-mails everyone registered or waiting (after commit)."""
     from workers.events import refund_cancelled_event_task, send_cancellation_notices_task
 
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _check_dates(data)
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
@@ -270,7 +264,7 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     from workers.events import refund_unseated_payment_task
 
     if registration.user_id != actor.pk:
-        _require_team(actor)
+        require_role(actor, Role.TEAM)
     _settle_payments_before_cancelling(actor, registration)
     with transaction.atomic():
         locked_event = lock_event(registration.event_id)
@@ -560,7 +554,7 @@ def refund_cancelled_event(event_id: int) -> int:
 
 def record_attendance(*, actor, event: Event, present_user_ids: set[int]) -> int:
     """Mark who came to ``event`` (confirmed registrations only). Returns how many were present."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         confirmed = Registration.objects.select_for_update().filter(
             event=event, status=Registration.Status.CONFIRMED
@@ -580,8 +574,7 @@ def issue_calendar_token(*, actor) -> str:
 
     from .models import CalendarToken
 
-    if get_membership(actor) is None:
-        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
+    require_role(actor, Role.MEMBER)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         CalendarToken.objects.update_or_create(

@@ -17,6 +17,7 @@ from apps.dues import payments
 from apps.dues.views import card_confirm_view, card_form_context, payment_page_state
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
+from tenants.access import authenticated, public
 
 from . import selectors, services
 from .forms import AttendanceForm, EventForm
@@ -58,6 +59,7 @@ def _login_on_hidden(view):
     return wrapper
 
 
+@public
 def event_list(request):
     membership = request.membership
     return render(
@@ -71,6 +73,7 @@ def event_list(request):
     )
 
 
+@public
 @_login_on_hidden
 def event_detail(request, pk: int):
     event = _visible_event(request, pk)
@@ -95,6 +98,7 @@ def event_detail(request, pk: int):
     )
 
 
+@public
 @require_POST
 @_login_on_hidden
 def event_register(request, pk: int):
@@ -120,6 +124,7 @@ def event_register(request, pk: int):
     return redirect("events:detail", pk=event.pk)
 
 
+@public
 @require_POST
 @_login_on_hidden
 def event_cancel(request, pk: int):
@@ -145,6 +150,7 @@ def event_cancel(request, pk: int):
     return redirect("events:detail", pk=event.pk)
 
 
+@public
 @_login_on_hidden
 def event_pay(request, pk: int):
     """Card payment of the seat held for the visitor on a paid event (same form as dues)."""
@@ -189,9 +195,8 @@ event_confirm_payment = card_confirm_view(
 )
 
 
+@authenticated
 def event_payment_status(request, payment_id: int):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     payment = selectors.access_registration_payment(request.user, payment_id)
     template = "events/_payment_status.html" if request.htmx else "events/payment_status.html"
     state = payment_page_state(payment)  # reads Stripe for a pending attempt, may sync it
@@ -204,6 +209,7 @@ def event_payment_status(request, payment_id: int):
     )
 
 
+@public
 @_login_on_hidden
 def event_ics(request, pk: int):
     event = _visible_event(request, pk)
@@ -213,6 +219,7 @@ def event_ics(request, pk: int):
     return response
 
 
+@public
 def calendar_feed(request):
     """The CPTS's public events as an iCal feed anyone can subscribe to."""
     body = build_calendar(
@@ -223,6 +230,7 @@ def calendar_feed(request):
     return response
 
 
+@public
 def personal_feed(request, token: str):
     """A member's personal feed (public and members-only events), reached by a secret link."""
     membership = selectors.get_member_by_calendar_token(token)

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 
-from apps.events.api import MemberReadTeamWrite, as_api_error
+from apps.events.api import as_api_error
 from apps.members.api_fields import CommunitySerializer
+from apps.members.api_views import CommunityGenericViewSet, CommunityReadOnlyModelViewSet
+from apps.members.models import Role
+from tenants.access import Access
 
 from . import selectors, services
 from .models import Action, Axis, ProjectVersion
@@ -58,31 +61,31 @@ class VersionSerializer(CommunitySerializer):
         ]  # fmt: skip
 
 
-class ProjectVersionViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectVersionViewSet(CommunityReadOnlyModelViewSet):
     """Versions of the projet de santé with their axes and actions (members of this CPTS)."""
 
     serializer_class = VersionSerializer
-    permission_classes = [MemberReadTeamWrite]
+    access = Access.role(Role.MEMBER, write=Role.TEAM)
     lookup_field = "number"
     filterset_fields = ["status"]
 
-    def get_queryset(self):
+    def safely_get_queryset(self):
         return selectors.list_versions().prefetch_related(
             "axes__actions__owner", "axes__actions__working_group", "axes__actions__axis__version"
         )
 
 
 class ActionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, CommunityGenericViewSet
 ):
     """Actions of every version. The team updates their follow-up (status, dates, owner, group, budget)."""
 
     serializer_class = ActionSerializer
-    permission_classes = [MemberReadTeamWrite]
+    access = Access.role(Role.MEMBER, write=Role.TEAM)
     http_method_names = ["get", "patch", "head", "options"]
     filterset_fields = ["status", "working_group"]
 
-    def get_queryset(self):
+    def safely_get_queryset(self):
         return Action.objects.select_related("axis__version", "owner", "working_group").order_by(
             "-axis__version__number", "axis__position", "position", "pk"
         )

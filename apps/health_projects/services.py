@@ -9,27 +9,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.members.selectors import get_membership, is_community_account
+from apps.members.models import Role
+from apps.members.permissions import require_role
+from apps.members.selectors import is_community_account
 from apps.missions import SOCLE_MISSIONS, MissionKind
 
 from .models import Action, Axis, ProjectVersion
 
 ACTION_TRACKING_FIELDS = ("status", "start_date", "end_date", "owner", "working_group", "budget")
 ACTION_TEXT_FIELDS = ("title", "description", "position")
-
-
-def _require_team(actor) -> None:
-    membership = get_membership(actor)
-    if membership is None:
-        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
-    if not membership.has_role("team"):
-        raise PermissionDenied(_("Cette action est réservée à l'équipe de la CPTS."))
 
 
 def _require_draft(version: ProjectVersion) -> None:
@@ -43,7 +37,7 @@ def _require_draft(version: ProjectVersion) -> None:
 def create_version(*, actor, title: str, based_on: ProjectVersion | None = None) -> ProjectVersion:
     """A new draft, numbered after the last one. Copies the axes and actions of ``based_on``; with
     nothing to copy, starts with one axis per socle mission."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         # Serialise numbering (even before the first version exists): a transaction-scoped
         # advisory lock keyed by this CPTS's schema.
@@ -79,7 +73,7 @@ def create_version(*, actor, title: str, based_on: ProjectVersion | None = None)
 def update_version(
     *, actor, version: ProjectVersion, title: str, summary: str, diagnosis: str
 ) -> ProjectVersion:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _require_draft(version)
     version.title, version.summary, version.diagnosis = title, summary, diagnosis
     version.save(update_fields=["title", "summary", "diagnosis"])
@@ -88,7 +82,7 @@ def update_version(
 
 def submit_version(*, actor, version: ProjectVersion) -> ProjectVersion:
     """Draft → submitted (to the ARS and CPAM). Every socle mission must have an axis."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         locked = ProjectVersion.objects.select_for_update().get(pk=version.pk)
         _require_draft(locked)
@@ -109,7 +103,7 @@ def validate_version(
     *, actor, version: ProjectVersion, validated_on: date, validating_bodies: str
 ) -> ProjectVersion:
     """Submitted → validated, with the date and the bodies that validated it."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     if not validating_bodies.strip():
         raise ValidationError({"validating_bodies": _("Indiquez les instances qui ont validé le projet.")})
     if validated_on > timezone.localdate():
@@ -126,7 +120,7 @@ def validate_version(
 
 
 def add_axis(*, actor, version: ProjectVersion, mission: str, title: str, description: str = "") -> Axis:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _require_draft(version)
     position = (version.axes.aggregate(last=Max("position"))["last"] or 0) + 1
     return Axis.objects.create(
@@ -135,13 +129,13 @@ def add_axis(*, actor, version: ProjectVersion, mission: str, title: str, descri
 
 
 def delete_axis(*, actor, axis: Axis) -> None:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _require_draft(axis.version)
     axis.delete()
 
 
 def add_action(*, actor, axis: Axis, data: dict) -> Action:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     _require_draft(axis.version)
     position = (axis.actions.aggregate(last=Max("position"))["last"] or 0) + 1
     fields = {k: v for k, v in data.items() if k in ACTION_TRACKING_FIELDS + ACTION_TEXT_FIELDS}
@@ -153,7 +147,7 @@ def add_action(*, actor, axis: Axis, data: dict) -> Action:
 
 def update_action(*, actor, action: Action, data: dict) -> Action:
     """Follow-up fields are always editable; title/description only on a draft."""
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     text_changes = {k for k in ACTION_TEXT_FIELDS if k in data and data[k] != getattr(action, k)}
     if text_changes:
         _require_draft(action.axis.version)

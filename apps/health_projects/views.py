@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from apps.members.models import Role
 from apps.members.permissions import role_required
 from apps.missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS
+from tenants.access import public
 
 from . import selectors, services
 from .forms import ActionForm, AxisForm, NewVersionForm, ValidateForm, VersionForm
@@ -24,6 +25,7 @@ def _form_errors(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+@public
 def summary(request):
     """Public page: the projet in force, its missions and how many actions each carries."""
     version = selectors.get_validated_version()

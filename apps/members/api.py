@@ -1,8 +1,10 @@
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from .permissions import HasCommunityRole
+from tenants.access import Access
+
+from .api_views import CommunityAPIView
+from .models import Role
 from .standing import Standing, standing_of
 
 
@@ -17,12 +19,11 @@ class MeSerializer(serializers.Serializer):
     )
 
 
-class MeView(APIView):
+class MeView(CommunityAPIView):
     """The calling account, its role and standing in this CPTS (404 for accounts without a role
     here; candidates included)."""
 
-    permission_classes = [HasCommunityRole]
-    candidates_allowed = True
+    access = Access.role(Role.MEMBER, candidates=True)
     serializer_class = MeSerializer
 
     def get(self, request):

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.forms import ExistingAccountForm, NewAccountForm
 from apps.accounts.views import login_and_bind
+from tenants.access import public
 
 from . import selectors, services
 from .forms import InvitationForm, RoleChangeForm
@@ -79,6 +80,7 @@ def team_space(request):
     )
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token: str):
     invitation = selectors.get_pending_invitation(token)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from apps.members.api_views import CommunityAPIView
+from tenants.access import PUBLIC
 
 from . import selectors
 
@@ -27,8 +28,8 @@ class TerritorySerializer(serializers.Serializer):
     commune_list = CommuneSerializer(many=True)
 
 
-class TerritoryView(APIView):
-    permission_classes = [AllowAny]
+class TerritoryView(CommunityAPIView):
+    access = PUBLIC
     serializer_class = TerritorySerializer
 
     @extend_schema(summary="Communes et chiffres du territoire")

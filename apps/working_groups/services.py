@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from apps.members.models import Membership
+from apps.members.models import Membership, Role
+from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 
 from .models import Attendance, GroupDocument, GroupMember, Meeting, WorkingGroup
@@ -19,25 +20,13 @@ GROUP_FIELDS = ("name", "description", "mission", "lead", "is_active")
 MEETING_FIELDS = ("starts_at", "location", "agenda", "minutes", "external_attendees")
 
 
-def _membership_or_denied(actor) -> Membership:
-    membership = get_membership(actor)
-    if membership is None:
-        raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))
-    return membership
-
-
-def _require_team(actor) -> None:
-    if not _membership_or_denied(actor).has_role("team"):
-        raise PermissionDenied(_("Cette action est réservée à l'équipe de la CPTS."))
-
-
 def can_manage(actor, group: WorkingGroup) -> bool:
     membership = get_membership(actor)
     return membership is not None and (membership.has_role("team") or group.lead_id == actor.pk)
 
 
 def _require_manager(actor, group: WorkingGroup) -> None:
-    _membership_or_denied(actor)
+    require_role(actor, Role.MEMBER)
     if not can_manage(actor, group):
         raise PermissionDenied(_("Seuls l'équipe et l'animateur du groupe peuvent faire cela."))
 
@@ -51,7 +40,7 @@ def _check_members(user_ids) -> set[int]:
 
 
 def create_group(*, actor, data: dict, member_ids=()) -> WorkingGroup:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         group = WorkingGroup.objects.create(**{k: v for k, v in data.items() if k in GROUP_FIELDS})
         ids = _check_members(member_ids)
@@ -62,7 +51,7 @@ def create_group(*, actor, data: dict, member_ids=()) -> WorkingGroup:
 
 
 def update_group(*, actor, group: WorkingGroup, data: dict, member_ids=None) -> WorkingGroup:
-    _require_team(actor)
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         for field, value in data.items():
             if field in GROUP_FIELDS:
@@ -80,7 +69,7 @@ def update_group(*, actor, group: WorkingGroup, data: dict, member_ids=None) -> 
 
 def join_group(*, actor, group: WorkingGroup) -> GroupMember:
     """A member joins an active group by themselves."""
-    _membership_or_denied(actor)
+    require_role(actor, Role.MEMBER)
     if not group.is_active:
         raise ValidationError(_("Ce groupe de travail est clos."))
     member, _created = GroupMember.objects.get_or_create(group=group, user_id=actor.pk)

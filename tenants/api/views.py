@@ -3,6 +3,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from tenants.access import OPERATOR
 from tenants.models import Community
 from tenants.provisioning import CommunityRequest, provision_community
 
@@ -45,6 +46,7 @@ class CommunityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
     """Operator API: list CPTS and open a new one. Token or session of an operator account."""
 
     serializer_class = CommunitySerializer
+    access = OPERATOR
     permission_classes = [IsOperator]
     lookup_field = "schema_name"
 
