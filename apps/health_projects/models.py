@@ -88,7 +88,7 @@ class Action(models.Model):
         DONE = "done", _("Réalisée")
         ABANDONED = "abandoned", _("Abandonnée")
 
-    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="actions")
+    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="actions", verbose_name=_("axe"))
     title = models.CharField(_("intitulé"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     owner = models.ForeignKey(

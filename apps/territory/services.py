@@ -18,7 +18,12 @@ def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
     known = set(Commune.objects.filter(code__in=codes, is_current=True).values_list("code", flat=True))
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise ValidationError(_("Code(s) INSEE inconnu(s) : %(codes)s.") % {"codes": ", ".join(unknown)})
+        text = (
+            _("Code INSEE inconnu : %(codes)s.")
+            if len(unknown) == 1
+            else _("Codes INSEE inconnus : %(codes)s.")
+        )
+        raise ValidationError(text % {"codes": ", ".join(unknown)})
     added = []
     with transaction.atomic():
         for code in dict.fromkeys(codes):

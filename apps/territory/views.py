@@ -27,7 +27,9 @@ def team(request):
         except ValidationError as error:
             form.add_error("codes", error.messages[0])
         else:
-            messages.success(request, _("%(n)d commune(s) ajoutée(s).") % {"n": len(added)})
+            # French plural rule: 0 and 1 take the singular.
+            text = _("%(n)d commune ajoutée.") if len(added) < 2 else _("%(n)d communes ajoutées.")
+            messages.success(request, text % {"n": len(added)})
             return redirect("territory:team")
     picked = selectors.list_territory_communes()
     counters = selectors.get_home_counters()

@@ -96,7 +96,12 @@ def document_path(instance: GroupDocument, filename: str) -> str:
 class GroupDocument(models.Model):
     group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="documents")
     meeting = models.ForeignKey(
-        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+        Meeting,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+        verbose_name=_("réunion"),
     )
     title = models.CharField(_("titre"), max_length=200)
     file = models.FileField(_("fichier"), upload_to=document_path, max_length=300)

@@ -43,6 +43,8 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own widget templates, found by the project-wide form renderer below.
+    "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -126,9 +128,16 @@ TEMPLATES = [
                 "tenants.context_processors.community",
                 "apps.site.context_processors.site_chrome",
             ],
+            # French amounts and plurals in every template (|euros, |pluriel).
+            "builtins": ["apps.site.templatetags.formatting"],
         },
     },
 ]
+
+
+# Forms render through the project's templates, so templates/django/forms/ (errors under each
+# field, not above its label) applies to every form.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 
 def database_from_url(url: str) -> dict:

@@ -27,3 +27,17 @@ def test_every_page_has_an_icon_and_favicon_ico_never_answers_404(community_a):
         response = client.get("/favicon.ico")
         assert response.status_code == 301 or response.status_code == 302
         assert finders.find(response["Location"].removeprefix("/static/"))
+
+
+def test_a_form_error_sits_under_its_own_field(community_a, alice, client_as):
+    page = client_as(alice, HOST_A).post(
+        "/equipe/site/numeros/nouveau/", {"number": "3624", "label": "", "category": "local", "position": "1"}
+    )
+    html = page.text
+    assert page.status_code == 200
+    label = html.index('<label for="id_label"')
+    field = html.index('id="id_label"', label)
+    error = html.index("Ce champ est obligatoire.")
+    next_label = html.index('<label for="id_description"')
+    assert label < field < error < next_label
+    assert 'aria-invalid="true"' in html[field - 200 : error]
