@@ -46,7 +46,7 @@ def test_the_membership_year_is_the_civil_year_unless_the_cpts_switch_date_is_pa
 def test_an_anonymous_visitor_sees_the_tiers_and_the_account_choices(community_a):
     page = Client(HTTP_HOST=HOST_A).get("/adhesion/")
     assert page.status_code == 200
-    assert "Adhésion classique" in page.text and "5 €" in page.text
+    assert "Adhésion classique" in page.text and "5,00 €" in page.text
     assert "Créer mon compte" in page.text
 
 
@@ -304,7 +304,7 @@ def test_one_click_renewal_reuses_last_years_tier_and_goes_to_payment(community_
         )
     client = client_as(bob, HOST_A)
     page = client.get("/adhesion/renouveler/")
-    assert page.status_code == 200 and "Adhésion partenaire" in page.text and "17 €" in page.text
+    assert page.status_code == 200 and "Adhésion partenaire" in page.text and "17,00 €" in page.text
     response = client.post("/adhesion/renouveler/")
     with in_schema(community_a):
         dues = Dues.objects.get(membership=membership, year=year)

@@ -389,7 +389,7 @@ def test_a_payment_for_an_abandoned_amount_never_activates_the_dues(
     assert (dues.amount, cheap.amount) == (partner.price, 5)
     assert (dues_status, status) == ("pending", "succeeded")
     status_page = client.get(f"/cotisation/paiement/{cheap.pk}/").text
-    assert "Le montant payé (5 €) ne correspond pas à votre cotisation" in status_page
+    assert "Le montant payé (5,00 €) ne correspond pas à votre cotisation" in status_page
     # The team sees why, and refunds it from the back-office: the dues (never paid) still wait
     # for their payment.
     team = client_as(alice, HOST_A)

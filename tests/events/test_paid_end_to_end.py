@@ -65,7 +65,7 @@ def test_paid_registration_by_card_webhook_and_receipt_with_a_real_worker(
             registered = client.post(f"/evenements/{event.pk}/inscription/")
             assert registered["Location"] == f"/evenements/{event.pk}/paiement/"
             page = client.get(registered["Location"])
-            assert 'id="card-payment"' in page.text and "Payer 25 €" in page.text
+            assert 'id="card-payment"' in page.text and "Payer 25,00 €" in page.text
             with schema_context(world.a.schema_name):
                 payment = Payment.objects.get(registration__event=event)
             result = client.post(

@@ -64,7 +64,7 @@ def _open_payment(client, event_, schema="alpha") -> Payment:
     with schema_context(schema):
         payment = Payment.objects.get(registration__event=event_, status="pending")
     assert f'data-confirm-url="/evenements/paiement/{payment.pk}/confirmer/"' in page.text
-    assert "Payer 15 €" in page.text
+    assert "Payer 15,00 €" in page.text
     return payment
 
 
@@ -277,7 +277,7 @@ def test_an_expired_hold_releases_the_seat_promotes_the_waiting_list_and_cancels
     promotion, expiry = by_recipient["alice@test.fr"], by_recipient["bob@test.fr"]
     assert "Une place s'est libérée" in promotion.subject
     assert f"http://alpha.localhost/evenements/{paid.pk}/paiement/" in promotion.body
-    assert "réglez 15 € par carte" in promotion.body
+    assert "réglez 15,00 € par carte" in promotion.body
     assert expiry.subject.startswith("Place non réglée, réservation expirée")
     assert "Aucun montant ne vous a été prélevé" in expiry.body
     # Bob's page says the hold is over; the old attempt cannot be confirmed any more.

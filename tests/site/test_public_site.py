@@ -286,7 +286,7 @@ def test_the_home_page_shows_the_membership_tiers_and_the_join_link_when_dues_ex
         pytest.skip("the dues app (issue 3) is not installed")
     html = Client(HTTP_HOST=HOST_A).get("/").text
     assert "<h3>Adhésion classique</h3>" in html
-    assert '<p class="tier-price">5 € TTC</p>' in html and '<p class="tier-price">17 € TTC</p>' in html
+    assert '<p class="tier-price">5,00 € TTC</p>' in html and '<p class="tier-price">17,00 € TTC</p>' in html
     assert 'href="/adhesion/">Adhérer en ligne</a>' in html
 
 
