@@ -217,18 +217,18 @@ def ensure_pdf(receipt: Receipt) -> Receipt:
 def email(receipt: Receipt, *, force: bool = False) -> bool:
     """E-mail the receipt to the payer once (``force`` resends). True when a mail was sent.
 
-    The PDF is built first, on its own. Then one transaction locks the payment, then the receipt —
-    the order of every path on a payment's documents (``issue`` locks the payment before it reads
-    or creates its receipts), so this mail and the credit note of the same payment wait for each
-    other instead of deadlocking — sends, and stamps ``emailed_at`` with a single UPDATE (a row
-    updated twice in one transaction has its foreign keys checked again at commit, which would
-    lock the payment last, out of order). A worker dying after the send and before the commit
-    sends it again on the next run: at least once, never silently lost.
+    The PDF is built first, on its own. Then one transaction locks the receipt alone, sends, and
+    stamps ``emailed_at`` with a single UPDATE. Holding one row lock and asking for no other, it
+    cannot take part in a deadlock: the paths that lock both a payment and its receipt lock the
+    payment first (``issue``), and the receipt lock is NO KEY UPDATE, so a credit note referencing
+    the receipt is not blocked by it. (A second UPDATE of the same row in one transaction would have
+    PostgreSQL check its foreign keys again at commit, locking the payment last, out of order.) The
+    payment is not locked while the SMTP server answers: refunds and webhooks never wait for it.
+    A worker dying after the send and before the commit sends it again on the next run: at least
+    once, never silently lost.
     """
     ensure_pdf(receipt)
     with transaction.atomic():
-        Payment.objects.select_for_update().filter(pk=receipt.payment_id).values_list("pk").get()
-        # NO KEY: keys are not changed, so a credit note referencing this receipt is not blocked.
         locked = Receipt.objects.select_for_update(no_key=True).get(pk=receipt.pk)
         if locked.emailed_at is not None and not force:
             return False
