@@ -215,7 +215,8 @@ def ensure_pdf(receipt: Receipt) -> Receipt:
 
 
 def email(receipt: Receipt, *, force: bool = False) -> bool:
-    """E-mail the receipt to the payer once (``force`` resends). True when a mail was sent.
+    """E-mail the receipt to the payer once (``force`` resends). True when a mail was sent; False
+    when it was sent already, or another worker is sending it at this very moment.
 
     The PDF is built first, on its own. Then one transaction locks the receipt alone, sends, and
     stamps ``emailed_at`` with a single UPDATE. Holding one row lock and asking for no other, it
@@ -229,8 +230,12 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
     """
     ensure_pdf(receipt)
     with transaction.atomic():
-        locked = Receipt.objects.select_for_update(no_key=True).get(pk=receipt.pk)
-        if locked.emailed_at is not None and not force:
+        # A mail of this receipt already in progress (skip_locked): it sends, or its transaction
+        # dies and the repair comes back. Waiting would stack every repair behind a hung SMTP server.
+        locked = (
+            Receipt.objects.select_for_update(no_key=True, skip_locked=True).filter(pk=receipt.pk).first()
+        )
+        if locked is None or (locked.emailed_at is not None and not force):
             return False
         community = _community()
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
