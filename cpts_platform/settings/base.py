@@ -267,6 +267,10 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# A mail server that accepts the connection and never answers must not hold a worker (and its
+# task, which Redis never hands to another live worker) forever: the send fails, is retried, and
+# the receipt repair finishes it (docs/tasks.md).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CPTS Plateforme <ne-pas-repondre@localhost>")
 
 # Celery: Redis broker, tasks enqueued after commit (see workers/base.py).
