@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
@@ -36,7 +37,8 @@ class CommunityMiddleware(TenantMainMiddleware):
         if request.path == "/healthz":
             return None
         if community.status == Community.Status.SUSPENDED:
-            if _open_while_suspended(request):
+            # The pages that stay up need their stylesheet, scripts and icon.
+            if _open_while_suspended(request) or request.path.startswith(settings.STATIC_URL):
                 return None
             response = TemplateResponse(
                 request, "tenants/suspended.html", {"community": community}, status=503

@@ -35,6 +35,8 @@ def test_the_emergency_numbers_stay_up_while_suspended(community_b):
     assert page.status_code == 200
     assert 'href="tel:15"' in page.text and "SAMU" in page.text
     assert "temporairement indisponible" in page.text
+    stylesheet = page.text.split('<link rel="stylesheet" href="', 1)[1].split('"', 1)[0]
+    assert client.get(stylesheet).status_code != 503  # static files are the platform's, always up
 
 
 def test_the_suspended_page_links_only_to_pages_that_answer(community_b):
