@@ -8,7 +8,6 @@ import logging
 import stripe
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -25,6 +24,7 @@ from apps.professionals.selectors import get_profile
 from apps.professionals.services import save_profile
 from apps.stripe_gateway import connect
 from apps.stripe_gateway.client import StripeUnavailable
+from tenants.access import AUTHENTICATED, authenticated, public
 from tenants.models import Community
 
 from . import autorenew, payments, receipts, selectors, services
@@ -42,6 +42,7 @@ def _community() -> Community:
 # ---- Joining and paying (members) -------------------------------------------------------------
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def join(request):
     tiers = selectors.list_active_tiers()
@@ -101,11 +102,10 @@ def join(request):
 
 
 @require_http_methods(["GET", "POST"])
+@authenticated
 def renew(request):
     """One-click renewal: same tier and category as the last year paid, then payment. Only for a
     year ``selectors.renewal_years`` offers (an earlier year paid, this one not)."""
-    if (redirect_response := _login_required(request)) is not None:
-        return redirect_response
     years = join_years(DuesSettings.load())
     renewable = selectors.renewal_years(request.membership, years)
     if not renewable:
@@ -139,6 +139,7 @@ def renew(request):
     )
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Account step of the join page: the e-mail only. Every address gets the same answer and
@@ -171,13 +172,8 @@ def signup(request):
     )
 
 
-def _login_required(request):
-    return None if request.user.is_authenticated else redirect_to_login(request.get_full_path())
-
-
+@authenticated
 def pay(request, dues_id: int):
-    if (redirect_response := _login_required(request)) is not None:
-        return redirect_response
     dues = selectors.access_dues(request.user, dues_id)
     if dues.status == Dues.Status.ACTIVE:
         messages.info(request, _("Votre cotisation %(year)s est réglée.") % {"year": dues.year})
@@ -249,6 +245,8 @@ def card_confirm_view(access, *, confirm_route: str, status_route: str):
         payment = access(request.user, payment_id)
         return card_confirm_response(request, payment, confirm_route=confirm_route, status_route=status_route)
 
+    # Declared signed-in only: enforced just above, with a JSON answer the card form can show.
+    view.access = AUTHENTICATED
     return view
 
 
@@ -258,9 +256,8 @@ confirm_payment = card_confirm_view(
 )
 
 
+@authenticated
 def payment_status(request, payment_id: int):
-    if (redirect_response := _login_required(request)) is not None:
-        return redirect_response
     payment = selectors.access_payment(request.user, payment_id)
     template = "dues/_payment_status.html" if request.htmx else "dues/payment_status.html"
     return render(
@@ -276,11 +273,10 @@ def payment_page_state(payment: Payment) -> dict:
     return {"attempt_state": state, "failure_message": failure}
 
 
+@authenticated
 def receipt_pdf(request, receipt_id: int):
     """A receipt, for its payer (a member, or someone who paid a public event without being a
     member) or for the team; 404 for anyone else."""
-    if (redirect_response := _login_required(request)) is not None:
-        return redirect_response
     receipt = selectors.access_receipt(request.user, request.membership, receipt_id)
     receipts.ensure_pdf(receipt)
     return FileResponse(
