@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone, translation
 
+from tenants.access import PUBLIC
+
 VERSION_KEY = "site:version"
 CHROME_KEY = "site:chrome:{version}"
 # Entries: (site version, content, headers). The CPTS's status is part of the key: the pages a
@@ -77,7 +79,8 @@ def _ttl() -> int:
 
 
 def public_page(view):
-    """Decorator for public pages: render in French, serve from / store in the page cache."""
+    """Decorator for public pages: render in French, serve from / store in the page cache. Declares
+    the view public (``tenants.access``)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -115,4 +118,6 @@ def public_page(view):
                 response["X-Page-Cache"] = "miss"
             return response
 
+    # One cached copy serves everyone: such a page is public by construction (tenants.access).
+    wrapper.access = PUBLIC
     return wrapper

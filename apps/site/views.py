@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.members.models import Role
+from tenants.access import public
 from tenants.client_ip import client_ip
 
 from . import integrations, selectors, services
@@ -117,6 +118,7 @@ def emergency_numbers(request):
     return render(request, "site/emergency.html", {"sections": sections})
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def visitor_message(request, kind: str):
     """Contact form (kind=contact) and idea box (kind=idea)."""
@@ -203,6 +205,7 @@ def sitemap_xml(request):
     return render(request, "site/sitemap.xml", {"urls": urls}, content_type="application/xml; charset=utf-8")
 
 
+@public
 @require_GET
 def site_file(request, schema: str, path: str):
     """Files uploaded for the site (logo, icon, news images) of *this* CPTS, while what owns them
@@ -230,6 +233,7 @@ def site_file(request, schema: str, path: str):
     return response
 
 
+@public
 @require_GET
 def favicon(request):
     """``/favicon.ico``, asked by browsers and tools that skip the page's <link rel="icon">: the

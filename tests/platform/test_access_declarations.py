@@ -99,16 +99,8 @@ def _api_class(callback):
     return getattr(callback, "cls", None)
 
 
-# Pages still on their way to a declaration (being edited elsewhere at the time of writing).
-NOT_YET_DECLARED_APPS = ("site:", "home")
-
-
 def test_every_url_of_a_cpts_host_declares_its_access():
-    undeclared = sorted(
-        route.name
-        for route in tenant_routes()
-        if route.access is None and not route.name.startswith(NOT_YET_DECLARED_APPS)
-    )
+    undeclared = sorted(route.name for route in tenant_routes() if route.access is None)
     assert undeclared == [], f"routes without an access declaration: {undeclared}"
 
 
@@ -186,7 +178,7 @@ def test_each_declaration_refuses_whom_it_must(personas, client_as):
     checked = 0
     for route in tenant_routes():
         access = route.access
-        if access is None or access.kind == PUBLIC_KIND:
+        if access.kind == PUBLIC_KIND:
             continue
         assert access.kind in (AUTHENTICATED_KIND, ROLE_KIND, OPERATOR_KIND), route.name
         for method, action in _methods(route):
