@@ -29,7 +29,7 @@ from apps.members.permissions import HasCommunityRole
 from apps.members.services import grant_role
 from cpts_platform.api_tenant import router
 from tenants.access import AUTHENTICATED_KIND, OPERATOR_KIND, PUBLIC_KIND, ROLE_KIND, Access, declared_access
-from tests.conftest import HOST_A, PASSWORD
+from tests.conftest import HOST_A, PASSWORD, PLATFORM_HOST
 from tests.members.test_standing import make_persona
 
 
@@ -93,6 +93,10 @@ def walk(patterns, prefix: str = "/", namespace: str = ""):
 
 def tenant_routes() -> list[Route]:
     return list(walk(get_resolver("cpts_platform.urls_tenant").url_patterns))
+
+
+def platform_routes() -> list[Route]:
+    return list(walk(get_resolver("cpts_platform.urls_public").url_patterns))
 
 
 def _api_class(callback):
@@ -201,3 +205,29 @@ def test_each_declaration_refuses_whom_it_must(personas, client_as):
                 assert response.status_code == 403, (*where, below, response.status_code)
             checked += 1
     assert checked > 100
+
+
+def test_every_url_of_the_platform_host_declares_its_access():
+    undeclared = sorted(route.name for route in platform_routes() if route.access is None)
+    assert undeclared == [], f"routes without an access declaration: {undeclared}"
+    kinds = {route.access.kind for route in platform_routes()}
+    assert ROLE_KIND not in kinds, "no CPTS role exists on the platform host"
+
+
+def test_operator_routes_refuse_anonymous_visitors_and_accounts_that_are_not_operators(world, db, client_as):
+    anonymous = Client(HTTP_HOST=PLATFORM_HOST)
+    not_operator = client_as(world.alice, PLATFORM_HOST)
+    checked = 0
+    for route in platform_routes():
+        if route.access.kind != OPERATOR_KIND:
+            continue
+        for method, action in _methods(route):
+            where = (route.name, method, action, route.url)
+            response = _ask(anonymous, method, route.url)
+            if response.status_code == 405:
+                continue
+            assert _is_login_redirect(response) or response.status_code in (401, 403), (*where, response)
+            response = _ask(not_operator, method, route.url)
+            assert response.status_code == 403, (*where, "not an operator", response.status_code)
+            checked += 1
+    assert checked >= 5
