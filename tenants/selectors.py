@@ -17,3 +17,13 @@ def active_schemas() -> list[str]:
         .order_by("pk")
         .values_list("schema_name", flat=True)
     )
+
+
+def current_community() -> Community:
+    """The CPTS whose schema the connection is on: ``connection.tenant`` (set by the tenant
+    middleware and by the workers' tenant context), or its row read again when the connection was
+    switched by schema name only (``schema_context`` leaves a FakeTenant)."""
+    tenant = connection.tenant
+    if isinstance(tenant, Community):
+        return tenant
+    return Community.objects.get(schema_name=connection.schema_name)

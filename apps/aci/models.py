@@ -173,7 +173,10 @@ class FundingLine(models.Model):
         return f"{self.year} {self.get_envelope_display()} {self.get_part_display()}"
 
 
-class Payment(models.Model):
+class AciPayment(models.Model):
+    """An instalment of the ACI funding received from the CPAM (not a member's payment:
+    those are ``apps.payments``)."""
+
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="payments")
     received_on = models.DateField(_("reçu le"))
     amount = models.DecimalField(_("montant (€)"), max_digits=12, decimal_places=2)
@@ -182,6 +185,7 @@ class Payment(models.Model):
     label = models.CharField(_("libellé"), max_length=200, blank=True)
 
     class Meta:
+        db_table = "aci_payment"
         verbose_name = _("versement reçu")
         ordering = ["-received_on", "-pk"]
 

@@ -11,6 +11,7 @@ from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from .models import (
+    AciPayment,
     AnnualReport,
     Contract,
     ContractMission,
@@ -20,7 +21,6 @@ from .models import (
     Indicator,
     IndicatorTarget,
     IndicatorValue,
-    Payment,
     ReferenceGrid,
     Spending,
 )
@@ -113,7 +113,7 @@ def budget_overview(contract: Contract | None, year: int, *, size: int | None = 
         ):
             rows[row["envelope"]].contracted = row["total"]
         for row in (
-            Payment.objects.filter(contract=contract, received_on__year=year)
+            AciPayment.objects.filter(contract=contract, received_on__year=year)
             .values("envelope")
             .annotate(total=Sum("amount"))
         ):
@@ -134,8 +134,10 @@ def list_spending(year: int) -> QuerySet[Spending]:
     return Spending.objects.filter(spent_on__year=year).order_by("-spent_on", "-pk")
 
 
-def list_payments(contract: Contract, year: int) -> QuerySet[Payment]:
-    return Payment.objects.filter(contract=contract, received_on__year=year).order_by("-received_on", "-pk")
+def list_payments(contract: Contract, year: int) -> QuerySet[AciPayment]:
+    return AciPayment.objects.filter(contract=contract, received_on__year=year).order_by(
+        "-received_on", "-pk"
+    )
 
 
 def list_funding_lines(contract: Contract, year: int) -> QuerySet[FundingLine]:
@@ -220,7 +222,7 @@ def latest_activity_year() -> int | None:
     this_year = timezone.localdate().year
     candidates = [
         FundingLine.objects.filter(year__lte=this_year).aggregate(latest=Max("year"))["latest"],
-        Payment.objects.filter(received_on__year__lte=this_year).aggregate(latest=Max("received_on"))[
+        AciPayment.objects.filter(received_on__year__lte=this_year).aggregate(latest=Max("received_on"))[
             "latest"
         ],
         Spending.objects.filter(spent_on__year__lte=this_year).aggregate(latest=Max("spent_on"))["latest"],

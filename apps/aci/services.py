@@ -20,6 +20,7 @@ from tenants.queue import enqueue_on_commit
 
 from .indicators import PERCENT_SOURCES, STOCK_SOURCES, compute_value
 from .models import (
+    AciPayment,
     AnnualReport,
     Contract,
     ContractMission,
@@ -30,7 +31,6 @@ from .models import (
     Indicator,
     IndicatorTarget,
     IndicatorValue,
-    Payment,
     ReferenceGrid,
     Spending,
 )
@@ -144,10 +144,10 @@ def record_payment(
     envelope: str,
     part: str,
     label: str = "",
-) -> Payment:
+) -> AciPayment:
     require_role(actor, Role.TEAM)
     _positive(amount)
-    return Payment.objects.create(
+    return AciPayment.objects.create(
         contract=contract, received_on=received_on, amount=amount, envelope=envelope, part=part, label=label
     )
 
@@ -169,7 +169,7 @@ def record_spending(
     )
 
 
-def delete_entry(*, actor, entry: FundingLine | Payment | Spending) -> None:
+def delete_entry(*, actor, entry: FundingLine | AciPayment | Spending) -> None:
     """Remove a funding line, payment or spending entered by mistake (its receipt file too)."""
     require_role(actor, Role.TEAM)
     with transaction.atomic():

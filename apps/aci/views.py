@@ -27,7 +27,7 @@ from .forms import (
     TargetForm,
     ValueForm,
 )
-from .models import AnnualReport, ContractMission, Evidence, FundingLine, GridAmount, Payment, Spending
+from .models import AciPayment, AnnualReport, ContractMission, Evidence, FundingLine, GridAmount, Spending
 
 STATE_BADGES = {
     "deployed": _("Déployée"),
@@ -184,7 +184,7 @@ def finances(request):
     )
 
 
-ENTRY_MODELS = {"financement": FundingLine, "versement": Payment, "depense": Spending}
+ENTRY_MODELS = {"financement": FundingLine, "versement": AciPayment, "depense": Spending}
 
 
 @require_POST

@@ -28,23 +28,16 @@ from apps.members.models import Membership
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
+from tenants.selectors import current_community
 
 from .models import Dues, Payment, PaymentMethod, ReminderCampaign, Tier
 
 logger = logging.getLogger(__name__)
 
 
-def _community():
-    from django.db import connection
-
-    from tenants.models import Community
-
-    return Community.objects.get(schema_name=connection.schema_name)
-
-
 def start_card_setup(*, actor, membership: Membership) -> str:
     """A SetupIntent for ``actor``'s own membership; returns its client secret for Stripe.js."""
-    community = _community()
+    community = current_community()
     if membership.user_id != actor.pk:
         raise PermissionError("card of another member")
     if not card_payments_available(community):
@@ -79,7 +72,7 @@ def start_card_setup(*, actor, membership: Membership) -> str:
 
 def complete_card_setup(*, actor, membership: Membership, setup_intent_id: str) -> Membership:
     """Keep the card of a SetupIntent that Stripe says succeeded for this member's customer."""
-    community = _community()
+    community = current_community()
     if membership.user_id != actor.pk:
         raise PermissionError("card of another member")
     if not StripeRoute.objects.filter(stripe_id=setup_intent_id, community=community).exists():
@@ -153,7 +146,7 @@ def charge(membership: Membership, year: int) -> str:
     """
     from . import payments
 
-    community = _community()
+    community = current_community()
     tier = _tier_for(membership, year)
     if tier is None:
         return "skipped"

@@ -27,6 +27,7 @@ from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
 from tenants.models import Community
+from tenants.selectors import current_community
 
 from . import services
 from .models import Dues, DuesSettings, Payment, PaymentMethod
@@ -38,10 +39,6 @@ logger = logging.getLogger(__name__)
 # never be completed beside the new attempt; nor one carrying ``last_payment_error`` (failed).
 REUSABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation"}
 CANCELLABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
-
-
-def _community() -> Community:
-    return Community.objects.get(schema_name=connection.schema_name)
 
 
 def _cents(amount: Decimal) -> int:
@@ -127,7 +124,7 @@ def _metadata(community: Community, payable: dict, payment: Payment) -> dict:
 def start_card_payment(*, actor, dues: Dues | None = None, registration=None) -> Payment:
     """A pending card payment with its PaymentIntent for ``dues`` or an event ``registration``
     (exactly one; an open attempt for the same amount is reused)."""
-    community = _community()
+    community = current_community()
     if not card_payments_available(community):
         raise CardPaymentUnavailable(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
     payable = _payable_checks(actor=actor, dues=dues, registration=registration)

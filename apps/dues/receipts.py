@@ -12,22 +12,17 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from fpdf import FPDF
+
+from tenants.selectors import current_community
 
 from .calendar import PARIS, paris_today
 from .models import DuesSettings, Payment, Receipt, ReceiptCounter
 
 PREFIX = {Receipt.Kind.RECEIPT: "", Receipt.Kind.CREDIT_NOTE: "AV-"}
-
-
-def _community():
-    from tenants.models import Community
-
-    # connection.tenant may be a FakeTenant (schema_context): read the real row.
-    return Community.objects.get(schema_name=connection.schema_name)
 
 
 def allocate_number(kind: str, year: int) -> int:
@@ -46,7 +41,7 @@ def _content(payment: Payment, kind: str) -> dict:
     user = dues.membership.user if dues is not None else registration.user
     profile = ProfessionalProfile.objects.filter(user_id=user.pk).first()
     settings_row = DuesSettings.load()
-    community = _community()
+    community = current_community()
     paid_at = payment.paid_at or timezone.now()
     content = {
         "association": settings_row.legal_name or community.name,
@@ -237,7 +232,7 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         )
         if locked is None or (locked.emailed_at is not None and not force):
             return False
-        community = _community()
+        community = current_community()
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
         context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
         message = EmailMessage(

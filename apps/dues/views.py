@@ -9,7 +9,6 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from apps.professionals.services import save_profile
 from apps.stripe_gateway import connect
 from apps.stripe_gateway.client import StripeUnavailable
 from tenants.access import AUTHENTICATED, authenticated, public
-from tenants.models import Community
+from tenants.selectors import current_community
 
 from . import autorenew, payments, receipts, selectors, services
 from .calendar import days_left_in_year, join_years, paris_today
@@ -33,10 +32,6 @@ from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentF
 from .models import Dues, DuesSettings, Payment, Tier
 
 logger = logging.getLogger(__name__)
-
-
-def _community() -> Community:
-    return Community.objects.get(schema_name=connection.schema_name)
 
 
 # ---- Joining and paying (members) -------------------------------------------------------------
@@ -52,7 +47,7 @@ def join(request):
         "year": years[0],
         "years": years,
         "days_left": days_left_in_year(),
-        "card_available": connect.card_payments_available(_community()),
+        "card_available": connect.card_payments_available(current_community()),
     }
     if not request.user.is_authenticated:
         return render(request, "dues/join_anonymous.html", context)
@@ -179,7 +174,7 @@ def pay(request, dues_id: int):
         messages.info(request, _("Votre cotisation %(year)s est réglée.") % {"year": dues.year})
         return redirect("members:member_space")
     context = {"dues": dues, "card_available": False}
-    if connect.card_payments_available(_community()):
+    if connect.card_payments_available(current_community()):
         try:
             payment = payments.start_card_payment(actor=request.user, dues=dues)
         except payments.PaymentInProgress as in_progress:
@@ -458,7 +453,7 @@ def team_settings(request):
             form.save()
             messages.success(request, _("Réglages enregistrés."))
             return redirect("dues:team_settings")
-    community = _community()
+    community = current_community()
     return render(
         request,
         "dues/team_settings.html",
@@ -487,7 +482,7 @@ def team_tier(request, tier_id: int | None = None):
 @role_required(Role.ADMIN)
 @require_POST
 def stripe_connect(request):
-    community = _community()
+    community = current_community()
     return_url = request.build_absolute_uri(reverse("dues:stripe_return"))
     try:
         url = connect.start_onboarding(
@@ -501,7 +496,7 @@ def stripe_connect(request):
 
 @role_required(Role.ADMIN)
 def stripe_return(request):
-    account = connect.refresh_status(_community())
+    account = connect.refresh_status(current_community())
     if account is not None and account.charges_enabled:
         messages.success(request, _("Votre compte Stripe est connecté : le paiement par carte est ouvert."))
     else:

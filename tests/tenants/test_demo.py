@@ -15,8 +15,7 @@ SLUGS = [request.slug for request in DEMO_COMMUNITIES]
 
 
 def content_counts(slug: str) -> dict[str, int]:
-    from apps.aci.models import Contract, FundingLine, Spending
-    from apps.aci.models import Payment as AciPayment
+    from apps.aci.models import AciPayment, Contract, FundingLine, Spending
     from apps.directory.models import Entry, Place
     from apps.dues.models import Dues
     from apps.dues.models import Payment as DuesPayment
@@ -54,7 +53,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
         assert counts["directory.Entry"] >= 40 and counts["directory.Place"] == counts["directory.Entry"]
         assert counts["site.NewsItem"] >= 3 and counts["site.EmergencyNumber"] > 0
         assert counts["health_projects.Action"] == 8 and counts["aci.Spending"] == len(content.SPENDINGS)
-        assert counts["aci.FundingLine"] > 0 and counts["aci.Payment"] == 1
+        assert counts["aci.FundingLine"] > 0 and counts["aci.AciPayment"] == 1
         assert counts["working_groups.Meeting"] == 2 and counts["working_groups.Attendance"] > 0
         with schema_context(slug):
             home = get_home_counters()
