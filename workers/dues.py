@@ -47,7 +47,7 @@ def issue_credit_note_task(self, schema_name: str, payment_id: int) -> str:
     """Number, build and e-mail the credit note of a refunded payment (once each); its receipt
     too if that was still missing (the receipt task may still be queued, or lost)."""
     from apps.dues import receipts
-    from apps.dues.models import Receipt
+    from apps.payments.models import Receipt
 
     receipt = receipts.issue(payment_id)
     if receipt is not None:
@@ -63,7 +63,7 @@ def issue_credit_note_task(self, schema_name: str, payment_id: int) -> str:
 def send_receipt_task(self, schema_name: str, receipt_id: int, force: bool = False) -> str:
     """Build and e-mail a numbered receipt or credit note: once, or again when ``force`` (a
     resend asked by the team). The repair of ``reconcile_pending`` queues it without ``force``."""
-    from apps.dues.models import Receipt
+    from apps.payments.models import Receipt
 
     receipt = Receipt.objects.filter(pk=receipt_id).first()
     if receipt is None:

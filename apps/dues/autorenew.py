@@ -25,12 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.models import Membership
+from apps.payments.models import Payment, PaymentMethod
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
 from tenants.selectors import current_community
 
-from .models import Dues, Payment, PaymentMethod, ReminderCampaign, Tier
+from .models import Dues, ReminderCampaign, Tier
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.payments.models import OFFLINE_METHODS, PaymentMethod
 from apps.professionals.models import Profession
 
-from .models import OFFLINE_METHODS, Dues, DuesSettings, EligibilityCategory, PaymentMethod, Tier
+from .models import Dues, DuesSettings, EligibilityCategory, Tier
 
 
 class JoinForm(forms.Form):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -137,117 +136,6 @@ class Dues(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} — {self.membership_id} ({self.status})"
-
-
-class PaymentMethod(models.TextChoices):
-    CARD = "card", _("Carte bancaire")
-    SEPA = "sepa", _("Prélèvement SEPA")
-    CHEQUE = "cheque", _("Chèque")
-    TRANSFER = "transfer", _("Virement")
-    CASH = "cash", _("Espèces")
-
-
-OFFLINE_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMethod.CASH)
-
-
-class Payment(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", _("En attente")
-        SUCCEEDED = "succeeded", _("Payé")
-        FAILED = "failed", _("Échoué")
-        REFUNDED = "refunded", _("Remboursé")
-        CANCELLED = "cancelled", _("Annulé")
-
-    # What the payment pays: a year's dues or a registration to a paid event, exactly one of them
-    # (CHECK constraint below). Everything else — Stripe, webhooks, receipts — is shared.
-    dues = models.ForeignKey(Dues, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
-    registration = models.ForeignKey(
-        "events.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
-    )
-    method = models.CharField(_("moyen de paiement"), max_length=10, choices=PaymentMethod.choices)
-    amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2)
-    platform_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
-    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_account_id = models.CharField(max_length=255, blank=True)
-    off_session = models.BooleanField(default=False)
-    reference = models.CharField(_("référence"), max_length=100, blank=True)
-    failure_reason = models.CharField(max_length=255, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    paid_at = models.DateTimeField(_("payé le"), null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("paiement")
-        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(dues__isnull=False, registration__isnull=True)
-                    | models.Q(dues__isnull=True, registration__isnull=False)
-                ),
-                name="payment_pays_exactly_one",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_method_display()} {self.amount} € ({self.status})"
-
-    @property
-    def payable(self) -> dict:
-        """What this payment pays, as keyword arguments: ``{"dues": …}`` or ``{"registration": …}``."""
-        return {"dues": self.dues} if self.dues_id else {"registration": self.registration}
-
-    @property
-    def payer_user_id(self) -> int:
-        return self.dues.membership.user_id if self.dues_id else self.registration.user_id
-
-
-class Receipt(models.Model):
-    class Kind(models.TextChoices):
-        RECEIPT = "receipt", _("Reçu de cotisation")
-        CREDIT_NOTE = "credit_note", _("Avoir")
-
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.RECEIPT)
-    number = models.CharField(_("numéro"), max_length=20)
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="receipts")
-    cancels = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # What the document states, frozen at issue (a receipt is never rewritten).
-    content = models.JSONField(default=dict)
-    pdf = models.FileField(upload_to="receipts/", blank=True)
-    issued_at = models.DateTimeField(default=timezone.now)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("reçu")
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "year", "sequence"], name="receipt_gapless_unique"),
-            models.UniqueConstraint(fields=["number"], name="receipt_number_unique"),
-            models.UniqueConstraint(fields=["payment", "kind"], name="receipt_one_per_payment"),
-        ]
-        ordering = ["-issued_at"]
-
-    def __str__(self) -> str:
-        return self.number
-
-
-class ReceiptCounter(models.Model):
-    """Last number used per kind and year; locked with SELECT … FOR UPDATE to stay gapless."""
-
-    kind = models.CharField(max_length=12)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="receipt_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.year}: {self.last}"
 
 
 class ReminderCampaign(models.Model):

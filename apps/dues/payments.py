@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.payments.models import Payment, PaymentMethod
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
@@ -30,7 +31,7 @@ from tenants.models import Community
 from tenants.selectors import current_community
 
 from . import services
-from .models import Dues, DuesSettings, Payment, PaymentMethod
+from .models import Dues, DuesSettings
 
 logger = logging.getLogger(__name__)
 
@@ -490,9 +491,8 @@ def _reissue_lost_receipts(cutoff) -> int:
     task queued again; documents issued before ``cutoff`` and still without PDF or e-mail get the
     mail task (builds the PDF, mails once). The tasks are idempotent: run twice, one number and
     one mail. Returns how many tasks were queued."""
+    from apps.payments.models import Receipt
     from workers.dues import issue_credit_note_task, issue_receipt_task, send_receipt_task
-
-    from .models import Receipt
 
     schema = connection.schema_name
     receipts = Payment.objects.filter(

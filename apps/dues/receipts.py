@@ -17,10 +17,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from fpdf import FPDF
 
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from tenants.selectors import current_community
 
 from .calendar import PARIS, paris_today
-from .models import DuesSettings, Payment, Receipt, ReceiptCounter
+from .models import DuesSettings
 
 PREFIX = {Receipt.Kind.RECEIPT: "", Receipt.Kind.CREDIT_NOTE: "AV-"}
 

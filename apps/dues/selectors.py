@@ -9,8 +9,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from apps.members.models import Membership, Role
+from apps.payments.models import Payment, Receipt
 
-from .models import Dues, Payment, Receipt, Tier
+from .models import Dues, Tier
 
 
 def list_active_tiers() -> QuerySet[Tier]:

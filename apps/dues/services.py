@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
+from apps.payments.models import OFFLINE_METHODS, Payment, PaymentMethod
 
 from .calendar import membership_year
-from .models import OFFLINE_METHODS, Dues, DuesSettings, Payment, PaymentMethod, Tier
+from .models import Dues, DuesSettings, Tier
 
 logger = logging.getLogger(__name__)
 

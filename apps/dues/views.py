@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.signup import TooManySignupEmails, send_signup_email
 from apps.members.models import Membership, Role
 from apps.members.permissions import check_role, role_required
+from apps.payments.models import Payment
 from apps.professionals.forms import ProfessionalProfileForm
 from apps.professionals.selectors import get_profile
 from apps.professionals.services import save_profile
@@ -29,7 +30,7 @@ from tenants.selectors import current_community
 from . import autorenew, payments, receipts, selectors, services
 from .calendar import days_left_in_year, join_years, paris_today
 from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
-from .models import Dues, DuesSettings, Payment, Tier
+from .models import Dues, DuesSettings, Tier
 
 logger = logging.getLogger(__name__)
 

@@ -95,7 +95,7 @@ def list_registrations(event: Event) -> QuerySet[Registration]:
     """Registrations of ``event`` with their card payments (``payments``, newest first)."""
     from django.db.models import Prefetch
 
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     return (
         Registration.objects.filter(event=event)
@@ -109,7 +109,7 @@ def payment_label(registration: Registration) -> str:
     """Payment status of a registration for the team's list and export ("" on a free event)."""
     from django.utils.translation import gettext as _
 
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     payments = list(registration.payments.all())
     for status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
@@ -130,7 +130,7 @@ def access_registration_payment(user, payment_id: int):
     """A card payment of ``user``'s own event registration in this CPTS, else 404."""
     from django.http import Http404
 
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     payment = (
         Payment.objects.select_related("registration__event")
@@ -226,7 +226,7 @@ def list_paid_registrations_of(user) -> QuerySet[Registration]:
     payments and receipts (member space)."""
     from django.db.models import Prefetch
 
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     return (
         Registration.objects.filter(user_id=user.pk, payments__isnull=False)

@@ -101,7 +101,7 @@ def _check_price(data: dict, locked: Event | None) -> None:
 def _check_not_republishing_refunded(data: dict, locked: Event) -> None:
     """A cancelled event whose paid seats were refunded (or are being) stays cancelled: published
     again, its registrations would be confirmed seats nobody paid for."""
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     if (
         locked.status == Event.Status.CANCELLED
@@ -236,7 +236,7 @@ def _settle_payments_before_cancelling(actor, registration: Registration) -> Non
     Raises ValidationError (French) if Stripe cannot be reached: the registration is then kept."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
 
     try:
@@ -260,7 +260,7 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
     e-mail. Returns the promoted registration, if any."""
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
     from workers.events import refund_unseated_payment_task
 
     if registration.user_id != actor.pk:
@@ -326,7 +326,7 @@ def _release_expired_holds(
     ``keep``: ids of holds not to release now."""
     from django.db.models import Exists, OuterRef, Q
 
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
     from workers.events import send_hold_expired_notice_task
 
     holds = Registration.objects.filter(
@@ -352,7 +352,7 @@ def expire_holds(now=None) -> int:
     up to IN_FLIGHT_GRACE after its end; unreadable, it is kept until the next sweep.
     Idempotent. Returns seats released."""
     from apps.dues import payments as card
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
 
     now = now or timezone.now()
@@ -416,8 +416,8 @@ def seat_paid_registration(payment) -> str:
     the seat already paid, or the payment is not of the seat's price) a worker refunds it. Returns
     ``confirmed`` or ``refund``.
     """
-    from apps.dues.models import Payment
     from apps.dues.services import AMOUNT_MISMATCH
+    from apps.payments.models import Payment
     from workers.events import refund_unseated_payment_task
 
     registration = (
@@ -456,7 +456,7 @@ def release_refunded_seat(payment) -> bool:
     """After a refund seen on Stripe (e.g. made from the CPTS's dashboard): a confirmed seat of a
     live event left with no paid payment is cancelled and the waiting list promoted. Called by
     ``apps.dues.services.mark_payment_refunded`` inside its transaction, event row locked."""
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     registration = (
         Registration.objects.select_for_update(of=("self",))
@@ -486,7 +486,7 @@ def refund_unseated_payment(payment_id: int) -> bool:
     the Stripe refund carries an idempotency key and a refunded payment is left alone."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     found = Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
     if found is None:
@@ -523,7 +523,7 @@ def refund_cancelled_event(event_id: int) -> int:
     Returns how many payments were refunded by this call."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
 
     if not Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).exists():
         return 0

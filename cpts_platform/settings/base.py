@@ -70,6 +70,7 @@ TENANT_APPS = [
     "apps.health_projects",
     "apps.aci",
     "apps.site",
+    "apps.payments",
     "apps.dues",
     "apps.territory",
     "apps.directory",

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core import mail
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, Payment, Receipt, Tier
+from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt
 from tests.conftest import HOST_A
 from tests.dues.conftest import connect
 from workers.dues import run_renewals_task

@@ -11,7 +11,8 @@ import requests
 import stripe
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, Payment
+from apps.dues.models import Dues
+from apps.payments.models import Payment
 from apps.stripe_gateway import client as stripe_client
 from tests.conftest import HOST_A
 from tests.dues.conftest import authenticate_3ds, card_token, connect

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, Payment, Receipt, ReceiptCounter, Tier
+from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from apps.professionals.models import AccountCommunity, ProfessionalProfile
 from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEvent
 from tenants.models import Community

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.dues import payments, receipts
-from apps.dues.models import Dues, Payment, Receipt, ReceiptCounter, Tier
+from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from tests.conftest import start_worker, stop_worker, wait_until
 from workers.dues import (
     issue_credit_note_task,

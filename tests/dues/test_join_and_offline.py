@@ -14,8 +14,9 @@ from django.test import Client
 from pypdf import PdfReader
 
 from apps.dues.calendar import membership_year
-from apps.dues.models import Dues, DuesSettings, Payment, Receipt, Tier
+from apps.dues.models import Dues, DuesSettings, Tier
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt
 from apps.professionals.models import AccountCommunity, ProfessionalProfile
 from tests.conftest import HOST_A, HOST_B, PASSWORD
 from tests.dues.conftest import in_schema, join_data

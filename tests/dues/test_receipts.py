@@ -10,8 +10,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.dues import receipts
-from apps.dues.models import Dues, Payment, Receipt, ReceiptCounter, Tier
+from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 
 THREADS = 8
 

@@ -8,9 +8,10 @@ from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, DuesSettings, Payment, Receipt, Reminder, Tier
+from apps.dues.models import Dues, DuesSettings, Reminder, Tier
 from apps.dues.renewals import due_offsets
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt
 from workers.dues import fan_out_renewals_task, issue_receipt_task, run_renewals_task
 
 

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, Payment, Receipt, Tier
+from apps.dues.models import Dues, Tier
+from apps.payments.models import Payment, Receipt
 from apps.stripe_gateway.models import StripeRoute, WebhookEvent
 from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST
 from tests.dues.conftest import authenticate_3ds, card_token, connect, event, join_data, post_event, sign

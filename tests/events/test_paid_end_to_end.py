@@ -15,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Payment, Receipt, ReceiptCounter
 from apps.events.models import Event, Registration
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEvent
 from tenants.models import Community
 from tests.conftest import HOST_A, signed_in_client, wait_until

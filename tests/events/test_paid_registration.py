@@ -21,9 +21,9 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Payment, Receipt
 from apps.events import services
 from apps.events.models import Event, Registration
+from apps.payments.models import Payment, Receipt
 from apps.stripe_gateway import client as stripe_client
 from apps.stripe_gateway.models import ConnectedAccount, WebhookEvent
 from tenants.models import Community
@@ -752,7 +752,7 @@ def test_a_payment_succeeding_while_its_registration_is_cancelled_is_refunded(wo
     from django.db import transaction
 
     from apps.dues import payments as card
-    from apps.dues.models import Payment
+    from apps.payments.models import Payment
     from apps.stripe_gateway.models import StripeRoute
 
     title = f"Course {uuid.uuid4().hex[:8]}"

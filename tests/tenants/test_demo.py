@@ -18,10 +18,10 @@ def content_counts(slug: str) -> dict[str, int]:
     from apps.aci.models import AciPayment, Contract, FundingLine, Spending
     from apps.directory.models import Entry, Place
     from apps.dues.models import Dues
-    from apps.dues.models import Payment as DuesPayment
     from apps.events.models import Event, Registration
     from apps.health_projects.models import Action, Axis, ProjectVersion
     from apps.members.models import Membership
+    from apps.payments.models import Payment as DuesPayment
     from apps.site.models import EmergencyNumber, NewsItem
     from apps.territory.models import TerritoryCommune
     from apps.working_groups.models import Attendance, Meeting, WorkingGroup

@@ -8,7 +8,7 @@ import re
 import stripe
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Payment
+from apps.payments.models import Payment
 from apps.stripe_gateway import client as stripe_client
 from tests.conftest import wait_until
 from tests.dues.browser.test_card_form import _cleanup, _fill_card, _join_in_browser, _paid

@@ -12,8 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from apps.dues.models import Dues, Payment, Receipt, ReceiptCounter
+from apps.dues.models import Dues
 from apps.members.models import Membership
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from apps.professionals.models import AccountCommunity, ProfessionalProfile
 from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEvent
 from tenants.models import Community
