@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.payments import registry
 from apps.payments.models import Payment, PaymentMethod
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
@@ -75,41 +76,23 @@ def _payable_checks(*, actor, dues: Dues | None, registration) -> dict:
         if dues.status == Dues.Status.ACTIVE:
             raise CardPaymentUnavailable(_("Cette cotisation est déjà réglée."))
         return {"dues": dues}
-    refusal = registration_refusal(registration)
+    refusal = registry.payable("registration").refusal(registration)
     if refusal:
         raise CardPaymentUnavailable(refusal)
     return {"registration": registration}
 
 
-def registration_refusal(registration) -> str:
-    """Why a card payment for this event registration cannot go on now ("" when it can)."""
-    from apps.events.models import Registration
-
-    if registration.status == Registration.Status.CONFIRMED:
-        return _("Votre inscription est déjà confirmée.")
-    if registration.status != Registration.Status.PENDING:
-        return _("Aucune place n'est réservée à votre nom pour cet événement.")
-    if registration.hold_expires_at is not None and registration.hold_expires_at <= timezone.now():
-        return _("Votre réservation a expiré : inscrivez-vous à nouveau.")
-    return ""
-
-
 def _lock_payable(payable: dict) -> tuple[dict, Decimal]:
     """The payable row locked (inside the caller's transaction) and the amount to charge."""
-    from apps.events.models import Registration
-
     if "dues" in payable:
         locked = Dues.objects.select_for_update().get(pk=payable["dues"].pk)
         return {"dues": locked}, locked.amount
-    locked = (
-        Registration.objects.select_for_update(of=("self",))
-        .select_related("event")
-        .get(pk=payable["registration"].pk)
-    )
-    refusal = registration_refusal(locked)
+    seat = registry.payable("registration")
+    locked, amount = seat.lock_for_card(payable["registration"])
+    refusal = seat.refusal(locked)
     if refusal:
         raise CardPaymentUnavailable(refusal)
-    return {"registration": locked}, locked.event.price
+    return {"registration": locked}, amount
 
 
 def _metadata(community: Community, payable: dict, payment: Payment) -> dict:
@@ -263,7 +246,7 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         return {"status": "invalid", "client_secret": "", "error": _("Ce paiement n'est plus en attente.")}
     if payment.registration_id:
         payment.registration.refresh_from_db()
-        refusal = registration_refusal(payment.registration)
+        refusal = registry.payable("registration").refusal(payment.registration)
         if not refusal and payment.amount != payment.registration.event.price:
             refusal = _("Le tarif de cet événement a changé : rechargez la page pour payer le bon montant.")
         if refusal:  # the seat's hold is over, or its price changed: no charge for it

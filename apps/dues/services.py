@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
+from apps.payments import registry
 from apps.payments.models import OFFLINE_METHODS, Payment, PaymentMethod
 
 from .calendar import membership_year
@@ -185,22 +186,17 @@ def mark_payment_succeeded(payment_id: int, *, paid_at=None, charged: tuple[int,
     """A payment confirmed by Stripe (webhook or reconciliation). True when this call changed it.
 
     Dispatches to what it pays: dues become active; an event registration is confirmed
-    (``apps.events.services.seat_paid_registration``). Idempotent: a payment already succeeded
+    (the ``registration`` payable's ``on_paid`` hook, ``apps.payments.registry``). Idempotent: a payment already succeeded
     or refunded is left alone. ``charged`` is what Stripe says was paid (cents, currency): when
     it, or our payment's amount, is not what the dues or the seat cost now (a PaymentIntent
     changed outside our flow, an attempt at a former tier or price paid from the browser), the
     money is recorded as received (``failure_reason`` AMOUNT_MISMATCH) but settles nothing: the
     seat's payment is refunded by a worker; dues stay unpaid for the team to refund.
     """
-    from apps.events import services as event_services
-
+    seat = registry.payable("registration")
     with transaction.atomic():
-        event_id = (
-            Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
-        )
-        if event_id is not None:
-            # Same lock order as every registration change: the event row first (capacity).
-            event_services.lock_event(event_id)
+        # Same lock order as every change of the seat: its own locks (the event row) first.
+        seat.lock_before_payment(payment_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
             return False
@@ -228,7 +224,7 @@ def mark_payment_succeeded(payment_id: int, *, paid_at=None, charged: tuple[int,
             elif in_full:
                 _activate(dues)
         else:
-            event_services.seat_paid_registration(payment)
+            seat.on_paid(payment)
         _enqueue_receipt(payment)
     return True
 
@@ -256,17 +252,12 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
     ``release_seat`` (a refund seen on Stripe, e.g. made from the CPTS's dashboard): an event seat
     left with no paid payment is released to the waiting list (our own refunds cancel the
     registration themselves)."""
-    from apps.events import services as event_services
     from workers.dues import issue_credit_note_task
 
+    seat = registry.payable("registration")
     with transaction.atomic():
-        event_id = None
-        if release_seat:
-            event_id = (
-                Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
-            )
-            if event_id is not None:  # same lock order as every registration change: the event first
-                event_services.lock_event(event_id)
+        # Same lock order as every change of the seat: its own locks (the event row) first.
+        seat_locked = release_seat and seat.lock_before_payment(payment_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status != Payment.Status.SUCCEEDED:
             return False
@@ -283,8 +274,8 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
                 dues.status = Dues.Status.REFUNDED
                 dues.save(update_fields=["status"])
         # Our refunds of an event registration cancel it themselves (apps.events.services).
-        if event_id is not None:
-            event_services.release_refunded_seat(payment)
+        if seat_locked:
+            seat.on_refunded(payment)
         issue_credit_note_task.delay_on_commit(connection.schema_name, payment.pk)
     return True
 

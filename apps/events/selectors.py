@@ -18,6 +18,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from apps.members.standing import Refusal, Standing, is_in_good_standing, refusal_for, standing_of
+from apps.payments.models import Payment
 
 from .models import Event, Registration
 
@@ -95,8 +96,6 @@ def list_registrations(event: Event) -> QuerySet[Registration]:
     """Registrations of ``event`` with their card payments (``payments``, newest first)."""
     from django.db.models import Prefetch
 
-    from apps.payments.models import Payment
-
     return (
         Registration.objects.filter(event=event)
         .select_related("user")
@@ -108,8 +107,6 @@ def list_registrations(event: Event) -> QuerySet[Registration]:
 def payment_label(registration: Registration) -> str:
     """Payment status of a registration for the team's list and export ("" on a free event)."""
     from django.utils.translation import gettext as _
-
-    from apps.payments.models import Payment
 
     payments = list(registration.payments.all())
     for status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
@@ -129,8 +126,6 @@ def payment_label(registration: Registration) -> str:
 def access_registration_payment(user, payment_id: int):
     """A card payment of ``user``'s own event registration in this CPTS, else 404."""
     from django.http import Http404
-
-    from apps.payments.models import Payment
 
     payment = (
         Payment.objects.select_related("registration__event")
@@ -225,8 +220,6 @@ def list_paid_registrations_of(user) -> QuerySet[Registration]:
     """``user``'s registrations that involve a card payment here, newest event first, with their
     payments and receipts (member space)."""
     from django.db.models import Prefetch
-
-    from apps.payments.models import Payment
 
     return (
         Registration.objects.filter(user_id=user.pk, payments__isnull=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 import stripe
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +30,7 @@ from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
+from apps.payments.models import Payment
 
 from .models import Event, Registration
 
@@ -101,7 +103,6 @@ def _check_price(data: dict, locked: Event | None) -> None:
 def _check_not_republishing_refunded(data: dict, locked: Event) -> None:
     """A cancelled event whose paid seats were refunded (or are being) stays cancelled: published
     again, its registrations would be confirmed seats nobody paid for."""
-    from apps.payments.models import Payment
 
     if (
         locked.status == Event.Status.CANCELLED
@@ -123,6 +124,36 @@ def _check_not_republishing_refunded(data: dict, locked: Event) -> None:
 def lock_event(event_id: int) -> Event:
     """The event row, locked until the end of the caller's transaction (capacity)."""
     return Event.objects.select_for_update().get(pk=event_id)
+
+
+def lock_for_payment(payment_id: int) -> bool:
+    """The event row of the seat ``payment_id`` pays, locked (the payable's
+    ``lock_before_payment`` hook: the event first, as every registration change). False when the
+    payment pays no seat."""
+    event_id = Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
+    if event_id is None:
+        return False
+    lock_event(event_id)
+    return True
+
+
+def registration_refusal(registration: Registration) -> str:
+    """Why a card payment for this registration cannot go on now ("" when it can)."""
+    if registration.status == Registration.Status.CONFIRMED:
+        return _("Votre inscription est déjà confirmée.")
+    if registration.status != Registration.Status.PENDING:
+        return _("Aucune place n'est réservée à votre nom pour cet événement.")
+    if registration.hold_expires_at is not None and registration.hold_expires_at <= timezone.now():
+        return _("Votre réservation a expiré : inscrivez-vous à nouveau.")
+    return ""
+
+
+def lock_registration_for_card(registration: Registration) -> tuple[Registration, Decimal]:
+    """The registration read again and locked for a card attempt, with the seat's price."""
+    locked = (
+        Registration.objects.select_for_update(of=("self",)).select_related("event").get(pk=registration.pk)
+    )
+    return locked, locked.event.price
 
 
 def _seats_taken(locked_event: Event) -> int:
@@ -236,7 +267,6 @@ def _settle_payments_before_cancelling(actor, registration: Registration) -> Non
     Raises ValidationError (French) if Stripe cannot be reached: the registration is then kept."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.payments.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
 
     try:
@@ -260,7 +290,6 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
     e-mail. Returns the promoted registration, if any."""
-    from apps.payments.models import Payment
     from workers.events import refund_unseated_payment_task
 
     if registration.user_id != actor.pk:
@@ -326,7 +355,6 @@ def _release_expired_holds(
     ``keep``: ids of holds not to release now."""
     from django.db.models import Exists, OuterRef, Q
 
-    from apps.payments.models import Payment
     from workers.events import send_hold_expired_notice_task
 
     holds = Registration.objects.filter(
@@ -352,7 +380,6 @@ def expire_holds(now=None) -> int:
     up to IN_FLIGHT_GRACE after its end; unreadable, it is kept until the next sweep.
     Idempotent. Returns seats released."""
     from apps.dues import payments as card
-    from apps.payments.models import Payment
     from apps.stripe_gateway.client import StripeUnavailable
 
     now = now or timezone.now()
@@ -417,7 +444,6 @@ def seat_paid_registration(payment) -> str:
     ``confirmed`` or ``refund``.
     """
     from apps.dues.services import AMOUNT_MISMATCH
-    from apps.payments.models import Payment
     from workers.events import refund_unseated_payment_task
 
     registration = (
@@ -456,7 +482,6 @@ def release_refunded_seat(payment) -> bool:
     """After a refund seen on Stripe (e.g. made from the CPTS's dashboard): a confirmed seat of a
     live event left with no paid payment is cancelled and the waiting list promoted. Called by
     ``apps.dues.services.mark_payment_refunded`` inside its transaction, event row locked."""
-    from apps.payments.models import Payment
 
     registration = (
         Registration.objects.select_for_update(of=("self",))
@@ -486,7 +511,6 @@ def refund_unseated_payment(payment_id: int) -> bool:
     the Stripe refund carries an idempotency key and a refunded payment is left alone."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.payments.models import Payment
 
     found = Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
     if found is None:
@@ -523,7 +547,6 @@ def refund_cancelled_event(event_id: int) -> int:
     Returns how many payments were refunded by this call."""
     from apps.dues import payments as card
     from apps.dues import services as money
-    from apps.payments.models import Payment
 
     if not Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).exists():
         return 0
