@@ -19,16 +19,18 @@ from django.core import signing
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
-from apps.members.selectors import get_membership
 from tenants.models import Community
+
+from .hooks import holds_role_here
 
 SALT = "accounts.handoff"
 
 
 def holds_role_in(user, community: Community) -> bool:
-    """Whether ``user`` holds an active role in ``community`` (read in its schema)."""
+    """Whether ``user`` holds an active role in ``community`` (read in its schema; the role check
+    is registered by the members app, see ``apps.accounts.hooks``)."""
     with schema_context(community.schema_name):
-        return get_membership(user) is not None
+        return holds_role_here(user)
 
 
 def make_handoff(user, target: Community) -> str:
@@ -49,6 +51,6 @@ def redeem_handoff(token: str, *, community: Community):
     if not cache.add(f"accounts:handoff:{data['j']}", 1, settings.HANDOFF_MAX_AGE + 60):
         return None
     user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
-    if user is None or get_membership(user) is None:
+    if user is None or not holds_role_here(user):
         return None
     return user

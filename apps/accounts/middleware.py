@@ -13,7 +13,8 @@ class CommunitySessionMiddleware:
 
     Sessions live in the public schema and cookies are per host, but a cookie copied by hand to
     another subdomain must still grant nothing: the session carries the schema it was opened in.
-    Also exposes ``request.membership``: the account's role in this CPTS, or None.
+    ``request.membership`` (the account's role in this CPTS) is set after this one by the members
+    app's ``MembershipMiddleware``.
     """
 
     def __init__(self, get_response):
@@ -24,14 +25,4 @@ class CommunitySessionMiddleware:
         bound_elsewhere = request.session.get(SESSION_COMMUNITY_KEY) != getattr(tenant, "schema_name", None)
         if tenant is not None and request.user.is_authenticated and bound_elsewhere:
             request.user = AnonymousUser()
-        # One indexed query for signed-in requests on a CPTS host; None otherwise.
-        request.membership = _membership(request) if tenant is not None else None
         return self.get_response(request)
-
-
-def _membership(request):
-    from apps.members.selectors import get_membership
-
-    if request.tenant.is_platform or not request.user.is_authenticated:
-        return None
-    return get_membership(request.user)

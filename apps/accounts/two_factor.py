@@ -1,5 +1,6 @@
 """TOTP second factor (django-otp): required of operators on the console, of a CPTS's team and
-admins when that CPTS requires it (apps.members.middleware), optional for everyone else.
+admins when that CPTS requires it (apps.members.middleware), optional for everyone else. Whether
+a CPTS's rule keeps an account's second factor on is asked through ``apps.accounts.hooks``.
 
 An account without a confirmed device is first asked to enrol one (QR code + code check); an
 account with one enters a code once per session. One device per account, valid on every host.
@@ -19,6 +20,7 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +34,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tenants.access import authenticated
+
+from .hooks import second_factor_reason
 
 RECOVERY_CODES = 10
 RECOVERY_SESSION_KEY = "two_factor_recovery_codes"
@@ -218,45 +222,11 @@ def recovery_codes(request):
 
 def _second_factor_required_here(request) -> str:
     """Why this account may not remove its second factor on this host ("" if it may)."""
-    from django.conf import settings
-
     if request.user.is_operator and settings.OPERATOR_2FA_REQUIRED:
         return _("La console opérateur exige la double authentification.")
-    membership = getattr(request, "membership", None)
-    if membership is not None and membership.has_role("team"):
-        from apps.members.selectors import staff_two_factor_required
-
-        if staff_two_factor_required():
-            return _("Cette CPTS exige la double authentification de son équipe et de ses administrateurs.")
-    # The device is the account's, valid in every CPTS: removing it here removes it there too.
-    elsewhere = _cpts_requiring_it_of(request.user)
-    if elsewhere:
-        return _(
-            "%(names)s exige la double authentification de son équipe et de ses administrateurs, dont vous êtes."
-        ) % {"names": ", ".join(elsewhere)}
-    return ""
-
-
-def _cpts_requiring_it_of(user) -> list[str]:
-    """Names of the CPTS where ``user`` is staff and the second factor is required of staff."""
-    from django_tenants.utils import schema_context
-
-    from apps.members.models import Membership
-    from apps.members.selectors import staff_two_factor_required
-    from apps.professionals.models import AccountCommunity
-    from tenants.models import Community
-
-    names = []
-    communities = Community.objects.filter(
-        status=Community.Status.ACTIVE,
-        pk__in=AccountCommunity.objects.filter(user=user).values("community_id"),
-    ).order_by("name")
-    for community in communities:
-        with schema_context(community.schema_name):
-            membership = Membership.objects.filter(user=user, is_active=True).first()
-            if membership is not None and membership.has_role("team") and staff_two_factor_required():
-                names.append(community.name)
-    return names
+    # The CPTS's own rules (staff second factor here or in another of the account's CPTS: the
+    # device is the account's, so removing it here removes it there too).
+    return second_factor_reason(request)
 
 
 @authenticated

@@ -1,10 +1,11 @@
-"""The second factor, asked before any page: of every account that turned it on (« Mon compte »),
+"""Per-CPTS request state: ``MembershipMiddleware`` sets ``request.membership``; then
+``StaffTwoFactorMiddleware`` asks the second factor before any page: of every account that turned it on (« Mon compte »),
 and of the staff of a CPTS that requires it (``SecurityPolicy``), who are first sent to enrol.
 
 A signed-in session that has not passed its TOTP code (or a recovery code) is sent to the code page;
 the session API answers 403 with the reason; an htmx fragment request gets ``HX-Redirect``. Not
 affected: visitors, token-authenticated API calls, the account pages (``/compte/``: login, logout,
-second factor, password) and static files. Runs after ``CommunitySessionMiddleware``
+second factor, password) and static files. Runs after ``MembershipMiddleware``
 (``request.membership``) and django-otp's middleware (``request.user.is_verified``).
 """
 
@@ -19,8 +20,24 @@ from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
 from .models import Role
+from .selectors import get_membership
 
 EXEMPT_PREFIXES = ("/compte/", "/static/", "/healthz")
+
+
+class MembershipMiddleware:
+    """Sets ``request.membership``: the account's active role in this CPTS, or None (visitors, the
+    platform host, no tenant). One indexed query for signed-in requests on a CPTS host. Runs right
+    after ``CommunitySessionMiddleware``, which makes a session opened on another CPTS anonymous."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        on_cpts = tenant is not None and not tenant.is_platform
+        request.membership = get_membership(request.user) if on_cpts else None
+        return self.get_response(request)
 
 
 class StaffTwoFactorMiddleware:

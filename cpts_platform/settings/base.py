@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.CommunitySessionMiddleware",
+    # request.membership: the account's role in this CPTS (after the session is bound to it).
+    "apps.members.middleware.MembershipMiddleware",
     # A NUL character in a query parameter is a 400 with the reason, on every page and API route.
     "cpts_platform.bad_input.RejectNulParametersMiddleware",
     "django_otp.middleware.OTPMiddleware",
