@@ -8,9 +8,11 @@ class EventsConfig(AppConfig):
     verbose_name = _("Événements")
 
     def ready(self) -> None:
+        from apps.members.space import register_member_space_section
         from apps.payments import registry
 
         from . import services
+        from .member_space import paid_registrations_section
 
         # A seat at a paid event is paid through apps.payments, which never imports this app.
         registry.register(
@@ -23,3 +25,4 @@ class EventsConfig(AppConfig):
                 on_refunded=services.release_refunded_seat,
             )
         )
+        register_member_space_section(paid_registrations_section)

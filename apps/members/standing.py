@@ -19,6 +19,10 @@ active) or **lapsed** (paid an earlier year, not the current one). Both keep the
 every members-only page, API route and file. Accounts without a membership here are outsiders
 (404, see ``apps.members.permissions``).
 
+What dues have to say is asked of the one registered ``StandingProvider`` (the dues app registers
+it in ``DuesConfig.ready``: members, the base of every access check, imports no app above it).
+Without one, a member neither staff nor exempt is a candidate: the check fails closed.
+
 Every members-only check goes through ``standing_of`` (pages and files: ``role_required``;
 API: ``HasCommunityRole``; lists: ``is_in_good_standing``). Assumes the connection is set to the
 CPTS's schema.
@@ -27,14 +31,12 @@ CPTS's schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db.models import TextChoices
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-from apps.dues.calendar import paris_today
-from apps.dues.models import Dues
 
 from .models import Membership, Role
 
@@ -45,11 +47,27 @@ class Standing(TextChoices):
     LAPSED = "lapsed", gettext_lazy("Cotisation échue")
 
 
-# Dues statuses that prove a payment was once made (a lapsed member, not a candidate).
-_ONCE_PAID = (Dues.Status.ACTIVE, Dues.Status.EXPIRED)
-
 # Cached on the Membership instance: one query per request whatever the number of checks.
 _CACHE_ATTR = "_standing_cache"
+
+
+class StandingProvider(Protocol):
+    """What the dues say of a membership that is neither staff nor exempt."""
+
+    def standing_by_dues(self, membership: Membership) -> Standing:
+        """GOOD, LAPSED or CANDIDATE from the membership's dues today (see the module docstring)."""
+
+    def pending_payment(self, membership: Membership) -> tuple[str, str] | None:
+        """(url, French label) of the payment page of the membership's pending dues, if any."""
+
+
+# At most one: the last registered.
+_providers: list[StandingProvider] = []
+
+
+def register_standing_provider(provider: StandingProvider) -> None:
+    """Make ``provider`` the source of the dues side of the standing (the last one registered)."""
+    _providers[:] = [provider]
 
 
 def standing_of(membership: Membership | None) -> Standing | None:
@@ -67,13 +85,9 @@ def standing_of(membership: Membership | None) -> Standing | None:
 def _compute(membership: Membership) -> Standing:
     if membership.has_role(Role.TEAM) or membership.dues_exempt:
         return Standing.GOOD
-    year = paris_today().year
-    rows = list(Dues.objects.filter(membership_id=membership.pk).values_list("year", "status"))
-    if any(status == Dues.Status.ACTIVE and year - 1 <= dues_year <= year + 1 for dues_year, status in rows):
-        return Standing.GOOD
-    if any(status in _ONCE_PAID for _year, status in rows):
-        return Standing.LAPSED
-    return Standing.CANDIDATE
+    if not _providers:
+        return Standing.CANDIDATE
+    return _providers[0].standing_by_dues(membership)
 
 
 def is_in_good_standing(membership: Membership | None) -> bool:
@@ -104,9 +118,7 @@ def refusal_for(membership: Membership) -> Refusal:
     pending dues' payment page when there is one, else the join (candidate) or renewal (lapsed)
     page."""
     standing = standing_of(membership)
-    pending = (
-        Dues.objects.filter(membership_id=membership.pk, status=Dues.Status.PENDING).order_by("-year").first()
-    )
+    pending = _providers[0].pending_payment(membership) if _providers else None
     if standing == Standing.LAPSED:
         message = _(
             "Votre cotisation n'est plus à jour : ce contenu est réservé aux membres à jour de leur "
@@ -120,8 +132,5 @@ def refusal_for(membership: Membership) -> Refusal:
         )
         url, label = reverse("dues:join"), _("Régler ma cotisation")
     if pending is not None:
-        url, label = (
-            reverse("dues:pay", args=[pending.pk]),
-            _("Régler ma cotisation %(year)s") % {"year": pending.year},
-        )
+        url, label = pending
     return Refusal(standing=standing or Standing.CANDIDATE, message=message, pay_url=url, pay_label=label)

@@ -7,23 +7,23 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.forms import ExistingAccountForm, NewAccountForm
 from apps.accounts.views import login_and_bind
+from apps.professionals.forms import ProfessionalProfileForm
+from apps.professionals.selectors import get_profile
+from apps.professionals.services import save_profile
 from tenants.access import public
 
 from . import selectors, services
-from .forms import InvitationForm, RoleChangeForm
+from .forms import InvitationForm, RoleChangeForm, SecurityPolicyForm
 from .models import Membership, Role
 from .permissions import check_role, role_required
+from .space import sections_context
 from .standing import is_in_good_standing, refusal_for, standing_of
 
 
 @role_required(Role.MEMBER, candidates=True)
 def member_space(request):
-    from apps.dues.calendar import join_years
-    from apps.dues.models import DuesSettings
-    from apps.dues.selectors import list_dues_of, memberships_everywhere, renewal_years
-    from apps.events.selectors import list_paid_registrations_of
-    from apps.professionals.selectors import get_profile
-
+    """« Mon espace »: the membership and profile, then the sections the apps above members
+    register (apps/members/space.py: dues and receipts, memberships everywhere, paid registrations)."""
     return render(
         request,
         "members/member_space.html",
@@ -32,20 +32,13 @@ def member_space(request):
             "standing": standing_of(request.membership),
             "refusal": None if is_in_good_standing(request.membership) else refusal_for(request.membership),
             "profile": get_profile(request.user),
-            "dues_list": list_dues_of(request.membership),
-            "everywhere": memberships_everywhere(request.user),
-            "renewal_years": renewal_years(request.membership, join_years(DuesSettings.load())),
-            "paid_registrations": list_paid_registrations_of(request.user),
+            **sections_context(request),
         },
     )
 
 
 @role_required(Role.MEMBER, candidates=True)
 def edit_profile(request):
-    from apps.professionals.forms import ProfessionalProfileForm
-    from apps.professionals.selectors import get_profile
-    from apps.professionals.services import save_profile
-
     form = ProfessionalProfileForm(request.POST or None, instance=get_profile(request.user))
     if request.method == "POST" and form.is_valid():
         save_profile(actor=request.user, user=request.user, data=form.cleaned_data)
@@ -120,8 +113,6 @@ def accept_invitation(request, token: str):
 @role_required(Role.ADMIN)
 def security(request):
     """The CPTS's access rules: the admins may require a second factor of team and admin accounts."""
-    from .forms import SecurityPolicyForm
-
     required = selectors.staff_two_factor_required()
     form = SecurityPolicyForm(request.POST or None, initial={"staff_two_factor_required": required})
     if request.method == "POST" and form.is_valid():
