@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +15,17 @@ from django.utils.translation import gettext as _
 from tenants.queue import enqueue_on_commit
 
 from .models import Invitation, Membership, Role, RoleChange, hash_token
-from .selectors import get_membership
+from .permissions import require_role
 
 
 def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
-    """Create an invitation and have a worker e-mail it (after commit)."""
+    """An admin invites ``email`` with ``role``: create the invitation and have a worker e-mail it
+    (after commit). Raises PermissionDenied for anyone but an admin of this CPTS."""
+    require_role(actor, Role.ADMIN)
+    return _create_invitation(actor=actor, email=email, role=role)
+
+
+def _create_invitation(*, actor, email: str, role: str) -> Invitation:
     email = get_user_model().objects.normalize_email(email).lower()
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -35,8 +41,9 @@ def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
 
 
 def invite_first_admin(*, actor, request) -> Invitation:
-    """Provisioning step: invite the new CPTS's first administrator (``request.admin_email``)."""
-    return invite(actor=actor, email=request.admin_email, role=Role.ADMIN)
+    """Provisioning step: invite the new CPTS's first administrator (``request.admin_email``). The
+    actor is the platform operator who opens the CPTS (provisioning checks it), no admin here yet."""
+    return _create_invitation(actor=actor, email=request.admin_email, role=Role.ADMIN)
 
 
 def issue_invitation_token(invitation: Invitation) -> str:
@@ -98,14 +105,9 @@ def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
     an admin cannot impose what they have not set up (nor lift it with a stolen password).
     Raises PermissionDenied (not admin) or ValidationError (French reason).
     """
-    from django.core.exceptions import PermissionDenied
-
     from .models import SecurityPolicy
-    from .selectors import get_membership
 
-    membership = get_membership(actor)
-    if membership is None or not membership.has_role(Role.ADMIN):
-        raise PermissionDenied
+    require_role(actor, Role.ADMIN)
     if not request_verified:
         raise ValidationError(
             _(
@@ -124,12 +126,6 @@ def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
     return policy
 
 
-def _require_admin(actor) -> None:
-    membership = get_membership(actor)
-    if membership is None or not membership.has_role(Role.ADMIN):
-        raise PermissionDenied
-
-
 def _record_role_change(*, actor, membership: Membership, new_role: str) -> Membership:
     """Set ``membership``'s role (``""``: withdraw it) unless that leaves this CPTS without an
     active admin; record the change and e-mail the person after commit.
@@ -137,7 +133,7 @@ def _record_role_change(*, actor, membership: Membership, new_role: str) -> Memb
     Admin rows are locked first, so two admins demoting each other at once cannot both succeed.
     Raises PermissionDenied (actor not admin) or ValidationError (French reason).
     """
-    _require_admin(actor)
+    require_role(actor, Role.ADMIN)
     if new_role and new_role not in Role.values:
         raise ValidationError({"role": _("Choisissez un rôle de la liste.")})
     with transaction.atomic():

@@ -15,9 +15,9 @@ from apps.dues.models import Tier
 from apps.events import services as event_services
 from apps.health_projects import services as project_services
 from apps.members.api_views import CommunityAPIView, CommunityGenericViewSet, CommunityModelViewSet
-from apps.members.models import Role
+from apps.members.models import Invitation, Role
 from apps.members.permissions import require_role
-from apps.members.services import grant_role
+from apps.members.services import grant_role, invite
 from apps.payments.models import Payment
 from apps.working_groups import services as group_services
 from tenants.access import PUBLIC, Access
@@ -152,3 +152,12 @@ def test_the_bypasses_are_spelled_dangerously_and_stay_possible():
 def test_a_view_declares_an_access_object():
     with pytest.raises(TypeError, match="access"):
         type("Loose", (CommunityAPIView,), {"access": "public"})
+
+
+def test_only_an_admin_invites(community_a, alice, bob, django_capture_on_commit_callbacks):
+    with schema_context("alpha"):
+        with pytest.raises(PermissionDenied, match="réservée aux administrateurs"):
+            invite(actor=bob, email="intrus@test.fr", role=Role.ADMIN)
+        assert not Invitation.objects.filter(email="intrus@test.fr").exists()
+        with django_capture_on_commit_callbacks(execute=False):
+            assert invite(actor=alice, email="nouvelle@test.fr", role=Role.MEMBER).invited_by == alice

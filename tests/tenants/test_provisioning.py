@@ -76,7 +76,7 @@ def test_a_failure_half_way_leaves_no_schema_domain_or_row(world, django_db_bloc
     def smtp_down(**_kwargs):
         raise RuntimeError("panne au moment d'inviter l'administrateur")
 
-    monkeypatch.setattr(apps.members.services, "invite", smtp_down)
+    monkeypatch.setattr(apps.members.services, "_create_invitation", smtp_down)
     with django_db_blocker.unblock():
         before = counts()
         with pytest.raises(RuntimeError):
