@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.payments import registry
-from apps.payments.models import Payment, PaymentMethod
+from apps.payments.models import Payment, PaymentMethod, Receipt
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
 from tenants.models import Community
+from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
 from . import services
@@ -474,9 +475,6 @@ def _reissue_lost_receipts(cutoff) -> int:
     task queued again; documents issued before ``cutoff`` and still without PDF or e-mail get the
     mail task (builds the PDF, mails once). The tasks are idempotent: run twice, one number and
     one mail. Returns how many tasks were queued."""
-    from apps.payments.models import Receipt
-    from workers.dues import issue_credit_note_task, issue_receipt_task, send_receipt_task
-
     schema = connection.schema_name
     receipts = Payment.objects.filter(
         status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__lte=cutoff
@@ -491,13 +489,13 @@ def _reissue_lost_receipts(cutoff) -> int:
     )
     queued = 0
     for payment_id in receipts.values_list("pk", flat=True)[:500]:
-        issue_receipt_task.delay_on_commit(schema, payment_id)
+        enqueue_on_commit("dues.issue_receipt", schema, payment_id)
         queued += 1
     for payment_id in notes.values_list("pk", flat=True)[:500]:
-        issue_credit_note_task.delay_on_commit(schema, payment_id)
+        enqueue_on_commit("dues.issue_credit_note", schema, payment_id)
         queued += 1
     for receipt_id in unfinished.values_list("pk", flat=True)[:500]:
-        send_receipt_task.delay_on_commit(schema, receipt_id)
+        enqueue_on_commit("dues.send_receipt", schema, receipt_id)
         queued += 1
     return queued
 

@@ -16,6 +16,7 @@ from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
 from apps.payments import registry
 from apps.payments.models import OFFLINE_METHODS, Payment, PaymentMethod
+from tenants.queue import enqueue_on_commit
 
 from .calendar import membership_year
 from .models import Dues, DuesSettings, Tier
@@ -29,9 +30,7 @@ ALREADY_PAID = "already_paid"
 
 
 def _enqueue_receipt(payment: Payment) -> None:
-    from workers.dues import issue_receipt_task
-
-    issue_receipt_task.delay_on_commit(connection.schema_name, payment.pk)
+    enqueue_on_commit("dues.issue_receipt", connection.schema_name, payment.pk)
 
 
 def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: int | None = None) -> Dues:
@@ -252,8 +251,6 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
     ``release_seat`` (a refund seen on Stripe, e.g. made from the CPTS's dashboard): an event seat
     left with no paid payment is released to the waiting list (our own refunds cancel the
     registration themselves)."""
-    from workers.dues import issue_credit_note_task
-
     seat = registry.payable("registration")
     with transaction.atomic():
         # Same lock order as every change of the seat: its own locks (the event row) first.
@@ -276,7 +273,7 @@ def mark_payment_refunded(payment_id: int, *, release_seat: bool = False) -> boo
         # Our refunds of an event registration cancel it themselves (apps.events.services).
         if seat_locked:
             seat.on_refunded(payment)
-        issue_credit_note_task.delay_on_commit(connection.schema_name, payment.pk)
+        enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
     return True
 
 
@@ -308,9 +305,7 @@ def refund_payment(*, actor, payment: Payment) -> Payment:
 def resend_receipt(*, actor, payment: Payment) -> None:
     """The team e-mails a payment's last receipt again. Raises PermissionDenied or ValidationError."""
     require_role(actor, Role.TEAM)
-    from workers.dues import send_receipt_task
-
     receipt = payment.receipts.order_by("-issued_at").first()
     if receipt is None:
         raise ValidationError(_("Aucun reçu n'a encore été émis pour ce paiement."))
-    send_receipt_task.delay_on_commit(connection.schema_name, receipt.pk, True)
+    enqueue_on_commit("dues.send_receipt", connection.schema_name, receipt.pk, True)

@@ -31,6 +31,7 @@ from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 from apps.payments.models import Payment
+from tenants.queue import enqueue_on_commit
 
 from .models import Event, Registration
 
@@ -172,8 +173,6 @@ def create_event(*, actor, data: dict) -> Event:
 def update_event(*, actor, event: Event, data: dict) -> Event:
     """Change an event. Raising the capacity promotes people from the waiting list; cancelling a
     published event e-mails everyone registered or waiting (after commit)."""
-    from workers.events import refund_cancelled_event_task, send_cancellation_notices_task
-
     require_role(actor, Role.TEAM)
     _check_dates(data)
     with transaction.atomic():
@@ -198,10 +197,10 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
         if locked.status == Event.Status.PUBLISHED:
             _promote_waitlisted(locked)
         elif locked.status == Event.Status.CANCELLED and was_published and not locked.is_past:
-            send_cancellation_notices_task.delay_on_commit(connection.schema_name, locked.pk)
+            enqueue_on_commit("events.send_cancellation_notices", connection.schema_name, locked.pk)
         if locked.status == Event.Status.CANCELLED and was_published:
             # Paid registrations of a cancelled event are refunded (a no-op for a free event).
-            refund_cancelled_event_task.delay_on_commit(connection.schema_name, locked.pk)
+            enqueue_on_commit("events.refund_cancelled_event", connection.schema_name, locked.pk)
     return locked
 
 
@@ -290,8 +289,6 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
     e-mail. Returns the promoted registration, if any."""
-    from workers.events import refund_unseated_payment_task
-
     if registration.user_id != actor.pk:
         require_role(actor, Role.TEAM)
     _settle_payments_before_cancelling(actor, registration)
@@ -308,7 +305,7 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
         for payment_id in Payment.objects.filter(
             registration=locked, status=Payment.Status.SUCCEEDED
         ).values_list("pk", flat=True):
-            refund_unseated_payment_task.delay_on_commit(connection.schema_name, payment_id)
+            enqueue_on_commit("events.refund_unseated_payment", connection.schema_name, payment_id)
         registration.status, registration.cancelled_at = locked.status, locked.cancelled_at
         promoted = _promote_waitlisted(locked_event) if held_a_seat else []
     return promoted[0] if promoted else None
@@ -317,8 +314,6 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
 def _promote_waitlisted(locked_event: Event) -> list[Registration]:
     """Fill free seats from the waiting list, first come first served; on a paid event the seat
     is held for payment. Caller holds the event lock."""
-    from workers.events import send_promotion_notice_task
-
     if locked_event.is_past:
         return []
     free = (
@@ -339,7 +334,7 @@ def _promote_waitlisted(locked_event: Event) -> list[Registration]:
             registration.status = Registration.Status.CONFIRMED
         registration.promoted_at = now
         registration.save(update_fields=["status", "promoted_at", "hold_expires_at"])
-        send_promotion_notice_task.delay_on_commit(connection.schema_name, registration.pk)
+        enqueue_on_commit("events.send_promotion_notice", connection.schema_name, registration.pk)
     return promoted
 
 
@@ -355,8 +350,6 @@ def _release_expired_holds(
     ``keep``: ids of holds not to release now."""
     from django.db.models import Exists, OuterRef, Q
 
-    from workers.events import send_hold_expired_notice_task
-
     holds = Registration.objects.filter(
         event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
     ).exclude(pk__in=keep)
@@ -369,7 +362,7 @@ def _release_expired_holds(
     if expired:
         Registration.objects.filter(pk__in=expired).update(status=Registration.Status.EXPIRED)
         for registration_id in expired:
-            send_hold_expired_notice_task.delay_on_commit(connection.schema_name, registration_id)
+            enqueue_on_commit("events.send_hold_expired_notice", connection.schema_name, registration_id)
     return expired
 
 
@@ -444,7 +437,6 @@ def seat_paid_registration(payment) -> str:
     ``confirmed`` or ``refund``.
     """
     from apps.dues.services import AMOUNT_MISMATCH
-    from workers.events import refund_unseated_payment_task
 
     registration = (
         Registration.objects.select_for_update(of=("self",))
@@ -469,7 +461,7 @@ def seat_paid_registration(payment) -> str:
         seated = False
     if not seated:
         logger.info("payment %s pays no seat: refunded", payment.pk)
-        refund_unseated_payment_task.delay_on_commit(connection.schema_name, payment.pk)
+        enqueue_on_commit("events.refund_unseated_payment", connection.schema_name, payment.pk)
         return "refund"
     if registration.status != Registration.Status.CONFIRMED:
         registration.status = Registration.Status.CONFIRMED

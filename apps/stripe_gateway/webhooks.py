@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tenants.models import Community
+from tenants.queue import enqueue_on_commit
 
 from .connect import apply_account_update
 from .models import StripeRoute, WebhookEvent
@@ -61,8 +62,6 @@ def resolve(event: dict) -> tuple[Community | None, str]:
 
 def record_event(event: dict) -> WebhookEvent | None:
     """Store a verified event once and hand it to its CPTS. None for a duplicate (no-op)."""
-    from workers.dues import handle_stripe_event_task
-
     obj = event.get("data", {}).get("object", {}) or {}
     community, outcome = resolve(event)
     try:
@@ -79,7 +78,7 @@ def record_event(event: dict) -> WebhookEvent | None:
             if event.get("type") == "account.updated":
                 apply_account_update(obj)
             elif outcome == WebhookEvent.Outcome.ROUTED:
-                handle_stripe_event_task.delay_on_commit(community.schema_name, record.pk)
+                enqueue_on_commit("dues.handle_stripe_event", community.schema_name, record.pk)
     except IntegrityError:
         logger.info("stripe event %s already received", event.get("id"))
         return None
