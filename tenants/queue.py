@@ -12,6 +12,7 @@ Celery's ``send_task``, it honours ``CELERY_TASK_ALWAYS_EAGER`` (the task runs i
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -45,4 +46,5 @@ def enqueue_on_commit(
 ) -> None:
     """Queue task ``name`` with ``args`` once the current transaction commits (at once outside one)."""
     task = registered_task(name)
-    transaction.on_commit(lambda: task.apply_async(args=args, countdown=countdown), using=using)
+    # A partial, not a lambda: its repr names the task it will publish.
+    transaction.on_commit(partial(task.apply_async, args=args, countdown=countdown), using=using)

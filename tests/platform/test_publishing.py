@@ -77,3 +77,11 @@ def test_work_published_by_name_runs_after_commit_in_eager_mode(
     assert len(callbacks) == 1
     assert invitation.sent_at is not None
     assert [m.to for m in mailoutbox] == [["publie.par.nom@test.fr"]]
+
+
+def test_the_queued_callback_names_its_task(world, db, django_capture_on_commit_callbacks):
+    """What waits for the commit says which task it publishes (logs, and tests telling a dropped
+    receipt task from another callback), as Celery's ``delay_on_commit`` did."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enqueue_on_commit("dues.issue_receipt", world.a.schema_name, 1)
+    assert len(callbacks) == 1 and "dues.issue_receipt" in repr(callbacks[0])
