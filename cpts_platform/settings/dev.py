@@ -7,3 +7,5 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-for-any-real-deployment")
 # The demo operator can open the console without an authenticator app; tests and prod require it.
 OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=False)
+# The demo communities (manage.py seed_demo): a dev-only app, never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # noqa: F405

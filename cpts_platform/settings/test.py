@@ -4,6 +4,8 @@ from .base import env
 SECRET_KEY = "test-only-key"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The demo communities (manage.py seed_demo): a dev-only app, never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # noqa: F405
 # A real worker process (tests/conftest.py: real_worker) writes its e-mails to files instead.
 EMAIL_BACKEND = env.str("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 # Tasks run in-process unless a test starts a real worker (tests/workers/).

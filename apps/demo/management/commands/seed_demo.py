@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, describe_roles, seed_demo
+from apps.demo.seeding import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, describe_roles, seed_demo
 from tenants.models import Community
 
 

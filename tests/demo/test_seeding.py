@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants.demo import DEMO_COMMUNITIES
-from tenants.demo_data import content
+from apps.demo import content
+from apps.demo.seeding import DEMO_COMMUNITIES
 from tenants.models import Community
 
 SLUGS = [request.slug for request in DEMO_COMMUNITIES]
@@ -97,7 +97,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
 
 
 def test_the_demo_login_list_names_roles_in_french():
-    from tenants.demo import DEMO_PEOPLE, describe_roles
+    from apps.demo.seeding import DEMO_PEOPLE, describe_roles
 
     lines = {person.email: describe_roles(person) for person in DEMO_PEOPLE}
     assert lines["coordination@val-de-morelle.test"] == "administrateur de la CPTS du Val de Morelle"

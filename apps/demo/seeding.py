@@ -3,7 +3,7 @@ a living content for each CPTS (territory, directory, news, events, projet de sa
 working group, dues), written through the apps' own services.
 
 Idempotent: running it again changes nothing that exists (each block is guarded by a cheap
-existence check). Names are invented; the communes are real (tenants/demo_data/content.py).
+existence check). Names are invented; the communes are real (apps/demo/content.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from .demo_data import content
-from .models import Community
-from .provisioning import CommunityRequest, provision_community
+from tenants.models import Community
+from tenants.provisioning import CommunityRequest, provision_community
+
+from . import content
 
 DEMO_PASSWORD = "demo-cpts-2026"  # noqa: S105 - demo accounts only, printed by `make run`
 OPERATOR_EMAIL = "operateur@plateforme-cpts.test"
