@@ -35,6 +35,7 @@ manage: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 py# `make manage ARGS="create_community --slug …"`: any manage.py command. While `make run` is running
@@ -49,6 +50,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff check --fix .
