@@ -47,6 +47,11 @@ def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: i
     if not tier.is_active or not tier.accepts(eligibility_category):
         raise ValidationError(_("Cette formule n'est pas ouverte à votre catégorie."))
     year = year or membership_year(DuesSettings.load())
+    previous = Dues.objects.filter(membership__user=actor, year=year).first()
+    if previous is not None and (previous.tier_id != tier.pk or previous.amount != tier.price):
+        # The browser holds the old attempts' client secrets: they are closed on Stripe (or found
+        # paid), never only in our table, or a 3-D Secure prompt left open could still charge them.
+        close_card_attempts(previous)
     with transaction.atomic():
         membership = grant_role(user=actor, role=Role.MEMBER)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -61,10 +66,17 @@ def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: i
                 raise ValidationError(
                     _("Votre cotisation %(year)s est déjà réglée.") % {"year": year}, code="already_paid"
                 )
-            if dues.tier_id != tier.pk or dues.amount != tier.price:
-                # A new tier: attempts for the old amount can no longer be used.
-                dues.payments.filter(status=Payment.Status.PENDING).update(
-                    status=Payment.Status.CANCELLED, failure_reason="formule modifiée"
+            if (dues.tier_id != tier.pk or dues.amount != tier.price) and dues.payments.filter(
+                status=Payment.Status.PENDING
+            ).exists():
+                # Left open by close_card_attempts: the bank is confirming it (or it was opened
+                # meanwhile); changing the amount now could make the member pay twice.
+                raise ValidationError(
+                    _(
+                        "Un paiement par carte de votre cotisation est en cours de confirmation par votre "
+                        "banque : attendez son issue (quelques minutes) avant de changer de formule."
+                    ),
+                    code="payment_in_progress",
                 )
             dues.tier, dues.amount, dues.status = tier, tier.price, Dues.Status.PENDING
             dues.save(update_fields=["tier", "amount", "status"])
