@@ -26,11 +26,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.dues import payments as card
+from apps.dues import services as money
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 from apps.payments.models import Payment
+from apps.stripe_gateway.client import StripeUnavailable
 from tenants.queue import enqueue_on_commit
 
 from .models import Event, Registration
@@ -264,10 +267,6 @@ def _settle_payments_before_cancelling(actor, registration: Registration) -> Non
     """Before a registration is cancelled: open card attempts are cancelled on Stripe (a seat
     given up must not be paid later) and paid ones refunded (credit note issued by a worker).
     Raises ValidationError (French) if Stripe cannot be reached: the registration is then kept."""
-    from apps.dues import payments as card
-    from apps.dues import services as money
-    from apps.stripe_gateway.client import StripeUnavailable
-
     try:
         for payment in Payment.objects.filter(
             registration=registration, status=Payment.Status.PENDING, stripe_payment_intent_id__isnull=False
@@ -372,9 +371,6 @@ def expire_holds(now=None) -> int:
     on Stripe first: paid in time, it is confirmed; in flight (3-D Secure, processing), it is kept
     up to IN_FLIGHT_GRACE after its end; unreadable, it is kept until the next sweep.
     Idempotent. Returns seats released."""
-    from apps.dues import payments as card
-    from apps.stripe_gateway.client import StripeUnavailable
-
     now = now or timezone.now()
     # Holds running out with an attempt open: ask Stripe first. Paid in time (its webhook late or
     # lost), the seat is confirmed (``seat_paid_registration``) instead of released then refunded.
@@ -436,8 +432,6 @@ def seat_paid_registration(payment) -> str:
     the seat already paid, or the payment is not of the seat's price) a worker refunds it. Returns
     ``confirmed`` or ``refund``.
     """
-    from apps.dues.services import AMOUNT_MISMATCH
-
     registration = (
         Registration.objects.select_for_update(of=("self",))
         .select_related("event")
@@ -451,7 +445,11 @@ def seat_paid_registration(payment) -> str:
         .exists()
     )
     seat_free = event.capacity is None or _seats_taken(event) < event.capacity
-    if event.status == Event.Status.CANCELLED or paid_twice or payment.failure_reason == AMOUNT_MISMATCH:
+    if (
+        event.status == Event.Status.CANCELLED
+        or paid_twice
+        or payment.failure_reason == money.AMOUNT_MISMATCH
+    ):
         seated = False
     elif registration.status in (Registration.Status.PENDING, Registration.Status.CONFIRMED):
         seated = True
@@ -501,9 +499,6 @@ def release_refunded_seat(payment) -> bool:
 def refund_unseated_payment(payment_id: int) -> bool:
     """Refund a succeeded payment that pays no seat (see ``seat_paid_registration``). Idempotent:
     the Stripe refund carries an idempotency key and a refunded payment is left alone."""
-    from apps.dues import payments as card
-    from apps.dues import services as money
-
     found = Payment.objects.filter(pk=payment_id).values_list("registration__event_id", flat=True).first()
     if found is None:
         return False
@@ -537,9 +532,6 @@ def refund_unseated_payment(payment_id: int) -> bool:
 def refund_cancelled_event(event_id: int) -> int:
     """Refund every paid registration of a cancelled event and cancel open attempts. Idempotent.
     Returns how many payments were refunded by this call."""
-    from apps.dues import payments as card
-    from apps.dues import services as money
-
     if not Event.objects.filter(pk=event_id, status=Event.Status.CANCELLED).exists():
         return 0
     refused = (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError)
