@@ -66,8 +66,8 @@ def main() -> None:
             cursor.execute(
                 f"""INSERT INTO {Membership._meta.db_table}
                     (user_id, role, is_active, joined_at, eligibility_category, auto_renew,
-                     stripe_customer_id, stripe_payment_method_id)
-                    SELECT id, 'member', true, now(), 'liberal', false, '', '' FROM public.accounts_user
+                     stripe_customer_id, stripe_payment_method_id, dues_exempt)
+                    SELECT id, 'member', true, now(), 'liberal', false, '', '', false FROM public.accounts_user
                     WHERE email LIKE %s ORDER BY id LIMIT %s""",
                 [f"{prefix}%", count],
             )
