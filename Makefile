@@ -38,13 +38,7 @@ test: setup
 	$(BIN)/lint-imports
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
-py# `make manage ARGS="create_community --slug …"`: any manage.py command. While `make run` is running
-# it uses make run's PostgreSQL, Redis and localstripe (its worker sends the e-mails) and stops none of
-# them; otherwise it starts them for the command alone (queued work waits in the persistent Redis).
-manage: setup
-	PLATFORM_PORT=$(PORT) $(RUNTIME) --data $(DEV_DATA) -- $(PY) manage.py $(ARGS)
-
-test: setup
+pytest: setup
 	$(RUNTIME) --data $(TEST_DATA) --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
