@@ -1,33 +1,31 @@
-"""What the home page borrows from other apps, when they are installed.
+"""What the home page borrows from the apps below the site (territory, dues, events).
 
-Each function returns an empty value when the providing app is not installed or does not expose
-the hook yet, so the home page never breaks and never shows invented figures. Contracts (see
-docs/site.md):
+The site sits at the top of the app DAG, so it imports their selectors directly (the import
+linter sees these edges). A neighbour that fails must not take the home page down: each call
+runs in its own savepoint, so a database error there is rolled back and logged, and the page is
+served without that block (never with invented figures). Contracts (see docs/site.md):
 
-- counters: ``apps.territory.selectors.get_home_counters()`` → a mapping (or object) with
-  ``communes``, ``inhabitants``, ``professionals`` (ints; a missing or None value is not shown);
-- tiers: ``list_public_tiers()`` (else ``list_active_tiers()``) in the selectors of the dues app →
-  items with ``name``, ``price`` (or ``price_display``) and optionally ``description``; the join link
-  is ``get_join_url()`` if the app has it, else the URL named ``dues:join``;
-- events: ``list_upcoming_public_events(limit)`` in the selectors of the events app → items with
-  ``title``, ``starts_at`` and optionally ``get_absolute_url()``/``location``.
+- counters: ``apps.territory.selectors.get_home_counters()`` → ``communes``, ``inhabitants``,
+  ``professionals`` (ints); a territory not described yet (all zeros) shows no counters;
+- tiers: ``apps.dues.selectors.list_active_tiers()`` → items with ``name``, ``price`` and
+  optionally ``description``; the join link is the URL named ``dues:join``;
+- events: ``apps.events.selectors.list_upcoming_public_events(limit)``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
-from django.urls import NoReverseMatch, reverse
+from django.db import transaction
+from django.urls import reverse
+
+from apps.dues.selectors import list_active_tiers
+from apps.events.selectors import list_upcoming_public_events
+from apps.territory.selectors import get_home_counters
 
 logger = logging.getLogger(__name__)
-
-COUNTERS_APPS = ("apps.territory",)
-TIERS_APPS = ("apps.dues", "apps.membership", "apps.memberships", "apps.subscriptions", "apps.members")
-EVENTS_APPS = ("apps.events", "apps.projects", "apps.health_projects")
 
 COUNTER_LABELS = (
     ("communes", "Communes"),
@@ -36,66 +34,37 @@ COUNTER_LABELS = (
 )
 
 
-def _hook(app_names: tuple[str, ...], function: str) -> Callable | None:
-    for app_name in app_names:
-        if not apps.is_installed(app_name):
-            continue
-        try:
-            module = importlib.import_module(f"{app_name}.selectors")
-        except ImportError:
-            continue
-        hook = getattr(module, function, None)
-        if callable(hook):
-            return hook
-    return None
-
-
-def _value(source: Any, name: str) -> Any:
-    if isinstance(source, dict):
-        return source.get(name)
-    return getattr(source, name, None)
-
-
 def _call(hook: Callable, *args) -> Any:
+    """``hook(*args)``, or None when it fails; its database work is rolled back to a savepoint so
+    the request's transaction stays usable."""
     try:
-        return hook(*args)
+        with transaction.atomic():
+            result = hook(*args)
+            # Querysets are lazy: evaluate inside the savepoint, where a failure can be caught.
+            return list(result) if hasattr(result, "_fetch_all") else result
     except Exception:  # a neighbour's failure must not take the home page down
-        logger.exception("home page hook %s failed", getattr(hook, "__qualname__", hook))
+        logger.exception("home page block %s failed", getattr(hook, "__qualname__", hook))
         return None
 
 
 def home_counters() -> list[dict]:
-    """[{"key", "label", "value"}] for the counters the territory app provides; [] otherwise
-    (app absent, hook missing or failing, or nothing counted yet)."""
-    hook = _hook(COUNTERS_APPS, "get_home_counters")
-    source = _call(hook) if hook else None
+    """[{"key", "label", "value"}] of the territory's counters; [] while nothing is counted yet or
+    when the territory cannot be read."""
+    source = _call(get_home_counters)
     if source is None:
         return []
     counters = []
     for key, label in COUNTER_LABELS:
-        value = _value(source, key)
+        value = getattr(source, key, None)
         if isinstance(value, int) and not isinstance(value, bool):
             counters.append({"key": key, "label": label, "value": value})
-    # A territory not described yet (all zeros) shows no counters rather than a row of zeros.
     return counters if any(counter["value"] for counter in counters) else []
 
 
 def public_tiers() -> tuple[list, str]:
-    """(tiers, join URL) from the dues app; ([], "") while it does not exist."""
-    hook = _hook(TIERS_APPS, "list_public_tiers") or _hook(TIERS_APPS, "list_active_tiers")
-    tiers = list(_call(hook) or []) if hook else []
-    join_hook = _hook(TIERS_APPS, "get_join_url")
-    join_url = (_call(join_hook) or "") if join_hook else _reverse_or_empty("dues:join")
-    return tiers, str(join_url)
-
-
-def _reverse_or_empty(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
+    """(tiers offered to join, join URL)."""
+    return list(_call(list_active_tiers) or []), reverse("dues:join")
 
 
 def upcoming_events(limit: int = 3) -> list:
-    hook = _hook(EVENTS_APPS, "list_upcoming_public_events")
-    return list(_call(hook, limit) or [])[:limit] if hook else []
+    return list(_call(list_upcoming_public_events, limit) or [])[:limit]

@@ -248,33 +248,48 @@ def test_the_platform_site_lists_the_cpts_and_offers_a_contact(world, db):
     assert "mailto:" in html
 
 
-def test_the_home_page_shows_the_territory_counters_in_french(community_a, monkeypatch):
-    import apps.territory.selectors as territory
+def _describe_territory(community, codes):
+    from apps.site.pagecache import invalidate_site
+    from apps.territory.models import TerritoryCommune
 
-    monkeypatch.setattr(
-        territory, "get_home_counters", lambda: {"communes": 27, "inhabitants": 123456, "professionals": 1203}
-    )
+    with schema_context(community.schema_name):
+        TerritoryCommune.objects.all().delete()
+        TerritoryCommune.objects.bulk_create(TerritoryCommune(commune_id=code) for code in codes)
+        invalidate_site()
+
+
+def test_the_home_page_shows_the_territory_counters_in_french(community_a):
+    from apps.geo.models import Commune
+
+    codes = ["42218", "25056"]  # Saint-Étienne, Besançon: six-figure populations
+    inhabitants = sum(Commune.objects.filter(code__in=codes).values_list("population", flat=True))
+    assert inhabitants > 100_000
+    _describe_territory(community_a, codes)
     html = Client(HTTP_HOST=HOST_A).get("/").text
+    grouped = f"{inhabitants:,}".replace(",", "\xa0")
     assert (
-        '<span class="counter-value">123\xa0456</span> <span class="counter-label">Habitants</span>' in html
+        f'<span class="counter-value">{grouped}</span> <span class="counter-label">Habitants</span>' in html
     )
-    assert '<span class="counter-value">27</span> <span class="counter-label">Communes</span>' in html
+    assert '<span class="counter-value">2</span> <span class="counter-label">Communes</span>' in html
 
 
-def test_the_home_page_shows_no_counter_while_the_territory_is_empty_or_failing(community_a, monkeypatch):
-    import apps.territory.selectors as territory
+def test_the_home_page_shows_no_counter_while_the_territory_is_empty_or_failing(community_a):
+    from django.db import connection
 
-    monkeypatch.setattr(
-        territory, "get_home_counters", lambda: {"communes": 0, "inhabitants": 0, "professionals": 0}
-    )
+    from apps.site.pagecache import invalidate_site
+
+    _describe_territory(community_a, [])
     assert 'class="counters"' not in Client(HTTP_HOST=HOST_A).get("/").text
 
-    def broken():
-        raise RuntimeError("territory down")
-
-    monkeypatch.setattr(territory, "get_home_counters", broken)
+    # The territory's table cannot be read: the home page is still served, without counters,
+    # and the rest of the request (tiers, events) still reads the database.
+    _describe_territory(community_a, ["42218"])
+    with schema_context(community_a.schema_name), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE territory_territorycommune RENAME TO territory_unreadable")
+        invalidate_site()
     response = Client(HTTP_HOST=HOST_A).get("/")
     assert response.status_code == 200 and 'class="counters"' not in response.text
+    assert "Adhérer en ligne" in response.text
 
 
 def test_the_home_page_shows_the_membership_tiers_and_the_join_link_when_dues_exist(community_a):
