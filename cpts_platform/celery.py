@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+from cpts_platform.task_metrics import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpts_platform.settings.dev")
 
 app = Celery("cpts_platform")
@@ -17,3 +19,5 @@ app.conf.imports = (
     "workers.events",
     "workers.dues",
 )
+# Duration, failures and retries of every task, per task name (docs/observability.md).
+connect_celery_signals()

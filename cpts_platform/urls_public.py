@@ -5,6 +5,7 @@ from django.urls import include, path
 from apps.members.api_views import CommunityRouter
 from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
 from cpts_platform.health import healthz
+from cpts_platform.observability import metrics
 from tenants import views
 from tenants.api.views import CommunityViewSet
 
@@ -14,6 +15,7 @@ router.register("communities", CommunityViewSet, basename="community")
 urlpatterns = [
     path("", views.platform_home, name="platform_home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),
     path("console/jeton/", views.regenerate_token, name="console_token"),

@@ -89,6 +89,10 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
+    # Times the whole request (its pair, PrometheusAfterMiddleware, is last). docs/observability.md
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every log line of the request carries its id (X-Request-ID in and out).
+    "cpts_platform.logcontext.RequestIdMiddleware",
     "tenants.middleware.CommunityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response, with a fresh nonce per request for the rare
@@ -110,8 +114,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    # Last but one, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cpts_platform.urls_tenant"
@@ -159,6 +164,9 @@ if not DATABASE_URL:
         "or point it at a PostgreSQL server."
     )
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# django-tenants' backend wraps this one: django-prometheus's PostgreSQL backend, which counts
+# queries, errors and their duration (docs/observability.md).
+ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"
 # Lets a test worker process reach the test database (pytest-django's test_<name>).
 if env.str("DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env.str("DATABASE_NAME")
@@ -401,18 +409,46 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Observability (docs/observability.md): GET /metrics on the platform host answers only with
+# "Authorization: Bearer <METRICS_TOKEN>" (404 without a token set); logs are JSON lines carrying
+# the CPTS, the request id and the task id when LOG_FORMAT=json (the production default).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT doit valoir text ou json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+        "context": {"()": "cpts_platform.logcontext.ContextFilter"},
+    },
     "formatters": {
-        "tenant": {
-            "format": "%(asctime)s %(levelname)s [%(schema_name)s:%(domain_url)s] %(name)s %(message)s"
-        }
+        "text": {"format": "%(asctime)s %(levelname)s [%(schema_name)s:%(domain_url)s] %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(cpts)s %(request_id)s %(task_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["tenant_context"], "formatter": "tenant"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["tenant_context", "context"],
+            "formatter": LOG_FORMAT,
+        }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Errors to Sentry only when a DSN is given; no personal data is sent (cpts_platform/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from cpts_platform.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -9,3 +9,5 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-for-
 OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=False)
 # The demo communities (manage.py seed_demo): a dev-only app, never installed in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # noqa: F405
+# The demo's /metrics: curl -H "Authorization: Bearer dev-metrics" http://localhost:8000/metrics
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="dev-metrics")

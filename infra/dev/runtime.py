@@ -280,6 +280,13 @@ def main() -> int:
                 stripe = EmbeddedStripe(data)
                 exported.update(stripe.start())
                 started.append(stripe)
+            if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+                # Every process of this runtime (web, workers, tests) counts into one directory,
+                # emptied at each start, and /metrics adds them up (docs/observability.md).
+                metrics_dir = data / "prometheus"
+                shutil.rmtree(metrics_dir, ignore_errors=True)
+                metrics_dir.mkdir()
+                exported["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
             env.update(exported)
             _write_state(state_path, {"pid": os.getpid(), "env": exported})
             env[STATE_ENV] = str(state_path)
