@@ -206,7 +206,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from apps.aci.reports import produce_report
+    from apps.aci.services import produce_report
     from tenants.models import Community, Domain
     from tenants.platform_setup import migrate_everything
     from tenants.provisioning import CommunityRequest, provision_community

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from _directory_setup import setup_community
 
+from tenants.actors import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "bench-import"
 FIRST = [
@@ -140,7 +142,7 @@ def main() -> None:
     with schema_context(community.schema_name):
         TerritoryCommune.objects.all().delete()
         Entry.objects.all().delete()
-        territory_services.add_communes(actor=None, codes=territory)
+        territory_services.add_communes(actor=SYSTEM, codes=territory)
 
     path = Path(options.file)
     path.parent.mkdir(parents=True, exist_ok=True)

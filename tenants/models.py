@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
-from django_tenants.utils import get_creation_fakes_migrations, schema_exists
+from django_tenants.utils import get_creation_fakes_migrations, get_public_schema_name, schema_exists
 
 from .cloning import clone_schema
 
@@ -57,8 +57,6 @@ class Community(TenantMixin):
 
     @property
     def is_platform(self) -> bool:
-        from django_tenants.utils import get_public_schema_name
-
         return self.schema_name == get_public_schema_name()
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):

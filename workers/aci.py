@@ -19,7 +19,7 @@ def build_annual_report_task(self, schema_name: str, report_id: int) -> str:
     indicators, read the figures in one pass, render the three files into default_storage (under
     the CPTS's own prefix). The work itself is ``produce_report``, also timed by the benchmark."""
     from apps.aci.models import AnnualReport
-    from apps.aci.reports import produce_report
+    from apps.aci.services import produce_report
 
     claimed = AnnualReport.objects.filter(pk=report_id, status=AnnualReport.Status.PENDING).update(
         status=AnnualReport.Status.RUNNING, started_at=timezone.now()

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from . import models as current_models
+
 GRID_DIR = Path(__file__).resolve().parent / "data" / "grids"
 
 
@@ -21,7 +23,7 @@ def load_grid(data: dict, *, models=None, overwrite: bool = False):
     """Load one grid dict. ``models`` is an object with ReferenceGrid, GridMission and GridAmount
     attributes (a migration passes historical models); defaults to the current ones."""
     if models is None:
-        from . import models
+        models = current_models
     grid, created = models.ReferenceGrid.objects.get_or_create(
         code=data["code"],
         defaults={

@@ -13,6 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.directory.models import Entry, Kind
+from apps.events.selectors import count_event_attendees, count_events_held
+from apps.members.models import Membership
+from apps.working_groups.selectors import count_active_groups, count_meeting_attendance, count_meetings_held
+
 from .models import Indicator
 
 # The platform sources whose yearly figure is a stock (value at the end of the year), not a flow.
@@ -35,8 +40,6 @@ def directory_coverage(until: datetime) -> Decimal:
     included (hiding is about display, not about practising on the territory); structures do not,
     nor do professionals the national files had stopped listing by then (withdrawn).
     0 when the directory lists no professional yet."""
-    from apps.directory.models import Entry, Kind
-
     listed = Entry.objects.filter(kind=Kind.PROFESSIONAL, created_at__lt=until).exclude(
         withdrawn_at__lt=until
     )
@@ -49,14 +52,6 @@ def directory_coverage(until: datetime) -> Decimal:
 
 def compute_value(source: str, start: date, end: date) -> Decimal:
     """The figure of platform source ``source`` over [start, end]. Raises ValueError for MANUAL."""
-    from apps.events.selectors import count_event_attendees, count_events_held
-    from apps.members.models import Membership
-    from apps.working_groups.selectors import (
-        count_active_groups,
-        count_meeting_attendance,
-        count_meetings_held,
-    )
-
     since, until = _bounds(start, end)
     if source == Indicator.Source.MEMBERS:
         # Active memberships that existed at the end of the period.

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.missions import MissionKind
 
-from .deadlines import MissionDeadlines, mission_deadlines
+from .deadlines import MissionDeadlines, add_months, mission_deadlines
 
 
 class Envelope(models.TextChoices):
@@ -114,8 +114,6 @@ class Contract(models.Model):
 
     @property
     def ends_on(self) -> date:
-        from .deadlines import add_months
-
         return add_months(self.signed_on, 12 * self.duration_years)
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from apps.health_projects import selectors as project_selectors
 from apps.health_projects.models import Action
@@ -112,17 +114,6 @@ def fmt_date(value: date | None) -> str:
 def progress_text(item: selectors.IndicatorProgress) -> str:
     ratio = item.ratio
     return "-" if ratio is None else f"{round(ratio * 100)} %"
-
-
-def produce_report(year: int, *, community) -> tuple[bytes, bytes, bytes]:
-    """Refresh the platform-computed indicators of ``year``, read the figures, render (PDF, CSV,
-    XLSX). Reading happens in one transaction, after the refresh, so the files agree."""
-    from .services import refresh_computed_values
-
-    with transaction.atomic():
-        refresh_computed_values(year=year)
-        data = build_report_data(year, community=community)
-    return render_pdf(data), render_csv(data), render_xlsx(data)
 
 
 # --- Tabular figures (CSV and XLSX share them) -------------------------------------------------
@@ -240,8 +231,6 @@ def render_csv(data: ReportData) -> bytes:
 
 def render_xlsx(data: ReportData) -> bytes:
     """One sheet per table, numbers as numbers and dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -277,7 +266,6 @@ def pdf_text(value) -> str:
 
 
 def render_pdf(data: ReportData) -> bytes:
-    from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.core_fonts_encoding = PDF_ENCODING

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
+from apps.territory import selectors as territory
+
 from .models import (
     AciPayment,
     AnnualReport,
@@ -36,16 +38,11 @@ def get_contract() -> Contract | None:
 def territory_size(community) -> int | None:
     """The ACI size of the territory: the territory app's override or the size computed from the
     population of the communes picked, else the size recorded on the CPTS at its opening."""
-    from django.apps import apps
-
-    if apps.is_installed("apps.territory"):
-        from apps.territory import selectors as territory
-
-        override = territory.get_settings().aci_size_override
-        _communes, inhabitants = territory.population_of(territory.list_territory_communes())
-        size = override or territory.compute_aci_size(inhabitants)
-        if size:
-            return int(size)
+    override = territory.get_settings().aci_size_override
+    _communes, inhabitants = territory.population_of(territory.list_territory_communes())
+    size = override or territory.compute_aci_size(inhabitants)
+    if size:
+        return int(size)
     return getattr(community, "aci_size", None)
 
 

@@ -18,6 +18,7 @@ from apps.members.permissions import require_role
 from apps.missions import MissionKind
 from tenants.queue import enqueue_on_commit
 
+from . import reports
 from .indicators import PERCENT_SOURCES, STOCK_SOURCES, compute_value
 from .models import (
     AciPayment,
@@ -290,6 +291,15 @@ def refresh_computed_values(*, year: int, today: date | None = None) -> int:
         ).delete()
         IndicatorValue.objects.bulk_create(rows)
     return len(rows)
+
+
+def produce_report(year: int, *, community) -> tuple[bytes, bytes, bytes]:
+    """Refresh the platform-computed indicators of ``year``, read the figures, render (PDF, CSV,
+    XLSX). Reading happens in one transaction, after the refresh, so the files agree."""
+    with transaction.atomic():
+        refresh_computed_values(year=year)
+        data = reports.build_report_data(year, community=community)
+    return reports.render_pdf(data), reports.render_csv(data), reports.render_xlsx(data)
 
 
 def attach_evidence(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
 
@@ -42,16 +43,6 @@ def _year(request) -> int:
     raw = request.GET.get("annee", "")
     this_year = timezone.localdate().year
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year + 1 else this_year
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _progress_cards(year: int):
@@ -112,7 +103,7 @@ def contract(request):
         try:
             services.create_contract(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("Contrat enregistré : les échéances des missions sont calculées."))
             return redirect("aci:cockpit")
@@ -129,7 +120,7 @@ def mission_edit(request, pk: int):
                 actor=request.user, mission=ContractMission.objects.get(pk=pk), data=form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("Mission enregistrée."))
             return redirect("aci:cockpit")
@@ -164,7 +155,7 @@ def finances(request):
                 else:
                     services.record_spending(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors_to_form(form, error)
             else:
                 messages.success(request, _("Enregistré."))
                 return redirect(f"{request.path}?annee={year}")
@@ -297,7 +288,7 @@ def indicator_detail(request, pk: int):
                 else:
                     services.update_indicator(actor=request.user, indicator=indicator, data=form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors_to_form(form, error)
             else:
                 messages.success(request, _("Enregistré."))
                 return redirect(f"{request.path}?annee={year}")

@@ -19,7 +19,42 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from stdnum import luhn
 
+from apps.aci import selectors as aci_selectors
+from apps.aci import services as aci
+from apps.aci.models import Contract, GridAmount
+from apps.directory.codes import FINESS_FAMILIES
+from apps.directory.models import Entry
+from apps.directory.services import create_entry
+from apps.dues.calendar import membership_year, paris_today
+from apps.dues.models import Dues, DuesSettings
+from apps.dues.renewals import lapse_past_years
+from apps.dues.selectors import list_active_tiers
+from apps.dues.services import join, record_offline_payment
+from apps.events import services as event_services
+from apps.events.models import Event
+from apps.events.services import create_event, register, update_event
+from apps.geo.selectors import get_communes
+from apps.health_projects import services as projects
+from apps.health_projects.models import ProjectVersion
+from apps.members.models import Membership
+from apps.members.selectors import get_membership
+from apps.members.services import grant_role
+from apps.members.standing import is_in_good_standing
+from apps.professionals.models import ProfessionalProfile
+from apps.professionals.services import save_profile
+from apps.site.models import EmergencyNumber, NewsItem
+from apps.site.pagecache import invalidate_site
+from apps.site.services import save_news_item, save_number
+from apps.stripe_gateway import client
+from apps.stripe_gateway.connect import card_payments_available, start_onboarding
+from apps.territory.models import TerritoryCommune
+from apps.territory.selectors import get_home_counters
+from apps.territory.services import add_communes
+from apps.working_groups import services as group_services
+from apps.working_groups.models import WorkingGroup
+from apps.working_groups.services import create_group, schedule_meeting
 from tenants.models import Community
 from tenants.provisioning import CommunityRequest, provision_community
 
@@ -93,7 +128,6 @@ def _create_demo_user(email: str, **fields):
 
 def seed_demo() -> list[str]:
     """Create what is missing; return a line per thing created."""
-    from apps.members.services import grant_role
 
     created: list[str] = []
     users = get_user_model().objects
@@ -155,7 +189,6 @@ def demo_practices() -> dict[str, tuple[str, str, str, str]]:
 
 def seed_content(slug: str) -> list[str]:
     """Fill the current CPTS (``slug``) with demo content; return a line per block created."""
-    from apps.members.models import Membership
 
     admin = (
         Membership.objects.filter(role="admin", is_active=True).select_related("user").order_by("pk").first()
@@ -183,7 +216,6 @@ def seed_content(slug: str) -> list[str]:
                 created.append(label)
     if created:
         # Cached public pages (counters) show the new content at once.
-        from apps.site.pagecache import invalidate_site
 
         invalidate_site()
     return created
@@ -191,11 +223,6 @@ def seed_content(slug: str) -> list[str]:
 
 def _seed_members(slug: str) -> list:
     """The extra members of ``slug`` (accounts created if missing), then every active member."""
-    from apps.geo.selectors import get_communes
-    from apps.members.models import Membership
-    from apps.members.services import grant_role
-    from apps.professionals.models import ProfessionalProfile
-    from apps.professionals.services import save_profile
 
     users = get_user_model().objects
     for email, first_name, last_name, *_rest in content.EXTRA_MEMBERS[slug]:
@@ -232,14 +259,11 @@ def _seed_members(slug: str) -> list:
 
 
 def _luhn_complete(prefix: str) -> str:
-    from stdnum import luhn
 
     return prefix + luhn.calc_check_digit(prefix)
 
 
 def _seed_territory(slug, actor, members) -> bool:
-    from apps.territory.models import TerritoryCommune
-    from apps.territory.services import add_communes
 
     if TerritoryCommune.objects.exists():
         return False
@@ -249,10 +273,6 @@ def _seed_territory(slug, actor, members) -> bool:
 
 def _seed_directory(slug, actor, members) -> bool:
     """~40 professionals and 8 structures, spread over the territory's communes."""
-    from apps.directory.codes import FINESS_FAMILIES
-    from apps.directory.models import Entry
-    from apps.directory.services import create_entry
-    from apps.geo.selectors import get_communes
 
     if Entry.objects.exists():
         return False
@@ -334,8 +354,6 @@ def _seed_directory(slug, actor, members) -> bool:
 
 
 def _seed_news(slug, actor, members) -> bool:
-    from apps.site.models import NewsItem
-    from apps.site.services import save_news_item
 
     news = content.NEWS[slug]
     if NewsItem.objects.filter(title=news[0][0]).exists():
@@ -354,8 +372,6 @@ def _seed_news(slug, actor, members) -> bool:
 
 
 def _seed_numbers(slug, actor, members) -> bool:
-    from apps.site.models import EmergencyNumber
-    from apps.site.services import save_number
 
     if EmergencyNumber.objects.filter(is_national=False).exists():
         return False
@@ -384,8 +400,6 @@ def _working_day(day: date) -> date:
 
 def _seed_group(slug, actor, members) -> bool:
     """A working group with a past meeting (minutes, attendance) and the next one scheduled."""
-    from apps.working_groups.models import WorkingGroup
-    from apps.working_groups.services import create_group, record_attendance, schedule_meeting
 
     name, mission, description = content.GROUP[slug]
     if WorkingGroup.objects.filter(name=name).exists():
@@ -411,7 +425,7 @@ def _seed_group(slug, actor, members) -> bool:
         },
     )
     group_ids = [u.pk for u in members[:7]] + [actor.pk]
-    record_attendance(actor=actor, meeting=past, present_user_ids=group_ids[:5])
+    group_services.record_attendance(actor=actor, meeting=past, present_user_ids=group_ids[:5])
     schedule_meeting(
         actor=actor,
         group=group,
@@ -427,9 +441,6 @@ def _seed_group(slug, actor, members) -> bool:
 
 def _seed_project(slug, actor, members) -> bool:
     """A validated projet de santé: an axis per socle mission, two actions on each."""
-    from apps.health_projects import services as projects
-    from apps.health_projects.models import ProjectVersion
-    from apps.working_groups.models import WorkingGroup
 
     if ProjectVersion.objects.exists():
         return False
@@ -475,10 +486,6 @@ def _seed_project(slug, actor, members) -> bool:
 def _seed_aci(slug, actor, members) -> bool:
     """The ACI contract signed last year, this year's funding lines (the grid's amounts for the
     territory's size), the advance received and some spending."""
-    from apps.aci import selectors as aci_selectors
-    from apps.aci import services as aci
-    from apps.aci.models import Contract, GridAmount
-    from apps.territory.selectors import get_home_counters
 
     if Contract.objects.exists():
         return False
@@ -546,10 +553,6 @@ def _seed_aci(slug, actor, members) -> bool:
 
 def _seed_events(slug, actor, members) -> bool:
     """Four upcoming events (one full, with a waiting list) and a past one with its attendance."""
-    from apps.events.models import Event
-    from apps.events.services import create_event, record_attendance, register, update_event
-    from apps.members.selectors import get_membership
-    from apps.members.standing import is_in_good_standing
 
     events = content.EVENTS[slug]
     if Event.objects.filter(title=events[0][0]).exists():
@@ -585,17 +588,13 @@ def _seed_events(slug, actor, members) -> bool:
     event = update_event(
         actor=actor, event=event, data={"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=2)}
     )
-    record_attendance(actor=actor, event=event, present_user_ids={u.pk for u in attendees[:7]})
+    event_services.record_attendance(actor=actor, event=event, present_user_ids={u.pk for u in attendees[:7]})
     return True
 
 
 def _seed_paid_event(slug, actor, members) -> bool:
     """A paid event, open for registration, once the CPTS can take cards: with localstripe the
     team's Stripe connection is simulated as the team's button would (apps.stripe_gateway.connect)."""
-    from apps.events.models import Event
-    from apps.events.services import create_event
-    from apps.stripe_gateway import client
-    from apps.stripe_gateway.connect import card_payments_available, start_onboarding
 
     title, kind, visibility, days, hours, price, location, description = content.PAID_EVENT[slug]
     if Event.objects.filter(title=title).exists() or not client.is_embedded():
@@ -616,11 +615,6 @@ def _seed_paid_event(slug, actor, members) -> bool:
 
 def _seed_dues(slug, actor, members) -> bool:
     """This year's dues paid offline by every member but one, whose dues lapsed last year."""
-    from apps.dues.calendar import membership_year, paris_today
-    from apps.dues.models import Dues, DuesSettings
-    from apps.dues.renewals import lapse_past_years
-    from apps.dues.selectors import list_active_tiers
-    from apps.dues.services import join, record_offline_payment
 
     if Dues.objects.exists():
         return False

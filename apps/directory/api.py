@@ -3,6 +3,7 @@ token) also get members-only entries and fields (``members_note``, places' ``ema
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -116,8 +117,6 @@ class DirectoryViewSet(CommunityReadOnlyModelViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None:
-            from django.db.models import prefetch_related_objects
-
             prefetch_related_objects(page, "places")
         return page
 

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.professionals.models import IdentifierType
+
 
 class Kind(models.TextChoices):
     PROFESSIONAL = "professional", _("Professionnel de santé")
@@ -44,12 +46,11 @@ class Visibility(models.TextChoices):
     HIDDEN = "hidden", _("Masqué")
 
 
-class IdentifierType(models.TextChoices):
-    NONE = "", _("Aucun")
-    RPPS = "rpps", _("RPPS")
-    ADELI = "adeli", _("ADELI")
-    FINESS = "finess", _("FINESS")
-    SIRET = "siret", _("SIRET")
+# An entry without an identifier leaves the field blank.
+ENTRY_IDENTIFIER_CHOICES = [("", _("Aucun"))] + [
+    (kind.value, kind.label)
+    for kind in (IdentifierType.RPPS, IdentifierType.ADELI, IdentifierType.FINESS, IdentifierType.SIRET)
+]
 
 
 class Entry(models.Model):
@@ -63,7 +64,7 @@ class Entry(models.Model):
     family = models.CharField(_("famille"), max_length=30, choices=Family.choices)
     source = models.CharField(_("origine"), max_length=10, choices=Source.choices, default=Source.MANUAL)
     identifier_type = models.CharField(
-        _("type d'identifiant"), max_length=10, choices=IdentifierType.choices, blank=True
+        _("type d'identifiant"), max_length=10, choices=ENTRY_IDENTIFIER_CHOICES, blank=True
     )
     identifier = models.CharField(_("identifiant"), max_length=20, blank=True)
     name = models.CharField(_("nom affiché"), max_length=300)

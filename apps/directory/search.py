@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 
 from apps.geo.selectors import codes_within
 from apps.geo.text import normalize, query_words
@@ -267,8 +268,6 @@ def search_entries(
 def naive_search(query: str) -> QuerySet[Entry]:
     """The baseline the benchmark compares with: one accent-insensitive ``ILIKE '%word%'`` scan per
     word over the raw columns, no index usable."""
-    from django.db.models.expressions import RawSQL
-
     entries = Entry.objects.filter(visibility=Visibility.PUBLIC).annotate(
         hay=RawSQL(
             "public.unaccent(name || ' ' || profession || ' ' || specialty || ' ' || finess_category)", []

@@ -11,10 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.geo.selectors import commune_for_address
+from apps.members.models import Role
+from apps.members.permissions import require_role
+from apps.professionals.models import IdentifierType
+from tenants.actors import person
 from tenants.queue import enqueue_on_commit
 
 from . import codes
-from .models import Entry, IdentifierType, ImportRun, Kind, ListingRequest, Place, Source
+from .models import Entry, Family, ImportRun, Kind, ListingRequest, Place, Source
 from .search import add_to_vocabulary, index_entry
 
 # Fields an import brings; editing one by hand locks it against later imports.
@@ -51,7 +55,9 @@ def validate_identifier(identifier_type: str, identifier: str) -> str:
 
 
 def create_entry(*, actor, fields: dict, place: dict | None = None, source: str = Source.MANUAL) -> Entry:
-    """Create an entry by hand (team, accepted listing request). ``place`` holds Place fields."""
+    """Create an entry by hand (team, accepted listing request). ``place`` holds Place fields.
+    Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     fields = dict(fields)
     fields["identifier"] = validate_identifier(
         fields.get("identifier_type", ""), fields.get("identifier", "")
@@ -73,7 +79,12 @@ def create_entry(*, actor, fields: dict, place: dict | None = None, source: str 
 
 def update_entry(*, actor, entry: Entry, changes: dict, place_changes: dict | None = None) -> Entry:
     """Apply the team's edits. Imported fields it changes are locked, so imports keep the edit;
-    changing a place locks the places."""
+    changing a place locks the places. Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
+    return _apply_changes(entry, changes, place_changes)
+
+
+def _apply_changes(entry: Entry, changes: dict, place_changes: dict | None = None) -> Entry:
     with transaction.atomic():
         entry = Entry.objects.select_for_update().get(pk=entry.pk)
         locked = set(entry.locked_fields)
@@ -187,16 +198,18 @@ def edit_claimed_entry(*, actor, entry: Entry, changes: dict) -> Entry:
         raise ValidationError(
             _("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
-    return update_entry(actor=actor, entry=entry, changes=changes)
+    return _apply_changes(entry, changes)
 
 
 def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
-    """Store the uploaded files (per-CPTS storage) and have a worker import them (after commit)."""
+    """Store the uploaded files (per-CPTS storage) and have a worker import them (after commit).
+    Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     if not rpps_file and not finess_file:
         raise ValidationError(_("Choisissez au moins un fichier à importer."))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     with transaction.atomic():
-        run = ImportRun.objects.create(created_by=actor)
+        run = ImportRun.objects.create(created_by=person(actor))
         names = {}
         for kind, upload in (("rpps", rpps_file), ("finess", finess_file)):
             if upload:
@@ -218,7 +231,8 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
     """Accept or refuse a pending request; the requester is told by e-mail (worker, after commit).
     Accepting a listing request creates (or updates) the entry; accepting a claim links the entry
     to the requesting account. Raises ValidationError if already decided or if the claim can no
-    longer be granted."""
+    longer be granted. Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         listing = ListingRequest.objects.select_for_update().get(pk=listing.pk)
         if listing.status != ListingRequest.Status.PENDING:
@@ -228,7 +242,7 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
         elif accept:
             listing.entry = _entry_from_request(actor, listing)
         listing.status = ListingRequest.Status.ACCEPTED if accept else ListingRequest.Status.REJECTED
-        listing.decided_by = actor
+        listing.decided_by = person(actor)
         listing.decided_at = timezone.now()
         listing.decision_note = note
         listing.save()
@@ -267,8 +281,6 @@ def _entry_from_request(actor, listing: ListingRequest) -> Entry:
     if existing is not None:
         changes = {"website": listing.website} if listing.website else {}
         return update_entry(actor=actor, entry=existing, changes=changes, place_changes=place)
-    from .models import Family
-
     fields = {
         "kind": listing.kind,
         "family": Family.LIBERAL if listing.kind == Kind.PROFESSIONAL else Family.OTHER,

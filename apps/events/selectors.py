@@ -11,16 +11,20 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Prefetch,
     Q,
     QuerySet,
     Value,
 )
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.members.models import Membership, hash_token
 from apps.members.standing import Refusal, Standing, is_in_good_standing, refusal_for, standing_of
 from apps.payments.models import Payment
 
-from .models import Event, Registration
+from .models import CalendarToken, Event, Registration
 
 
 def with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
@@ -94,8 +98,6 @@ def get_registration(event: Event, user) -> Registration | None:
 
 def list_registrations(event: Event) -> QuerySet[Registration]:
     """Registrations of ``event`` with their card payments (``payments``, newest first)."""
-    from django.db.models import Prefetch
-
     return (
         Registration.objects.filter(event=event)
         .select_related("user")
@@ -106,8 +108,6 @@ def list_registrations(event: Event) -> QuerySet[Registration]:
 
 def payment_label(registration: Registration) -> str:
     """Payment status of a registration for the team's list and export ("" on a free event)."""
-    from django.utils.translation import gettext as _
-
     payments = list(registration.payments.all())
     for status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         paid = next((p for p in payments if p.status == status), None)
@@ -125,8 +125,6 @@ def payment_label(registration: Registration) -> str:
 
 def access_registration_payment(user, payment_id: int):
     """A card payment of ``user``'s own event registration in this CPTS, else 404."""
-    from django.http import Http404
-
     payment = (
         Payment.objects.select_related("registration__event")
         .filter(pk=payment_id, registration__isnull=False)
@@ -196,10 +194,6 @@ def list_due_reminders(now: datetime | None = None) -> QuerySet[Registration]:
 
 def get_member_by_calendar_token(token: str):
     """The active membership holding ``token`` (personal iCal feed), or None."""
-    from apps.members.models import Membership, hash_token
-
-    from .models import CalendarToken
-
     row = CalendarToken.objects.filter(token_hash=hash_token(token)).first()
     if row is None:
         return None
@@ -219,8 +213,6 @@ def list_member_feed_events(membership) -> QuerySet[Event]:
 def list_paid_registrations_of(user) -> QuerySet[Registration]:
     """``user``'s registrations that involve a card payment here, newest event first, with their
     payments and receipts (member space)."""
-    from django.db.models import Prefetch
-
     return (
         Registration.objects.filter(user_id=user.pk, payments__isnull=False)
         .distinct()

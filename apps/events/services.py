@@ -23,20 +23,23 @@ from decimal import Decimal
 import stripe
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.dues import payments as card
 from apps.dues import services as money
-from apps.members.models import Role
+from apps.members.models import Role, hash_token
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 from apps.payments.models import Payment
 from apps.stripe_gateway.client import StripeUnavailable
+from apps.stripe_gateway.connect import card_payments_available
 from tenants.queue import enqueue_on_commit
+from tenants.selectors import current_community
 
-from .models import Event, Registration
+from .models import CalendarToken, Event, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +71,7 @@ def _check_dates(data: dict) -> None:
 
 def card_payments_open() -> bool:
     """Whether this CPTS can take card payments (its Stripe account connected)."""
-    from apps.stripe_gateway.connect import card_payments_available
-    from tenants.models import Community
-
-    return card_payments_available(Community.objects.get(schema_name=connection.schema_name))
+    return card_payments_available(current_community())
 
 
 def _check_price(data: dict, locked: Event | None) -> None:
@@ -347,8 +347,6 @@ def _release_expired_holds(
     card attempt open is kept: it may have been paid, its webhook late. The sweep releases it
     within minutes. ``actor``'s own hold is released all the same (they are registering again).
     ``keep``: ids of holds not to release now."""
-    from django.db.models import Exists, OuterRef, Q
-
     holds = Registration.objects.filter(
         event=locked_event, status=Registration.Status.PENDING, hold_expires_at__lte=now
     ).exclude(pk__in=keep)
@@ -577,10 +575,6 @@ def record_attendance(*, actor, event: Event, present_user_ids: set[int]) -> int
 def issue_calendar_token(*, actor) -> str:
     """A new secret token for ``actor``'s personal feed (the previous one stops working).
     Members only. Returns the token; only its hash is kept."""
-    from apps.members.models import hash_token
-
-    from .models import CalendarToken
-
     require_role(actor, Role.MEMBER)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():

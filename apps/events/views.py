@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apps.dues import payments
 from apps.dues.views import card_confirm_view, card_form_context, payment_page_state
+from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
 from tenants.access import authenticated, public
@@ -269,7 +270,7 @@ def event_create(request):
         try:
             event = services.create_event(actor=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("L'événement « %(title)s » est créé.") % {"title": event.title})
             return redirect("events:detail", pk=event.pk)
@@ -286,20 +287,11 @@ def event_edit(request, pk: int):
         try:
             services.update_event(actor=request.user, event=event, data=form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("L'événement est mis à jour."))
             return redirect("events:detail", pk=event.pk)
     return render(request, "events/form.html", {"form": form, "event": event})
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 @role_required(Role.TEAM)

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
 from apps.missions import OPTIONAL_MISSIONS, SOCLE_MISSIONS
@@ -13,16 +14,6 @@ from tenants.access import public
 from . import selectors, services
 from .forms import ActionForm, AxisForm, NewVersionForm, ValidateForm, VersionForm
 from .models import Action, Axis
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 @public
@@ -112,7 +103,7 @@ def edit_version(request, number: int):
             target = {"version": version_form, "axis": axis_form, "action": action_form}.get(
                 kind, version_form
             )
-            _form_errors(target, error)
+            add_errors_to_form(target, error)
     return render(
         request,
         "health_projects/edit_version.html",
@@ -189,7 +180,7 @@ def edit_action(request, pk: int):
         try:
             services.update_action(actor=request.user, action=Action.objects.get(pk=action.pk), data=data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("Action enregistrée."))
             return redirect("health_projects:edit_version", number=version.number)

@@ -18,9 +18,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Role
-from .selectors import get_membership
+from .selectors import get_membership, staff_two_factor_required
 
 EXEMPT_PREFIXES = ("/compte/", "/static/", "/healthz")
 
@@ -54,10 +55,6 @@ class StaffTwoFactorMiddleware:
             return None
         if request.path.startswith(EXEMPT_PREFIXES):
             return None
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from .selectors import staff_two_factor_required
-
         enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         membership = getattr(request, "membership", None)
         staff_rule = membership is not None and membership.has_role(Role.TEAM) and staff_two_factor_required()

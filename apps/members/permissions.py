@@ -27,6 +27,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from tenants.access import AUTHENTICATED_KIND, OPERATOR_KIND, PUBLIC_KIND, Access
+from tenants.actors import SYSTEM
 
 from .models import Membership, Role
 from .selectors import get_membership
@@ -104,10 +105,13 @@ _ROLE_REFUSALS = {
 }
 
 
-def require_role(actor, role: str) -> Membership:
+def require_role(actor, role: str) -> Membership | None:
     """The write services' check of their actor: ``actor`` holds ``role`` (or a higher one) in
-    the current CPTS. Returns the actor's membership; raises PermissionDenied with the reason in
+    the current CPTS. Returns the actor's membership (None for ``tenants.actors.SYSTEM``, the
+    platform acting on its own, which holds every role); raises PermissionDenied with the reason in
     French otherwise (no membership here, anonymous or missing actor included)."""
+    if actor is SYSTEM:
+        return None
     membership = get_membership(actor) if actor is not None else None
     if membership is None:
         raise PermissionDenied(_("Vous n'êtes pas membre de cette CPTS."))

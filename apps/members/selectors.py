@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Invitation, Membership, hash_token
+from .models import Invitation, Membership, SecurityPolicy, hash_token
 
 
 def get_membership(user) -> Membership | None:
@@ -45,8 +46,6 @@ def get_pending_invitation(token: str) -> Invitation | None:
 
 def staff_two_factor_required() -> bool:
     """Whether this CPTS requires a TOTP second factor of its team and admin accounts."""
-    from .models import SecurityPolicy
-
     return SecurityPolicy.objects.filter(
         pk=SecurityPolicy.SINGLETON_ID, staff_two_factor_required=True
     ).exists()
@@ -55,8 +54,6 @@ def staff_two_factor_required() -> bool:
 def list_staff_two_factor_status() -> list[tuple[Membership, bool]]:
     """Active team and admin memberships, each with whether the account has a confirmed TOTP
     device (devices live in the public schema: one per account, valid in every CPTS)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     staff = list(
         Membership.objects.filter(is_active=True, role__in=("team", "admin"))
         .select_related("user")

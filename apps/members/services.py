@@ -12,9 +12,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.professionals.services import link_account_to_community
+from tenants.models import Community
 from tenants.queue import enqueue_on_commit
 
-from .models import Invitation, Membership, Role, RoleChange, hash_token
+from .models import Invitation, Membership, Role, RoleChange, SecurityPolicy, hash_token
 from .permissions import require_role
 
 
@@ -61,9 +63,6 @@ def grant_role(*, user, role: str, dues_exempt: bool = False) -> Membership:
     à jour whatever the dues (apps.members.standing). Joining through the dues pages does not: the
     member is a candidate until the dues are settled.
     """
-    from apps.professionals.services import link_account_to_community
-    from tenants.models import Community
-
     membership, created = Membership.objects.get_or_create(
         user=user, defaults={"role": role, "dues_exempt": dues_exempt}
     )
@@ -105,8 +104,6 @@ def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
     an admin cannot impose what they have not set up (nor lift it with a stolen password).
     Raises PermissionDenied (not admin) or ValidationError (French reason).
     """
-    from .models import SecurityPolicy
-
     require_role(actor, Role.ADMIN)
     if not request_verified:
         raise ValidationError(

@@ -38,9 +38,21 @@ class PracticeMode(models.TextChoices):
 
 
 class IdentifierType(models.TextChoices):
+    """The national identifiers of a professional or a structure: one list for the professional's
+    own profile and for the directory. Each model offers the subset it stores (below and
+    ``apps.directory.models.ENTRY_IDENTIFIER_CHOICES``); their stored values are these."""
+
     RPPS = RPPS, _("RPPS")
     ADELI = ADELI, _("ADELI")
+    FINESS = "finess", _("FINESS")
+    SIRET = "siret", _("SIRET")
     NONE = "none", _("Aucun (profession sans numéro)")
+
+
+# A profile says « no number » explicitly (professions without one); structures' numbers do not apply.
+PROFILE_IDENTIFIER_CHOICES = [
+    (kind.value, kind.label) for kind in (IdentifierType.RPPS, IdentifierType.ADELI, IdentifierType.NONE)
+]
 
 
 class ProfessionalProfile(models.Model):
@@ -49,7 +61,7 @@ class ProfessionalProfile(models.Model):
     )
     profession = models.CharField(_("profession"), max_length=10, choices=Profession.choices)
     identifier_type = models.CharField(
-        _("type d'identifiant"), max_length=5, choices=IdentifierType.choices, default=IdentifierType.RPPS
+        _("type d'identifiant"), max_length=5, choices=PROFILE_IDENTIFIER_CHOICES, default=IdentifierType.RPPS
     )
     identifier = models.CharField(_("numéro RPPS ou ADELI"), max_length=11, blank=True)
     practice_mode = models.CharField(_("mode d'exercice"), max_length=1, choices=PracticeMode.choices)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime
 from functools import wraps
 
 from django.core.cache import cache
@@ -24,6 +25,8 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 
 from tenants.access import PUBLIC
+
+from .models import NewsItem
 
 VERSION_KEY = "site:version"
 CHROME_KEY = "site:chrome:{version}"
@@ -69,9 +72,18 @@ def _cacheable_request(request) -> bool:
     )
 
 
-def _ttl() -> int:
-    from .selectors import next_scheduled_publication
+def next_scheduled_publication(now: datetime | None = None) -> datetime | None:
+    """When the next scheduled news item goes public (public pages must not be cached past it)."""
+    now = now or timezone.now()
+    return (
+        NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, publish_at__gt=now)
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first()
+    )
 
+
+def _ttl() -> int:
     upcoming = next_scheduled_publication()
     if upcoming is None:
         return PAGE_TTL

@@ -130,17 +130,6 @@ def list_news() -> QuerySet[NewsItem]:
     return NewsItem.objects.select_related("author")
 
 
-def next_scheduled_publication(now: datetime | None = None) -> datetime | None:
-    """When the next scheduled news item goes public (public pages must not be cached past it)."""
-    now = now or timezone.now()
-    return (
-        NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, publish_at__gt=now)
-        .order_by("publish_at")
-        .values_list("publish_at", flat=True)
-        .first()
-    )
-
-
 def list_visible_numbers() -> dict[str, list[EmergencyNumber]]:
     """Visible numbers grouped by rubric, in display order (emergency, useful, local)."""
     groups: dict[str, list[EmergencyNumber]] = {value: [] for value in EmergencyNumber.Category.values}

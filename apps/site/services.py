@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from apps.members.models import Role
+from apps.members.permissions import require_role
+from tenants.actors import person
 from tenants.queue import enqueue_on_commit
 
 from . import pagecache
@@ -78,6 +81,7 @@ def update_branding(
 
     ``logo``/``favicon`` are uploaded files; raises ValidationError (French) if they are not images.
     """
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         site.intro = clean_html(site.intro)
         site.join_call = clean_html(site.join_call)
@@ -106,6 +110,7 @@ def update_branding(
 
 
 def save_mission(*, actor, mission: Mission) -> Mission:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         mission.body = clean_html(mission.body)
         mission.save()
@@ -114,6 +119,7 @@ def save_mission(*, actor, mission: Mission) -> Mission:
 
 
 def save_page(*, actor, page: Page) -> Page:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         page.body = clean_html(page.body)
         if not page.slug:
@@ -124,12 +130,14 @@ def save_page(*, actor, page: Page) -> Page:
 
 
 def delete_page(*, actor, page: Page) -> None:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         page.delete()
         _after_edit()
 
 
 def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         item.answer = clean_html(item.answer)
         if item.pk is None and not item.position:
@@ -141,6 +149,7 @@ def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
 
 
 def delete_faq_item(*, actor, item: FaqItem) -> None:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         item.delete()
         _after_edit()
@@ -148,6 +157,7 @@ def delete_faq_item(*, actor, item: FaqItem) -> None:
 
 def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
     """Swap ``item`` with its neighbour above (direction -1) or below (+1); renumbers 1..n."""
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         items = list(FaqItem.objects.select_for_update().order_by("position", "id"))
         index = next(i for i, other in enumerate(items) if other.pk == item.pk)
@@ -162,12 +172,13 @@ def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
 
 
 def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = False) -> NewsItem:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         item.body = clean_html(item.body)
         if not item.slug:
             item.slug = unique_slug(NewsItem, item.title, exclude_pk=item.pk, max_length=120)
         if item.author_id is None:
-            item.author = actor
+            item.author = person(actor)
         if remove_image and item.image:
             _delete_file_on_commit(item.image)
             item.image = ""
@@ -183,6 +194,7 @@ def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = Fa
 
 
 def delete_news_item(*, actor, item: NewsItem) -> None:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         _delete_file_on_commit(item.image)
         item.delete()
@@ -191,6 +203,7 @@ def delete_news_item(*, actor, item: NewsItem) -> None:
 
 def save_number(*, actor, number: EmergencyNumber) -> EmergencyNumber:
     """Save a local number. National numbers are reference data: only their visibility changes."""
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         if number.pk and number.is_national:
             EmergencyNumber.objects.filter(pk=number.pk).update(is_visible=number.is_visible)
@@ -202,6 +215,7 @@ def save_number(*, actor, number: EmergencyNumber) -> EmergencyNumber:
 
 
 def delete_number(*, actor, number: EmergencyNumber) -> None:
+    require_role(actor, Role.TEAM)
     if number.is_national:
         raise ValidationError(_("Un numéro national ne peut pas être supprimé ; vous pouvez le masquer."))
     with transaction.atomic():
@@ -238,6 +252,7 @@ def submit_visitor_message(
 
 
 def mark_message_handled(*, actor, message: VisitorMessage, handled: bool = True) -> VisitorMessage:
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         message.handled_at = timezone.now() if handled else None
         message.save(update_fields=["handled_at"])

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
 
@@ -29,17 +30,6 @@ from .forms import (
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, VisitorMessage
 
 team_required = role_required(Role.TEAM)
-
-
-def _form_errors_from(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 @team_required
@@ -71,11 +61,7 @@ def branding(request):
                 remove_favicon=form.cleaned_data.get("remove_favicon", False),
             )
         except ValidationError as error:
-            if "logo" in getattr(error, "message_dict", {}):
-                error = ValidationError({"logo_file": error.message_dict["logo"]})
-            elif "favicon" in getattr(error, "message_dict", {}):
-                error = ValidationError({"favicon_file": error.message_dict["favicon"]})
-            _form_errors_from(error, form)
+            add_errors_to_form(form, error, renamed={"logo": "logo_file", "favicon": "favicon_file"})
         else:
             messages.success(request, _("L'identité du site est enregistrée."))
             return redirect("site:team_branding")
@@ -176,9 +162,7 @@ def news_edit(request, pk: int | None = None):
                 remove_image=form.cleaned_data.get("remove_image", False),
             )
         except ValidationError as error:
-            if "image" in getattr(error, "message_dict", {}):
-                error = ValidationError({"image_file": error.message_dict["image"]})
-            _form_errors_from(error, form)
+            add_errors_to_form(form, error, renamed={"image": "image_file"})
         else:
             if saved.is_scheduled:
                 note = _("L'actualité « %(title)s » paraîtra le %(date)s.") % {

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.members.models import Role
 from tenants.access import public
 from tenants.client_ip import client_ip
+from tenants.models import Community
+from tenants.views import primary_domain_url
 
 from . import integrations, selectors, services
 from .forms import VisitorMessageForm
@@ -180,9 +182,6 @@ def robots_txt(request):
 def sitemap_xml(request):
     tenant = request.tenant
     if tenant.is_platform:
-        from tenants.models import Community
-        from tenants.views import primary_domain_url
-
         base = request.build_absolute_uri("/").rstrip("/")
         urls = [{"loc": f"{base}/", "lastmod": None}]
         communities = Community.objects.filter(status=Community.Status.ACTIVE).exclude(schema_name="public")

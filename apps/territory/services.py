@@ -5,15 +5,21 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from apps.geo.models import Commune
+from apps.members.models import Role
+from apps.members.permissions import require_role
+from tenants.actors import person
 
 from .models import TerritoryCommune, TerritorySettings
+from .selectors import get_home_counters
 
 
 def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
     """Add communes by INSEE code (already present ones are left alone). Raises ValidationError
-    naming unknown codes; adds nothing in that case."""
+    naming unknown codes; adds nothing in that case. Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     codes = [code.strip().upper() for code in codes if code.strip()]
     known = set(Commune.objects.filter(code__in=codes, is_current=True).values_list("code", flat=True))
     unknown = [code for code in codes if code not in known]
@@ -28,7 +34,7 @@ def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
     with transaction.atomic():
         for code in dict.fromkeys(codes):
             row, created = TerritoryCommune.objects.get_or_create(
-                commune_id=code, defaults={"added_by": actor}
+                commune_id=code, defaults={"added_by": person(actor)}
             )
             if created:
                 added.append(row)
@@ -37,6 +43,8 @@ def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
 
 
 def remove_commune(*, actor, code: str) -> bool:
+    """Take a commune out of the territory; whether it was in it. Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     with transaction.atomic():
         deleted, _rows = TerritoryCommune.objects.filter(commune_id=code).delete()
         _sync_community_summary()
@@ -44,7 +52,9 @@ def remove_commune(*, actor, code: str) -> bool:
 
 
 def set_aci_size(*, actor, size: int | None) -> TerritorySettings:
-    """Override the computed ACI size (1–4), or go back to the computed one with ``None``."""
+    """Override the computed ACI size (1–4), or go back to the computed one with ``None``. Team
+    only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
     if size is not None and size not in (1, 2, 3, 4):
         raise ValidationError(_("La taille ACI doit être comprise entre 1 et 4."))
     with transaction.atomic():
@@ -57,10 +67,6 @@ def set_aci_size(*, actor, size: int | None) -> TerritorySettings:
 
 def _sync_community_summary() -> None:
     """Keep the platform's view of this CPTS (operator console) in step: its ACI size."""
-    from django_tenants.utils import get_public_schema_name, get_tenant_model
-
-    from .selectors import get_home_counters
-
     schema = connection.schema_name
     if schema == get_public_schema_name():
         return

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
 
@@ -23,11 +24,6 @@ def _group_or_404(pk: int):
 def _require_manager(request, group) -> None:
     if not services.can_manage(request.user, group):
         raise PermissionDenied
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 @role_required(Role.MEMBER)
@@ -50,7 +46,7 @@ def group_create(request):
                 actor=request.user, data=data, member_ids=[u.pk for u in participants]
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("Groupe « %(name)s » créé.") % {"name": group.name})
             return redirect("working_groups:detail", pk=group.pk)
@@ -72,7 +68,7 @@ def group_edit(request, pk: int):
                 member_ids=[u.pk for u in participants],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_errors_to_form(form, error)
         else:
             messages.success(request, _("Groupe enregistré."))
             return redirect("working_groups:detail", pk=pk)
@@ -156,7 +152,7 @@ def meeting_detail(request, pk: int, meeting_id: int):
                         present_user_ids=attendance_form.cleaned_data["present"],
                     )
                 except ValidationError as error:
-                    _errors_to_form(attendance_form, error)
+                    add_errors_to_form(attendance_form, error)
                 else:
                     messages.success(request, _("Présences enregistrées : %(count)d.") % {"count": count})
                     return redirect("working_groups:meeting", pk=pk, meeting_id=meeting_id)

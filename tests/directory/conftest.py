@@ -5,6 +5,7 @@ from django_tenants.utils import schema_context
 
 from apps.territory import services as territory_services
 from apps.territory.models import TerritoryCommune
+from tenants.actors import SYSTEM
 
 # Paris (arrondissements in the files), Saint-Étienne, Ajaccio (Corsica), Les Abymes (Guadeloupe).
 TERRITORY_A = ["75056", "42218", "2A004", "97101"]
@@ -14,5 +15,5 @@ TERRITORY_A = ["75056", "42218", "2A004", "97101"]
 def territory_a(community_a):
     with schema_context(community_a.schema_name):
         TerritoryCommune.objects.all().delete()
-        territory_services.add_communes(actor=None, codes=TERRITORY_A)
+        territory_services.add_communes(actor=SYSTEM, codes=TERRITORY_A)
     return community_a

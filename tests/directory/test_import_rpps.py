@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from apps.directory.importing import BrokenFile, run_import
 from apps.directory.models import Entry, Place
+from tenants.actors import SYSTEM
 from tests.factories.directory_files import PROFESSIONS, rpps_file, rpps_number, rpps_row
 
 KINE = PROFESSIONS[6]
@@ -199,7 +200,7 @@ def test_an_entry_missing_from_the_new_file_is_withdrawn_and_comes_back_when_lis
     assert first["created"] == 3 and first["withdrawn"] == 0
     with schema_context(territory_a.schema_name):
         manual = services.create_entry(
-            actor=None,
+            actor=SYSTEM,
             fields={
                 "kind": "professional",
                 "family": "liberal",

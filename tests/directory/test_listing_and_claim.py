@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 from apps.directory import services
 from apps.directory.models import Entry, ListingRequest
 from apps.professionals.models import ProfessionalProfile
+from tenants.actors import SYSTEM
 from tests.conftest import HOST_A
 from tests.factories.directory_files import rpps_number
 from workers.directory import notify_listing_requester_task
@@ -151,7 +152,7 @@ def bobs_entry(community_a, bob):
     )  # fmt: skip
     with schema_context(community_a.schema_name):
         return services.create_entry(
-            actor=None,
+            actor=SYSTEM,
             fields={"kind": "professional", "family": "liberal", "name": "Bob Membre", "identifier_type": "rpps",
                     "identifier": rpps_number(77), "profession": "Masseur-Kinésithérapeute"},
         )  # fmt: skip
@@ -318,7 +319,7 @@ def test_claims_made_before_the_review_go_back_to_the_team(bobs_entry, bob, comm
         )
         assert "seule foi du numéro RPPS" in claim.message
         # A claim the team accepted stays.
-        services.decide_listing_request(actor=None, listing=claim, accept=True)
+        services.decide_listing_request(actor=SYSTEM, listing=claim, accept=True)
         assert (
             unverified_claims.queue_unverified_claims(django_apps, SimpleNamespace(connection=connection))
             == 0

@@ -19,6 +19,7 @@ from apps.directory.models import Entry, ImportRun
 from apps.directory.national import refresh
 from apps.territory import services as territory_services
 from apps.territory.models import TerritoryCommune
+from tenants.actors import SYSTEM
 from tests.conftest import wait_until
 from tests.factories.directory_files import (
     finess_file,
@@ -83,9 +84,9 @@ def national_server(tmp_path, settings):
 @pytest.fixture
 def territories(world, db):
     with schema_context(world.a.schema_name):
-        territory_services.add_communes(actor=None, codes=["42218"])
+        territory_services.add_communes(actor=SYSTEM, codes=["42218"])
     with schema_context(world.b.schema_name):
-        territory_services.add_communes(actor=None, codes=["69123"])
+        territory_services.add_communes(actor=SYSTEM, codes=["69123"])
     return world.a.schema_name, world.b.schema_name
 
 
@@ -181,7 +182,7 @@ def test_the_weekly_refresh_runs_in_a_real_worker(real_worker, world, django_db_
     a, b = world.a.schema_name, world.b.schema_name
     with django_db_blocker.unblock():
         with schema_context(a):
-            territory_services.add_communes(actor=None, codes=["42218"])
+            territory_services.add_communes(actor=SYSTEM, codes=["42218"])
         connection.set_schema_to_public()
         try:
             # The worker keeps the downloads in its own folder (its settings): a fresh URL each run.

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from apps.directory import services
 from apps.directory.models import Entry, ImportRun
+from tenants.actors import SYSTEM
 from tests.conftest import HOST_A, HOST_B
 from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
 
@@ -17,7 +18,7 @@ from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
 def entries_a(territory_a):
     with schema_context(territory_a.schema_name):
         public = services.create_entry(
-            actor=None,
+            actor=SYSTEM,
             fields={"kind": "professional", "family": "liberal", "name": "Hélène Martin",
                     "profession": "Masseur-Kinésithérapeute", "profession_code": "70",
                     "members_note": "Remplaçante disponible en août"},
@@ -25,7 +26,7 @@ def entries_a(territory_a):
                    "phone": "04 77 00 00 00", "email": "helene@cabinet.test"},
         )  # fmt: skip
         members = services.create_entry(
-            actor=None,
+            actor=SYSTEM,
             fields={
                 "kind": "professional",
                 "family": "liberal",
@@ -34,7 +35,7 @@ def entries_a(territory_a):
             },
         )
         hidden = services.create_entry(
-            actor=None,
+            actor=SYSTEM,
             fields={
                 "kind": "professional",
                 "family": "liberal",
@@ -205,7 +206,7 @@ def test_the_directory_page_costs_the_same_queries_for_5_or_25_entries(community
         with schema_context(community_a.schema_name):
             for i in range(start, start + n):
                 services.create_entry(
-                    actor=None,
+                    actor=SYSTEM,
                     fields={"kind": "professional", "family": "liberal", "name": f"Infirmière {i:03d}",
                             "profession": "Infirmier", "profession_code": "60"},
                     place={"city": "Saint-Étienne", "commune_id": "42218", "postcode": "42000"},
@@ -231,7 +232,7 @@ def test_the_results_show_a_plan_of_the_located_places_without_outside_service(c
     with schema_context(community_a.schema_name):
         for name, lat, lon in (("EHPAD Nord", 45.45, 4.39), ("EHPAD Sud", 45.40, 4.38)):
             services.create_entry(
-                actor=None,
+                actor=SYSTEM,
                 fields={"kind": "structure", "family": "retirement", "name": name},
                 place={"city": "Saint-Étienne", "commune_id": "42218", "latitude": lat, "longitude": lon},
             )

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from apps.directory import services
 from apps.directory.search import MEMBERS, PUBLIC, naive_search, search_entries
+from tenants.actors import SYSTEM
 
 
 def _entry(name, profession="", code="", *, city="", commune=None, postcode="", family="liberal", **extra):
@@ -14,7 +15,7 @@ def _entry(name, profession="", code="", *, city="", commune=None, postcode="", 
     fields = {"kind": kind, "family": family, "name": name, "profession": profession, "profession_code": code}
     fields.update(extra)
     place = {"city": city, "commune_id": commune, "postcode": postcode}
-    return services.create_entry(actor=None, fields=fields, place=place)
+    return services.create_entry(actor=SYSTEM, fields=fields, place=place)
 
 
 @pytest.fixture

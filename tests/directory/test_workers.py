@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from apps.directory.models import Entry, ImportRun
 from apps.territory import services as territory_services
 from apps.territory.models import TerritoryCommune
+from tenants.actors import SYSTEM
 from tests.conftest import wait_until
 from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
 from workers.directory import recover_imports_task, run_import_task
@@ -34,7 +35,7 @@ def test_a_real_worker_imports_in_a_and_never_writes_b(real_worker, world, djang
     a, b = world.a.schema_name, world.b.schema_name
     with django_db_blocker.unblock():
         with schema_context(a):
-            territory_services.add_communes(actor=None, codes=["42218"])
+            territory_services.add_communes(actor=SYSTEM, codes=["42218"])
         run = _queue_run(a)
         try:
             with schema_context(a):
@@ -172,7 +173,7 @@ def test_the_beat_fan_out_recovers_a_stalled_import_in_a_real_worker(real_worker
     a, b = world.a.schema_name, world.b.schema_name
     with django_db_blocker.unblock():
         with schema_context(a):
-            territory_services.add_communes(actor=None, codes=["42218"])
+            territory_services.add_communes(actor=SYSTEM, codes=["42218"])
         run = _stalled_run(a)
         try:
             fan_out_import_recovery_task.delay()

@@ -16,6 +16,7 @@ from apps.geo.selectors import codes_within, commune_for_address, reference_code
 from apps.territory import selectors
 from apps.territory import services as territory_services
 from apps.territory.models import TerritoryCommune
+from tenants.actors import SYSTEM
 from tests.conftest import HOST_A
 from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
 
@@ -47,7 +48,7 @@ def test_a_former_code_designates_todays_commune_and_an_arrondissement_stays_its
 def _territory(community, codes):
     with schema_context(community.schema_name):
         TerritoryCommune.objects.all().delete()
-        territory_services.add_communes(actor=None, codes=codes)
+        territory_services.add_communes(actor=SYSTEM, codes=codes)
 
 
 def _import(community, tmp_path, rows):
@@ -103,7 +104,7 @@ def test_the_professionals_counter_counts_the_arrondissements_of_a_city_of_the_t
             ("Sans commune", {"address": "Cabinet mobile"}),
         ]:
             services.create_entry(
-                actor=None,
+                actor=SYSTEM,
                 fields={"kind": "professional", "family": "liberal", "name": name, "profession": "Infirmier"},
                 place=place,
             )

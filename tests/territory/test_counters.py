@@ -11,6 +11,7 @@ from apps.geo.models import Commune
 from apps.geo.selectors import search_communes
 from apps.territory import selectors, services
 from apps.territory.models import TerritoryCommune
+from tenants.actors import SYSTEM
 from tenants.models import Community
 
 
@@ -48,7 +49,7 @@ def test_communes_are_found_by_name_postcode_or_code(world, db, query, expected_
 def _pick(community, codes):
     with schema_context(community.schema_name):
         TerritoryCommune.objects.all().delete()
-        services.add_communes(actor=None, codes=codes)
+        services.add_communes(actor=SYSTEM, codes=codes)
         return selectors.get_home_counters()
 
 
@@ -74,19 +75,19 @@ def test_the_aci_size_follows_the_population_and_can_be_overridden(community_a):
     counters = _pick(community_a, ["13055"])  # Marseille: size 4
     assert counters.aci_size == 4
     with schema_context(community_a.schema_name):
-        services.set_aci_size(actor=None, size=3)
+        services.set_aci_size(actor=SYSTEM, size=3)
         counters = selectors.get_home_counters()
         assert (counters.aci_size, counters.aci_size_computed, counters.aci_size_overridden) == (3, 4, True)
         assert Community.objects.get(pk=community_a.pk).aci_size == 3
         with pytest.raises(ValidationError):
-            services.set_aci_size(actor=None, size=5)
+            services.set_aci_size(actor=SYSTEM, size=5)
 
 
 def test_unknown_codes_are_refused_and_nothing_is_added(community_a):
     with schema_context(community_a.schema_name):
         TerritoryCommune.objects.all().delete()
         with pytest.raises(ValidationError, match="99999"):
-            services.add_communes(actor=None, codes=["01001", "99999"])
+            services.add_communes(actor=SYSTEM, codes=["01001", "99999"])
         assert TerritoryCommune.objects.count() == 0
 
 

@@ -14,6 +14,8 @@ from typing import BinaryIO
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
+from apps.professionals.models import IdentifierType
+
 from ..codes import (
     FINESS_FAMILIES,
     digits,
@@ -22,7 +24,7 @@ from ..codes import (
     is_valid_siret,
     normalize_phone,
 )
-from ..models import Family, IdentifierType, Kind, Source
+from ..models import Family, Kind, Source
 from .common import BrokenFile, ImportedEntry, ImportReport, ProgressCallback, decode, place_key
 
 STRUCTURE_FIELDS = [

@@ -11,8 +11,10 @@ from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
+from apps.professionals.models import IdentifierType
+
 from ..codes import digits, is_valid_adeli, is_valid_rpps, normalize_phone
-from ..models import Family, IdentifierType, Kind, Source
+from ..models import Family, Kind, Source
 from .common import BrokenFile, ImportedEntry, ImportReport, ProgressCallback, decode, place_key
 
 ID_TYPE = "Type d'identifiant PP"

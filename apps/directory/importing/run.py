@@ -8,9 +8,10 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from apps.professionals.models import IdentifierType
 from apps.territory.selectors import expand_codes, get_territory_codes
 
-from ..models import REGISTER_NAMES, IdentifierType
+from ..models import REGISTER_NAMES
 from ..search import rebuild_vocabulary
 from .common import BrokenFile, ImportReport, withdraw_missing, write_entries
 from .finess import parse_finess
