@@ -60,7 +60,8 @@ def _message() -> VisitorMessage:
     )
 
 
-# Each write: a function of the actor, and a fingerprint of what it would change.
+# Each write: a function of the actor (or a pair: what to create first, and a function of the actor and
+# of that object), and a fingerprint of what the write would change.
 WRITES: dict[str, tuple[Callable, Callable]] = {
     "directory.create_entry": (
         lambda actor: directory.create_entry(
@@ -69,7 +70,12 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: sorted(Entry.objects.values_list("name", flat=True)),
     ),
     "directory.update_entry": (
-        lambda actor: directory.update_entry(actor=actor, entry=_entry(), changes={"name": "Renommée"}),
+        (
+            _entry,
+            lambda actor, entry: directory.update_entry(
+                actor=actor, entry=entry, changes={"name": "Renommée"}
+            ),
+        ),
         lambda: sorted(Entry.objects.values_list("name", flat=True)),
     ),
     "directory.start_import": (
@@ -77,7 +83,12 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: ImportRun.objects.count(),
     ),
     "directory.decide_listing_request": (
-        lambda actor: directory.decide_listing_request(actor=actor, listing=_listing(), accept=False),
+        (
+            _listing,
+            lambda actor, listing: directory.decide_listing_request(
+                actor=actor, listing=listing, accept=False
+            ),
+        ),
         lambda: sorted(ListingRequest.objects.values_list("status", flat=True)),
     ),
     "territory.add_communes": (
@@ -107,7 +118,7 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: Page.objects.count(),
     ),
     "site.delete_page": (
-        lambda actor: site.delete_page(actor=actor, page=_page()),
+        (_page, lambda actor, page: site.delete_page(actor=actor, page=page)),
         lambda: Page.objects.count(),
     ),
     "site.save_faq_item": (
@@ -115,11 +126,14 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: FaqItem.objects.count(),
     ),
     "site.delete_faq_item": (
-        lambda actor: site.delete_faq_item(actor=actor, item=_faq()),
+        (_faq, lambda actor, item: site.delete_faq_item(actor=actor, item=item)),
         lambda: FaqItem.objects.count(),
     ),
     "site.move_faq_item": (
-        lambda actor: (_faq(), site.move_faq_item(actor=actor, item=_faq(), direction=-1)),
+        (
+            lambda: (_faq(), _faq())[1],
+            lambda actor, item: site.move_faq_item(actor=actor, item=item, direction=-1),
+        ),
         lambda: list(FaqItem.objects.order_by("pk").values_list("position", flat=True)),
     ),
     "site.save_news_item": (
@@ -127,7 +141,7 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: NewsItem.objects.count(),
     ),
     "site.delete_news_item": (
-        lambda actor: site.delete_news_item(actor=actor, item=_news()),
+        (_news, lambda actor, item: site.delete_news_item(actor=actor, item=item)),
         lambda: NewsItem.objects.count(),
     ),
     "site.save_number": (
@@ -137,11 +151,11 @@ WRITES: dict[str, tuple[Callable, Callable]] = {
         lambda: EmergencyNumber.objects.count(),
     ),
     "site.delete_number": (
-        lambda actor: site.delete_number(actor=actor, number=_number()),
+        (_number, lambda actor, number: site.delete_number(actor=actor, number=number)),
         lambda: EmergencyNumber.objects.count(),
     ),
     "site.mark_message_handled": (
-        lambda actor: site.mark_message_handled(actor=actor, message=_message()),
+        (_message, lambda actor, message: site.mark_message_handled(actor=actor, message=message)),
         lambda: list(VisitorMessage.objects.values_list("handled_at", flat=True)),
     ),
 }
@@ -157,15 +171,25 @@ class _Rollback(Exception):
     pass
 
 
-def _attempt(name: str, actor) -> tuple[object, object]:
-    """Run the write as ``actor`` in a transaction rolled back afterwards; (fingerprint before and
-    after the call, without the setup rows the call itself created), or raise what the write raised."""
+def _prepared(name: str):
+    """(the write as a function of the actor alone, the fingerprint), its setup rows created."""
     write, fingerprint = WRITES[name]
+    if isinstance(write, tuple):
+        setup, act = write
+        target = setup()
+        return (lambda actor: act(actor, target)), fingerprint
+    return write, fingerprint
+
+
+def _attempt(name: str, actor) -> tuple[object, object]:
+    """Run the write as ``actor`` in a transaction rolled back afterwards: the fingerprint before
+    and after the call (its setup rows already there before)."""
     result = {}
     try:
         with transaction.atomic():
             TerritoryCommune.objects.all().delete()
             territory.add_communes(actor=SYSTEM, codes=["42207"])
+            write, fingerprint = _prepared(name)
             result["before"] = fingerprint()
             write(actor)
             result["after"] = fingerprint()
@@ -178,7 +202,7 @@ def _attempt(name: str, actor) -> tuple[object, object]:
 @pytest.mark.parametrize("name", sorted(WRITES))
 def test_a_member_without_the_role_is_refused_and_nothing_changes(community_a, bob, name):
     with schema_context(community_a.schema_name):
-        write, fingerprint = WRITES[name]
+        write, fingerprint = _prepared(name)
         before = fingerprint()
         with pytest.raises(PermissionDenied, match="réservée à l'équipe"):
             with transaction.atomic():
@@ -189,7 +213,7 @@ def test_a_member_without_the_role_is_refused_and_nothing_changes(community_a, b
 @pytest.mark.parametrize("name", sorted(WRITES))
 def test_a_member_of_another_cpts_and_a_missing_actor_are_refused(community_a, charlie, name):
     with schema_context(community_a.schema_name):
-        write, fingerprint = WRITES[name]
+        write, fingerprint = _prepared(name)
         before = fingerprint()
         for actor in (charlie, None):
             with pytest.raises(PermissionDenied, match="pas membre de cette CPTS"):
