@@ -41,6 +41,7 @@ def _build_world() -> World:
 
     ensure_platform_site()
     __import__("apps.geo.loading", fromlist=["*"]).load_communes()
+    __import__("apps.geo.loading", fromlist=["*"]).load_epcis()
     migrate_template_schema()
     users = get_user_model().objects
     operator = users.create_user("operator@test.fr", PASSWORD, is_operator=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -192,6 +193,19 @@ def refresh_national_extracts_task(urls: dict[str, str] | None = None) -> dict:
         if not free:
             return {"skipped": "a refresh is already running"}
         return refresh(urls)
+
+
+@shared_task(base=TenantTask, name="directory.import_held_extracts")
+def import_held_extracts_task(schema_name: str, actor_id: int | None = None) -> str:
+    """A CPTS that just chose its territory gets its directory from the national extracts the
+    platform holds, now rather than at the next weekly refresh. Runs twice, imports once: the
+    second call finds the first one's import under way (or done, and then re-imports the same
+    lines, which changes nothing)."""
+    from apps.directory.national import import_held_extracts
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    run = import_held_extracts(actor=actor)
+    return "queued" if run is not None else "skipped"
 
 
 @shared_task(base=TenantTask, name="directory.notify_listing_requester", bind=True, max_retries=5)

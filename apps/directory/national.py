@@ -30,7 +30,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.territory.selectors import expand_codes, get_territory_codes
-from tenants.queue import enqueue
+from tenants.queue import enqueue, enqueue_on_commit
 from tenants.selectors import active_schemas
 
 from .codes import finess_insee_code
@@ -328,3 +328,44 @@ def refresh(urls: dict[str, str]) -> dict:
         "communities": len(queued),
         "lines": {kind: sum(per.values()) for kind, per in lines.items()},
     }
+
+
+def held_extracts() -> dict[str, Path]:
+    """The national extracts the platform already holds (downloaded by the weekly refresh)."""
+    folder = national_dir()
+    return {kind: folder / f"{kind}.txt" for kind in KINDS if (folder / f"{kind}.txt").exists()}
+
+
+def import_held_extracts(*, actor=None) -> ImportRun | None:
+    """Fill the current CPTS's directory from the extracts the platform holds, without waiting for
+    the weekly refresh (a new CPTS that just chose its territory): the refresh's split, for this
+    one territory, then the usual import (published as ``directory.run_import`` on commit).
+
+    Returns the queued run, or None when there is nothing to do: no extract held, no territory, an
+    import already under way, or no line of the territory in the extracts. Reads the whole national
+    files: call it from a worker (``directory.import_held_extracts``)."""
+    schema = connection.schema_name
+    held = held_extracts()
+    codes = get_territory_codes()
+    busy = ImportRun.objects.filter(status__in=[ImportRun.Status.PENDING, ImportRun.Status.RUNNING]).exists()
+    if not held or not codes or busy:
+        return None
+    by_code = {code.encode(): [schema] for code in expand_codes(codes)}
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+    names = {kind: f"directory/imports/national-{kind}-{stamp}.txt" for kind in held}
+    paths = {kind: {schema: Path(default_storage.path(name))} for kind, name in names.items()}
+    lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in held.items()}
+    files = {kind: names[kind] for kind in held if lines[kind][schema]}
+    for kind in held:
+        if kind not in files:
+            paths[kind][schema].unlink(missing_ok=True)
+    if not files:
+        return None
+    run = ImportRun.objects.create(
+        rpps_file=files.get("rpps", ""),
+        finess_file=files.get("finess", ""),
+        automatic=True,
+        created_by=actor,
+    )
+    enqueue_on_commit("directory.run_import", schema, run.pk)
+    return run

@@ -1,5 +1,5 @@
-"""Load the shipped communes reference into the public schema. Idempotent and fast: a checksum
-makes a second run a no-op; a changed file is COPY'd into a temporary table and merged."""
+"""Load the shipped communes and EPCI references into the public schema. Idempotent and fast: a
+checksum makes a second run a no-op; a changed file is COPY'd into a temporary table and merged."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from pathlib import Path
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from .models import Commune, Dataset
+from .models import Commune, Dataset, Epci
 from .text import normalize
 
 COMMUNES_FILE = Path(__file__).with_name("data") / "communes.csv.gz"
 DATASET_NAME = "communes"
+EPCIS_FILE = Path(__file__).with_name("data") / "epcis.csv.gz"
+EPCI_DATASET_NAME = "epcis"
 _COLUMNS = (
     "code",
     "name",
@@ -80,3 +82,32 @@ def load_communes(path: Path = COMMUNES_FILE, *, force: bool = False) -> int:
                 name=DATASET_NAME, defaults={"checksum": checksum, "rows": count}
             )
     return count
+
+
+def load_epcis(path: Path = EPCIS_FILE, *, force: bool = False) -> int:
+    """Replace ``geo_epci`` by ``path`` (a few thousand rows); returns the rows written (0 if up to
+    date). EPCI are only read to add their communes at once, so nothing keeps an old one."""
+    raw = path.read_bytes()
+    checksum = hashlib.sha256(raw).hexdigest()
+    with schema_context("public"):
+        if not force and Dataset.objects.filter(name=EPCI_DATASET_NAME, checksum=checksum).exists():
+            return 0
+        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        rows = [
+            Epci(
+                code=row["code"],
+                name=row["name"],
+                kind=row["kind"],
+                population=int(row["population"] or 0),
+                members=row["members"].split(),
+                search_name=normalize(row["name"]),
+            )
+            for row in reader
+        ]
+        with transaction.atomic():
+            Epci.objects.all().delete()
+            Epci.objects.bulk_create(rows, batch_size=500)
+            Dataset.objects.update_or_create(
+                name=EPCI_DATASET_NAME, defaults={"checksum": checksum, "rows": len(rows)}
+            )
+    return len(rows)

@@ -59,3 +59,27 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Epci(models.Model):
+    """An intercommunalité à fiscalité propre (communauté de communes, d'agglomération, urbaine,
+    métropole) and its member communes, to add a whole one to a territory at once."""
+
+    code = models.CharField(_("SIREN"), max_length=9, primary_key=True)
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=10, blank=True)
+    population = models.PositiveIntegerField(_("population municipale"), default=0)
+    members = ArrayField(models.CharField(max_length=5), verbose_name=_("communes membres"), default=list)
+    search_name = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        verbose_name = _("intercommunalité")
+        verbose_name_plural = _("intercommunalités")
+        ordering = ["name"]
+        indexes = [
+            GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="geo_epci_name_trgm"),
+            GinIndex(fields=["members"], name="geo_epci_members"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

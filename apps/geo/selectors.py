@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from .models import Commune
+from .models import Commune, Epci
 from .text import normalize, query_words
 
 
@@ -101,3 +101,23 @@ def commune_for_address(postcode: str, city: str = "") -> Commune | None:
     named_codes = {c.code for c in candidates if wanted and c.search_name == wanted}
     named = [c for c in candidates if c.code in named_codes or c.parent_code in named_codes]
     return (named or candidates or [None])[0]
+
+
+def search_epcis(query: str, *, limit: int = 5) -> list[Epci]:
+    """Intercommunalités whose name holds the query's words (accent/case-insensitive), or that
+    count a commune matching it among their members (« Lorient » finds Lorient Agglomération, a
+    postcode finds the EPCI of its commune). Largest population first."""
+    text = (query or "").strip()
+    words = " ".join(query_words(text))
+    if len(words) < 2 and not text.isdigit():
+        return []
+    communes = [c.code for c in search_communes(text, limit=3)]
+    return list(
+        Epci.objects.filter(Q(search_name__contains=words) | Q(members__overlap=communes)).order_by(
+            "-population"
+        )[:limit]
+    )
+
+
+def get_epci(code: str) -> Epci | None:
+    return Epci.objects.filter(code=code).first()

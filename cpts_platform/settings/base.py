@@ -74,6 +74,7 @@ TENANT_APPS = [
     "apps.dues",
     "apps.territory",
     "apps.directory",
+    "apps.onboarding",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from apps.geo.loading import load_communes
+from apps.geo.loading import load_communes, load_epcis
 
 
 class Command(BaseCommand):
-    help = "Charge le référentiel national des communes (sans effet s'il est déjà à jour)."
+    help = "Charge le référentiel national des communes et des EPCI (sans effet s'il est déjà à jour)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -17,3 +17,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{count} communes chargées."))
         else:
             self.stdout.write("Référentiel des communes déjà à jour.")
+        epcis = load_epcis(force=options["force"])
+        if epcis:
+            self.stdout.write(self.style.SUCCESS(f"{epcis} intercommunalités chargées."))

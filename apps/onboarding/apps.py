@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OnboardingConfig(AppConfig):
+    name = "apps.onboarding"
+    label = "onboarding"
+    verbose_name = _("Premiers pas")
+
+    def ready(self) -> None:
+        from apps.members.space import register_member_space_section
+
+        from .member_space import first_steps_section
+
+        register_member_space_section(first_steps_section)
