@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .provisioning import CommunityRequest, validate_community_request
+from .provisioning import CommunityRequest, slug_from_name, validate_community_request
 
 
 class CommunityForm(forms.Form):
@@ -10,7 +10,10 @@ class CommunityForm(forms.Form):
     slug = forms.CharField(
         label=_("Identifiant (sous-domaine)"),
         max_length=40,
-        help_text=_("Lettres minuscules, chiffres et tirets, ex. cpts-val-de-loire."),
+        required=False,
+        help_text=_(
+            "Lettres minuscules, chiffres et tirets, ex. cpts-val-de-loire. Laissez vide pour le déduire du nom."
+        ),
     )
     territory_summary = forms.CharField(label=_("Territoire"), max_length=300, required=False)
     admin_email = forms.EmailField(label=_("E-mail du premier administrateur"))
@@ -18,8 +21,10 @@ class CommunityForm(forms.Form):
     def clean(self):
         """Show every problem at once: the provisioning rules (reserved or taken slug…) too."""
         data = super().clean()
+        if not data.get("slug") and "slug" not in self.errors:
+            data["slug"] = slug_from_name(self.data.get("name", ""))
         request = CommunityRequest(
-            slug=self.data.get("slug", ""),
+            slug=data.get("slug") or self.data.get("slug", ""),
             name=self.data.get("name", ""),
             admin_email=self.data.get("admin_email", ""),
         )

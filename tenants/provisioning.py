@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
@@ -87,6 +88,12 @@ def register_provisioning_step(step: Callable[..., None]) -> None:
     """``step(actor=..., request=CommunityRequest)`` will run for every CPTS opened from now on."""
     if step not in _steps:
         _steps.append(step)
+
+
+def slug_from_name(name: str) -> str:
+    """The sub-domain a name suggests: « CPTS du Scorff » → ``cpts-du-scorff`` (ASCII, hyphens, at
+    most 40 characters, no hyphen at either end). Still checked by ``validate_community_request``."""
+    return slugify(name or "")[:40].strip("-")
 
 
 def domain_for(slug: str) -> str:

@@ -28,3 +28,24 @@ def sections_context(request: HttpRequest) -> dict[str, Any]:
     for section in _sections:
         context.update(section(request))
     return context
+
+
+# Where a person lands right after accepting an invitation: the first provider giving a URL wins
+# (the first steps of a new CPTS for its administrator), else « Mon espace ».
+Landing = Callable[[HttpRequest, Any], str | None]
+_landings: list[Landing] = []
+
+
+def register_landing(provider: Landing) -> None:
+    """Add ``provider`` ((request, membership) → URL or None) to the landings (registering twice is
+    a no-op)."""
+    if provider not in _landings:
+        _landings.append(provider)
+
+
+def landing_url(request: HttpRequest, membership) -> str | None:
+    """The URL the first registered provider gives for ``membership`` (just accepted), or None."""
+    for provider in _landings:
+        if url := provider(request, membership):
+            return url
+    return None

@@ -16,7 +16,7 @@ from . import selectors, services
 from .forms import InvitationForm, RoleChangeForm, SecurityPolicyForm
 from .models import Membership, Role
 from .permissions import check_role, role_required
-from .space import sections_context
+from .space import landing_url, sections_context
 from .standing import is_in_good_standing, refusal_for, standing_of
 
 
@@ -102,7 +102,8 @@ def accept_invitation(request, token: str):
             )
         login_and_bind(request, user)
         messages.success(request, _("Bienvenue dans %(name)s !") % {"name": request.tenant.name})
-        return redirect("members:member_space")
+        landing = landing_url(request, selectors.get_membership(user))
+        return redirect(landing or "members:member_space")
     return render(
         request,
         "members/invitation_accept.html",

@@ -8,8 +8,9 @@ class OnboardingConfig(AppConfig):
     verbose_name = _("Premiers pas")
 
     def ready(self) -> None:
-        from apps.members.space import register_member_space_section
+        from apps.members.space import register_landing, register_member_space_section
 
-        from .member_space import first_steps_section
+        from .member_space import first_steps_landing, first_steps_section
 
         register_member_space_section(first_steps_section)
+        register_landing(first_steps_landing)

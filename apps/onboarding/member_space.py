@@ -3,9 +3,11 @@ done see their progress and the next step (a new CPTS's first admin lands there)
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from apps.members.models import Role
 
-from .selectors import get_progress
+from .selectors import STEP_URL_NAMES, get_progress
 
 
 def first_steps_section(request) -> dict:
@@ -14,3 +16,12 @@ def first_steps_section(request) -> dict:
         return {}
     progress = get_progress()
     return {} if progress.finished else {"first_steps": progress}
+
+
+def first_steps_landing(request, membership) -> str | None:
+    """An administrator who just accepted the invitation of a CPTS whose first steps are not done
+    lands on the next step."""
+    if membership is None or not membership.has_role(Role.ADMIN):
+        return None
+    following = get_progress().next_state
+    return reverse(STEP_URL_NAMES[following.step.key]) if following else None

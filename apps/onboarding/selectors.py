@@ -34,6 +34,7 @@ STEPS: tuple[Step, ...] = (
     Step("publish", _("Mise en ligne"), _("Vérifiez et annoncez que le site est prêt.")),
 )
 STEP_KEYS = tuple(step.key for step in STEPS)
+STEP_URL_NAMES = {key: f"onboarding:{key}" for key in STEP_KEYS}
 
 
 @dataclass(frozen=True)

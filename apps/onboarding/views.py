@@ -23,17 +23,10 @@ from tenants.selectors import current_community
 
 from . import selectors, services
 from .forms import FirstNewsForm, IdentityForm, TiersForm
+from .selectors import STEP_URL_NAMES
 
 admin_required = role_required(Role.ADMIN)
-STEP_URLS = {
-    "identity": "onboarding:identity",
-    "territory": "onboarding:territory",
-    "directory": "onboarding:directory",
-    "tiers": "onboarding:tiers",
-    "stripe": "onboarding:stripe",
-    "news": "onboarding:news",
-    "publish": "onboarding:publish",
-}
+STEP_URLS = STEP_URL_NAMES
 
 
 def _links(progress) -> list[tuple]:

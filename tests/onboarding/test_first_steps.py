@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django_tenants.utils import schema_context
 
 from apps.directory.models import Entry, ImportRun
@@ -15,13 +16,15 @@ from apps.directory.national import national_dir
 from apps.dues.models import Tier
 from apps.geo.models import Epci
 from apps.geo.selectors import search_epcis
+from apps.members.services import invite, issue_invitation_token
 from apps.onboarding import services
 from apps.onboarding.models import CompletedStep
 from apps.onboarding.selectors import get_progress
 from apps.site.models import NewsItem
 from apps.territory.models import TerritoryCommune
-from tests.conftest import HOST_A, HOST_B
+from tests.conftest import HOST_A, HOST_B, PASSWORD
 from tests.factories.directory_files import rpps_file, rpps_number, rpps_row
+from workers.directory import import_held_extracts_task
 
 LORIENT_AGGLO = "200042174"
 LORIENT = dict(commune="56121", postcode="56100", city="Lorient")
@@ -194,3 +197,52 @@ def test_a_plain_member_changes_nothing(world, db, client_as):
     assert response.status_code == 403  # charlie is a plain member of B
     with schema_context(world.a.schema_name):
         assert TerritoryCommune.objects.count() == before
+
+
+def test_importing_the_held_extracts_twice_queues_one_import(world, db, settings, tmp_path):
+    settings.NATIONAL_EXTRACTS_DIR = str(tmp_path / "national")
+    (national_dir() / "rpps.txt").write_bytes(
+        rpps_file([rpps_row(rpps=rpps_number(711), last_name="Kerzerho", first_name="Anne", **LORIENT)])
+    )
+    with schema_context(world.a.schema_name):
+        TerritoryCommune.objects.all().delete()
+        TerritoryCommune.objects.create(commune_id="56121")
+        ImportRun.objects.all().delete()
+    # Inside the test's transaction the import waits for a commit that never comes: the first
+    # run stays pending, so the second call finds it under way.
+    first = import_held_extracts_task(world.a.schema_name, world.alice.pk)
+    second = import_held_extracts_task(world.a.schema_name, world.alice.pk)
+    with schema_context(world.a.schema_name):
+        runs = list(ImportRun.objects.values_list("status", "created_by_id"))
+    assert (first, second) == ("queued", "skipped")
+    assert runs == [("pending", world.alice.pk)]
+
+
+def test_without_a_held_extract_there_is_nothing_to_import(world, db, settings, tmp_path):
+    settings.NATIONAL_EXTRACTS_DIR = str(tmp_path / "empty")
+    assert import_held_extracts_task(world.a.schema_name) == "skipped"
+
+
+def test_an_admin_who_accepts_the_invitation_lands_on_the_next_first_step(world, db):
+    with schema_context(world.a.schema_name):
+        invitation = invite(actor=world.alice, email="nouvelle.admin@test.fr", role="admin")
+        token = issue_invitation_token(invitation)
+        CompletedStep.objects.create(step="identity")
+        TerritoryCommune.objects.all().delete()
+    client = Client(HTTP_HOST=HOST_A)
+    response = client.post(
+        f"/invitation/{token}/",
+        {"first_name": "Nina", "last_name": "Admin", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/equipe/premiers-pas/territoire/"
+
+
+def test_a_member_who_accepts_an_invitation_lands_on_the_member_space(world, db):
+    with schema_context(world.a.schema_name):
+        token = issue_invitation_token(invite(actor=world.alice, email="nouveau.membre@test.fr"))
+    response = Client(HTTP_HOST=HOST_A).post(
+        f"/invitation/{token}/",
+        {"first_name": "Noé", "last_name": "Membre", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response["Location"] == "/mon-espace/"

@@ -110,6 +110,20 @@ class TestOperatorConsole:
         assert response.status_code == 302
         assert Community.objects.filter(schema_name="collines", status="active").exists()
 
+    def test_the_sub_domain_is_deduced_from_the_name_when_left_empty(self, operator_client):
+        response = operator_client.post(
+            "/console/", {"name": "CPTS Pays de Lorient–Quimperlé", "slug": "", "admin_email": "a@pl.fr"}
+        )
+        assert response.status_code == 302
+        assert Community.objects.filter(schema_name="cpts-pays-de-lorientquimperle").exists()
+
+    def test_a_deduced_sub_domain_already_taken_is_refused_under_the_field(self, operator_client):
+        before = counts()
+        response = operator_client.post("/console/", {"name": "Alpha", "slug": "", "admin_email": "a@b.fr"})
+        assert response.status_code == 200
+        assert "Une CPTS utilise déjà l&#x27;identifiant « alpha »." in response.content.decode()
+        assert counts() == before
+
     def test_errors_are_shown_on_the_form_and_nothing_is_created(self, operator_client):
         before = counts()
         response = operator_client.post(
