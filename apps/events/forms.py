@@ -3,6 +3,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.richtext import make_rich
+
 from .models import Event
 
 
@@ -38,6 +40,7 @@ class EventForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        make_rich(self, "description")
         # Empty means free; a paid price needs the CPTS's Stripe account (checked by the service).
         self.fields["price"].required = False
 

@@ -34,6 +34,7 @@ from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 from apps.payments.models import Payment
+from apps.richtext import clean_html
 from apps.stripe_gateway.client import StripeUnavailable
 from apps.stripe_gateway.connect import card_payments_available
 from tenants.queue import enqueue_on_commit
@@ -62,6 +63,13 @@ EVENT_FIELDS = (
     "registration_open",
     "reminder_hours_before",
 )
+
+
+def _sanitized(data: dict) -> dict:
+    """The description is rich text: only the allowed HTML is kept (apps.richtext)."""
+    if "description" in data:
+        return {**data, "description": clean_html(data["description"])}
+    return data
 
 
 def _check_dates(data: dict) -> None:
@@ -167,6 +175,7 @@ def _seats_taken(locked_event: Event) -> int:
 def create_event(*, actor, data: dict) -> Event:
     """Create an event from cleaned ``data`` (keys of EVENT_FIELDS). Team only."""
     require_role(actor, Role.TEAM)
+    data = _sanitized(data)
     _check_dates(data)
     _check_price(data, None)
     with transaction.atomic():
@@ -177,6 +186,7 @@ def update_event(*, actor, event: Event, data: dict) -> Event:
     """Change an event. Raising the capacity promotes people from the waiting list; cancelling a
     published event e-mails everyone registered or waiting (after commit)."""
     require_role(actor, Role.TEAM)
+    data = _sanitized(data)
     _check_dates(data)
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)

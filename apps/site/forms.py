@@ -4,6 +4,8 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from apps.richtext import make_rich
+
 from .branding import MAX_UPLOAD_BYTES, check_color_on_white
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
 from .navigation import platform_route
@@ -62,6 +64,7 @@ class BrandingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        make_rich(self, "intro", "join_call")
         if not self.instance.logo:
             del self.fields["remove_logo"]
         if not self.instance.favicon:
@@ -95,6 +98,10 @@ class MissionForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"body": RICH_HELP}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        make_rich(self, "body")
+
 
 class PageForm(forms.ModelForm):
     class Meta:
@@ -108,6 +115,7 @@ class PageForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        make_rich(self, "body")
         self.fields["slug"].required = False
 
     def clean(self):
@@ -132,6 +140,10 @@ class FaqItemForm(forms.ModelForm):
         fields = ["question", "answer", "is_published"]
         widgets = {"answer": forms.Textarea(attrs={"rows": 8})}
         help_texts = {"answer": RICH_HELP}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        make_rich(self, "answer")
 
 
 class NewsItemForm(forms.ModelForm):
@@ -161,6 +173,7 @@ class NewsItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        make_rich(self, "body")
         if not self.instance.image:
             del self.fields["remove_image"]
         self.fields["slug"].required = False

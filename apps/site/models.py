@@ -1,6 +1,6 @@
 """The public website of one CPTS. Every table lives in the CPTS's own schema (tenant app).
 
-Rich-text fields hold HTML that went through ``apps.site.richtext.clean_html`` on the way in
+Rich-text fields hold HTML that went through ``apps.richtext.clean_html`` on the way in
 (services) and again on the way out (the ``rich`` template filter).
 """
 
@@ -32,6 +32,11 @@ def logo_path(instance, filename: str) -> str:
 
 def favicon_path(instance, filename: str) -> str:
     return _unguessable_name("favicon", filename)
+
+
+def rich_image_name(extension: str) -> str:
+    """``site/images/<128 random bits>`` (the widths are added to it): see ``_unguessable_name``."""
+    return f"site/images/{secrets.token_urlsafe(16)}"
 
 
 def news_image_path(instance, filename: str) -> str:
@@ -226,3 +231,29 @@ class VisitorMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.name}"
+
+
+class SiteImage(models.Model):
+    """An image inserted in rich text (pages, news, home text, events), stored in several widths
+    (``files``: storage names, narrowest first) so pages can offer ``srcset``. Public once uploaded:
+    its names are random, and only the pages that show it reveal them."""
+
+    files = models.JSONField(_("fichiers"), default=list)
+    widths = models.JSONField(_("largeurs"), default=list)
+    height = models.PositiveIntegerField(_("hauteur (plus grande version)"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("image de contenu")
+        verbose_name_plural = _("images de contenu")
+
+    def __str__(self) -> str:
+        return self.files[-1] if self.files else ""

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import pagecache
-from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
+from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteImage, SiteSettings, VisitorMessage
 from .navigation import platform_route
 
 
@@ -42,6 +42,8 @@ def get_site_file_audience(name: str) -> str | None:
     if not name:
         return None
     if SiteSettings.objects.filter(Q(logo=name) | Q(favicon=name)).exists():
+        return FileAudience.PUBLIC
+    if name.startswith("site/images/") and SiteImage.objects.filter(files__contains=[name]).exists():
         return FileAudience.PUBLIC
     item = NewsItem.objects.filter(image=name).only("status", "publish_at").first()
     if item is None:

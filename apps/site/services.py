@@ -7,24 +7,38 @@ CPTS's page cache. Visitor messages are stored, then a worker e-mails the team a
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from apps.members.models import Role
 from apps.members.permissions import require_role
+from apps.richtext import clean_html
 from tenants.actors import person
 from tenants.queue import enqueue_on_commit
 
 from . import pagecache
 from .branding import process_image
-from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteSettings, VisitorMessage
-from .richtext import clean_html
+from .models import (
+    EmergencyNumber,
+    FaqItem,
+    Mission,
+    NewsItem,
+    Page,
+    SiteImage,
+    SiteSettings,
+    VisitorMessage,
+    rich_image_name,
+)
 
 # Visitor messages: at most this many per address and window (Django cache, per CPTS).
 MESSAGE_RATE_LIMIT = 5
@@ -32,10 +46,65 @@ MESSAGE_RATE_WINDOW = 60 * 10
 LOGO_BOX = (512, 256)
 FAVICON_BOX = (64, 64)
 NEWS_IMAGE_BOX = (1600, 1000)
+# Widths of the versions of an image inserted in rich text (phone, tablet or column, wide screen).
+RICH_IMAGE_WIDTHS = (480, 960, 1600)
+RICH_IMAGE_SIZES = "(max-width: 48rem) 100vw, 48rem"
+_IMG = re.compile(r"<img\b([^>]*)>", re.I)
+_SRC = re.compile(r'\bsrc="([^"]*)"')
+_SIZING = re.compile(r'\s(?:srcset|sizes|width|height|loading|decoding)="[^"]*"')
 
 
 class RateLimited(Exception):
     pass
+
+
+def upload_rich_image(*, actor, upload) -> SiteImage:
+    """Store an image inserted in rich text in each width of RICH_IMAGE_WIDTHS it reaches (re-encoded
+    by Pillow: metadata and anything hidden dropped). Team only. Raises ValidationError in French
+    (not an image, too large)."""
+    require_role(actor, Role.TEAM)
+    base = rich_image_name("")
+    files, widths, height = [], [], 0
+    for width in RICH_IMAGE_WIDTHS:
+        content = process_image(upload, max_size=(width, width * 3), name="image", keep_format=True)
+        with Image.open(io.BytesIO(content.read())) as image:
+            actual, height = image.size
+        content.seek(0)
+        if widths and actual <= widths[-1]:
+            break  # the original is narrower than this width: nothing more to offer
+        extension = content.name.rsplit(".", 1)[-1]
+        files.append(default_storage.save(f"{base}-{actual}.{extension}", content))
+        widths.append(actual)
+    with transaction.atomic():
+        return SiteImage.objects.create(files=files, widths=widths, height=height, uploaded_by=actor)
+
+
+def with_renditions(value: str) -> str:
+    """Give each image of ``value`` that was uploaded here its ``srcset`` (every stored width),
+    ``sizes``, intrinsic size and lazy loading; other images are left as they are."""
+    prefix = default_storage.url("")
+
+    def rewrite(match: re.Match) -> str:
+        attributes = match.group(1).rstrip("/").rstrip()
+        src = _SRC.search(attributes)
+        name = src.group(1)[len(prefix) :] if src and src.group(1).startswith(prefix) else ""
+        image = SiteImage.objects.filter(files__contains=[name]).first() if name else None
+        if image is None:
+            return match.group(0)
+        attributes = _SIZING.sub("", attributes)
+        srcset = ", ".join(
+            f"{default_storage.url(f)} {w}w" for f, w in zip(image.files, image.widths, strict=True)
+        )
+        return (
+            f'<img{attributes} srcset="{srcset}" sizes="{RICH_IMAGE_SIZES}" width="{image.widths[-1]}" '
+            f'height="{image.height}" loading="lazy" decoding="async">'
+        )
+
+    return _IMG.sub(rewrite, value)
+
+
+def _rich(value: str) -> str:
+    return with_renditions(clean_html(value))
 
 
 def _after_edit() -> None:
@@ -83,8 +152,8 @@ def update_branding(
     """
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        site.intro = clean_html(site.intro)
-        site.join_call = clean_html(site.join_call)
+        site.intro = _rich(site.intro)
+        site.join_call = _rich(site.join_call)
         if remove_logo and site.logo:
             _delete_file_on_commit(site.logo)
             site.logo = ""
@@ -112,7 +181,7 @@ def update_branding(
 def save_mission(*, actor, mission: Mission) -> Mission:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        mission.body = clean_html(mission.body)
+        mission.body = _rich(mission.body)
         mission.save()
         _after_edit()
     return mission
@@ -121,7 +190,7 @@ def save_mission(*, actor, mission: Mission) -> Mission:
 def save_page(*, actor, page: Page) -> Page:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        page.body = clean_html(page.body)
+        page.body = _rich(page.body)
         if not page.slug:
             page.slug = unique_slug(Page, page.title, exclude_pk=page.pk)
         page.save()
@@ -139,7 +208,7 @@ def delete_page(*, actor, page: Page) -> None:
 def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        item.answer = clean_html(item.answer)
+        item.answer = _rich(item.answer)
         if item.pk is None and not item.position:
             last = FaqItem.objects.order_by("-position").values_list("position", flat=True).first()
             item.position = (last or 0) + 1
@@ -174,7 +243,7 @@ def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
 def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = False) -> NewsItem:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        item.body = clean_html(item.body)
+        item.body = _rich(item.body)
         if not item.slug:
             item.slug = unique_slug(NewsItem, item.title, exclude_pk=item.pk, max_length=120)
         if item.author_id is None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +32,22 @@ from .forms import (
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, VisitorMessage
 
 team_required = role_required(Role.TEAM)
+
+
+@team_required
+@require_POST
+def image_upload(request):
+    """The rich-text editor's image upload: 201 with the image's address, or 400 with the reason in
+    French (``{"error": …}``)."""
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"error": _("Aucune image reçue.")}, status=400)
+    try:
+        image = services.upload_rich_image(actor=request.user, upload=upload)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    url = default_storage.url(image.files[-1])
+    return JsonResponse({"url": url, "width": image.widths[-1], "height": image.height}, status=201)
 
 
 @team_required

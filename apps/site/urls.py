@@ -21,6 +21,7 @@ urlpatterns = [
     path(views.media_url_pattern(), views.site_file, name="file"),
     # Espace équipe
     path("equipe/site/", team_views.dashboard, name="team_dashboard"),
+    path("equipe/site/images/", team_views.image_upload, name="team_image_upload"),
     path("equipe/site/identite/", team_views.branding, name="team_branding"),
     path("equipe/site/missions/", team_views.missions, name="team_missions"),
     path("equipe/site/missions/<int:pk>/", team_views.mission_edit, name="team_mission_edit"),

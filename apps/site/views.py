@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.members.models import Role
+from apps.richtext import plain_text
 from tenants.access import public
 from tenants.client_ip import client_ip
 from tenants.models import Community
@@ -26,7 +27,6 @@ from .forms import VisitorMessageForm
 from .models import EmergencyNumber, VisitorMessage
 from .navigation import platform_route
 from .pagecache import public_page
-from .richtext import plain_text
 
 HOME_NEWS_COUNT = 3
 NEWS_PER_PAGE = 10

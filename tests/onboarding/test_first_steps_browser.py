@@ -8,8 +8,10 @@ must take at most 25. Skipped without Chromium."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -93,6 +95,19 @@ class Counter:
         return "\n".join(lines)
 
 
+def _shoot(page, folder: Path, name: str) -> list[str]:
+    """Full-page screenshots at 1366 and 390 px (looked at when the screens change); returns the
+    widths at which the page overflows horizontally."""
+    overflows = []
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        if page.evaluate("document.documentElement.scrollWidth") > width:
+            overflows.append(f"{name} at {width}px")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    return overflows
+
+
 def _link_in_mail(pattern: re.Pattern, to: str) -> str:
     for message in reversed(mail.outbox):
         if message.to == [to] and (match := pattern.search(message.body)):
@@ -140,6 +155,9 @@ def test_a_new_cpts_opens_in_at_most_25_interactions_and_a_member_joins_and_pays
     )
     logo = tmp_path / "logo.png"
     Image.new("RGB", (240, 120), "#0b5fa5").save(logo)
+    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path / "screenshots") / "first-steps"
+    shots.mkdir(parents=True, exist_ok=True)
+    overflows: list[str] = []
     platform = webhook_server
     site = webhook_server.replace("://localhost", f"://{SLUG}.localhost")
     with django_db_blocker.unblock():
@@ -173,6 +191,7 @@ def test_a_new_cpts_opens_in_at_most_25_interactions_and_a_member_joins_and_pays
                 act.click("text=Accepter l'invitation")
                 # She lands on the first step.
                 # Identity: the logo; the contact address is prefilled.
+                overflows.extend(_shoot(page, shots, "1-identity"))
                 act.upload("#id_logo_file", str(logo))
                 act.click("text=Enregistrer et continuer")
                 errors = [t for t in page.locator(".errorlist").all_inner_texts() if t.strip()]
@@ -181,18 +200,27 @@ def test_a_new_cpts_opens_in_at_most_25_interactions_and_a_member_joins_and_pays
                 act.type("#territory-q", "Lorient")
                 act.click("button[name=epci][value='200042174']")
                 page.wait_for_selector("#territory-picked >> text=25 communes")
+                overflows.extend(_shoot(page, shots, "2-territory"))
                 act.click("text=Enregistrer le territoire et continuer")
                 # Directory: filled from the held national extract.
                 page.wait_for_selector("text=professionnels et structures de votre territoire")
+                overflows.extend(_shoot(page, shots, "3-directory"))
                 act.click("main form button[type=submit]")
                 # Tiers: prefilled, accepted as they are.
+                overflows.extend(_shoot(page, shots, "4-tiers"))
                 act.click("text=Valider les formules et continuer")
+                overflows.extend(_shoot(page, shots, "5-stripe"))
                 act.click("text=Connecter Stripe")
+                overflows.extend(_shoot(page, shots, "6-news"))
                 # First news: prefilled.
                 act.click("text=Publier et continuer")
+                overflows.extend(_shoot(page, shots, "7-publish"))
                 act.click("text=Mettre le site en ligne")
                 page.wait_for_selector("text=Votre site est en ligne")
                 page.wait_for_selector("text=7 étapes sur 7 terminées")
+                overflows.extend(_shoot(page, shots, "8-done"))
+                page.goto(f"{site}/")
+                overflows.extend(_shoot(page, shots, "9-public-home"))
 
                 # The member uses her own browser (the coordinator stays signed in on hers).
                 act.who = "adhérente"
@@ -258,3 +286,4 @@ def test_a_new_cpts_opens_in_at_most_25_interactions_and_a_member_joins_and_pays
     assert connected.charges_enabled and community.stripe_account_id == connected.account_id
     assert paid is not None and paid.amount > 0
     assert opening <= OPENING_GOAL
+    assert overflows == []

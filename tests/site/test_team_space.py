@@ -13,7 +13,7 @@ from tests.conftest import HOST_A, HOST_B
 
 ATTACKS = (
     "<p>Bonjour</p><script>alert('xss')</script>"
-    '<img src="x" onerror="alert(1)"><a href="javascript:alert(2)">clic</a>'
+    '<img src="x" alt="essai" onerror="alert(1)"><a href="javascript:alert(2)">clic</a>'
     '<p style="background:url(javascript:alert(3))" onclick="alert(4)">texte</p><iframe src="//evil"></iframe>'
 )
 

@@ -2,7 +2,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 
-from apps.site.richtext import clean_html
+from apps.richtext import clean_html
 
 register = template.Library()
 
