@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -68,9 +68,15 @@ def handoff_start(request, schema: str):
     if target is None or target.pk == request.tenant.pk or not holds_role_in(request.user, target):
         raise Http404
     arrival = reverse("accounts:handoff_arrive")
-    return redirect(
-        f"{target.primary_url().rstrip('/')}{arrival}?{urlencode({'jeton': make_handoff(request.user, target)})}"
-    )
+    query = {"jeton": make_handoff(request.user, target)}
+    if _local_path(request.GET.get("suite", "")):
+        query["suite"] = request.GET["suite"]
+    return redirect(f"{target.primary_url().rstrip('/')}{arrival}?{urlencode(query)}")
+
+
+def _local_path(path: str) -> bool:
+    """A path on the same site (``/recus/12/``), never another host nor a scheme."""
+    return path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=set())
 
 
 @public
@@ -81,7 +87,8 @@ def handoff_arrive(request):
     if user is None:
         return render(request, "accounts/handoff_invalid.html", status=403)
     login_and_bind(request, user)
-    return redirect("members:member_space")
+    following = request.GET.get("suite", "")
+    return redirect(following if _local_path(following) else "members:member_space")
 
 
 class LogoutView(auth_views.LogoutView):

@@ -194,10 +194,18 @@ def account_summary(user_id: int) -> dict | None:
     membership = Membership.objects.filter(user_id=user_id).first()
     if membership is None:
         return None
+    rows = (
+        Dues.objects.filter(membership=membership)
+        .select_related("tier")
+        .prefetch_related(Prefetch("payments__receipts", queryset=Receipt.objects.order_by("pk")))
+        .order_by("-year")[:5]
+    )
     dues = [
-        {"year": d.year, "status": d.status, "status_label": d.get_status_display(), "tier": d.tier.name,
-         "amount": d.amount}
-        for d in Dues.objects.filter(membership=membership).select_related("tier").order_by("-year")[:5]
+        {"pk": d.pk, "year": d.year, "status": d.status, "status_label": d.get_status_display(),
+         "tier": d.tier.name, "amount": d.amount,
+         "receipts": [{"pk": r.pk, "number": r.number, "kind": r.kind, "kind_label": r.get_kind_display()}
+                      for p in d.payments.all() for r in p.receipts.all()]}
+        for d in rows
     ]  # fmt: skip
     return {"role": membership.get_role_display(), "is_active": membership.is_active, "dues": dues}
 

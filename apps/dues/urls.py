@@ -12,6 +12,7 @@ urlpatterns = [
     path("cotisation/paiement/<int:payment_id>/", views.payment_status, name="payment_status"),
     path("recus/<int:receipt_id>/", views.receipt_pdf, name="receipt_pdf"),
     path("mon-espace/renouvellement/", views.auto_renew, name="auto_renew"),
+    path("mon-espace/mes-cpts/", views.everywhere, name="everywhere"),
     path("mon-espace/renouvellement/carte/", views.card_setup, name="card_setup"),
     path("equipe/adherents/", views.team_members, name="team_members"),
     path("equipe/adherents/<int:membership_id>/", views.team_member_detail, name="team_member"),

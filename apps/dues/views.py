@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -278,6 +279,31 @@ def receipt_pdf(request, receipt_id: int):
     return FileResponse(
         receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt.number}.pdf"
     )
+
+
+@role_required(Role.MEMBER, candidates=True)
+def everywhere(request):
+    """« Mes CPTS »: every membership of the account, its dues and receipts, in each of its CPTS
+    (read in each schema for this account only, through the public index of its CPTS), with links
+    that carry the session across by hand-off (apps/accounts/handoff.py)."""
+    here = request.tenant.pk
+    rows = []
+    for row in selectors.memberships_everywhere(request.user):
+        schema = row["community"].schema_name
+        is_here = row["community"].pk == here
+        start = reverse("accounts:handoff_start", args=[schema])
+
+        def link(path: str, *, is_here: bool = is_here, start: str = start) -> str:
+            return path if is_here else f"{start}?{urlencode({'suite': path})}"
+
+        for dues in row["dues"]:
+            dues["pay_url"] = (
+                link(reverse("dues:pay", args=[dues["pk"]])) if dues["status"] == "pending" else ""
+            )
+            for receipt in dues["receipts"]:
+                receipt["url"] = link(reverse("dues:receipt_pdf", args=[receipt["pk"]]))
+        rows.append({**row, "is_here": is_here, "space_url": link(reverse("members:member_space"))})
+    return render(request, "dues/everywhere.html", {"rows": rows})
 
 
 @role_required(Role.MEMBER, candidates=True)

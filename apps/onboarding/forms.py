@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.richtext import make_rich
 from apps.site.forms import BrandingForm
 
 
@@ -51,3 +52,7 @@ class TiersForm(forms.Form):
 class FirstNewsForm(forms.Form):
     title = forms.CharField(label=_("Titre"), max_length=200)
     body = forms.CharField(label=_("Texte"), widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        make_rich(self, "body")

@@ -89,7 +89,9 @@ def test_a_team_member_edits_the_faq_and_sees_it_live(page, site_url, world, dja
         page.get_by_role("link", name=original[0]).click()
         page.get_by_label("Question").fill("Qu'est-ce qu'une CPTS, en une phrase ?")
         # The answer is rich text: typed in the editor that replaces the textarea.
-        page.get_by_role("textbox", name="Réponse").fill("Des professionnels de santé qui s'organisent ensemble.")
+        page.get_by_role("textbox", name="Réponse").fill(
+            "Des professionnels de santé qui s'organisent ensemble."
+        )
         page.get_by_role("button", name="Enregistrer").click()
         assert "La question est enregistrée." in page.locator("[role=status]").inner_text()
 
