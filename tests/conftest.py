@@ -146,6 +146,93 @@ def client_as():
     return signed_in_client
 
 
+class MailCatcher:
+    """The local SMTP catcher (infra/dev/mail_catcher.py, on aiosmtpd) in its own process: mail is
+    sent to it through real SMTP, and read back through its JSON API."""
+
+    def __init__(self, folder) -> None:
+        import subprocess
+        import sys
+
+        from django.conf import settings
+
+        self.smtp_port, self.http_port = _free_port(), _free_port()
+        self.folder = folder
+        self.process = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "infra" / "dev" / "mail_catcher.py"), "--dir", str(folder),
+             "--smtp-port", str(self.smtp_port), "--http-port", str(self.http_port)],
+            stdout=(folder.parent / "mail_catcher.log").open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until(lambda: self._answers(), timeout=20)
+
+    def _answers(self) -> bool:
+        import urllib.request
+
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/api/messages", timeout=1).read()
+        except OSError:
+            return False
+        return True
+
+    @property
+    def smtp_env(self) -> dict[str, str]:
+        """A worker process's environment sending through SMTP to the catcher."""
+        return {"TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(self.smtp_port)}  # fmt: skip
+
+    def messages(self) -> list[dict]:
+        """What the catcher received, oldest first (envelope, subject, headers, text, html)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/api/messages", timeout=5) as response:
+            return json.loads(response.read())
+
+    def raw(self) -> list[str]:
+        """Each received message as its raw text (the envelope lines left out), oldest first."""
+        paths = sorted(self.folder.glob("*.eml"))
+        return ["".join(p.read_text(errors="replace").splitlines(keepends=True)[2:]) for p in paths]
+
+    def clear(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}/api/messages", method="DELETE")
+        urllib.request.urlopen(request, timeout=5).read()  # noqa: S310 - http on loopback
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mail_catcher(tmp_path_factory):
+    catcher = MailCatcher(tmp_path_factory.mktemp("mail-catcher") / "inbox")
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+@pytest.fixture
+def smtp_inbox(mail_catcher, settings):
+    """This test's mail goes through real SMTP to the catcher (not the locmem outbox);
+    ``smtp_inbox.messages()`` is what it received during the test."""
+    mail_catcher.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = mail_catcher.smtp_port
+    settings.EMAIL_USE_TLS = False
+    return mail_catcher
+
+
 @dataclass
 class RealWorker:
     """A Celery worker process consuming the test Redis and using the test database."""
@@ -153,11 +240,16 @@ class RealWorker:
     process: object
     mail_dir: object
     log_path: object
+    catcher: MailCatcher | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def sent_mails(self) -> list[str]:
+        """The raw e-mails this worker sent: received by the SMTP catcher when it sends there,
+        else written as files."""
+        if self.catcher is not None:
+            return self.catcher.raw()
         return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
 
 
@@ -174,10 +266,18 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
     raise TimeoutError(f"condition not met within {timeout}s")
 
 
-def start_worker(base, *, hostname: str, queues: str = "celery", env: dict | None = None) -> RealWorker:
+def start_worker(
+    base,
+    *,
+    hostname: str,
+    queues: str = "celery",
+    env: dict | None = None,
+    catcher: MailCatcher | None = None,
+) -> RealWorker:
     """Start a real ``celery worker`` process (solo pool) on the test database and Redis, consuming
-    ``queues``, its e-mails written under ``base/mail``; returns once it is ready. Stop it with
-    ``stop_worker``; ``env`` overrides its environment (e.g. another e-mail backend)."""
+    ``queues``, its e-mails written under ``base/mail`` (or, with ``catcher``, sent through SMTP
+    to it); returns once it is ready. Stop it with ``stop_worker``; ``env`` overrides its
+    environment (e.g. another e-mail backend)."""
     import os
     import subprocess
     import sys
@@ -195,6 +295,9 @@ def start_worker(base, *, hostname: str, queues: str = "celery", env: dict | Non
         TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
     )
+    # The runtime's mail server (EMAIL_URL) would win over the EMAIL_HOST/PORT given here.
+    environment.pop("EMAIL_URL", None)
+    environment.update(catcher.smtp_env if catcher is not None else {})
     environment.update(env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "cpts_platform", "worker", "--pool", "solo",
@@ -202,7 +305,7 @@ def start_worker(base, *, hostname: str, queues: str = "celery", env: dict | Non
          "--queues", queues],
         env=environment, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
     )  # fmt: skip
-    worker = RealWorker(process=process, mail_dir=mail_dir, log_path=log_path)
+    worker = RealWorker(process=process, mail_dir=mail_dir, log_path=log_path, catcher=catcher)
     try:
         wait_until(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, timeout=90)
     except TimeoutError:
@@ -227,11 +330,14 @@ def stop_worker(worker: RealWorker) -> None:
 
 
 @pytest.fixture(scope="session")
-def _worker_process(world, tmp_path_factory):
-    """One real ``celery worker`` process for the whole session, started on first use."""
+def _worker_process(world, tmp_path_factory, mail_catcher):
+    """One real ``celery worker`` process for the whole session, started on first use; it sends
+    its e-mails through real SMTP to the session's mail catcher."""
     import os
 
-    worker = start_worker(tmp_path_factory.mktemp("worker"), hostname=f"test-{os.getpid()}@%h")
+    worker = start_worker(
+        tmp_path_factory.mktemp("worker"), hostname=f"test-{os.getpid()}@%h", catcher=mail_catcher
+    )
     try:
         yield worker
     finally:
@@ -250,6 +356,7 @@ def real_worker(_worker_process):
 
     for old in _worker_process.mail_dir.glob("*"):
         old.unlink()
+    _worker_process.catcher.clear()
     previous_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:

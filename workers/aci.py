@@ -10,17 +10,16 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+from apps.aci.models import AnnualReport
+from apps.aci.services import produce_report
 from workers.base import TenantTask
 
 
-@shared_task(base=TenantTask, name="aci.build_annual_report", bind=True, max_retries=3)
-def build_annual_report_task(self, schema_name: str, report_id: int) -> str:
+@shared_task(base=TenantTask, name="aci.build_annual_report")
+def build_annual_report_task(schema_name: str, report_id: int) -> str:
     """Claim a pending report (conditional UPDATE: runs twice, builds once), refresh the computed
     indicators, read the figures in one pass, render the three files into default_storage (under
     the CPTS's own prefix). The work itself is ``produce_report``, also timed by the benchmark."""
-    from apps.aci.models import AnnualReport
-    from apps.aci.services import produce_report
-
     claimed = AnnualReport.objects.filter(pk=report_id, status=AnnualReport.Status.PENDING).update(
         status=AnnualReport.Status.RUNNING, started_at=timezone.now()
     )

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import random
+import smtplib
+import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
+import stripe
 from celery.contrib.django.task import DjangoTask
 from django.db import OperationalError, connection
 from django.utils import timezone
@@ -31,6 +34,24 @@ LONGEST_COUNTDOWN_SECONDS = 10 * 60
 # is idempotent, PostgreSQL rolled its transaction back) before going back to the broker.
 TRANSIENT_DB_ATTEMPTS = 3
 TRANSIENT_DB_ERRORS = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+# An outside service that did not answer this time: the mail server (refused, timed out, a 4xx
+# reply or a dropped connection), Stripe unreachable or rate-limiting. The task is retried later
+# by the broker (TenantTask.autoretry_for); a permanent refusal (a 5xx recipient rejection
+# raised as SMTPRecipientsRefused) is retried too, and gives up after RETRY_MAX attempts.
+TRANSIENT_SERVICE_ERRORS = (
+    smtplib.SMTPException,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    stripe.APIConnectionError,
+    stripe.RateLimitError,
+)
+RETRY_MAX = 5
+# Retries wait about 30 s, 1 min, 2 min, 4 min, 8 min (each drawn at random below that: jitter,
+# so the tasks that failed together do not come back together), never more than 8 min: below
+# LONGEST_COUNTDOWN_SECONDS, so a retry is never handed out twice by Redis.
+RETRY_BACKOFF_SECONDS = 30
+RETRY_BACKOFF_MAX_SECONDS = 8 * 60
 
 
 def is_transient_db_error(error: BaseException) -> bool:
@@ -51,10 +72,18 @@ class TenantTask(DjangoTask):
 
     Deadlocks and serialization failures are transient: the task runs again (it is idempotent),
     up to TRANSIENT_DB_ATTEMPTS times in the same process, then later through the broker.
-    Countdowns longer than LONGEST_COUNTDOWN_SECONDS are shortened to it.
+    Outside services that do not answer (TRANSIENT_SERVICE_ERRORS) are retried through the broker
+    with an exponential, jittered, capped backoff, RETRY_MAX times: declared here once, so a task
+    only loads its ids and calls a service. Countdowns longer than LONGEST_COUNTDOWN_SECONDS are
+    shortened to it.
     """
 
     abstract = True
+    autoretry_for = TRANSIENT_SERVICE_ERRORS
+    max_retries = RETRY_MAX
+    retry_backoff = RETRY_BACKOFF_SECONDS
+    retry_backoff_max = RETRY_BACKOFF_MAX_SECONDS
+    retry_jitter = True
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None,
                     link_error=None, shadow=None, **options):  # fmt: skip

@@ -10,13 +10,15 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.directory import mails
+from apps.directory.importing import BrokenFile, run_import
+from apps.directory.models import ImportRun
+from apps.directory.national import import_held_extracts, refresh
 from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,6 @@ def _session_lock(name: str, number: int = 0):
 def run_import_task(schema_name: str, run_id: int) -> str:
     """Run one ImportRun. Runs twice, imports once: the run is claimed by a conditional UPDATE
     (pending → running) under the run's lock. Progress is written to the row while the files are read."""
-    from apps.directory.models import ImportRun
 
     with _worker_lock(schema_name, run_id) as locked:
         if not locked:
@@ -72,8 +73,6 @@ def run_import_task(schema_name: str, run_id: int) -> str:
 
 
 def _import(run_id: int) -> str:
-    from apps.directory.importing import BrokenFile, run_import
-    from apps.directory.models import ImportRun
 
     run = ImportRun.objects.get(pk=run_id)
 
@@ -127,7 +126,6 @@ def recover_imports_task(schema_name: str) -> dict:
     import writes in one transaction at the end. After MAX_IMPORT_ATTEMPTS, or if its files are
     gone, it fails with the reason. A run still pending long after it was queued is queued again.
     Runs twice, acts once (conditional updates; the import's own claim)."""
-    from apps.directory.models import ImportRun
 
     requeue, failed = [], 0
     for run in ImportRun.objects.filter(status=ImportRun.Status.RUNNING):
@@ -183,7 +181,6 @@ def fan_out_import_recovery_task() -> int:
 def refresh_national_extracts_task(urls: dict[str, str] | None = None) -> dict:
     """Beat entry (weekly): download the national extracts that changed, split them by territory in
     one pass and queue one import per CPTS (apps/directory/national.py). One run at a time."""
-    from apps.directory.national import refresh
 
     urls = urls if urls is not None else settings.NATIONAL_EXTRACT_URLS
     if not any(urls.values()):
@@ -201,48 +198,12 @@ def import_held_extracts_task(schema_name: str, actor_id: int | None = None) -> 
     platform holds, now rather than at the next weekly refresh. Runs twice, imports once: the
     second call finds the first one's import under way (or done, and then re-imports the same
     lines, which changes nothing)."""
-    from apps.directory.national import import_held_extracts
-
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     run = import_held_extracts(actor=actor)
     return "queued" if run is not None else "skipped"
 
 
-@shared_task(base=TenantTask, name="directory.notify_listing_requester", bind=True, max_retries=5)
-def notify_listing_requester_task(self, schema_name: str, listing_id: int) -> str:
-    """Tell the requester the team's decision. Runs twice, sends once (row locked and stamped)."""
-    from apps.directory.models import ListingRequest
-
-    community = connection.tenant
-    with transaction.atomic():
-        listing = ListingRequest.objects.select_for_update().filter(pk=listing_id).first()
-        if (
-            listing is None
-            or listing.notified_at is not None
-            or listing.status == ListingRequest.Status.PENDING
-        ):
-            return "skipped"
-        context = {"community": community, "listing": listing, "url": community.primary_url()}
-        accepted = listing.status == ListingRequest.Status.ACCEPTED
-        try:
-            send_mail(
-                subject=_subject(listing, community, accepted),
-                message=render_to_string("directory/email/listing_decision.txt", context),
-                from_email=None,
-                recipient_list=[listing.email],
-            )
-        except OSError as exc:  # SMTP unreachable: transient
-            raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
-        listing.notified_at = timezone.now()
-        listing.save(update_fields=["notified_at"])
-    return "sent"
-
-
-def _subject(listing, community, accepted: bool) -> str:
-    if listing.is_claim:
-        if accepted:
-            return _("Votre fiche de l'annuaire de %(cpts)s vous est confiée") % {"cpts": community.name}
-        return _("Votre demande de revendication auprès de %(cpts)s") % {"cpts": community.name}
-    if accepted:
-        return _("Votre fiche est publiée dans l'annuaire de %(cpts)s") % {"cpts": community.name}
-    return _("Votre demande de référencement auprès de %(cpts)s") % {"cpts": community.name}
+@shared_task(base=TenantTask, name="directory.notify_listing_requester")
+def notify_listing_requester_task(schema_name: str, listing_id: int) -> str:
+    """Tell the requester the team's decision. Runs twice, sends once."""
+    return mails.notify_listing_requester(listing_id)

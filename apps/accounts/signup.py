@@ -19,12 +19,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from apps.mailing import mail
 from tenants.client_ip import client_ip
 
 SALT = "accounts.signup"
@@ -69,14 +68,15 @@ def send_signup_email(request, email: str, *, next_url: str) -> None:
         context["login_url"] = request.build_absolute_uri(f"{reverse('accounts:login')}?next={next_url}")
         context["reset_url"] = request.build_absolute_uri(reverse("accounts:password_reset"))
         subject = _("Votre compte existe déjà — %(name)s") % {"name": request.tenant.name}
-        body = render_to_string("accounts/email/signup_existing.txt", context)
+        template = "accounts/email/signup_existing"
     else:
         token = signing.dumps({"e": email, "s": request.tenant.schema_name, "n": next_url}, salt=SALT)
         context["link"] = request.build_absolute_uri(reverse("accounts:signup_confirm", args=[token]))
         context["hours"] = settings.SIGNUP_LINK_MAX_AGE // 3600
         subject = _("Créez votre compte — %(name)s") % {"name": request.tenant.name}
-        body = render_to_string("accounts/email/signup_link.txt", context)
-    send_mail(subject, body, None, [email])
+        template = "accounts/email/signup_link"
+    # No key: every request is a new mail (the hourly caps above bound them).
+    mail.send(key=None, to=email, subject=subject, template=template, context=context, kind="accounts.signup")
 
 
 def read_signup_link(request, token: str) -> SignupLink | None:

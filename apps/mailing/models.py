@@ -1,0 +1,59 @@
+"""What the platform sent, and which addresses it must not write to.
+
+Both tables live in the public schema (``apps.mailing`` is a shared app): a row names its CPTS by
+schema, so a provider's event about a message (bounce, complaint) finds its CPTS from our own
+message id, and an address suppressed once is suppressed for every CPTS.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SentMail(models.Model):
+    """One e-mail handed to the mail server. With a ``key``, the stamp that makes a send idempotent:
+    (schema, key) is unique, so a retried task finds it and does not send again."""
+
+    schema = models.CharField(max_length=63, db_index=True)
+    # NULL, not "": mails sent without a key (an explicit « send again ») are not unique.
+    key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    kind = models.CharField(max_length=80, blank=True, default="")
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    message_id = models.CharField(max_length=255, unique=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail envoyé")
+        verbose_name_plural = _("e-mails envoyés")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schema", "key"],
+                condition=models.Q(key__isnull=False),
+                name="mailing_sent_once_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schema}:{self.key or self.message_id}"
+
+
+class Suppression(models.Model):
+    """An address no e-mail is sent to any more (every send checks it): the provider reported a
+    hard bounce or a complaint for it."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("adresse en échec définitif")
+        COMPLAINED = "complained", _("signalé comme indésirable")
+
+    address = models.EmailField(unique=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("adresse bloquée")
+        verbose_name_plural = _("adresses bloquées")
+
+    def __str__(self) -> str:
+        return self.address
