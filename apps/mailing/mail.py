@@ -38,7 +38,7 @@ from django.db import connection, transaction
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from .models import SentMail, Suppression
 
@@ -65,9 +65,15 @@ def current_schema() -> str:
 
 def current_community():
     """The CPTS whose schema the connection is in, or None in the public schema."""
-    if current_schema() == get_public_schema_name():
+    schema = current_schema()
+    if schema == get_public_schema_name():
         return None
-    return getattr(connection, "tenant", None)
+    tenant = getattr(connection, "tenant", None)
+    model = get_tenant_model()
+    if isinstance(tenant, model):
+        return tenant
+    # schema_context() sets a stand-in without the CPTS's fields: read the CPTS itself.
+    return model.objects.filter(schema_name=schema).first()
 
 
 def platform_address() -> str:
