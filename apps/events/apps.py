@@ -9,6 +9,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.members.space import register_member_space_section
+        from apps.notifications.registry import register_kind
         from apps.payments import registry
 
         from . import services
@@ -26,3 +27,10 @@ class EventsConfig(AppConfig):
             )
         )
         register_member_space_section(paid_registrations_section)
+        register_kind(
+            "events.reminder", _("Rappels des événements où je suis inscrit(e)"), transactional=False
+        )
+        # A seat to pay, a seat lost, a cancellation (with its refund): always told.
+        register_kind("events.promoted", _("Place libérée sur liste d'attente"), transactional=True)
+        register_kind("events.hold_expired", _("Réservation non réglée expirée"), transactional=True)
+        register_kind("events.cancelled", _("Annulation d'un événement"), transactional=True)

@@ -149,6 +149,8 @@ def send(
         with translation.override(settings.LANGUAGE_CODE):
             subject = " ".join(str(subject).split())
             text = render_text(f"{template}.txt", context)
+            if context.get("unsubscribe_url"):
+                text += render_text("mailing/email/unsubscribe_footer.txt", context)
             html = _html_body(template, context, text)
         message_id = make_msgid(domain=platform_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN)
         message = EmailMultiAlternatives(

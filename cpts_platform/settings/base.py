@@ -76,6 +76,7 @@ TENANT_APPS = [
     "apps.territory",
     "apps.directory",
     "apps.onboarding",
+    "apps.notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,67 @@
+"""The member's notification page (preferences here, recent notifications everywhere) and the
+one-click unsubscribe link (no login: the signed token is the proof)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.members.models import Role
+from apps.members.permissions import role_required
+from tenants.access import public
+
+from . import selectors, service
+from .registry import Channel, get_kind
+
+
+@role_required(Role.MEMBER, candidates=True)
+def my_notifications(request):
+    """Choose, per kind, how this CPTS tells me things; read what every CPTS of mine told me."""
+    preferences = service.preferences_of(request.user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        with transaction.atomic():
+            for row in preferences:
+                kind = row["kind"]
+                chosen = request.POST.get(f"kind-{kind.key}")
+                if kind.transactional or chosen is None or chosen == row["channel"]:
+                    continue
+                try:
+                    service.set_preference(actor=request.user, kind=kind.key, channel=chosen)
+                except ValidationError as error:
+                    errors[kind.key] = " ".join(error.messages)
+        if not errors:
+            messages.success(request, _("Vos préférences de notification sont enregistrées."))
+            return redirect("notifications:mine")
+        preferences = service.preferences_of(request.user)
+    return render(
+        request,
+        "notifications/mine.html",
+        {
+            "preferences": [{**row, "error": errors.get(row["kind"].key, "")} for row in preferences],
+            "channels": Channel.choices,
+            "recent": selectors.recent_everywhere(request.user),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@public  # Reached from an e-mail, signed in or not: the signed token is the check.
+@csrf_exempt  # RFC 8058: the mail client POSTs « List-Unsubscribe=One-Click » with no CSRF token.
+def unsubscribe(request, token: str):
+    """GET: confirm the unsubscription (a link scanner must not unsubscribe anyone). POST: stop this
+    kind of e-mail from this CPTS to the token's person."""
+    named = service.read_unsubscribe_token(token)
+    if named is None:
+        raise Http404(_("Ce lien de désabonnement n'est pas valable ici."))
+    user_id, kind = named
+    declared = get_kind(kind)
+    done = request.method == "POST"
+    if done:
+        service.unsubscribe(user_id, kind)
+    return render(request, "notifications/unsubscribe.html", {"kind": declared, "done": done, "token": token})
