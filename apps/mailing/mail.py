@@ -167,6 +167,7 @@ def send(
         # Read back by the delivery webhooks (apps.mailing.tracking): our id, whatever the provider's.
         message.metadata = {"schema": schema, "message_id": message_id}
         message.send()
+        status = getattr(message, "anymail_status", None)
         SentMail.objects.create(
             schema=schema,
             key=key,
@@ -174,5 +175,6 @@ def send(
             recipients=recipients,
             subject=subject[:300],
             message_id=message_id,
+            provider_message_id=(getattr(status, "message_id", None) or "")[:255],
         )
     return Outcome.SENT

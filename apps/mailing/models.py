@@ -22,6 +22,8 @@ class SentMail(models.Model):
     recipients = models.JSONField(default=list)
     subject = models.CharField(max_length=300)
     message_id = models.CharField(max_length=255, unique=True)
+    # The provider's own id of the message (django-anymail's status), when it gives one.
+    provider_message_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,3 +59,29 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class DeliveryEvent(models.Model):
+    """One event the mail provider reported (delivered, bounced, complained…), stored once: a
+    replayed webhook finds its fingerprint and changes nothing. ``schema`` is the CPTS of the
+    message, found from our own message id (``SentMail``), empty when the message is not ours."""
+
+    provider = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=40)
+    recipient = models.EmailField(blank=True, default="")
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    schema = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    sent_mail = models.ForeignKey(
+        SentMail, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("événement de distribution")
+        verbose_name_plural = _("événements de distribution")
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.recipient}"

@@ -297,6 +297,13 @@ if env.str("EMAIL_URL", default=""):
     EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
     EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
     EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+# django-anymail (production: EMAIL_BACKEND=anymail.backends.brevo.EmailBackend, or mailjet,
+# amazon_ses, scaleway…): every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g.
+# ANYMAIL_BREVO_API_KEY, and ANYMAIL_WEBHOOK_SECRET ("user:password", the basic auth the provider's
+# tracking webhooks must send to /anymail/<esp>/tracking/; docs/notifications.md).
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value for name, value in env.ENVIRON.items() if name.startswith("ANYMAIL_")
+}
 
 # Celery: Redis broker, tasks enqueued after commit (see workers/base.py).
 CELERY_BROKER_URL = REDIS_URL
