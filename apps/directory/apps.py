@@ -8,8 +8,12 @@ class DirectoryConfig(AppConfig):
     verbose_name = _("Annuaire")
 
     def ready(self) -> None:
+        from apps.notifications.registry import register_kind
         from apps.territory.selectors import register_professionals_counter
 
         from .selectors import count_territory_professionals
 
         register_professionals_counter(count_territory_professionals)
+        register_kind(
+            "directory.listing_decision", _("Décision sur mes demandes à l'annuaire"), transactional=True
+        )

@@ -8,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.mailing import mail
+from apps.notifications.service import notify
 
 from .models import ListingRequest
+
+LISTING_DECISION = "directory.listing_decision"
 
 
 def notify_listing_requester(listing_id: int) -> str:
@@ -25,14 +28,18 @@ def notify_listing_requester(listing_id: int) -> str:
         ):
             return "skipped"
         accepted = listing.status == ListingRequest.Status.ACCEPTED
-        outcome = mail.send(
-            key=f"directory.listing_decision:{listing.pk}",
-            to=listing.email,
-            subject=decision_subject(listing, community, accepted),
-            template="directory/email/listing_decision",
-            context={"listing": listing, "url": community.primary_url()},
-            kind="directory.listing_decision",
-        )
+        message = {
+            "key": f"directory.listing_decision:{listing.pk}",
+            "subject": decision_subject(listing, community, accepted),
+            "template": "directory/email/listing_decision",
+            "context": {"listing": listing, "url": community.primary_url()},
+        }
+        account = listing.requested_by
+        if account is not None and account.email.lower() == listing.email.lower():
+            # A member's own request: also listed in their member space.
+            outcome = notify(user=account, kind=LISTING_DECISION, url=community.primary_url(), **message)
+        else:
+            outcome = mail.send(to=listing.email, kind=LISTING_DECISION, **message)
         if not outcome.done:
             return "skipped"
         listing.notified_at = timezone.now()
