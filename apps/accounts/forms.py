@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import authenticate, get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
+
+from apps.mailing import mail
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -79,3 +81,27 @@ class ExistingAccountForm(forms.Form):
         if authenticated is None or authenticated.pk != self.user.pk:
             raise forms.ValidationError(_("Mot de passe incorrect."))
         return password
+
+
+class PlatformPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail sent through the one mail path (the CPTS's name as sender,
+    text and HTML, the suppression list)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        # No key: each request is a new link (the old one stays valid until used or expired).
+        mail.send(
+            key=None,
+            to=to_email,
+            subject=mail.render_text(subject_template_name, context),
+            template=email_template_name.removesuffix(".txt"),
+            context=context,
+            kind="accounts.password_reset",
+        )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from tenants.access import PUBLIC, authenticated, public
 from tenants.models import Community
 
-from .forms import EmailAuthenticationForm, NewAccountForm
+from .forms import EmailAuthenticationForm, NewAccountForm, PlatformPasswordResetForm
 from .handoff import holds_role_in, make_handoff, redeem_handoff
 from .middleware import bind_session_to_community
 from .signup import read_signup_link
@@ -98,6 +98,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     access = PUBLIC
+    form_class = PlatformPasswordResetForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"

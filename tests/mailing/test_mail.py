@@ -9,6 +9,7 @@ import threading
 import pytest
 from celery import shared_task
 from django.db import connections
+from django.test import Client
 from django_tenants.utils import schema_context
 
 from apps.mailing import mail
@@ -152,3 +153,15 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_the_password_reset_mail_goes_through_the_one_path(world, db, smtp_inbox):
+    response = Client(HTTP_HOST="alpha.localhost").post(
+        "/compte/mot-de-passe/oubli/", {"email": "bob@test.fr"}
+    )
+    assert response.status_code == 302
+    (received,) = smtp_inbox.messages()
+    assert received["envelope_to"] == ["bob@test.fr"] and received["from"].startswith("CPTS Alpha <")
+    assert received["subject"] == "Réinitialisation de votre mot de passe"
+    assert "alpha.localhost/compte/mot-de-passe/" in received["text"] and received["html"]
+    assert SentMail.objects.filter(kind="accounts.password_reset", schema=world.a.schema_name).count() == 1
