@@ -23,7 +23,7 @@ urlpatterns = [
     path("console/cpts/<slug:slug>/domaines/", views.manage_domain, name="console_domain"),
     path("stripe/", include("apps.stripe_gateway.urls")),
     # The mail provider's delivery webhooks (bounces, complaints): apps/mailing/tracking.py.
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("apps.mailing.urls")),
     path("compte/", include("apps.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", ApiSchemaView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
