@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from .models import Community, Domain
+from .schema_migrations import DEFAULT_PER_PROCESS, MigrationReport, migrate_communities
 
 
 def ensure_platform_site() -> Community:
@@ -32,11 +35,20 @@ def migrate_template_schema(verbosity: int = 0) -> None:
     connection.set_schema_to_public()
 
 
-def migrate_everything(verbosity: int = 0) -> None:
-    """Public schema, then the template, then every CPTS: the one command deployments run."""
+def migrate_everything(
+    verbosity: int = 0,
+    *,
+    jobs: int | None = None,
+    per_process: int = DEFAULT_PER_PROCESS,
+    progress: Callable[[str], None] | None = None,
+) -> MigrationReport:
+    """Public schema, then the template, then the CPTS schemas not level with the template, in
+    parallel child processes (tenants/schema_migrations.py): the one command deployments run.
+    A failed CPTS schema does not stop the others; it is in the returned report's ``failed``."""
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     ensure_platform_site()
     call_command("load_communes", verbosity=verbosity)
     migrate_template_schema(verbosity)
-    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+    report = migrate_communities(jobs=jobs, per_process=per_process, progress=progress or (lambda line: None))
     connection.set_schema_to_public()
+    return report

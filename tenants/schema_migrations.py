@@ -1,0 +1,234 @@
+"""Deploy-time migrations of every CPTS schema, at a thousand schemas.
+
+django-tenants' standard executor runs Django's ``migrate`` once per schema in one process: at
+~0.37 s per schema even when there is nothing to apply, and with memory growing with every schema
+(its users report OOMs on long runs). Here:
+
+1. One query compares every CPTS schema's ``django_migrations`` with the template schema's (the
+   template is migrated first, so it holds exactly what the code expects): schemas that already have
+   every migration are skipped without starting anything. That query is the floor of a deploy with
+   nothing to apply (``benchmarks/migrate_all.py``).
+2. The schemas left are migrated by child processes (``manage.py migrate_community_schemas``), at
+   most ``jobs`` at a time, each child migrating at most ``per_process`` schemas before it exits, so
+   memory stays flat however many schemas there are (``per_process=1``: one fresh process per
+   schema, as django-tenants' subprocess executor does; a few per process amortise Django's start-up).
+3. A schema that fails is reported and the others go on; every migration is recorded as it is
+   applied (each one is atomic on PostgreSQL), so running the command again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, get_tenant_model
+from psycopg import sql
+
+CHILD_COMMAND = "migrate_community_schemas"
+DEFAULT_PER_PROCESS = 10
+
+
+def default_jobs() -> int:
+    """Parallel children: the migration work is mostly PostgreSQL's, so a few more than the cores."""
+    return max(2, min(8, (os.cpu_count() or 2) + 1))
+
+
+def community_schemas() -> list[str]:
+    """Every CPTS schema (any status: a suspended or closed CPTS keeps its schema migrated)."""
+    return list(
+        get_tenant_model()
+        .objects.exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def outdated_schemas(schemas: Iterable[str], template: str | None = None) -> dict[str, int]:
+    """``{schema: number of the template's migrations it lacks}`` for the schemas not up to date.
+
+    One catalog lookup (which schemas have a ``django_migrations`` table at all), then one query
+    across all of them: a UNION ALL of per-schema anti-joins against the template's rows. A schema
+    without the table lacks every migration; a missing schema is reported with -1.
+    """
+    schemas = list(schemas)
+    if not schemas:
+        return {}
+    template = template or settings.TENANT_BASE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname, c.oid IS NOT NULL FROM pg_namespace n "
+            "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'django_migrations' "
+            "AND c.relkind = 'r' WHERE n.nspname = ANY(%s)",
+            [schemas + [template]],
+        )
+        has_table = dict(cursor.fetchall())
+        if not has_table.get(template):
+            raise RuntimeError(f"the template schema {template!r} is not migrated")
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}.django_migrations").format(sql.Identifier(template)))
+        expected_count = cursor.fetchone()[0]
+        result = {schema: -1 for schema in schemas if schema not in has_table}
+        result.update({schema: expected_count for schema in schemas if has_table.get(schema) is False})
+        comparable = [schema for schema in schemas if has_table.get(schema)]
+        if comparable:
+            branch = sql.SQL(
+                "SELECT {name} AS schema_name, (SELECT count(*) FROM expected e WHERE NOT EXISTS ("
+                "SELECT 1 FROM {schema}.django_migrations m WHERE m.app = e.app AND m.name = e.name)) AS missing"
+            )
+            query = sql.SQL(
+                "WITH expected AS MATERIALIZED (SELECT app, name FROM {template}.django_migrations) "
+                "SELECT schema_name, missing FROM ({branches}) per_schema WHERE missing > 0"
+            ).format(
+                template=sql.Identifier(template),
+                branches=sql.SQL(" UNION ALL ").join(
+                    branch.format(name=sql.Literal(schema), schema=sql.Identifier(schema))
+                    for schema in comparable
+                ),
+            )
+            cursor.execute(query)
+            result.update(dict(cursor.fetchall()))
+    return dict(sorted(result.items()))
+
+
+@dataclass
+class SchemaOutcome:
+    schema: str
+    ok: bool
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class MigrationReport:
+    """What a pass did: the schemas skipped (up to date), migrated, failed (schema → error)."""
+
+    total: int = 0
+    skipped: int = 0
+    migrated: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    comparison_seconds: float = 0.0
+    seconds: float = 0.0
+    children: int = 0
+    max_child_rss_kb: int = 0
+
+
+def _child_environment() -> dict[str, str]:
+    """Children use the very database this process uses (a test database, a benchmark's)."""
+    environment = dict(os.environ)
+    environment["DJANGO_SETTINGS_MODULE"] = settings.SETTINGS_MODULE
+    environment["DATABASE_NAME"] = str(connection.settings_dict["NAME"])
+    return environment
+
+
+def _run_child(
+    batch: list[str], environment: dict[str, str], on_outcome: Callable[[SchemaOutcome], None]
+) -> int:
+    """Migrate ``batch`` in one child process; calls ``on_outcome`` per schema as the child reports
+    it. A child that dies (killed, out of memory) fails the schemas it had not reported. Returns
+    the child's peak RSS in kB."""
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), CHILD_COMMAND, *batch]
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our manage.py, schema names from our table
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+        cwd=settings.BASE_DIR,
+        text=True,
+    )
+    stderr_lines: list[str] = []
+    reader = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)
+    reader.start()
+    reported: set[str] = set()
+    peak_rss = 0
+    for line in process.stdout:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if "rss_kb" in message:
+            peak_rss = message["rss_kb"]
+            continue
+        if message.get("schema") not in batch:
+            continue
+        reported.add(message["schema"])
+        on_outcome(
+            SchemaOutcome(
+                schema=message["schema"],
+                ok=message["ok"],
+                seconds=message.get("seconds", 0.0),
+                error=message.get("error", ""),
+            )
+        )
+    process.wait()
+    reader.join(5)
+    tail = "".join(stderr_lines[-5:]).strip() or f"code de sortie {process.returncode}"
+    for schema in batch:
+        if schema not in reported:
+            on_outcome(SchemaOutcome(schema=schema, ok=False, error=f"processus interrompu : {tail}"))
+    return peak_rss
+
+
+def migrate_communities(
+    *,
+    jobs: int | None = None,
+    per_process: int = DEFAULT_PER_PROCESS,
+    schemas: Iterable[str] | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> MigrationReport:
+    """Bring every CPTS schema (or ``schemas``) level with the template schema; see the module
+    docstring. The template must be migrated first. Never raises for one schema's failure: read
+    ``report.failed``. ``progress`` receives one French line per schema and a summary."""
+    started = time.perf_counter()
+    jobs = max(1, jobs or default_jobs())
+    per_process = max(1, per_process)
+    schemas = community_schemas() if schemas is None else list(schemas)
+    report = MigrationReport(total=len(schemas))
+    outdated = outdated_schemas(schemas)
+    report.comparison_seconds = time.perf_counter() - started
+    report.skipped = len(schemas) - len(outdated)
+    missing_schemas = [schema for schema, missing in outdated.items() if missing < 0]
+    for schema in missing_schemas:
+        report.failed[schema] = "schéma absent de la base"
+        progress(f"ÉCHEC {schema} : schéma absent de la base")
+    todo = [schema for schema, missing in outdated.items() if missing >= 0]
+    progress(
+        f"{len(schemas)} CPTS : {report.skipped} à jour, {len(todo)} à migrer "
+        f"({jobs} processus en parallèle, {per_process} schéma(s) par processus)"
+    )
+    if todo:
+        environment = _child_environment()
+        lock = threading.Lock()
+        done = [0]
+
+        def record(outcome: SchemaOutcome) -> None:
+            with lock:
+                done[0] += 1
+                prefix = f"[{done[0]}/{len(todo)}] {outcome.schema}"
+                if outcome.ok:
+                    report.migrated.append(outcome.schema)
+                    progress(f"{prefix} : {outdated[outcome.schema]} migration(s) en {outcome.seconds:.1f} s")
+                else:
+                    report.failed[outcome.schema] = outcome.error
+                    progress(f"{prefix} : ÉCHEC — {outcome.error}")
+
+        # The parent's connection is not shared with the children; close it rather than hold it idle.
+        connection.close()
+        batches = [todo[i : i + per_process] for i in range(0, len(todo), per_process)]
+        report.children = len(batches)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            peaks = list(pool.map(lambda batch: _run_child(batch, environment, record), batches))
+        report.max_child_rss_kb = max(peaks, default=0)
+    report.seconds = time.perf_counter() - started
+    progress(
+        f"Terminé en {report.seconds:.1f} s : {len(report.migrated)} migré(s), "
+        f"{report.skipped} déjà à jour, {len(report.failed)} en échec."
+    )
+    return report
