@@ -34,7 +34,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import sql
 
 CHILD_COMMAND = "migrate_community_schemas"
-DEFAULT_PER_PROCESS = 10
+DEFAULT_PER_PROCESS = 25
 
 
 def default_jobs() -> int:
@@ -102,6 +102,7 @@ def outdated_schemas(schemas: Iterable[str], template: str | None = None) -> dic
 class SchemaOutcome:
     schema: str
     ok: bool
+    applied: int = 0
     seconds: float = 0.0
     error: str = ""
 
@@ -163,6 +164,7 @@ def _run_child(
             SchemaOutcome(
                 schema=message["schema"],
                 ok=message["ok"],
+                applied=message.get("applied", 0),
                 seconds=message.get("seconds", 0.0),
                 error=message.get("error", ""),
             )
@@ -214,7 +216,7 @@ def migrate_communities(
                 prefix = f"[{done[0]}/{len(todo)}] {outcome.schema}"
                 if outcome.ok:
                     report.migrated.append(outcome.schema)
-                    progress(f"{prefix} : {outdated[outcome.schema]} migration(s) en {outcome.seconds:.1f} s")
+                    progress(f"{prefix} : {outcome.applied} migration(s) en {outcome.seconds:.1f} s")
                 else:
                     report.failed[outcome.schema] = outcome.error
                     progress(f"{prefix} : ÉCHEC — {outcome.error}")
@@ -230,5 +232,10 @@ def migrate_communities(
     progress(
         f"Terminé en {report.seconds:.1f} s : {len(report.migrated)} migré(s), "
         f"{report.skipped} déjà à jour, {len(report.failed)} en échec."
+        + (
+            f" (pic mémoire par processus enfant : {report.max_child_rss_kb // 1024} Mo)"
+            if report.children
+            else ""
+        )
     )
     return report
