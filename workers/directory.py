@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from celery import shared_task
@@ -19,6 +19,7 @@ from apps.directory import mails
 from apps.directory.importing import BrokenFile, run_import
 from apps.directory.models import ImportRun
 from apps.directory.national import import_held_extracts, refresh
+from tenants.storage import local_copy
 from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
@@ -80,14 +81,18 @@ def _import(run_id: int) -> str:
         ImportRun.objects.filter(pk=run_id).update(bytes_read=read, bytes_total=total, phase=phase)
 
     try:
-        report = run_import(
-            actor=None,
-            rpps_path=default_storage.path(run.rpps_file) if run.rpps_file else None,
-            finess_path=default_storage.path(run.finess_file) if run.finess_file else None,
-            progress=progress,
-            complete=run.automatic,
-            names=run.file_names(),
-        )
+        # The parsers read real files: local storage gives its own, object storage a download.
+        with ExitStack() as files:
+            report = run_import(
+                actor=None,
+                rpps_path=str(files.enter_context(local_copy(run.rpps_file))) if run.rpps_file else None,
+                finess_path=str(files.enter_context(local_copy(run.finess_file)))
+                if run.finess_file
+                else None,
+                progress=progress,
+                complete=run.automatic,
+                names=run.file_names(),
+            )
     except BrokenFile as error:
         _fail(run, error.describe())
         return "failed"

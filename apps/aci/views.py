@@ -2,8 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
+from tenants.storage import file_response
 
 from . import charts, selectors, services
 from .forms import (
@@ -318,9 +318,7 @@ def evidence_download(request, pk: int, evidence_id: int):
     evidence = Evidence.objects.filter(indicator_id=pk, pk=evidence_id).first()
     if evidence is None:
         raise Http404
-    return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.file.name.rsplit("/", 1)[-1]
-    )
+    return file_response(evidence.file.name, as_attachment=True)
 
 
 @require_POST
@@ -365,6 +363,4 @@ def report_download(request, pk: int, fmt: str):
     if report is None or path is None or not getattr(report, path):
         raise Http404
     name = getattr(report, path)
-    return FileResponse(
-        default_storage.open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1]
-    )
+    return file_response(name, as_attachment=True)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
@@ -297,19 +298,22 @@ def refresh(urls: dict[str, str]) -> dict:
             by_code[code.encode()].append(schema)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
     names = {kind: f"directory/imports/national-{kind}-{stamp}.txt" for kind in fresh}
-    paths: dict[str, dict[str, Path]] = {kind: {} for kind in fresh}
-    for schema in by_schema:
-        with schema_context(schema):
-            for kind, name in names.items():
-                paths[kind][schema] = Path(default_storage.path(name))
-    lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in fresh.items()}
-    # A file with no line of the territory is not imported (an import refuses an empty file): the
-    # entries it used to bring stay until an extract lists some of them again.
-    files = {schema: {kind: names[kind] for kind in fresh if lines[kind][schema]} for schema in by_schema}
-    for kind in fresh:
-        for schema, path in paths[kind].items():
-            if kind not in files[schema]:
-                path.unlink(missing_ok=True)
+    # Split into a scratch folder, then store each CPTS's part in its own storage (local folder or
+    # bucket prefix): the worker that imports it may run on another machine.
+    with tempfile.TemporaryDirectory(prefix="cpts-split-", dir=national_dir()) as scratch:
+        paths: dict[str, dict[str, Path]] = {
+            kind: {schema: Path(scratch) / f"{schema}-{kind}.txt" for schema in by_schema} for kind in fresh
+        }
+        lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in fresh.items()}
+        # A file with no line of the territory is not imported (an import refuses an empty file):
+        # the entries it used to bring stay until an extract lists some of them again.
+        files: dict[str, dict[str, str]] = {schema: {} for schema in by_schema}
+        for schema in by_schema:
+            with schema_context(schema):
+                for kind in fresh:
+                    if lines[kind][schema]:
+                        with open(paths[kind][schema], "rb") as part:
+                            files[schema][kind] = default_storage.save(names[kind], File(part))
     queued = [schema for schema in by_schema if files[schema]]
     for index, schema in enumerate(queued):
         with schema_context(schema):

@@ -9,7 +9,7 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -27,6 +27,7 @@ from apps.stripe_gateway import connect
 from apps.stripe_gateway.client import StripeUnavailable
 from tenants.access import AUTHENTICATED, authenticated, public
 from tenants.selectors import current_community
+from tenants.storage import file_response
 
 from . import autorenew, payments, receipts, selectors, services
 from .calendar import days_left_in_year, join_years, paris_today
@@ -276,9 +277,7 @@ def receipt_pdf(request, receipt_id: int):
     member) or for the team; 404 for anyone else."""
     receipt = selectors.access_receipt(request.user, request.membership, receipt_id)
     receipts.ensure_pdf(receipt)
-    return FileResponse(
-        receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt.number}.pdf"
-    )
+    return file_response(receipt.pdf.name, content_type="application/pdf", filename=f"{receipt.number}.pdf")
 
 
 @role_required(Role.MEMBER, candidates=True)

@@ -5,8 +5,9 @@ prefixed with the schema (django_tenants.cache.make_key)."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
-from django.core.files.storage import default_storage
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -23,7 +24,12 @@ def get_site_settings() -> SiteSettings:
 
 
 def file_url(field) -> str:
-    return default_storage.url(field.name) if field else ""
+    """The address of a site file on this CPTS's own host (``site_file`` checks who may see it),
+    never the storage's: a bucket's signed URL would expire inside cached pages."""
+    if not field:
+        return ""
+    # The same address TenantFileSystemStorage gives: MEDIA_URL/<schema>/<name> (views.media_url_pattern).
+    return f"{settings.MEDIA_URL}{connection.schema_name}/{quote(field.name)}"
 
 
 class FileAudience:

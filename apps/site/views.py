@@ -7,7 +7,7 @@ import mimetypes
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
@@ -20,6 +20,7 @@ from apps.richtext import plain_text
 from tenants.access import public
 from tenants.client_ip import client_ip
 from tenants.models import Community
+from tenants.storage import file_response
 from tenants.views import primary_domain_url
 
 from . import integrations, selectors, services
@@ -222,14 +223,8 @@ def site_file(request, schema: str, path: str):
     if not default_storage.exists(name):
         raise Http404
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    if audience == selectors.FileAudience.PUBLIC:
-        # Names are random and change with every upload: a cached copy never shows a stale image.
-        patch_cache_control(response, public=True, max_age=60 * 60)
-    else:
-        patch_cache_control(response, private=True, no_store=True)
-    return response
+    # Names are random and change with every upload: a cached copy never shows a stale image.
+    return file_response(name, content_type=content_type, public=audience == selectors.FileAudience.PUBLIC)
 
 
 @public

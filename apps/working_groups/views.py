@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import role_required
+from tenants.storage import file_response
 
 from . import selectors, services
 from .forms import AttendanceForm, DocumentForm, GroupForm, MeetingForm
@@ -196,7 +197,5 @@ def document_download(request, pk: int, document_id: int):
     document = GroupDocument.objects.filter(group_id=pk, pk=document_id).first()
     if document is None:
         raise Http404
-    # Served through default_storage: the path is under this CPTS's own prefix.
-    return FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1]
-    )
+    # The name is under this CPTS's own prefix; object storage answers with a signed URL.
+    return file_response(document.file.name, as_attachment=True)

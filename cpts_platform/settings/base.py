@@ -273,6 +273,34 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(DATA_DIR / "media"))
 MEDIA_URL = "/media/"
 # Files of a CPTS live under MEDIA_ROOT/<schema>/ (TenantFileSystemStorage).
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Object storage (S3 API; tenants/storage.py): with S3_BUCKET set, files go to the bucket under
+# <S3_LOCATION>/<schema>/ and are served by signed URLs valid S3_SIGNED_URL_SECONDS.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+# The national directory extracts (a download cache, ~1 GB): default MEDIA_ROOT/_national.
+NATIONAL_EXTRACTS_DIR = env.str("NATIONAL_EXTRACTS_DIR", default="")
+S3_SIGNED_URL_SECONDS = env.int("S3_SIGNED_URL_SECONDS", default=300, minimum=10, maximum=7 * 24 * 3600)
+S3_ADDRESSING_STYLE = env.str("S3_ADDRESSING_STYLE", default="path")
+if S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
+    raise ImproperlyConfigured("S3_ADDRESSING_STYLE must be path, virtual or auto.")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "tenants.storage.TenantS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "public_endpoint_url": env.str("S3_PUBLIC_ENDPOINT_URL", default=""),
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("S3_LOCATION", default=""),
+            "querystring_auth": True,
+            "querystring_expire": S3_SIGNED_URL_SECONDS,
+            "file_overwrite": False,
+            "default_acl": None,
+            "signature_version": "s3v4",
+            "addressing_style": S3_ADDRESSING_STYLE,
+        },
+    }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))

@@ -23,6 +23,7 @@ wipe a directory whose servers are in use.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -234,6 +235,31 @@ class EmbeddedMailCatcher:
             "MAIL_CATCHER_URL": f"http://127.0.0.1:{self.http_port}/",
         }
 
+
+class EmbeddedS3:
+    """An S3-compatible server (moto's server mode, dev/test only) on loopback, in memory.
+
+    It does not switch the platform's storage (local disk stays the default, S3_BUCKET does that):
+    it exports LOCAL_S3_ENDPOINT_URL for the tests that run against real S3 calls, and for a
+    developer who sets S3_BUCKET=… S3_ENDPOINT_URL=$LOCAL_S3_ENDPOINT_URL to try it.
+    """
+
+    def __init__(self, data: Path) -> None:
+        self.log = data / "s3.log"
+
+    def start(self) -> dict[str, str]:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return {"LOCAL_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.port}"}
+
+    def wait(self) -> None:
+        wait_for_port(self.port, 30)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -310,6 +336,12 @@ def main() -> int:
                 redis = EmbeddedRedis(data, persist=not options.fresh)
                 exported["REDIS_URL"] = redis.start()
                 started.append(redis)
+            s3 = None
+            if not env.get("LOCAL_S3_ENDPOINT_URL") and importlib.util.find_spec("moto") is not None:
+                # Awaited last: its start-up (imports) overlaps localstripe's.
+                s3 = EmbeddedS3(data)
+                exported.update(s3.start())
+                started.append(s3)
             if not env.get("STRIPE_SECRET_KEY"):
                 stripe = EmbeddedStripe(data)
                 exported.update(stripe.start())
@@ -325,6 +357,8 @@ def main() -> int:
                 catcher = EmbeddedMailCatcher(data)
                 exported.update(catcher.start())
                 started.append(catcher)
+            if s3 is not None:
+                s3.wait()
             env.update(exported)
             _write_state(state_path, {"pid": os.getpid(), "env": exported})
             env[STATE_ENV] = str(state_path)
