@@ -173,6 +173,8 @@ ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"
 # Lets a test worker process reach the test database (pytest-django's test_<name>).
 if env.str("DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env.str("DATABASE_NAME")
+# Folder of pg_dump/psql (export_community, import_community); empty: found on PATH.
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

