@@ -153,3 +153,26 @@ def test_an_import_under_a_taken_slug_is_refused_in_french_and_leaves_nothing(wo
     with pytest.raises(CommandError, match="Aucune CPTS « nulle-part »"):
         call_command("export_community", "nulle-part", output=tmp_path / "x.tar.gz")
     assert Community.objects.count() == before
+
+
+def test_the_operator_console_offers_the_archive_for_download(world, db, operator_client, client_as):
+    import json
+    import tarfile
+
+    from tests.conftest import PLATFORM_HOST
+
+    assert 'action="/console/cpts/beta/archive/"' in operator_client.get("/console/").content.decode()
+    response = operator_client.post("/console/cpts/beta/archive/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/gzip"
+    assert response["Content-Disposition"].startswith('attachment; filename="cpts-beta-')
+    with tarfile.open(fileobj=io.BytesIO(b"".join(response.streaming_content)), mode="r:gz") as archive:
+        manifest = json.loads(archive.extractfile("manifest.json").read())
+        assert {"schema-pre-data.sql", "schema-data.sql", "schema-post-data.sql", "public.json"} <= set(
+            archive.getnames()
+        )
+    assert manifest["slug"] == "beta"
+
+    assert operator_client.post("/console/cpts/nulle-part/archive/").status_code == 404
+    assert operator_client.get("/console/cpts/beta/archive/").status_code == 405
+    assert client_as(world.charlie, PLATFORM_HOST).post("/console/cpts/beta/archive/").status_code == 403
