@@ -357,12 +357,15 @@ def import_held_extracts(*, actor=None) -> ImportRun | None:
     by_code = {code.encode(): [schema] for code in expand_codes(codes)}
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
     names = {kind: f"directory/imports/national-{kind}-{stamp}.txt" for kind in held}
-    paths = {kind: {schema: Path(default_storage.path(name))} for kind, name in names.items()}
-    lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in held.items()}
-    files = {kind: names[kind] for kind in held if lines[kind][schema]}
-    for kind in held:
-        if kind not in files:
-            paths[kind][schema].unlink(missing_ok=True)
+    # As in refresh: split into a scratch folder, store the parts in this CPTS's storage.
+    with tempfile.TemporaryDirectory(prefix="cpts-split-", dir=national_dir()) as scratch:
+        paths = {kind: {schema: Path(scratch) / f"{schema}-{kind}.txt"} for kind in held}
+        lines = {kind: SPLITTERS[kind](path, by_code, paths[kind]) for kind, path in held.items()}
+        files = {}
+        for kind in held:
+            if lines[kind][schema]:
+                with open(paths[kind][schema], "rb") as part:
+                    files[kind] = default_storage.save(names[kind], File(part))
     if not files:
         return None
     run = ImportRun.objects.create(
