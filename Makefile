@@ -50,7 +50,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCHMARKS = provisioning directory_search import_rpps national_split renewal_wave annual_report site_load
+BENCHMARKS = provisioning directory_search import_rpps national_split renewal_wave annual_report site_load migrate_all
 # Every benchmark in turn (each prints its figures, last line JSON); BENCH_ARGS=--quick for short runs.
 benchmarks: setup
 	$(RUNTIME) --data .data/bench --fresh -- sh -c '$(PY) manage.py migrate_platform > /dev/null && \
