@@ -100,7 +100,11 @@ def main() -> None:
     probe_dir = settings.PROBE_MIGRATIONS_DIR
     for old in probe_dir.glob("0*.py"):
         old.unlink()
-    migrate_everything()
+    started = time.perf_counter()
+    migrate_everything(progress=lambda line: print(line, flush=True) if "/" not in line[:12] else None)
+    print(
+        f"levelled every schema with the code (not timed in the result): {time.perf_counter() - started:.0f} s"
+    )
     # Forget the probe migrations of a previous run in every schema (their files are gone).
     with connection.cursor() as cursor:
         cursor.execute(
