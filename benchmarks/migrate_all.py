@@ -91,7 +91,8 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
+    from django_tenants.utils import schema_exists
 
     from tenants.models import Community
     from tenants.platform_setup import migrate_everything
@@ -117,10 +118,15 @@ def main() -> None:
                  END LOOP; END $$"""
         )
 
+    # A run stopped in the middle of a clone left its row only if it predates the atomic block below.
+    for orphan in Community.objects.filter(schema_name__startswith=PREFIX):
+        if not schema_exists(orphan.schema_name):
+            Community.objects.filter(pk=orphan.pk).delete()
     existing = Community.objects.filter(schema_name__startswith=PREFIX).count()
     started = time.perf_counter()
     for i in range(existing, n):
-        Community(schema_name=f"{PREFIX}{i:04d}", name=f"Banc migrations {i}", status="active").save()
+        with transaction.atomic():  # the row and its schema together, or neither
+            Community(schema_name=f"{PREFIX}{i:04d}", name=f"Banc migrations {i}", status="active").save()
         connection.set_schema_to_public()
         if (i + 1) % 50 == 0 or i + 1 == n:
             print(f"cloned {i + 1}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
