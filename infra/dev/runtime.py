@@ -241,6 +241,14 @@ class EmbeddedMailCatcher:
             "MAIL_CATCHER_URL": f"http://127.0.0.1:{self.http_port}/",
         }
 
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
 
 class EmbeddedS3:
     """An S3-compatible server (moto's server mode, dev/test only) on loopback, in memory.
