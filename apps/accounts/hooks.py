@@ -52,3 +52,24 @@ def holds_role_here(user) -> bool:
     """Whether ``user`` holds an active role in the CPTS the connection is set to. False when no
     check is registered (fails closed)."""
     return bool(_role_checks) and any(check(user) for check in _role_checks)
+
+
+# (request, signed in) -> the URL to land on after signing in without ``next``, "" for no opinion.
+Landing = Callable[[HttpRequest], str]
+_landings: list[Landing] = []
+
+
+def register_landing(landing: Landing) -> None:
+    """Add a source to ``landing_url`` (registering twice is a no-op)."""
+    if landing not in _landings:
+        _landings.append(landing)
+
+
+def landing_url(request: HttpRequest) -> str:
+    """Where ``request.user``, just signed in on this host, lands when no ``next`` was asked: the
+    first registered landing with an answer, else "" (then settings.LOGIN_REDIRECT_URL)."""
+    for landing in _landings:
+        url = landing(request)
+        if url:
+            return url
+    return ""

@@ -15,6 +15,7 @@ from tenants.models import Community
 
 from .forms import EmailAuthenticationForm, NewAccountForm, PlatformPasswordResetForm
 from .handoff import holds_role_in, make_handoff, redeem_handoff
+from .hooks import landing_url
 from .middleware import bind_session_to_community
 from .signup import read_signup_link
 from .throttling import ACCOUNT, ADDRESS, clear_account_failures, reached_caps
@@ -36,6 +37,10 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         bind_session_to_community(self.request)
         return response
+
+    def get_default_redirect_url(self):
+        """Without ``next``: the landing an app registered (the team's dashboard), else "/"."""
+        return landing_url(self.request) or super().get_default_redirect_url()
 
 
 @public

@@ -8,6 +8,7 @@ class DuesConfig(AppConfig):
     verbose_name = _("Cotisations")
 
     def ready(self) -> None:
+        from apps.backoffice.registry import register_sidebar_entry
         from apps.members.space import register_member_space_section
         from apps.members.standing import register_standing_provider
 
@@ -16,3 +17,27 @@ class DuesConfig(AppConfig):
 
         register_standing_provider(DuesStanding())
         register_member_space_section(dues_section)
+        register_sidebar_entry(
+            group="members",
+            label=_("Liste des adhérents"),
+            icon="users",
+            url_name="dues:team_members",
+            role="team",
+            order=10,
+        )
+        register_sidebar_entry(
+            group="dues",
+            label=_("Chiffres"),
+            icon="chart-column",
+            url_name="dues:team_figures",
+            role="team",
+            order=10,
+        )
+        register_sidebar_entry(
+            group="dues",
+            label=_("Formules et réglages"),
+            icon="settings",
+            url_name="dues:team_settings",
+            role="team",
+            order=20,
+        )

@@ -8,6 +8,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Événements")
 
     def ready(self) -> None:
+        from apps.backoffice.registry import register_sidebar_entry
         from apps.members.space import register_member_space_section
         from apps.notifications.registry import register_kind
         from apps.payments import registry
@@ -34,3 +35,19 @@ class EventsConfig(AppConfig):
         register_kind("events.promoted", _("Place libérée sur liste d'attente"), transactional=True)
         register_kind("events.hold_expired", _("Réservation non réglée expirée"), transactional=True)
         register_kind("events.cancelled", _("Annulation d'un événement"), transactional=True)
+        register_sidebar_entry(
+            group="events",
+            label=_("Tous les événements"),
+            icon="calendar",
+            url_name="events:list",
+            role="team",
+            order=10,
+        )
+        register_sidebar_entry(
+            group="events",
+            label=_("Nouvel événement"),
+            icon="calendar-plus",
+            url_name="events:create",
+            role="team",
+            order=20,
+        )

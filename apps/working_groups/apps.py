@@ -6,3 +6,23 @@ class WorkingGroupsConfig(AppConfig):
     name = "apps.working_groups"
     label = "working_groups"
     verbose_name = _("Groupes de travail")
+
+    def ready(self) -> None:
+        from apps.backoffice.registry import register_sidebar_entry
+
+        register_sidebar_entry(
+            group="groups",
+            label=_("Groupes de travail"),
+            icon="messages-square",
+            url_name="working_groups:list",
+            role="team",
+            order=10,
+        )
+        register_sidebar_entry(
+            group="groups",
+            label=_("Nouveau groupe"),
+            icon="plus",
+            url_name="working_groups:create",
+            role="team",
+            order=20,
+        )

@@ -77,6 +77,8 @@ TENANT_APPS = [
     "apps.directory",
     "apps.onboarding",
     "apps.notifications",
+    "apps.backoffice",
+    "apps.dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -138,9 +140,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.community",
                 "apps.site.context_processors.site_chrome",
+                "apps.backoffice.context_processors.backoffice",
             ],
             # French amounts and plurals in every template (|euros, |pluriel).
-            "builtins": ["apps.site.templatetags.formatting"],
+            "builtins": ["apps.site.templatetags.formatting", "apps.backoffice.templatetags.icons"],
         },
     },
 ]

@@ -1,0 +1,88 @@
+/* Small behaviours of the layouts and components, without a build step:
+ * - [data-toggle=ID] buttons open and close a menu (the public header's, the back-office sidebar)
+ *   and keep aria-expanded in step; Escape closes;
+ * - <input type=file> inside .file-drop gets a drop zone, the chosen file's name and, for an
+ *   image, a preview;
+ * - an account menu (<details>) closes when clicking elsewhere.
+ * Everything works without JavaScript: menus are then simply shown (html.no-js). */
+(function () {
+  "use strict";
+  document.documentElement.classList.remove("no-js");
+  document.documentElement.classList.add("js");
+
+  function setOpen(target, open) {
+    target.classList.toggle("open", open);
+    document.querySelectorAll('[data-toggle="' + target.id + '"]').forEach(function (b) {
+      b.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.body.classList.toggle("menu-open", open && target.id === "bo-sidebar");
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-toggle]");
+    if (toggle) {
+      var target = document.getElementById(toggle.getAttribute("data-toggle"));
+      if (target) { setOpen(target, !target.classList.contains("open")); }
+      return;
+    }
+    document.querySelectorAll("details.account-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.removeAttribute("open"); }
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    document.querySelectorAll(".open[id]").forEach(function (target) { setOpen(target, false); });
+    document.querySelectorAll("details.account-menu[open]").forEach(function (m) { m.removeAttribute("open"); });
+  });
+
+  function describe(input, zone) {
+    var info = zone.querySelector(".file-drop-info");
+    var preview = zone.querySelector(".file-drop-preview");
+    var file = input.files && input.files[0];
+    info.textContent = file ? file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " ko)" : "";
+    if (preview) { preview.remove(); }
+    if (file && /^image\//.test(file.type)) {
+      var img = document.createElement("img");
+      img.className = "file-drop-preview";
+      img.alt = "Aperçu de " + file.name;
+      img.src = URL.createObjectURL(file);
+      zone.appendChild(img);
+    }
+  }
+
+  function enhanceFileInputs(root) {
+    root.querySelectorAll('input[type=file]:not([data-enhanced])').forEach(function (input) {
+      input.setAttribute("data-enhanced", "");
+      var zone = document.createElement("div");
+      zone.className = "file-drop";
+      input.parentNode.insertBefore(zone, input);
+      zone.appendChild(input);
+      var hint = document.createElement("p");
+      hint.className = "file-drop-hint";
+      hint.textContent = "Glissez un fichier ici ou cliquez pour le choisir";
+      zone.appendChild(hint);
+      var info = document.createElement("p");
+      info.className = "file-drop-info";
+      info.setAttribute("aria-live", "polite");
+      zone.appendChild(info);
+      input.addEventListener("change", function () { describe(input, zone); });
+      ["dragenter", "dragover"].forEach(function (name) {
+        zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("dragging"); });
+      });
+      ["dragleave", "drop"].forEach(function (name) {
+        zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+      });
+      zone.addEventListener("drop", function (e) {
+        e.preventDefault();
+        if (e.dataTransfer && e.dataTransfer.files.length) {
+          input.files = e.dataTransfer.files;
+          describe(input, zone);
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhanceFileInputs(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhanceFileInputs(event.target); });
+})();
