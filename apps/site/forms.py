@@ -36,6 +36,16 @@ class BrandingForm(forms.ModelForm):
         widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
     remove_favicon = forms.BooleanField(label=_("Retirer l'icône actuelle"), required=False)
+    hero_file = forms.FileField(
+        label=_("Nouvelle image d'accueil"),
+        required=False,
+        help_text=_(
+            "Une photo du territoire ou de l'équipe, en largeur, derrière le nom de la CPTS sur la page "
+            "d'accueil ; redimensionnée à 1920 × 1080 pixels au plus."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+    remove_hero = forms.BooleanField(label=_("Retirer l'image d'accueil actuelle"), required=False)
 
     class Meta:
         model = SiteSettings

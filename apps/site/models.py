@@ -37,6 +37,8 @@ def favicon_path(instance, filename: str) -> str:
 def rich_image_name(extension: str) -> str:
     """``site/images/<128 random bits>`` (the widths are added to it): see ``_unguessable_name``."""
     return f"site/images/{secrets.token_urlsafe(16)}"
+def hero_path(instance, filename: str) -> str:
+    return _unguessable_name("hero", filename)
 
 
 def news_image_path(instance, filename: str) -> str:
@@ -57,6 +59,8 @@ class SiteSettings(models.Model):
     accent_color = models.CharField(_("couleur des liens"), max_length=7, default=DEFAULT_ACCENT)
     logo = models.ImageField(_("logo"), upload_to=logo_path, blank=True)
     favicon = models.ImageField(_("icône du site"), upload_to=favicon_path, blank=True)
+    # Behind the home page's title, darkened so the white text keeps its contrast: decorative.
+    hero_image = models.ImageField(_("image d'accueil"), upload_to=hero_path, blank=True)
     intro = models.TextField(_("présentation (page d'accueil)"), blank=True)
     join_call = models.TextField(_("appel à adhérer"), blank=True)
     contact_email = models.EmailField(

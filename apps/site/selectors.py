@@ -42,12 +42,12 @@ class FileAudience:
 def get_site_file_audience(name: str) -> str | None:
     """Who may see the stored file ``name`` (``site/…``), decided by the row that owns it.
 
-    The logo and the icon are public; a news image is public while its item is, and team-only
+    The logo, the icon and the home page's image are public; a news image is public while its item is, and team-only
     before (draft, scheduled); a file no row names (deleted, replaced, never saved) is nobody's: None.
     """
     if not name:
         return None
-    if SiteSettings.objects.filter(Q(logo=name) | Q(favicon=name)).exists():
+    if SiteSettings.objects.filter(Q(logo=name) | Q(favicon=name) | Q(hero_image=name)).exists():
         return FileAudience.PUBLIC
     if name.startswith("site/images/") and SiteImage.objects.filter(files__contains=[name]).exists():
         return FileAudience.PUBLIC

@@ -45,6 +45,7 @@ MESSAGE_RATE_LIMIT = 5
 MESSAGE_RATE_WINDOW = 60 * 10
 LOGO_BOX = (512, 256)
 FAVICON_BOX = (64, 64)
+HERO_BOX = (1920, 1080)
 NEWS_IMAGE_BOX = (1600, 1000)
 # Widths of the versions of an image inserted in rich text (phone, tablet or column, wide screen).
 RICH_IMAGE_WIDTHS = (480, 960, 1600)
@@ -145,10 +146,13 @@ def update_branding(
     favicon=None,
     remove_logo: bool = False,
     remove_favicon: bool = False,
+    hero=None,
+    remove_hero: bool = False,
 ) -> SiteSettings:
     """Save the branding row (already validated by the form) with its images resized.
 
-    ``logo``/``favicon`` are uploaded files; raises ValidationError (French) if they are not images.
+    ``logo``/``favicon``/``hero`` are uploaded files; raises ValidationError (French, keyed by the
+    image's field) if they are not images.
     """
     require_role(actor, Role.TEAM)
     with transaction.atomic():
@@ -172,6 +176,15 @@ def update_branding(
             except ValidationError as error:
                 raise ValidationError({"favicon": error.messages}) from error
             _replace_file(site.favicon, processed)
+        if remove_hero and site.hero_image:
+            _delete_file_on_commit(site.hero_image)
+            site.hero_image = ""
+        if hero is not None:
+            try:
+                processed = process_image(hero, max_size=HERO_BOX, name="hero", keep_format=True)
+            except ValidationError as error:
+                raise ValidationError({"hero_image": error.messages}) from error
+            _replace_file(site.hero_image, processed)
         site.pk = SiteSettings.SINGLETON_ID
         site.save()
         _after_edit()

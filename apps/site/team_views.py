@@ -77,9 +77,13 @@ def branding(request):
                 favicon=form.cleaned_data.get("favicon_file"),
                 remove_logo=form.cleaned_data.get("remove_logo", False),
                 remove_favicon=form.cleaned_data.get("remove_favicon", False),
+                hero=form.cleaned_data.get("hero_file"),
+                remove_hero=form.cleaned_data.get("remove_hero", False),
             )
         except ValidationError as error:
-            add_errors_to_form(form, error, renamed={"logo": "logo_file", "favicon": "favicon_file"})
+            add_errors_to_form(
+                form, error, renamed={"logo": "logo_file", "favicon": "favicon_file", "hero_image": "hero_file"}
+            )
         else:
             messages.success(request, _("L'identité du site est enregistrée."))
             return redirect("site:team_branding")

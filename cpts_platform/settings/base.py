@@ -143,7 +143,7 @@ TEMPLATES = [
                 "apps.backoffice.context_processors.backoffice",
             ],
             # French amounts and plurals in every template (|euros, |pluriel).
-            "builtins": ["apps.site.templatetags.formatting", "apps.backoffice.templatetags.icons"],
+            "builtins": ["apps.site.templatetags.formatting", "apps.backoffice.templatetags.ui"],
         },
     },
 ]

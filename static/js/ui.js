@@ -4,10 +4,9 @@
  * - <input type=file> inside .file-drop gets a drop zone, the chosen file's name and, for an
  *   image, a preview;
  * - an account menu (<details>) closes when clicking elsewhere.
- * Everything works without JavaScript: menus are then simply shown (html.no-js). */
+ * Everything works without JavaScript: menus are then simply shown (no html.js). */
 (function () {
   "use strict";
-  document.documentElement.classList.remove("no-js");
   document.documentElement.classList.add("js");
 
   function setOpen(target, open) {
@@ -83,6 +82,21 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhanceFileInputs(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhanceFileInputs(event.target); });
+  /* A table wider than a phone scrolls inside itself (site.css): keyboard users reach it too. */
+  function focusableScrollers(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) { table.setAttribute("tabindex", "0"); }
+      else if (table.getAttribute("tabindex") === "0") { table.removeAttribute("tabindex"); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhanceFileInputs(document);
+    focusableScrollers(document);
+  });
+  window.addEventListener("resize", function () { focusableScrollers(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    enhanceFileInputs(event.target);
+    focusableScrollers(event.target);
+  });
 })();

@@ -204,6 +204,47 @@ def test_branding_colours_logo_and_favicon_reach_every_page(community_a, alice, 
     assert Client(HTTP_HOST=HOST_B).get(logo_url).status_code == 404  # B never serves A's files
 
 
+def test_the_home_page_shows_the_cpts_own_image_behind_its_name(community_a, alice, client_as, on_commit):
+    with on_commit():
+        response = client_as(alice, HOST_A).post(
+            "/equipe/site/identite/",
+            {
+                "primary_color": "#0b5fa5",
+                "accent_color": "#8a3b12",
+                "hero_file": upload("v.png", png_bytes((3000, 1200))),
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context(community_a.schema_name):
+        site = SiteSettings.objects.get(pk=1)
+        with site.hero_image.open("rb") as hero:
+            assert Image.open(hero).size == (1920, 768)
+    html = Client(HTTP_HOST=HOST_A).get("/").text
+    hero_url = html.split("--hero-image: url('", 1)[1].split("'", 1)[0]
+    assert hero_url.startswith("/media/alpha/site/hero/") and 'class="hero home-hero with-image"' in html
+    assert Client(HTTP_HOST=HOST_A).get(hero_url).status_code == 200
+    with on_commit():
+        client_as(alice, HOST_A).post(
+            "/equipe/site/identite/",
+            {"primary_color": "#0b5fa5", "accent_color": "#8a3b12", "remove_hero": "on"},
+        )
+    assert "with-image" not in Client(HTTP_HOST=HOST_A).get("/").text
+
+
+def test_a_hero_image_that_is_not_an_image_is_refused_under_its_field(community_a, alice, client_as):
+    response = client_as(alice, HOST_A).post(
+        "/equipe/site/identite/",
+        {
+            "primary_color": "#0b5fa5",
+            "accent_color": "#8a3b12",
+            "hero_file": upload("v.png", b"not an image"),
+        },
+    )
+    assert response.status_code == 200 and "pas une image lisible" in response.text
+    html = response.text
+    assert html.index('id="id_hero_file"') < html.index("pas une image lisible")
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -1,5 +1,5 @@
 """In Chromium: a page showing a flash message stays accessible, and a destructive button asks
-before acting (static/js/confirm.js)."""
+before acting in the page's confirmation dialog (static/js/confirm.js)."""
 
 from __future__ import annotations
 
@@ -48,16 +48,19 @@ def test_deleting_asks_first_and_the_message_that_follows_is_accessible(
     page, site_url, world, django_db_blocker, local_number
 ):
     _sign_in(page, site_url, world.alice, "/equipe/site/numeros/")
-    questions = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    dialog = page.get_by_role("dialog")
     page.get_by_role("button", name="Supprimer 05 55 00 00 00").click()
+    assert dialog.is_visible()
+    assert dialog.get_by_text("Supprimer le numéro 05 55 00 00 00 ?").is_visible()
+    assert run_axe(page) == []
+    dialog.get_by_role("button", name="Annuler").click()
     page.wait_for_timeout(300)
-    assert questions == ["Supprimer le numéro 05 55 00 00 00 ?"]
+    assert not dialog.is_visible()
     assert _exists(world, django_db_blocker, local_number.pk)
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Supprimer 05 55 00 00 00").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Confirmer").click()
     status = page.locator("[role=status]")
     assert status.locator("li").count() == 1
     assert not _exists(world, django_db_blocker, local_number.pk)

@@ -1,4 +1,6 @@
-"""``{% icon "users" %}``: a Lucide icon (vendored from the npm package lucide-static under
+"""The components' template tags, builtin in every template (docs/ui.md).
+
+``{% icon "users" %}``: a Lucide icon (vendored from the npm package lucide-static under
 static/vendor/lucide/, ISC licence) inlined as SVG, so it takes ``currentColor`` and costs no
 request. Decorative by default (``aria-hidden``); give ``label="…"`` when the icon alone carries
 the meaning."""
@@ -48,3 +50,9 @@ def icon(name: str, label: str = "", size: int = 20, css: str = "") -> str:
         a11y,
         mark_safe(shape),  # noqa: S308 - a vendored icon file checked by name, no user input
     )
+
+
+@register.filter
+def steps(value: str) -> list[str]:
+    """``"Compte|Profil|Paiement"|steps`` → the names of a path's steps (components/steps.html)."""
+    return [step.strip() for step in str(value).split("|") if step.strip()]
