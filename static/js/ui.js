@@ -45,8 +45,11 @@
       var img = document.createElement("img");
       img.className = "file-drop-preview";
       img.alt = "Aperçu de " + file.name;
-      img.src = URL.createObjectURL(file);
       zone.appendChild(img);
+      /* A data: URL, which the Content-Security-Policy allows for images (blob: it does not). */
+      var reader = new FileReader();
+      reader.onload = function () { img.src = reader.result; };
+      reader.readAsDataURL(file);
     }
   }
 

@@ -47,7 +47,7 @@ SKIP = re.compile(
     r"(\.ics$|\.csv$|\.pdf$|\.xlsx?$|/deconnexion/|/api/|/static/|/media/|export=|/justificatifs/|"
     r"/documents/\d+/|/rapports/\d+/|/recus/\d+/|/compte/cpts/|/fichiers/|/stripe/)"
 )
-MAX_PAGES = 60
+MAX_PAGES = 150
 # Pages that answer 4xx on purpose when reached by link (none today): add a path regex with why.
 EXPECTED_STATUS: dict[str, int] = {}
 
