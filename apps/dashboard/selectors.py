@@ -18,7 +18,7 @@ from apps.dues.selectors import year_figures
 from apps.events.models import Event, Registration
 from apps.events.selectors import with_counts
 from apps.members.models import Membership
-from apps.members.standing import Standing, standing_of
+from apps.members.standing import Standing, standings_of
 from apps.payments.models import Payment
 from apps.site.selectors import count_unhandled_messages
 from apps.site.templatetags.formatting import format_euros
@@ -90,12 +90,12 @@ class Overview:
 
 
 def standing_counts() -> tuple[dict[str, int], int]:
-    """How many active memberships are à jour, candidates or lapsed today, asked of
-    ``standing_of`` one membership at a time (one small query each: the rule stays in one place)."""
+    """How many active memberships are à jour, candidates or lapsed today
+    (``apps.members.standing.standings_of``: the rule stays there; two queries)."""
     counts = {value: 0 for value in Standing.values}
     memberships = list(Membership.objects.filter(is_active=True))
-    for membership in memberships:
-        counts[standing_of(membership)] += 1
+    for standing in standings_of(memberships).values():
+        counts[standing] += 1
     return counts, len(memberships)
 
 

@@ -16,21 +16,33 @@ from .models import Dues
 _ONCE_PAID = (Dues.Status.ACTIVE, Dues.Status.EXPIRED)
 
 
+def _standing_from(rows: list[tuple[int, str]], year: int) -> Standing:
+    """The rule, from a membership's (year, status) dues rows and the current civil year."""
+    if any(status == Dues.Status.ACTIVE and year - 1 <= dues_year <= year + 1 for dues_year, status in rows):
+        return Standing.GOOD
+    if any(status in _ONCE_PAID for _year, status in rows):
+        return Standing.LAPSED
+    return Standing.CANDIDATE
+
+
 class DuesStanding:
     """``apps.members.standing.StandingProvider`` reading the membership's dues rows."""
 
     def standing_by_dues(self, membership: Membership) -> Standing:
         """GOOD with active dues for last, this or next civil year (Europe/Paris); LAPSED when dues
         were once paid; else CANDIDATE. One query."""
-        year = paris_today().year
         rows = list(Dues.objects.filter(membership_id=membership.pk).values_list("year", "status"))
-        if any(
-            status == Dues.Status.ACTIVE and year - 1 <= dues_year <= year + 1 for dues_year, status in rows
+        return _standing_from(rows, paris_today().year)
+
+    def standings_by_dues(self, memberships: list[Membership]) -> dict[int, Standing]:
+        """The same answer for many memberships: one query for all their dues."""
+        rows: dict[int, list[tuple[int, str]]] = {membership.pk: [] for membership in memberships}
+        for membership_id, year, status in Dues.objects.filter(membership_id__in=list(rows)).values_list(
+            "membership_id", "year", "status"
         ):
-            return Standing.GOOD
-        if any(status in _ONCE_PAID for _year, status in rows):
-            return Standing.LAPSED
-        return Standing.CANDIDATE
+            rows[membership_id].append((year, status))
+        year = paris_today().year
+        return {pk: _standing_from(dues, year) for pk, dues in rows.items()}
 
     def pending_payment(self, membership: Membership) -> tuple[str, str] | None:
         """The payment page of the latest pending dues, with its French label, or None."""

@@ -57,6 +57,9 @@ class StandingProvider(Protocol):
     def standing_by_dues(self, membership: Membership) -> Standing:
         """GOOD, LAPSED or CANDIDATE from the membership's dues today (see the module docstring)."""
 
+    def standings_by_dues(self, memberships: list[Membership]) -> dict[int, Standing]:
+        """``standing_by_dues`` of many memberships at once (by pk), in a bounded number of queries."""
+
     def pending_payment(self, membership: Membership) -> tuple[str, str] | None:
         """(url, French label) of the payment page of the membership's pending dues, if any."""
 
@@ -88,6 +91,28 @@ def _compute(membership: Membership) -> Standing:
     if not _providers:
         return Standing.CANDIDATE
     return _providers[0].standing_by_dues(membership)
+
+
+def standings_of(memberships: list[Membership]) -> dict[int, Standing]:
+    """``standing_of`` for many active memberships at once (by pk): the same rule, with the dues
+    of all of them read together (a list or a dashboard, not one query per row)."""
+    found: dict[int, Standing] = {}
+    by_dues = []
+    for membership in memberships:
+        cached = getattr(membership, _CACHE_ATTR, None)
+        if cached is not None:
+            found[membership.pk] = cached
+        elif membership.has_role(Role.TEAM) or membership.dues_exempt:
+            found[membership.pk] = Standing.GOOD
+        elif not _providers:
+            found[membership.pk] = Standing.CANDIDATE
+        else:
+            by_dues.append(membership)
+    if by_dues:
+        found.update(_providers[0].standings_by_dues(by_dues))
+    for membership in memberships:
+        setattr(membership, _CACHE_ATTR, found[membership.pk])
+    return found
 
 
 def is_in_good_standing(membership: Membership | None) -> bool:
