@@ -37,6 +37,8 @@ def favicon_path(instance, filename: str) -> str:
 def rich_image_name(extension: str) -> str:
     """``site/images/<128 random bits>`` (the widths are added to it): see ``_unguessable_name``."""
     return f"site/images/{secrets.token_urlsafe(16)}"
+
+
 def hero_path(instance, filename: str) -> str:
     return _unguessable_name("hero", filename)
 

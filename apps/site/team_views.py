@@ -82,7 +82,9 @@ def branding(request):
             )
         except ValidationError as error:
             add_errors_to_form(
-                form, error, renamed={"logo": "logo_file", "favicon": "favicon_file", "hero_image": "hero_file"}
+                form,
+                error,
+                renamed={"logo": "logo_file", "favicon": "favicon_file", "hero_image": "hero_file"},
             )
         else:
             messages.success(request, _("L'identité du site est enregistrée."))
