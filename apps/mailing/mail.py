@@ -149,9 +149,10 @@ def send(
         with translation.override(settings.LANGUAGE_CODE):
             subject = " ".join(str(subject).split())
             text = render_text(f"{template}.txt", context)
+            # The HTML layout has its own footer: the text one is added after.
+            html = _html_body(template, context, text)
             if context.get("unsubscribe_url"):
                 text += render_text("mailing/email/unsubscribe_footer.txt", context)
-            html = _html_body(template, context, text)
         message_id = make_msgid(domain=platform_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN)
         message = EmailMultiAlternatives(
             subject=subject,

@@ -93,7 +93,8 @@ PAGE = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
 <style>body{{font-family:system-ui,sans-serif;margin:0 auto;max-width:64rem;padding:1rem;color:#1f2933}}
 table{{width:100%;border-collapse:collapse}}td,th{{text-align:left;padding:.4rem;border-bottom:1px solid #e4e7eb;
 vertical-align:top}}a{{color:#0b5cad}}iframe{{width:100%;height:32rem;border:1px solid #cbd2d9}}
-pre{{white-space:pre-wrap;background:#f4f5f7;padding:.8rem}}</style></head><body>{body}</body></html>"""
+pre{{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f5f7;padding:.8rem}}
+td{{overflow-wrap:anywhere}}</style></head><body>{body}</body></html>"""
 
 
 def make_http_handler(store: Store):

@@ -119,6 +119,11 @@ def test_the_member_page_lists_recent_notifications_of_every_cpts_of_the_account
     assert "Rappel : Réunion Alpha" in text and "Rappel : Réunion Bêta" in text
     assert "Réservé à Bob" not in text
     assert "Rappels des événements où je suis inscrit(e)" in text and "Toujours envoyé par e-mail" in text
+    space = signed_in_client(both, HOST_A).get("/mon-espace/").content.decode()
+    assert (
+        "1 notification de CPTS Alpha ces 30 derniers jours." in space
+        and "/mon-espace/notifications/" in space
+    )
     charlie_page = signed_in_client(charlie, HOST_B).get("/mon-espace/notifications/").content.decode()
     assert "Réunion Alpha" not in charlie_page and "Réservé à Bob" not in charlie_page
 
