@@ -18,6 +18,7 @@ app.conf.imports = (
     "workers.site",
     "workers.events",
     "workers.dues",
+    "workers.payments",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

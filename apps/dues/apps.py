@@ -12,9 +12,11 @@ class DuesConfig(AppConfig):
         from apps.members.space import register_member_space_section
         from apps.members.standing import register_standing_provider
 
+        from . import payable
         from .member_space import dues_section
         from .standing import DuesStanding
 
+        payable.register()
         register_standing_provider(DuesStanding())
         register_member_space_section(dues_section)
         register_sidebar_entry(

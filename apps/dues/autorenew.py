@@ -19,16 +19,18 @@ from datetime import timedelta
 
 import stripe
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.models import Membership
+from apps.payments import card, settlement
 from apps.payments.models import Payment, PaymentMethod
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
+from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
 from .models import Dues, ReminderCampaign, Tier
@@ -145,8 +147,6 @@ def charge(membership: Membership, year: int) -> str:
 
     Returns ``succeeded``, ``failed``, ``skipped``.
     """
-    from . import payments
-
     community = current_community()
     tier = _tier_for(membership, year)
     if tier is None:
@@ -173,12 +173,12 @@ def charge(membership: Membership, year: int) -> str:
             dues=dues,
             method=PaymentMethod.CARD,
             amount=dues.amount,
-            platform_fee=payments.platform_fee(dues.amount),
+            platform_fee=card.platform_fee(dues.amount),
             stripe_account_id=community.stripe_account_id,
             off_session=True,
         )
     params = {
-        "amount": payments._cents(payment.amount),
+        "amount": settlement.cents(payment.amount),
         "currency": "eur",
         "customer": membership.stripe_customer_id,
         "payment_method": membership.stripe_payment_method_id,
@@ -187,7 +187,7 @@ def charge(membership: Membership, year: int) -> str:
         "confirm": True,
         "metadata": {"cpts": community.schema_name, "dues": str(dues.pk), "payment": str(payment.pk)},
     }
-    fee = payments._cents(payment.platform_fee)
+    fee = settlement.cents(payment.platform_fee)
     if fee and not client.is_embedded():
         params["application_fee_amount"] = fee
     opts = client.options(
@@ -201,19 +201,15 @@ def charge(membership: Membership, year: int) -> str:
             intent_id = intent_id.get("id")
         if intent_id:
             _record_intent(payment, intent_id, community)
-        from . import services
-
-        services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
+        settlement.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
         return "failed"
     _record_intent(payment, intent["id"], community)
     if intent["status"] == "requires_action":
         # Off session nobody can authenticate: Stripe's authentication_required. Cancel it.
         stripe.PaymentIntent.cancel(intent["id"], **client.options(payment.stripe_account_id))
-        from . import services
-
-        services.mark_payment_failed(payment.pk, reason="authentication_required")
+        settlement.mark_payment_failed(payment.pk, reason="authentication_required")
         return "failed"
-    outcome = payments.sync_payment(payment.pk, intent=intent)
+    outcome = card.sync_payment(payment.pk, intent=intent)
     return "succeeded" if outcome == "succeeded" else "failed"
 
 
@@ -246,12 +242,10 @@ def _charge_one(membership: Membership, year: int, on_failure, outcome: dict[str
 
 
 def _give_up(membership: Membership, year: int, *, reason: str) -> None:
-    from . import services
-
     for payment_id in (
         _unreached_payments(year).filter(dues__membership_id=membership.pk).values_list("pk", flat=True)
     ):
-        services.mark_payment_failed(payment_id, reason=reason)
+        settlement.mark_payment_failed(payment_id, reason=reason)
 
 
 def _unreached_payments(year: int):
@@ -272,6 +266,15 @@ def unreached(year: int):
         .exclude(stripe_payment_method_id="")
         .order_by("pk")
     )
+
+
+def queue_retry_of_unreached(year: int) -> bool:
+    """Queue ``dues.retry_auto_renewals`` for ``year`` while some renewals never reached Stripe
+    (run nightly by the renewals and every 15 minutes by the reconciliation). True if queued."""
+    if not unreached(year).exists():
+        return False
+    enqueue_on_commit("dues.retry_auto_renewals", connection.schema_name, year)
+    return True
 
 
 def retry_unreached(year: int, on_failure) -> dict[str, int]:

@@ -10,6 +10,8 @@ from django.http import Http404
 
 from apps.members.models import Membership, Role
 from apps.payments.models import Payment, Receipt
+from apps.professionals.models import ProfessionalProfile
+from apps.professionals.selectors import read_in_each_community
 
 from .models import Dues, Tier
 
@@ -115,8 +117,6 @@ def access_receipt(user, membership: Membership | None, receipt_id: int) -> Rece
 
 def list_members(*, year: int, q: str = "", status: str = "", tier: str = "", profession: str = ""):
     """Members of this CPTS with their dues of ``year`` (team back-office, CSV export, API)."""
-    from apps.professionals.models import ProfessionalProfile
-
     members = Membership.objects.select_related("user").order_by(
         "user__last_name", "user__first_name", "user__email"
     )
@@ -140,8 +140,6 @@ def list_members(*, year: int, q: str = "", status: str = "", tier: str = "", pr
 
 def attach_profiles(memberships) -> list:
     """Memberships with ``.profile`` set (one public-schema query for the page)."""
-    from apps.professionals.models import ProfessionalProfile
-
     rows = list(memberships)
     profiles = {
         p.user_id: p for p in ProfessionalProfile.objects.filter(user_id__in=[m.user_id for m in rows])
@@ -212,8 +210,6 @@ def account_summary(user_id: int) -> dict | None:
 
 def memberships_everywhere(user) -> list[dict]:
     """The account's memberships in every CPTS it belongs to, read schema by schema."""
-    from apps.professionals.selectors import read_in_each_community
-
     rows = []
     for community, summary in read_in_each_community(user, lambda _c: account_summary(user.pk)):
         if summary is not None:

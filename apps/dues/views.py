@@ -19,17 +19,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.signup import TooManySignupEmails, send_signup_email
 from apps.members.models import Membership, Role
 from apps.members.permissions import check_role, role_required
+from apps.payments import card, receipts
+from apps.payments import services as payment_services
 from apps.payments.models import Payment
+from apps.payments.views import card_confirm_view, card_form_context, payment_page_state
 from apps.professionals.forms import ProfessionalProfileForm
 from apps.professionals.selectors import get_profile
 from apps.professionals.services import save_profile
 from apps.stripe_gateway import connect
 from apps.stripe_gateway.client import StripeUnavailable
-from tenants.access import AUTHENTICATED, authenticated, public
+from tenants.access import authenticated, public
 from tenants.selectors import current_community
 from tenants.storage import file_response
 
-from . import autorenew, payments, receipts, selectors, services
+from . import autorenew, selectors, services
 from .calendar import days_left_in_year, join_years, paris_today
 from .forms import DuesSettingsForm, JoinForm, MemberFilterForm, OfflinePaymentForm, SignUpForm, TierForm
 from .models import Dues, DuesSettings, Tier
@@ -179,10 +182,10 @@ def pay(request, dues_id: int):
     context = {"dues": dues, "card_available": False}
     if connect.card_payments_available(current_community()):
         try:
-            payment = payments.start_card_payment(actor=request.user, dues=dues)
-        except payments.PaymentInProgress as in_progress:
+            payment = card.start_card_payment(actor=request.user, dues=dues)
+        except card.PaymentInProgress as in_progress:
             return redirect("dues:payment_status", payment_id=in_progress.payment.pk)
-        except (payments.CardPaymentUnavailable, StripeUnavailable):
+        except (card.CardPaymentUnavailable, StripeUnavailable):
             payment = None
         except stripe.StripeError:
             logger.exception("could not open a PaymentIntent for dues %s", dues.pk)
@@ -199,55 +202,6 @@ def pay(request, dues_id: int):
     return render(request, "dues/pay.html", context)
 
 
-def card_form_context(payment: Payment, *, confirm_route: str, status_route: str) -> dict:
-    """What ``dues/_card_form.html`` needs (shared with the payment page of paid events)."""
-    return {
-        "card_available": True,
-        "payment": payment,
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "embedded": settings.STRIPE_EMBEDDED,
-        "confirm_url": reverse(confirm_route, args=[payment.pk]),
-        "status_url": reverse(status_route, args=[payment.pk]),
-    }
-
-
-def card_confirm_response(
-    request, payment: Payment, *, confirm_route: str, status_route: str
-) -> JsonResponse:
-    """JSON for the card form (dues and paid events): confirm with the payment method Stripe.js
-    collected; after a decline, point the form at the fresh attempt."""
-    payment_method = request.POST.get("payment_method", "")
-    if not payment_method.startswith(("pm_", "card_", "tok_")):
-        return JsonResponse({"status": "invalid", "error": _("Moyen de paiement manquant.")}, status=400)
-    result = payments.confirm_card_payment(
-        actor=request.user, payment=payment, payment_method_id=payment_method
-    )
-    result["status_url"] = reverse(status_route, args=[payment.pk])
-    if result.get("retry_payment"):
-        result["confirm_url"] = reverse(confirm_route, args=[result["retry_payment"]])
-        result["status_url"] = reverse(status_route, args=[result["retry_payment"]])
-    return JsonResponse(result, status=200 if result["status"] not in ("invalid",) else 400)
-
-
-def card_confirm_view(access, *, confirm_route: str, status_route: str):
-    """The JSON view of a card form (dues and paid events): ``access(user, payment_id)`` returns
-    the caller's own payment or raises Http404; then ``card_confirm_response``."""
-
-    @require_POST
-    def view(request, payment_id: int):
-        if not request.user.is_authenticated:
-            return JsonResponse(
-                {"status": "invalid", "error": _("Session expirée : reconnectez-vous.")}, status=403
-            )
-        payment = access(request.user, payment_id)
-        return card_confirm_response(request, payment, confirm_route=confirm_route, status_route=status_route)
-
-    # Declared signed-in only: enforced just above, with a JSON answer the card form can show.
-    view.access = AUTHENTICATED
-    return view
-
-
 # JSON for the card form: confirm with the payment method Stripe.js collected.
 confirm_payment = card_confirm_view(
     selectors.access_payment, confirm_route="dues:confirm_payment", status_route="dues:payment_status"
@@ -261,14 +215,6 @@ def payment_status(request, payment_id: int):
     return render(
         request, template, {"payment": payment, "dues": payment.dues, **payment_page_state(payment)}
     )
-
-
-def payment_page_state(payment: Payment) -> dict:
-    """What a payment status page (dues and paid events) says besides the payment's status:
-    where a pending card attempt stands on Stripe, why a failed one failed."""
-    state = payments.attempt_state(payment)
-    failure = payments.failure_message(payment) if payment.status == Payment.Status.FAILED else ""
-    return {"attempt_state": state, "failure_message": failure}
 
 
 @authenticated
@@ -439,10 +385,10 @@ def team_member_detail(request, membership_id: int):
             elif action in ("refund", "resend"):
                 payment = get_object_or_404(Payment, pk=request.POST.get("payment"), dues__membership=member)
                 if action == "refund":
-                    services.refund_payment(actor=request.user, payment=payment)
+                    payment_services.refund_payment(actor=request.user, payment=payment)
                     messages.success(request, _("Paiement remboursé ; un avoir va être émis."))
                 else:
-                    services.resend_receipt(actor=request.user, payment=payment)
+                    payment_services.resend_receipt(actor=request.user, payment=payment)
                     messages.success(request, _("Le reçu va être renvoyé à l'adhérent."))
                 return redirect("dues:team_member", membership_id=member.pk)
             else:

@@ -20,11 +20,17 @@ class EventsConfig(AppConfig):
         registry.register(
             registry.Payable(
                 field="registration",
+                payer_id=services.registration_payer_id,
                 refusal=services.registration_refusal,
                 lock_for_card=services.lock_registration_for_card,
+                refusal_to_confirm=services.registration_refusal_to_confirm,
+                metadata=services.registration_payment_metadata,
                 lock_before_payment=services.lock_for_payment,
+                amount_due=services.seat_price,
                 on_paid=services.seat_paid_registration,
-                on_refunded=services.release_refunded_seat,
+                on_refunded=services.seat_refunded,
+                receipt_content=services.seat_receipt_content,
+                payer_may_refund=True,
             )
         )
         register_member_space_section(paid_registrations_section)

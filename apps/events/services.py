@@ -6,7 +6,7 @@ of seats taken read inside the transaction is exact and the event cannot be over
 
 Paid events (``price`` > 0, docs/payments.md): a registration with room gets a seat *held*
 (``pending``, counted against capacity) until ``hold_expires_at``; the card payment goes through
-the dues payment path (``apps.dues.payments``) and only the webhook or the reconciliation confirms
+the card payment path (``apps.payments.card``) and only the webhook or the reconciliation confirms
 the seat (``seat_paid_registration``). Unpaid holds are released lazily (next registration to the
 event; not a hold with a card attempt open) and by a periodic task (``expire_holds``, which asks
 Stripe first), and the waiting list is promoted — on a paid event the promoted person gets a
@@ -27,13 +27,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.dues import payments as card
-from apps.dues import services as money
 from apps.members.models import Role, hash_token
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
+from apps.payments import card, settlement
+from apps.payments import services as payment_services
 from apps.payments.models import Payment
+from apps.payments.receipts import PARIS
 from apps.richtext import clean_html
 from apps.stripe_gateway.client import StripeUnavailable
 from apps.stripe_gateway.connect import card_payments_available
@@ -168,6 +169,43 @@ def lock_registration_for_card(registration: Registration) -> tuple[Registration
     return locked, locked.event.price
 
 
+def registration_payer_id(registration: Registration) -> int:
+    return registration.user_id
+
+
+def registration_refusal_to_confirm(payment) -> str:
+    """Why the seat's pending card attempt ``payment`` must not be confirmed now: the hold is
+    over, or the event's price changed since the attempt was opened ("" when it may)."""
+    registration = Registration.objects.select_related("event").get(pk=payment.registration_id)
+    refusal = registration_refusal(registration)
+    if not refusal and payment.amount != registration.event.price:
+        refusal = _("Le tarif de cet événement a changé : rechargez la page pour payer le bon montant.")
+    return refusal
+
+
+def registration_payment_metadata(registration: Registration) -> dict:
+    return {"registration": str(registration.pk), "event": str(registration.event_id)}
+
+
+def seat_price(payment) -> Decimal:
+    """What the seat ``payment`` pays costs now (the event row is locked by ``lock_for_payment``)."""
+    return Event.objects.values_list("price", flat=True).get(registrations__pk=payment.registration_id)
+
+
+def seat_receipt_content(payment) -> dict:
+    event = payment.registration.event
+    starts = timezone.localtime(event.starts_at, PARIS)
+    return {
+        "payable": "event",
+        "document": "Reçu de paiement",
+        "object": f"Inscription : {event.title}",
+        "period": f"le {starts.strftime('%d/%m/%Y à %Hh%M')}",
+        "year": starts.year,
+        "tier": event.title,
+        "event_id": event.pk,
+    }
+
+
 def _seats_taken(locked_event: Event) -> int:
     return Registration.objects.filter(event=locked_event, status__in=Registration.SEATED).count()
 
@@ -283,7 +321,7 @@ def _settle_payments_before_cancelling(actor, registration: Registration) -> Non
         ):
             card.cancel_on_stripe(payment)
         for payment in Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED):
-            money.refund_payment(actor=actor, payment=payment)
+            payment_services.refund_payment(actor=actor, payment=payment)
     except (stripe.StripeError, StripeUnavailable) as error:
         logger.warning("could not settle the payments of registration %s: %s", registration.pk, error)
         raise ValidationError(
@@ -433,7 +471,7 @@ def expire_holds(now=None) -> int:
 
 def seat_paid_registration(payment) -> str:
     """The registration a succeeded payment pays, confirmed. Called by
-    ``apps.dues.services.mark_payment_succeeded`` inside its transaction, event row locked.
+    ``apps.payments.settlement.mark_payment_succeeded`` inside its transaction, event row locked.
 
     A held seat is confirmed. A payment that arrives after the hold was released gets the seat
     back if one is free; otherwise (or if the registration was cancelled, the event cancelled, or
@@ -456,7 +494,7 @@ def seat_paid_registration(payment) -> str:
     if (
         event.status == Event.Status.CANCELLED
         or paid_twice
-        or payment.failure_reason == money.AMOUNT_MISMATCH
+        or payment.failure_reason == settlement.AMOUNT_MISMATCH
     ):
         seated = False
     elif registration.status in (Registration.Status.PENDING, Registration.Status.CONFIRMED):
@@ -476,10 +514,17 @@ def seat_paid_registration(payment) -> str:
     return "confirmed"
 
 
+def seat_refunded(payment, *, seen_on_stripe: bool) -> bool:
+    """A refund of the seat's payment was recorded. Our own refunds cancel the registration
+    themselves (``cancel_registration``, ``refund_unseated_payment``); one seen on Stripe
+    releases the seat (``release_refunded_seat``)."""
+    return release_refunded_seat(payment) if seen_on_stripe else False
+
+
 def release_refunded_seat(payment) -> bool:
     """After a refund seen on Stripe (e.g. made from the CPTS's dashboard): a confirmed seat of a
     live event left with no paid payment is cancelled and the waiting list promoted. Called by
-    ``apps.dues.services.mark_payment_refunded`` inside its transaction, event row locked."""
+    ``apps.payments.settlement.mark_payment_refunded`` inside its transaction, event row locked."""
 
     registration = (
         Registration.objects.select_for_update(of=("self",))
@@ -524,7 +569,7 @@ def refund_unseated_payment(payment_id: int) -> bool:
             return False
         registration = payment.registration
         only_payment_of_a_seat = (
-            payment.failure_reason != money.AMOUNT_MISMATCH
+            payment.failure_reason != settlement.AMOUNT_MISMATCH
             and registration.status == Registration.Status.CONFIRMED
             and registration.event.status != Event.Status.CANCELLED
             and not Payment.objects.filter(registration=registration, status=Payment.Status.SUCCEEDED)
@@ -534,7 +579,7 @@ def refund_unseated_payment(payment_id: int) -> bool:
         if only_payment_of_a_seat:
             return False  # seated after all (e.g. re-registered): keep it
         card.refund_on_stripe(payment)
-        return money.mark_payment_refunded(payment.pk)
+        return settlement.mark_payment_refunded(payment.pk)
 
 
 def refund_cancelled_event(event_id: int) -> int:
@@ -563,7 +608,7 @@ def refund_cancelled_event(event_id: int) -> int:
                 "cancelled event %s: payment %s not refunded, Stripe refused: %s", event_id, payment.pk, error
             )
             continue
-        refunded += int(money.mark_payment_refunded(payment.pk))
+        refunded += int(settlement.mark_payment_refunded(payment.pk))
     return refunded
 
 

@@ -13,11 +13,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.dues import payments
-from apps.dues.views import card_confirm_view, card_form_context, payment_page_state
 from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
+from apps.payments import card
+from apps.payments.views import card_confirm_view, card_form_context, payment_page_state
 from tenants.access import authenticated, public
 
 from . import selectors, services
@@ -167,10 +167,10 @@ def event_pay(request, pk: int):
         return redirect("events:detail", pk=event.pk)
     context = {"event": event, "registration": registration, "card_available": False}
     try:
-        payment = payments.start_card_payment(actor=request.user, registration=registration)
-    except payments.PaymentInProgress as in_progress:
+        payment = card.start_card_payment(actor=request.user, registration=registration)
+    except card.PaymentInProgress as in_progress:
         return redirect("events:payment_status", payment_id=in_progress.payment.pk)
-    except payments.CardPaymentUnavailable as refusal:
+    except card.CardPaymentUnavailable as refusal:
         messages.error(request, str(refusal))
         return redirect("events:detail", pk=event.pk)
     except stripe.StripeError:

@@ -4,7 +4,7 @@ Order of checks (saleor's habit): verify the signature on the raw body, store th
 uniquely (a duplicate is a no-op), resolve the CPTS from OUR tables (StripeRoute for objects we
 created, ConnectedAccount for the ``account`` of Connect events) and, when both name a CPTS,
 require that they agree. Only then is a tenant task enqueued; it re-reads the object from Stripe
-and never trusts the event's copy for money (see apps/dues/payments.py).
+and never trusts the event's copy for money (see apps/payments/card.py).
 """
 
 from __future__ import annotations

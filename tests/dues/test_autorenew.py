@@ -217,7 +217,7 @@ def test_past_stripe_s_idempotency_window_the_retry_gives_up_and_tells_the_membe
 def test_paying_online_never_takes_over_the_automatic_renewal_s_attempt(
     community_a, alice, bob, client_as, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from apps.dues import payments
+    from apps.payments import card as payments
 
     connect(community_a, alice)
     _paid_2026(community_a, bob)

@@ -12,7 +12,8 @@ from apps.dues.models import Dues, DuesSettings, Reminder, Tier
 from apps.dues.renewals import due_offsets
 from apps.members.models import Membership
 from apps.payments.models import Payment, Receipt
-from workers.dues import fan_out_renewals_task, issue_receipt_task, run_renewals_task
+from workers.dues import fan_out_renewals_task, run_renewals_task
+from workers.payments import issue_receipt_task
 
 
 def _paid(community, user, year):
@@ -131,7 +132,7 @@ def test_a_stripe_event_task_run_twice_acts_once(
     from apps.stripe_gateway.models import WebhookEvent
     from tests.conftest import HOST_A, PLATFORM_HOST
     from tests.dues.conftest import card_token, connect, event, join_data, post_event
-    from workers.dues import handle_stripe_event_task
+    from workers.payments import handle_stripe_event_task
 
     connect(community_a, alice)
     client = client_as(bob, HOST_A)

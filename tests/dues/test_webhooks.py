@@ -215,7 +215,7 @@ def test_3d_secure_is_completed_in_the_browser_then_the_webhook_activates(
 def test_a_failed_3d_secure_leaves_the_dues_pending(
     community_a, alice, bob, client_as, django_capture_on_commit_callbacks
 ):
-    from apps.dues.payments import sync_payment
+    from apps.payments.card import sync_payment
 
     connect(community_a, alice)
     client, payment = _start_payment(client_as, community_a, bob, HOST_A)
@@ -274,7 +274,7 @@ def test_an_event_for_b_changes_nothing_in_a_while_a_has_a_pending_payment(
 def test_reconciliation_activates_a_payment_whose_webhook_was_lost(
     community_a, alice, bob, client_as, django_capture_on_commit_callbacks
 ):
-    from workers.dues import reconcile_payments_task
+    from workers.payments import reconcile_payments_task
 
     connect(community_a, alice)
     client, payment = _start_payment(client_as, community_a, bob, HOST_A)
@@ -436,7 +436,7 @@ def test_an_attempt_abandoned_for_days_is_cancelled_on_stripe_and_no_longer_read
     from django.utils import timezone
 
     from apps.stripe_gateway import client as stripe_client
-    from workers.dues import reconcile_payments_task
+    from workers.payments import reconcile_payments_task
 
     connect(community_a, alice)
     _client, payment = _start_payment(client_as, community_a, bob, HOST_A)

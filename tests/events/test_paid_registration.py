@@ -615,7 +615,7 @@ def test_concurrent_paid_registrations_never_overbook(world, django_db_blocker):
 def test_reconciliation_confirms_a_paid_registration_whose_webhook_was_lost(
     world, db, client_as, alice, bob, django_capture_on_commit_callbacks
 ):
-    from workers.dues import reconcile_payments_task
+    from workers.payments import reconcile_payments_task
 
     paid, client, payment = _card_paid(world, client_as, alice, bob)  # the webhook is not handled yet
     with django_capture_on_commit_callbacks(execute=True):
@@ -751,7 +751,7 @@ def test_a_payment_succeeding_while_its_registration_is_cancelled_is_refunded(wo
     registration is cancelled all the same, and that payment must be refunded, not kept."""
     from django.db import transaction
 
-    from apps.dues import payments as card
+    from apps.payments import card
     from apps.payments.models import Payment
     from apps.stripe_gateway.models import StripeRoute
 
@@ -869,7 +869,7 @@ def test_a_receipt_whose_task_was_lost_is_issued_by_the_reconciliation(
 ):
     """The seat is confirmed but the receipt's task never ran (broker down at commit, worker
     killed): the periodic reconciliation issues the missing receipt, once."""
-    from workers.dues import reconcile_payments_task
+    from workers.payments import reconcile_payments_task
 
     paid, _client, payment = _card_paid(world, client_as, alice, bob)
     with django_capture_on_commit_callbacks(execute=False) as lost:
@@ -887,7 +887,7 @@ def test_a_receipt_whose_task_was_lost_is_issued_by_the_reconciliation(
 def test_someone_who_paid_a_public_event_without_being_a_member_downloads_their_receipt(
     world, db, client_as, alice, bob, charlie, django_capture_on_commit_callbacks
 ):
-    from workers.dues import reconcile_payments_task
+    from workers.payments import reconcile_payments_task
 
     paid, client, payment = _card_paid(world, client_as, alice, charlie, visibility=Event.Visibility.PUBLIC)
     with django_capture_on_commit_callbacks(execute=True):

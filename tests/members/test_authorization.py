@@ -13,6 +13,7 @@ from apps.aci import services as aci_services
 from apps.dues import services as dues_services
 from apps.dues.models import Tier
 from apps.events import services as event_services
+from apps.payments import services as payment_services
 from apps.health_projects import services as project_services
 from apps.members.api_views import CommunityAPIView, CommunityGenericViewSet, CommunityModelViewSet
 from apps.members.models import Invitation, Role
@@ -50,7 +51,7 @@ def test_a_plain_member_cannot_refund_a_payment(community_a, alice, bob, django_
         with django_capture_on_commit_callbacks(execute=False):
             payment = _paid_dues(bob, alice)
         with pytest.raises(PermissionDenied):
-            dues_services.refund_payment(actor=bob, payment=payment)
+            payment_services.refund_payment(actor=bob, payment=payment)
         payment.refresh_from_db()
         assert payment.status == Payment.Status.SUCCEEDED
 
@@ -62,7 +63,7 @@ def test_a_member_of_another_cpts_cannot_refund_a_payment(
         with django_capture_on_commit_callbacks(execute=False):
             payment = _paid_dues(bob, alice)
         with pytest.raises(PermissionDenied, match="pas membre de cette CPTS"):
-            dues_services.refund_payment(actor=charlie, payment=payment)
+            payment_services.refund_payment(actor=charlie, payment=payment)
         payment.refresh_from_db()
         assert payment.status == Payment.Status.SUCCEEDED
 
@@ -79,7 +80,7 @@ def test_a_plain_member_cannot_record_an_offline_payment_nor_resend_a_receipt(
         with django_capture_on_commit_callbacks(execute=False):
             payment = dues_services.record_offline_payment(actor=alice, dues=dues, method="cheque")
         with pytest.raises(PermissionDenied):
-            dues_services.resend_receipt(actor=bob, payment=payment)
+            payment_services.resend_receipt(actor=bob, payment=payment)
 
 
 @pytest.mark.parametrize(

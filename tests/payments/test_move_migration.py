@@ -15,11 +15,15 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from apps.dues import receipts
+from apps.payments import receipts
 from apps.payments.models import Payment, Receipt, ReceiptCounter
 
 SCHEMA = "before_payments_move"
-MOVE = {("dues", "0008_payments_move_to_payments_app"), ("payments", "0001_initial")}
+MOVE = {
+    ("dues", "0008_payments_move_to_payments_app"),
+    ("payments", "0001_initial"),
+    ("payments", "0002_content_types_follow_the_move"),
+}
 
 
 def _before_move(graph) -> list[tuple[str, str]]:
@@ -134,6 +138,7 @@ def test_payments_receipts_and_refunds_filled_before_the_move_survive_it(world, 
     executor.migrate(before_move)
     old_apps = executor.loader.project_state(before_move, at_end=True).apps
     before = _fill_the_old_way(old_apps, user_id=world.bob.pk)
+    content_types = _old_content_types()
     with connection.cursor() as cursor:
         # Check the rows' foreign keys now, as the commit would have (the test runs in one transaction).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -162,3 +167,28 @@ def test_payments_receipts_and_refunds_filled_before_the_move_survive_it(world, 
     assert dict(ReceiptCounter.objects.values_list("kind", "last")) == {"receipt": 3, "credit_note": 1}
     # Numbering goes on from the last number issued before the move: no gap, no reuse.
     assert receipts.allocate_number(Receipt.Kind.RECEIPT, 2026) == 4
+    # No stale content type left: renamed where alone (same id), dropped where payments' existed.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT app_label, model, id FROM django_content_type ORDER BY model")
+        assert cursor.fetchall() == [
+            ("dues", "dues", content_types["dues.dues"]),
+            ("payments", "payment", content_types["payments.payment"]),
+            ("payments", "receipt", content_types["dues.receipt"]),
+            ("payments", "receiptcounter", content_types["dues.receiptcounter"]),
+        ]
+
+
+def _old_content_types() -> dict[str, int]:
+    """The content types a CPTS had before the move, plus ``payments.payment`` as if created by a
+    deploy that ran the move already; their ids by ``app.model``."""
+    rows = [("dues", "dues"), ("dues", "payment"), ("dues", "receipt"), ("dues", "receiptcounter")]
+    rows.append(("payments", "payment"))
+    ids = {}
+    with connection.cursor() as cursor:
+        for app_label, model in rows:
+            cursor.execute(
+                "INSERT INTO django_content_type (app_label, model) VALUES (%s, %s) RETURNING id",
+                [app_label, model],
+            )
+            ids[f"{app_label}.{model}"] = cursor.fetchone()[0]
+    return ids

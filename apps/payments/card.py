@@ -1,11 +1,12 @@
-"""Card payments on the CPTS's own Stripe account (Connect direct charges): dues, and
-registrations to paid events (``Payment`` pays exactly one of them; this path serves both).
+"""Card payments on the CPTS's own Stripe account (Connect direct charges), for any registered
+payable (dues, a seat at a paid event: ``apps.payments.registry``); sync, reconciliation, refunds on
+Stripe and the handling of Stripe events.
 
 Flow (docs/payments.md): ``start_card_payment`` creates a PaymentIntent on the CPTS's account
 (idempotency key from our ids) and records its id in the public routing table; the page
 collects the card with Stripe.js and ``confirm_card_payment`` confirms it on the server
 (Stripe's "finalize on the server" flow), the browser finishing 3-D Secure with Stripe.js when
-asked. Dues become active (a registration confirmed) only in ``sync_payment``, run by the webhook
+asked. The payable is settled (dues active, a seat confirmed) only in ``sync_payment``, run by the webhook
 task or by the periodic reconciliation — both re-read the PaymentIntent from Stripe, so the order of events and forged
 event contents do not matter.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import stripe
 from django.core.cache import cache
@@ -23,17 +25,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.payments import registry
-from apps.payments.models import Payment, PaymentMethod, Receipt
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
-from apps.stripe_gateway.models import StripeRoute
+from apps.stripe_gateway.models import StripeRoute, WebhookEvent
 from tenants.models import Community
 from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
-from . import services
-from .models import Dues, DuesSettings
+from . import registry, settlement
+from .models import Payment, PaymentMethod, Receipt
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +44,8 @@ REUSABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation"}
 CANCELLABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
-def _cents(amount: Decimal) -> int:
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
 def platform_fee(amount: Decimal) -> Decimal:
-    percent = DuesSettings.load().platform_fee_percent
+    percent = registry.issuer().platform_fee_percent
     return (amount * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -65,56 +61,37 @@ class PaymentInProgress(Exception):
         self.payment = payment
 
 
-def _payable_checks(*, actor, dues: Dues | None, registration) -> dict:
-    """``{"dues": …}`` or ``{"registration": …}`` for the actor's own payable; refuses what
-    cannot be paid (PermissionError for someone else's, CardPaymentUnavailable otherwise)."""
-    if (dues is None) == (registration is None):
-        raise TypeError("pay exactly one of dues or registration")
-    owner_id = dues.membership.user_id if dues is not None else registration.user_id
-    if owner_id != actor.pk:
+def _payable_checks(*, actor, payable: dict) -> tuple[registry.Payable, Any]:
+    """The hooks and the object of the actor's own payable (``{"dues": …}`` or
+    ``{"registration": …}``); refuses what cannot be paid (PermissionError for someone else's,
+    CardPaymentUnavailable otherwise)."""
+    hooks, obj = registry.one_payable(payable)
+    if hooks.payer_id(obj) != actor.pk:
         raise PermissionError("payable of another person")
-    if dues is not None:
-        if dues.status == Dues.Status.ACTIVE:
-            raise CardPaymentUnavailable(_("Cette cotisation est déjà réglée."))
-        return {"dues": dues}
-    refusal = registry.payable("registration").refusal(registration)
+    refusal = hooks.refusal(obj)
     if refusal:
         raise CardPaymentUnavailable(refusal)
-    return {"registration": registration}
+    return hooks, obj
 
 
-def _lock_payable(payable: dict) -> tuple[dict, Decimal]:
-    """The payable row locked (inside the caller's transaction) and the amount to charge."""
-    if "dues" in payable:
-        locked = Dues.objects.select_for_update().get(pk=payable["dues"].pk)
-        return {"dues": locked}, locked.amount
-    seat = registry.payable("registration")
-    locked, amount = seat.lock_for_card(payable["registration"])
-    refusal = seat.refusal(locked)
-    if refusal:
-        raise CardPaymentUnavailable(refusal)
-    return {"registration": locked}, amount
+def _metadata(community: Community, hooks: registry.Payable, obj, payment: Payment) -> dict:
+    return {"cpts": community.schema_name, "payment": str(payment.pk), **hooks.metadata(obj)}
 
 
-def _metadata(community: Community, payable: dict, payment: Payment) -> dict:
-    data = {"cpts": community.schema_name, "payment": str(payment.pk)}
-    if "dues" in payable:
-        data["dues"] = str(payable["dues"].pk)
-    else:
-        data["registration"] = str(payable["registration"].pk)
-        data["event"] = str(payable["registration"].event_id)
-    return data
-
-
-def start_card_payment(*, actor, dues: Dues | None = None, registration=None) -> Payment:
-    """A pending card payment with its PaymentIntent for ``dues`` or an event ``registration``
-    (exactly one; an open attempt for the same amount is reused)."""
+def start_card_payment(*, actor, **payable) -> Payment:
+    """A pending card payment with its PaymentIntent for one payable (``dues=…`` or
+    ``registration=…``, a field registered in ``apps.payments.registry``); an open attempt for
+    the same amount is reused."""
     community = current_community()
     if not card_payments_available(community):
         raise CardPaymentUnavailable(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
-    payable = _payable_checks(actor=actor, dues=dues, registration=registration)
+    hooks, obj = _payable_checks(actor=actor, payable=payable)
     with transaction.atomic():
-        payable, amount = _lock_payable(payable)
+        obj, amount = hooks.lock_for_card(obj)
+        refusal = hooks.refusal(obj)
+        if refusal:
+            raise CardPaymentUnavailable(refusal)
+        payable = {hooks.field: obj}
         payment = (
             # Never the automatic renewal's own attempt: two PaymentIntents on one row would hide one.
             Payment.objects.filter(
@@ -151,12 +128,12 @@ def start_card_payment(*, actor, dues: Dues | None = None, registration=None) ->
             stripe_account_id=community.stripe_account_id,
         )
     params = {
-        "amount": _cents(payment.amount),
+        "amount": settlement.cents(payment.amount),
         "currency": "eur",
         "payment_method_types": ["card"],
-        "metadata": _metadata(community, payable, payment),
+        "metadata": _metadata(community, hooks, obj, payment),
     }
-    fee = _cents(payment.platform_fee)
+    fee = settlement.cents(payment.platform_fee)
     if fee and not client.is_embedded():
         # Direct charge: the fee goes to the platform. localstripe rejects this parameter.
         params["application_fee_amount"] = fee
@@ -202,7 +179,7 @@ def _close_stale_attempt(payment: Payment, intent: dict) -> None:
 def _cancel_intent_quietly(payment: Payment) -> None:
     """Cancel a failed attempt's PaymentIntent on Stripe: its client secret was given to the
     browser, and once cancelled nothing can confirm it beside the next attempt. Our payment
-    stays failed (``services.mark_payment_failed`` keeps a failure as such)."""
+    stays failed (``settlement.mark_payment_failed`` keeps a failure as such)."""
     try:
         stripe.PaymentIntent.cancel(
             payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
@@ -245,13 +222,10 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         return _confirm_on_a_fresh_attempt(actor=actor, payment=payment, payment_method_id=payment_method_id)
     if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
         return {"status": "invalid", "client_secret": "", "error": _("Ce paiement n'est plus en attente.")}
-    if payment.registration_id:
-        payment.registration.refresh_from_db()
-        refusal = registry.payable("registration").refusal(payment.registration)
-        if not refusal and payment.amount != payment.registration.event.price:
-            refusal = _("Le tarif de cet événement a changé : rechargez la page pour payer le bon montant.")
-        if refusal:  # the seat's hold is over, or its price changed: no charge for it
-            return {"status": "invalid", "client_secret": "", "error": refusal}
+    hooks, _obj = registry.payable_of(payment)
+    refusal = hooks.refusal_to_confirm(payment)
+    if refusal:  # e.g. the seat's hold is over, or its price changed: no charge for it
+        return {"status": "invalid", "client_secret": "", "error": refusal}
     opts = client.options(payment.stripe_account_id)
     try:
         if not _reusable(retrieve_intent(payment)):
@@ -267,7 +241,7 @@ def confirm_card_payment(*, actor, payment: Payment, payment_method_id: str) -> 
         # A declined attempt is over (Stripe said so to us, server to server): record it and open
         # a fresh attempt the page can use at once with another card.
         logger.info("card declined for payment %s: %s", payment.pk, error.code)
-        services.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
+        settlement.mark_payment_failed(payment.pk, reason=error.code or "card_declined")
         _cancel_intent_quietly(payment)  # its client secret is in the browser: nothing may confirm it later
         declined = {"status": "declined", "client_secret": "", "error": decline_message(error.code)}
         try:
@@ -388,21 +362,21 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
     charge = intent.get("latest_charge")
     if status == "succeeded":
         charged = (intent.get("amount_received") or intent.get("amount"), intent.get("currency"))
-        changed = services.mark_payment_succeeded(payment.pk, paid_at=timezone.now(), charged=charged)
+        changed = settlement.mark_payment_succeeded(payment.pk, paid_at=timezone.now(), charged=charged)
         if isinstance(charge, dict) and charge.get("refunded"):
-            refunded = services.mark_payment_refunded(payment.pk, release_seat=True)
+            refunded = settlement.mark_payment_refunded(payment.pk, seen_on_stripe=True)
             return "refunded" if refunded else "unchanged"
         return "succeeded" if changed else "unchanged"
     if status == "canceled":
         return (
             "cancelled"
-            if services.mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
+            if settlement.mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
             else "unchanged"
         )
     error = intent.get("last_payment_error")
     if status == "requires_payment_method" and error:
         reason = error.get("code") or error.get("message") or "failed"
-        return "failed" if services.mark_payment_failed(payment.pk, reason=reason) else "unchanged"
+        return "failed" if settlement.mark_payment_failed(payment.pk, reason=reason) else "unchanged"
     return "unchanged"
 
 
@@ -414,6 +388,15 @@ def handle_event(event: dict) -> str:
     if payment is None:
         return "unknown"
     return sync_payment(payment.pk)
+
+
+def handle_stored_event(webhook_event_id: int, schema_name: str) -> str:
+    """The stored webhook event ``webhook_event_id``, routed to this CPTS, applied
+    (``handle_event``); ``skipped`` when there is no such event for this CPTS."""
+    event = WebhookEvent.objects.filter(pk=webhook_event_id, community__schema_name=schema_name).first()
+    if event is None:
+        return "skipped"
+    return handle_event(event.payload)
 
 
 # A card attempt still pending after this long was abandoned (the page closed): cancelled on Stripe.

@@ -4,12 +4,17 @@ numbering (one sequence for both), PDF, e-mail.
 Numbering: one ``ReceiptCounter`` row per kind and year, locked with SELECT … FOR UPDATE in the
 same transaction that inserts the receipt. Either both commit or neither does, so numbers have
 no gaps and no duplicates however many payments complete at once (tests/dues/test_receipts.py).
+
+What a receipt says of the CPTS comes from the registered issuer, what it says of the thing paid
+from the payable's ``receipt_content`` hook (``apps.payments.registry``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -17,11 +22,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from fpdf import FPDF
 
-from apps.payments.models import Payment, Receipt, ReceiptCounter
+from apps.professionals.models import ProfessionalProfile
 from tenants.selectors import current_community
 
-from .calendar import PARIS, paris_today
-from .models import DuesSettings
+from . import registry
+from .models import Payment, Receipt, ReceiptCounter
+
+# Receipts are dated and numbered by the year in France.
+PARIS = ZoneInfo("Europe/Paris")
 
 PREFIX = {Receipt.Kind.RECEIPT: "", Receipt.Kind.CREDIT_NOTE: "AV-"}
 
@@ -35,20 +43,22 @@ def allocate_number(kind: str, year: int) -> int:
     return counter.last
 
 
-def _content(payment: Payment, kind: str) -> dict:
-    from apps.professionals.models import ProfessionalProfile
+def _paris_today() -> date:
+    return timezone.localtime(timezone.now(), PARIS).date()
 
-    dues, registration = payment.dues, payment.registration
-    user = dues.membership.user if dues is not None else registration.user
+
+def _content(payment: Payment, kind: str) -> dict:
+    hooks, obj = registry.payable_of(payment)
+    user = get_user_model().objects.get(pk=hooks.payer_id(obj))
     profile = ProfessionalProfile.objects.filter(user_id=user.pk).first()
-    settings_row = DuesSettings.load()
+    issuer = registry.issuer()
     community = current_community()
     paid_at = payment.paid_at or timezone.now()
     content = {
-        "association": settings_row.legal_name or community.name,
-        "address": settings_row.address,
-        "legal_identifier": settings_row.legal_identifier,
-        "vat_mention": settings_row.vat_mention,
+        "association": issuer.legal_name or community.name,
+        "address": issuer.address,
+        "legal_identifier": issuer.legal_identifier,
+        "vat_mention": issuer.vat_mention,
         "member_name": user.get_full_name() or user.email,
         "member_email": user.email,
         "member_identifier": (
@@ -62,28 +72,7 @@ def _content(payment: Payment, kind: str) -> dict:
         "paid_on": timezone.localtime(paid_at, PARIS).strftime("%d/%m/%Y"),
         "reference": payment.reference,
     }
-    if dues is not None:
-        content.update(
-            {
-                "period": f"du 01/01/{dues.year} au 31/12/{dues.year}",
-                "year": dues.year,
-                "tier": dues.tier.name,
-            }
-        )
-    else:
-        event = registration.event
-        starts = timezone.localtime(event.starts_at, PARIS)
-        content.update(
-            {
-                "payable": "event",
-                "document": "Reçu de paiement",
-                "object": f"Inscription : {event.title}",
-                "period": f"le {starts.strftime('%d/%m/%Y à %Hh%M')}",
-                "year": starts.year,
-                "tier": event.title,
-                "event_id": event.pk,
-            }
-        )
+    content.update(hooks.receipt_content(payment))
     return content
 
 
@@ -112,7 +101,7 @@ def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
             cancels = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.RECEIPT).first()
             if cancels is None:
                 return None
-        year = paris_today().year
+        year = _paris_today().year
         sequence = allocate_number(kind, year)
         content = _content(payment, kind)
         if cancels is not None:
@@ -241,7 +230,7 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
                 f"{'Avoir' if credit else locked.content.get('document', 'Reçu de cotisation')} "
                 f"n° {locked.number} — {community.name}"
             ),
-            body=render_to_string("dues/email/receipt.txt", context),
+            body=render_to_string("payments/email/receipt.txt", context),
             to=[locked.content["member_email"]],
         )
         with locked.pdf.open("rb") as handle:
@@ -253,3 +242,37 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
 
 def issued_on(receipt: Receipt) -> datetime:
     return timezone.localtime(receipt.issued_at, PARIS)
+
+
+def issue_and_email(payment_id: int) -> str:
+    """Number the payment's receipt (once), build its PDF and e-mail it (once). Returns its
+    number, or ``skipped`` when the payment calls for none. SMTP errors (OSError) propagate: the
+    number is kept and a retry only sends."""
+    receipt = issue(payment_id)
+    if receipt is None:
+        return "skipped"
+    email(receipt)
+    return receipt.number
+
+
+def issue_credit_note_and_email(payment_id: int) -> str:
+    """Number, build and e-mail the credit note of a refunded payment (once each); its receipt
+    too if that was still missing (its task may still be queued, or lost). Returns the credit
+    note's number or ``skipped``; SMTP errors propagate."""
+    receipt = issue(payment_id)
+    if receipt is not None:
+        email(receipt)
+    note = issue(payment_id, Receipt.Kind.CREDIT_NOTE)
+    if note is None:
+        return "skipped"
+    email(note)
+    return note.number
+
+
+def send(receipt_id: int, *, force: bool = False) -> str:
+    """Build and e-mail a numbered receipt or credit note: once, or again when ``force``.
+    Returns ``sent`` or ``skipped``; SMTP errors propagate."""
+    receipt = Receipt.objects.filter(pk=receipt_id).first()
+    if receipt is None:
+        return "skipped"
+    return "sent" if email(receipt, force=force) else "skipped"

@@ -1,0 +1,118 @@
+"""Settling payments: succeeded, failed or cancelled, refunded. The only writes of a payment's
+status after its creation; what it pays is told through its payable's hooks
+(``apps.payments.registry``). Receipts and credit notes are issued by workers after commit."""
+
+from __future__ import annotations
+
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tenants.queue import enqueue_on_commit
+
+from . import registry
+from .models import Payment
+
+logger = logging.getLogger(__name__)
+
+# ``Payment.failure_reason`` of a succeeded payment whose amount or currency is not what it pays.
+AMOUNT_MISMATCH = "amount_mismatch"
+# ``Payment.failure_reason`` of a succeeded payment of something already paid by another payment.
+ALREADY_PAID = "already_paid"
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def _charged_as_asked(payment: Payment, charged: tuple[int, str] | None) -> bool:
+    """Stripe's (amount in cents, currency) of a card payment is what we asked for it."""
+    if charged is None:  # not read from Stripe (offline payments)
+        return True
+    amount, currency = charged
+    return amount == cents(payment.amount) and str(currency or "").lower() == "eur"
+
+
+def _lock_payable_first(payment_id: int) -> None:
+    """The locks a payable's changes take before the payment row (e.g. a seat's event row)."""
+    for hooks in registry.registered().values():
+        if hooks.lock_before_payment(payment_id):
+            return
+
+
+def enqueue_receipt(payment: Payment) -> None:
+    enqueue_on_commit("dues.issue_receipt", connection.schema_name, payment.pk)
+
+
+def mark_payment_succeeded(payment_id: int, *, paid_at=None, charged: tuple[int, str] | None = None) -> bool:
+    """A payment confirmed by Stripe (webhook or reconciliation). True when this call changed it.
+
+    Idempotent: a payment already succeeded or refunded is left alone. ``charged`` is what Stripe
+    says was paid (cents, currency): when it, or our payment's amount, is not what the payable
+    costs now (a PaymentIntent changed outside our flow, an attempt at a former tier or price paid
+    from the browser), the money is recorded as received (``failure_reason`` AMOUNT_MISMATCH) but
+    the payable's ``on_paid`` hook settles nothing with it (a seat's payment is refunded by a
+    worker; dues stay unpaid for the team to refund).
+    """
+    with transaction.atomic():
+        _lock_payable_first(payment_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+            return False
+        hooks, _obj = registry.payable_of(payment)
+        expected = hooks.amount_due(payment)
+        in_full = _charged_as_asked(payment, charged) and payment.amount == expected
+        if not in_full:
+            logger.error(
+                "payment %s: Stripe charged %s for %s € expected: it settles nothing",
+                payment.pk,
+                charged,
+                expected,
+            )
+        payment.status = Payment.Status.SUCCEEDED
+        payment.paid_at = paid_at or timezone.now()
+        payment.failure_reason = "" if in_full else AMOUNT_MISMATCH
+        payment.save(update_fields=["status", "paid_at", "failure_reason"])
+        hooks.on_paid(payment)
+        enqueue_receipt(payment)
+    return True
+
+
+def mark_payment_failed(payment_id: int, *, reason: str, cancelled: bool = False) -> bool:
+    """A failed (or cancelled) attempt. Never undoes a success: only a pending/failed payment moves."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+            return False
+        if cancelled and payment.status == Payment.Status.FAILED:
+            # A failed attempt whose PaymentIntent we then closed on Stripe stays failed, with its reason.
+            return False
+        status = Payment.Status.CANCELLED if cancelled else Payment.Status.FAILED
+        if payment.status == status and payment.failure_reason == reason:
+            return False
+        payment.status, payment.failure_reason = status, reason[:255]
+        payment.save(update_fields=["status", "failure_reason"])
+    return True
+
+
+def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False) -> bool:
+    """Record a refund (ours or seen on Stripe) and have a worker issue the credit note.
+
+    ``seen_on_stripe`` (e.g. a refund made from the CPTS's dashboard): the payable's own locks are
+    taken first and its ``on_refunded`` hook told so (an event seat left with no paid payment is
+    released to the waiting list; our own refunds of a seat cancel the registration themselves)."""
+    with transaction.atomic():
+        if seen_on_stripe:
+            _lock_payable_first(payment_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Payment.Status.SUCCEEDED:
+            return False
+        payment.status = Payment.Status.REFUNDED
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["status", "refunded_at"])
+        hooks, _obj = registry.payable_of(payment)
+        hooks.on_refunded(payment, seen_on_stripe=seen_on_stripe)
+        enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
+    return True
