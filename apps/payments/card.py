@@ -14,6 +14,8 @@ event contents do not matter.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -78,14 +80,44 @@ def _metadata(community: Community, hooks: registry.Payable, obj, payment: Payme
     return {"cpts": community.schema_name, "payment": str(payment.pk), **hooks.metadata(obj)}
 
 
+@contextmanager
+def opening_attempts_of(**payable) -> Iterator[None]:
+    """Hold the right to open card attempts for one payable (``dues=…`` or ``registration=…``):
+    while inside, nobody else opens one (``start_card_payment`` takes it too), across requests,
+    workers and servers. A PostgreSQL advisory lock keyed by the CPTS, the payable's field and id;
+    held to the end of the caller's transaction if there is one (so what is written under it is
+    committed before the next holder reads), otherwise released on leaving."""
+    hooks, obj = registry.one_payable(payable)
+    key = [f"{connection.schema_name}:payments.card:{hooks.field}", obj.pk]
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", key)
+            yield
+            return
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", key)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", key)
+
+
 def start_card_payment(*, actor, **payable) -> Payment:
     """A pending card payment with its PaymentIntent for one payable (``dues=…`` or
     ``registration=…``, a field registered in ``apps.payments.registry``); an open attempt for
-    the same amount is reused."""
+    the same amount is reused.
+
+    Finding, closing and opening attempts happen under ``opening_attempts_of``: two requests at
+    once (two tabs) get the same attempt, never two confirmable PaymentIntents."""
     community = current_community()
     if not card_payments_available(community):
         raise CardPaymentUnavailable(_("Le paiement par carte n'est pas encore disponible pour cette CPTS."))
     hooks, obj = _payable_checks(actor=actor, payable=payable)
+    with opening_attempts_of(**{hooks.field: obj}):
+        return _open_attempt(community, hooks, obj)
+
+
+def _open_attempt(community: Community, hooks: registry.Payable, obj) -> Payment:
     with transaction.atomic():
         obj, amount = hooks.lock_for_card(obj)
         refusal = hooks.refusal(obj)
@@ -120,13 +152,19 @@ def start_card_payment(*, actor, **payable) -> Payment:
             # Paid (or being paid) already; its webhook is on the way: never charge twice.
             raise PaymentInProgress(payment)
         _close_stale_attempt(payment, intent)
-        payment = Payment.objects.create(
-            **payable,
-            method=PaymentMethod.CARD,
-            amount=amount,
-            platform_fee=platform_fee(amount),
-            stripe_account_id=community.stripe_account_id,
-        )
+        with transaction.atomic():
+            # Asked again on the locked row: the payable may have been paid or changed meanwhile.
+            obj, amount = hooks.lock_for_card(obj)
+            refusal = hooks.refusal(obj)
+            if refusal:
+                raise CardPaymentUnavailable(refusal)
+            payment = Payment.objects.create(
+                **payable,
+                method=PaymentMethod.CARD,
+                amount=amount,
+                platform_fee=platform_fee(amount),
+                stripe_account_id=community.stripe_account_id,
+            )
     params = {
         "amount": settlement.cents(payment.amount),
         "currency": "eur",
