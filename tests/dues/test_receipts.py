@@ -9,9 +9,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.payments import receipts
 from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
+from apps.payments import receipts
 from apps.payments.models import Payment, Receipt, ReceiptCounter
 
 THREADS = 8

@@ -13,12 +13,12 @@ from apps.aci import services as aci_services
 from apps.dues import services as dues_services
 from apps.dues.models import Tier
 from apps.events import services as event_services
-from apps.payments import services as payment_services
 from apps.health_projects import services as project_services
 from apps.members.api_views import CommunityAPIView, CommunityGenericViewSet, CommunityModelViewSet
 from apps.members.models import Invitation, Role
 from apps.members.permissions import require_role
 from apps.members.services import grant_role, invite
+from apps.payments import services as payment_services
 from apps.payments.models import Payment
 from apps.working_groups import services as group_services
 from tenants.access import PUBLIC, Access
