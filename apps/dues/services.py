@@ -5,6 +5,7 @@ its registered payables, ``apps.dues.payable``); receipts are issued by workers 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
 from apps.members.services import grant_role
 from apps.payments import settlement
+from apps.payments.card import opening_attempts_of
 from apps.payments.models import OFFLINE_METHODS, Payment, PaymentMethod
 from apps.payments.services import close_card_attempts
 
@@ -38,10 +40,18 @@ def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: i
         raise ValidationError(_("Cette formule n'est pas ouverte à votre catégorie."))
     year = year or membership_year(DuesSettings.load())
     previous = Dues.objects.filter(membership__user=actor, year=year).first()
-    if previous is not None and (previous.tier_id != tier.pk or previous.amount != tier.price):
-        # The browser holds the old attempts' client secrets: they are closed on Stripe (or found
-        # paid), never only in our table, or a 3-D Secure prompt left open could still charge them.
-        close_card_attempts(dues=previous)
+    # While the tier changes no card attempt is opened (another tab): what close_card_attempts
+    # leaves pending is really being confirmed by the bank.
+    with opening_attempts_of(dues=previous) if previous is not None else nullcontext():
+        if previous is not None and (previous.tier_id != tier.pk or previous.amount != tier.price):
+            # The browser holds the old attempts' client secrets: they are closed on Stripe (or
+            # found paid), never only in our table, or a 3-D Secure prompt left open could still
+            # charge them.
+            close_card_attempts(dues=previous)
+        return _join(actor, tier=tier, eligibility_category=eligibility_category, year=year)
+
+
+def _join(actor, *, tier: Tier, eligibility_category: str, year: int) -> Dues:
     with transaction.atomic():
         membership = grant_role(user=actor, role=Role.MEMBER)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -59,8 +69,8 @@ def join(*, actor, tier: Tier, eligibility_category: str, consent: bool, year: i
             if (dues.tier_id != tier.pk or dues.amount != tier.price) and dues.payments.filter(
                 status=Payment.Status.PENDING
             ).exists():
-                # Left open by close_card_attempts: the bank is confirming it (or it was opened
-                # meanwhile); changing the amount now could make the member pay twice.
+                # Left open by close_card_attempts (no attempt is opened meanwhile): the bank is
+                # confirming it; changing the amount now could make the member pay twice.
                 raise ValidationError(
                     _(
                         "Un paiement par carte de votre cotisation est en cours de confirmation par votre "
@@ -90,7 +100,16 @@ def record_offline_payment(
     require_role(actor, Role.TEAM)
     if method not in OFFLINE_METHODS:
         raise ValidationError(_("Moyen de paiement hors ligne inconnu."))
-    close_card_attempts(dues=dues)
+    # No card attempt is opened meanwhile (the member's « Régler » waits): what close_card_attempts
+    # leaves pending is really being confirmed by the bank, as the refusal below says.
+    with opening_attempts_of(dues=dues):
+        close_card_attempts(dues=dues)
+        return _record_offline(
+            actor, dues, method=method, reference=reference, paid_at=paid_at, amount=amount
+        )
+
+
+def _record_offline(actor, dues: Dues, *, method: str, reference: str, paid_at, amount) -> Payment:
     with transaction.atomic():
         locked = Dues.objects.select_for_update().get(pk=dues.pk)
         if locked.status == Dues.Status.ACTIVE:

@@ -4,15 +4,19 @@ connection each) against localstripe: never two open PaymentIntents for one paya
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
+from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
+from apps.dues import services as dues_services
 from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
 from apps.payments import card
-from apps.payments.models import Payment, Receipt
+from apps.payments.models import Payment, Receipt, ReceiptCounter
 from apps.stripe_gateway.models import ConnectedAccount, StripeRoute
 from tenants.models import Community
 from tests.dues.conftest import card_token, connect
@@ -20,14 +24,16 @@ from tests.dues.conftest import card_token, connect
 THREE_DS = "4000002500003155"
 THREADS = 4
 YEAR = 3300
+ROUNDS = 10
+STEP_SECONDS = 0.01
 
 
-def _run_together(target, count: int) -> list[BaseException]:
-    """``target()`` in ``count`` threads released together; the errors they raised."""
-    barrier = threading.Barrier(count)
+def _run_together(*targets) -> list[BaseException]:
+    """Each of ``targets`` called in its own thread, all released together; the errors raised."""
+    barrier = threading.Barrier(len(targets))
     errors: list[BaseException] = []
 
-    def run() -> None:
+    def run(target) -> None:
         try:
             barrier.wait(timeout=10)
             target()
@@ -36,7 +42,7 @@ def _run_together(target, count: int) -> list[BaseException]:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run) for _ in range(count)]
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -69,7 +75,7 @@ def test_two_pay_requests_at_once_open_one_new_attempt(world, django_db_blocker)
                     except card.PaymentInProgress as in_progress:
                         opened.append(in_progress.payment.pk)
 
-            errors = _run_together(pay, THREADS)
+            errors = _run_together(*[pay] * THREADS)
             with schema_context(world.a.schema_name):
                 attempts = list(Payment.objects.filter(dues=dues).order_by("pk").values_list("pk", "status"))
                 open_intents = {
@@ -96,3 +102,84 @@ def test_two_pay_requests_at_once_open_one_new_attempt(world, django_db_blocker)
     assert set(opened) == set(pending)
     assert dict(attempts)[stale.pk] == Payment.Status.CANCELLED
     assert len(open_intents) == 1, open_intents
+
+
+def _record_cheque(world, dues, refusals: list[str]) -> None:
+    with schema_context(world.a.schema_name):
+        try:
+            dues_services.record_offline_payment(actor=world.alice, dues=dues, method="cheque")
+        except ValidationError as refusal:
+            refusals.append(" ".join(refusal.messages))
+
+
+def _press_pay(world, dues, delay: float) -> None:
+    time.sleep(delay)
+    with schema_context(world.a.schema_name):
+        try:
+            card.start_card_payment(actor=world.bob, dues=dues)
+        except (card.PaymentInProgress, card.CardPaymentUnavailable):
+            pass  # the cheque was recorded first: nothing to pay
+
+
+def test_an_offline_payment_recorded_while_the_member_opens_an_attempt_is_not_refused_wrongly(
+    world, django_db_blocker
+):
+    """Alice records Bob's cheque while Bob presses « Régler » (his last attempt a 3-D Secure
+    prompt left open). Whatever the order, the cheque is recorded and no card attempt stays open;
+    it is never refused with « en cours de confirmation par sa banque » for an attempt Bob has
+    only just opened (nothing is being confirmed by a bank)."""
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            counters = dict(ReceiptCounter.objects.values_list("pk", "last"))
+        refusals: list[str] = []
+        outcomes = []
+        try:
+            connect(world.a, world.alice)
+            for round_ in range(ROUNDS):
+                with schema_context(world.a.schema_name):
+                    membership = Membership.objects.get(user=world.bob)
+                    tier = Tier.objects.first()
+                    dues = Dues.objects.create(
+                        membership=membership, year=YEAR + 1 + round_, tier=tier, amount=Decimal("5")
+                    )
+                    stale = card.start_card_payment(actor=world.bob, dues=dues)
+                    card.confirm_card_payment(
+                        actor=world.bob, payment=stale, payment_method_id=card_token(THREE_DS)
+                    )
+                errors = _run_together(
+                    partial(_record_cheque, world, dues, refusals),
+                    # Each round Bob presses a little later: the rounds sweep the team's steps.
+                    partial(_press_pay, world, dues, round_ * STEP_SECONDS),
+                )
+                assert errors == []
+                with schema_context(world.a.schema_name):
+                    dues.refresh_from_db()
+                    still_open = [
+                        payment.pk
+                        for payment in Payment.objects.filter(dues=dues, status=Payment.Status.PENDING)
+                        if card.retrieve_intent(payment)["status"] != "canceled"
+                    ]
+                    outcomes.append((dues.status, still_open))
+        finally:
+            with schema_context(world.a.schema_name):
+                years = range(YEAR + 1, YEAR + 1 + ROUNDS)
+                intents = list(
+                    Payment.objects.filter(dues__year__in=years).values_list(
+                        "stripe_payment_intent_id", flat=True
+                    )
+                )
+                Receipt.objects.filter(payment__dues__year__in=years, kind=Receipt.Kind.CREDIT_NOTE).delete()
+                Receipt.objects.filter(payment__dues__year__in=years).delete()
+                Payment.objects.filter(dues__year__in=years).delete()
+                Dues.objects.filter(year__in=years).delete()
+                for pk, last in counters.items():
+                    ReceiptCounter.objects.filter(pk=pk).update(last=last)
+                ReceiptCounter.objects.exclude(pk__in=counters).delete()
+            connection.set_schema_to_public()
+            StripeRoute.objects.filter(stripe_id__in=[i for i in intents if i]).delete()
+            ConnectedAccount.objects.filter(community=world.a).delete()
+            Community.objects.filter(pk=world.a.pk).update(stripe_account_id="")
+            world.a.stripe_account_id = ""
+
+    assert refusals == []
+    assert outcomes == [(Dues.Status.ACTIVE, [])] * ROUNDS
