@@ -442,9 +442,10 @@ ABANDONED_AFTER = timedelta(days=2)
 
 
 def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
-    """Ask Stripe about card payments still pending (a lost webhook loses nothing), and finish
-    the receipts and credit notes left unnumbered, unbuilt or unmailed (``_reissue_lost_receipts``)
-    for longer than ``older_than_seconds``."""
+    """Ask Stripe what a lost webhook would have told: card payments still pending, refunds made
+    on Stripe (``_sync_refunds_made_on_stripe``), closed attempts charged anyway
+    (``_recheck_closed_attempts``); and finish the receipts and credit notes left unnumbered,
+    unbuilt or unmailed (``_reissue_lost_receipts``) for longer than ``older_than_seconds``."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     abandoned_cutoff = timezone.now() - ABANDONED_AFTER
     outcome: dict[str, int] = {}
@@ -476,10 +477,78 @@ def reconcile_pending(*, older_than_seconds: int = 600) -> dict[str, int]:
             result = "error"
         key = "abandoned" if result != "error" else "error"
         outcome[key] = outcome.get(key, 0) + 1
+    for result in (*_sync_refunds_made_on_stripe(), *_recheck_closed_attempts(cutoff, abandoned_cutoff)):
+        outcome[result] = outcome.get(result, 0) + 1
     reissued = _reissue_lost_receipts(cutoff)
     if reissued:
         outcome["receipts"] = reissued
     return outcome
+
+
+# Refunds made on Stripe (the CPTS's dashboard) this recently are read back by every sweep.
+REFUNDS_READ_BACK = timedelta(days=3)
+
+
+def _sync_refunds_made_on_stripe() -> list[str]:
+    """Succeeded card payments refunded on Stripe (e.g. from the CPTS's dashboard) whose
+    ``charge.refunded`` webhook was lost, synced (refunded, credit note, seat released). One list
+    call per connected account and sweep (newest first, down to REFUNDS_READ_BACK), not one
+    call per payment. Returns what ``sync_payment`` did for each."""
+    since = int((timezone.now() - REFUNDS_READ_BACK).timestamp())
+    succeeded = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED,
+        method__in=[PaymentMethod.CARD, PaymentMethod.SEPA],
+        stripe_payment_intent_id__isnull=False,
+    )
+    results = []
+    for account in succeeded.values_list("stripe_account_id", flat=True).distinct().order_by():
+        intent_ids = set()
+        try:
+            for found in stripe.Refund.list(limit=100, **client.options(account)).auto_paging_iter():
+                refund = client.as_dict(found)
+                if refund["created"] < since:
+                    break
+                if isinstance(refund.get("payment_intent"), str):
+                    intent_ids.add(refund["payment_intent"])
+        except stripe.StripeError as error:  # one account out of reach must not stop the sweep
+            logger.warning("refunds of account %s not read: %s", account, error)
+            results.append("error")
+            continue
+        refunded = succeeded.filter(stripe_account_id=account, stripe_payment_intent_id__in=intent_ids)
+        for payment_id in refunded.values_list("pk", flat=True):
+            try:
+                results.append(sync_payment(payment_id))
+            except stripe.StripeError as error:
+                logger.warning("reconciliation of refunded payment %s failed: %s", payment_id, error)
+                results.append("error")
+    return results
+
+
+def _recheck_closed_attempts(cutoff, abandoned_cutoff) -> list[str]:
+    """Card attempts closed on our side (failed, cancelled) in the last days whose PaymentIntent
+    may still be open on Stripe (the cancel never reached it) while the page holds its client
+    secret: one charged anyway is recorded (``sync_payment``: the money is never dropped), one
+    still open is cancelled on Stripe now. Returns ``succeeded``/``refunded``/``closed``/… each."""
+    closed = Payment.objects.filter(
+        status__in=[Payment.Status.FAILED, Payment.Status.CANCELLED],
+        method=PaymentMethod.CARD,
+        stripe_payment_intent_id__isnull=False,
+        created_at__lte=cutoff,
+        created_at__gt=abandoned_cutoff,
+    ).order_by("-pk")[:200]
+    results = []
+    for payment in closed:
+        try:
+            intent = retrieve_intent_with_charge(payment)
+            if intent["status"] == "succeeded":
+                results.append(sync_payment(payment.pk, intent=intent))
+            elif intent["status"] in CANCELLABLE_INTENT_STATUSES:
+                _cancel_intent_quietly(payment)
+                results.append("closed")
+        except stripe.StripeError as error:
+            logger.warning("closed attempt %s not read from Stripe: %s", payment.pk, error)
+            results.append("error")
+    return results
 
 
 # Receipts left unfinished longer than this are not finished by the repair any more (a member is
