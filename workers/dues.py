@@ -78,9 +78,10 @@ def _tell_autorenew_failed(schema_name: str):
     return on_failure
 
 
-@shared_task(base=TenantTask, name="dues.send_reminders", bind=True, max_retries=5)
-def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
-    """E-mail a reminder campaign, each member once (see apps/dues/renewals.py)."""
+@shared_task(base=TenantTask, name="dues.send_reminders")
+def send_reminders_task(schema_name: str, campaign_id: int) -> int:
+    """E-mail a reminder campaign, each member once (see apps/dues/renewals.py). A mail server
+    out of reach rolls the failed claim back and the task base retries (workers.base.TenantTask)."""
     community = Community.objects.get(schema_name=schema_name)
     url = f"{community.primary_url()}adhesion/renouveler/"
 
@@ -97,7 +98,4 @@ def send_reminders_task(self, schema_name: str, campaign_id: int) -> int:
             recipient_list=[user.email],
         )
 
-    try:
-        return renewals.send_campaign(campaign_id, send)
-    except OSError as exc:  # SMTP unreachable: the failed claim was rolled back, retry later
-        raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
+    return renewals.send_campaign(campaign_id, send)

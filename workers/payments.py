@@ -1,5 +1,6 @@
 """Payment tasks: receipts and credit notes, Stripe events, reconciliation. Thin: load ids, call
-the payments services (``apps.payments``).
+the payments services (``apps.payments``). Retries (mail server or Stripe out of reach) are the
+task base's declared policy (``workers.base.TenantTask``), not written here.
 
 The registered names keep their ``dues.`` prefix (``dues.issue_receipt``…): a name is the
 contract between the code that publishes and the worker that runs it, and messages may be in
@@ -9,7 +10,6 @@ flight across a deploy (docs/tasks.md). Every task runs twice and acts once
 
 from __future__ import annotations
 
-import stripe
 from celery import shared_task
 
 from apps.dues import autorenew
@@ -22,46 +22,29 @@ from workers.base import TenantTask, fan_out
 FAN_OUT_SPREAD_SECONDS = 300
 
 
-def _smtp_retry(task, exc: OSError):
-    """SMTP unreachable: transient; the number is kept, the task only sends when it runs again."""
-    return task.retry(exc=exc, countdown=30 * (task.request.retries + 1))
-
-
-@shared_task(base=TenantTask, name="dues.issue_receipt", bind=True, max_retries=5)
-def issue_receipt_task(self, schema_name: str, payment_id: int) -> str:
+@shared_task(base=TenantTask, name="dues.issue_receipt")
+def issue_receipt_task(schema_name: str, payment_id: int) -> str:
     """Number the payment's receipt (once), build its PDF and e-mail it (once)."""
-    try:
-        return receipts.issue_and_email(payment_id)
-    except OSError as exc:
-        raise _smtp_retry(self, exc) from exc
+    return receipts.issue_and_email(payment_id)
 
 
-@shared_task(base=TenantTask, name="dues.issue_credit_note", bind=True, max_retries=5)
-def issue_credit_note_task(self, schema_name: str, payment_id: int) -> str:
+@shared_task(base=TenantTask, name="dues.issue_credit_note")
+def issue_credit_note_task(schema_name: str, payment_id: int) -> str:
     """Number, build and e-mail the credit note of a refunded payment (its receipt too if missing)."""
-    try:
-        return receipts.issue_credit_note_and_email(payment_id)
-    except OSError as exc:
-        raise _smtp_retry(self, exc) from exc
+    return receipts.issue_credit_note_and_email(payment_id)
 
 
-@shared_task(base=TenantTask, name="dues.send_receipt", bind=True, max_retries=5)
-def send_receipt_task(self, schema_name: str, receipt_id: int, force: bool = False) -> str:
+@shared_task(base=TenantTask, name="dues.send_receipt")
+def send_receipt_task(schema_name: str, receipt_id: int, force: bool = False) -> str:
     """Build and e-mail a numbered receipt or credit note: once, or again when ``force`` (a
     resend asked by the team). The repair of ``reconcile_pending`` queues it without ``force``."""
-    try:
-        return receipts.send(receipt_id, force=force)
-    except OSError as exc:
-        raise _smtp_retry(self, exc) from exc
+    return receipts.send(receipt_id, force=force)
 
 
-@shared_task(base=TenantTask, name="dues.handle_stripe_event", bind=True, max_retries=5)
-def handle_stripe_event_task(self, schema_name: str, webhook_event_id: int) -> str:
+@shared_task(base=TenantTask, name="dues.handle_stripe_event")
+def handle_stripe_event_task(schema_name: str, webhook_event_id: int) -> str:
     """Apply a routed Stripe event to this CPTS (re-reading the object from Stripe)."""
-    try:
-        return card.handle_stored_event(webhook_event_id, schema_name)
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
+    return card.handle_stored_event(webhook_event_id, schema_name)
 
 
 @shared_task(base=TenantTask, name="dues.reconcile_payments")
