@@ -19,6 +19,7 @@ app.conf.imports = (
     "workers.events",
     "workers.dues",
     "workers.payments",
+    "workers.roster",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.directory.models import Entry, Kind
 from apps.events.selectors import count_event_attendees, count_events_held
 from apps.members.models import Membership
+from apps.roster.selectors import count_professionals_offering, count_slots_offered
 from apps.working_groups.selectors import count_active_groups, count_meeting_attendance, count_meetings_held
 
 from .models import Indicator
@@ -66,6 +67,11 @@ def compute_value(source: str, start: date, end: date) -> Decimal:
         count = count_meeting_attendance(since, until)
     elif source == Indicator.Source.ACTIVE_GROUPS:
         count = count_active_groups(since, until)
+    elif source == Indicator.Source.SNP_SLOTS:
+        # Each weekly slot counts once per week it was offered in the period.
+        count = count_slots_offered(start, end)
+    elif source == Indicator.Source.SNP_PROFESSIONALS:
+        count = count_professionals_offering(start, end)
     elif source == Indicator.Source.DIRECTORY_COVERAGE:
         # A stock like MEMBERS: the directory as it stood at the end of the period.
         return directory_coverage(until)

@@ -236,6 +236,11 @@ class Indicator(models.Model):
                 "(plateforme)"
             ),
         )
+        SNP_SLOTS = "snp_slots", _("Créneaux de soins non programmés proposés (plateforme)")
+        SNP_PROFESSIONALS = (
+            "snp_professionals",
+            _("Professionnels proposant des soins non programmés (plateforme)"),
+        )
 
     label = models.CharField(_("intitulé"), max_length=200)
     mission = models.CharField(_("mission"), max_length=20, choices=MissionKind.choices, blank=True)

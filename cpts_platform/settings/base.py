@@ -79,6 +79,7 @@ TENANT_APPS = [
     "apps.notifications",
     "apps.backoffice",
     "apps.dashboard",
+    "apps.roster",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

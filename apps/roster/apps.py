@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RosterConfig(AppConfig):
+    name = "apps.roster"
+    label = "roster"
+    verbose_name = _("Soins non programmés")
+
+    def ready(self) -> None:
+        from apps.members.space import register_member_space_section
+
+        from .member_space import snp_section
+
+        register_member_space_section(snp_section)
