@@ -210,6 +210,7 @@ def seed_content(slug: str) -> list[str]:
         ("cotisations", _seed_dues),
         ("événements", _seed_events),
         ("événement payant", _seed_paid_event),
+        ("soins non programmés", _seed_roster),
     ):
         with transaction.atomic():
             if block(slug, actor, members):
@@ -639,4 +640,53 @@ def _seed_dues(slug, actor, members) -> bool:
         )
     # What the year-end run does: last year's dues are no longer active.
     lapse_past_years(paris_today())
+    return True
+
+
+def _seed_roster(slug, actor, members) -> bool:
+    """A week of soins-non-programmés slots by the professionals of the demo, leaving gaps to see:
+    weekday slots at their practices, a Saturday morning at a shared site, two volunteers."""
+    from apps.geo.selectors import get_communes
+    from apps.members.models import Membership
+    from apps.members.standing import is_in_good_standing
+    from apps.professionals.models import ProfessionalProfile
+    from apps.roster.models import Slot
+    from apps.roster.services import add_slot, set_gap_requests
+
+    if Slot.objects.exists():
+        return False
+    in_good_standing = {
+        m.user_id for m in Membership.objects.filter(is_active=True) if is_in_good_standing(m)
+    }
+    professionals = [
+        user
+        for user in members
+        if user.pk in in_good_standing and ProfessionalProfile.objects.filter(user=user).exists()
+    ][:5]
+    if not professionals:
+        return False
+    communes = list(get_communes(content.COMMUNES[slug][:3]).values())
+    today = timezone.localdate()
+    for index, user in enumerate(professionals):
+        commune = communes[index % len(communes)]
+        add_slot(
+            actor=user,
+            data={
+                "kind": Slot.Kind.SNP, "place": Slot.Place.PRACTICE, "place_name": f"Cabinet de {user.last_name}",
+                "address": f"{3 + index} place de la Mairie", "commune": commune, "phone": f"04 77 10 20 3{index}",
+                "weekday": index % 5, "starts_at": time(17, 0), "ends_at": time(19, 0),
+                "valid_from": today - timedelta(days=today.weekday()),
+            },
+        )  # fmt: skip
+    add_slot(
+        actor=professionals[0],
+        data={
+            "kind": Slot.Kind.ON_CALL, "place": Slot.Place.SHARED, "place_name": "Maison médicale de garde",
+            "address": "1 rue de l'Hôpital", "commune": communes[0], "phone": "04 77 99 00 00",
+            "instructions": "Appeler avant de venir", "weekday": 5, "starts_at": time(9, 0), "ends_at": time(13, 0),
+            "valid_from": today - timedelta(days=today.weekday()),
+        },
+    )  # fmt: skip
+    for user in professionals[:2]:
+        set_gap_requests(actor=user, accepts=True)
     return True

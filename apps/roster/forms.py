@@ -23,6 +23,7 @@ class SlotForm(forms.ModelForm):
 
     class Meta:
         model = Slot
+        # Checked here with French messages under their field (the model's constraints back them up).
         fields = [
             "kind", "place", "place_name", "address", "commune", "phone", "instructions",
             "repeat", "weekday", "date", "starts_at", "ends_at", "valid_from", "valid_until",
@@ -49,6 +50,8 @@ class SlotForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("L'heure de fin doit suivre l'heure de début."))
         if data.get("repeat") == "once":
             data["weekday"] = None
             if not data.get("date"):

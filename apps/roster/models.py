@@ -73,9 +73,12 @@ class Slot(models.Model):
                 condition=(Q(weekday__isnull=False) & Q(date__isnull=True))
                 | (Q(weekday__isnull=True) & Q(date__isnull=False)),
                 name="roster_slot_weekly_or_once",
+                violation_error_message=_("Choisissez un jour de la semaine ou une date."),
             ),
             models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="roster_slot_ends_after"
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="roster_slot_ends_after",
+                violation_error_message=_("L'heure de fin doit suivre l'heure de début."),
             ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="roster_slot_weekday_range"),
         ]

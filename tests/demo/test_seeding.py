@@ -41,6 +41,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     from apps.health_projects.models import ProjectVersion
     from apps.members.models import Membership
     from apps.professionals.models import ProfessionalProfile
+    from apps.roster.models import RosterProfile, Slot
     from apps.territory.selectors import get_home_counters
 
     call_command("seed_demo", "--port", "8055")
@@ -80,6 +81,12 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
             assert ProfessionalProfile.objects.filter(user_id__in=list(member_ids)).count() == members
             lapsed = Membership.objects.get(user__email=content.LAPSED_MEMBER[slug])
             assert list(lapsed.dues.values_list("year", "status")) == [(year - 1, "expired")]
+            # A week of soins non programmés with gaps to see, and volunteers to ask.
+            assert (
+                Slot.objects.filter(kind="snp").count() == 5
+                and Slot.objects.filter(kind="on_call").count() == 1
+            )
+            assert RosterProfile.objects.filter(accepts_gap_requests=True).count() == 2
 
     admin = get_user_model().objects.get(email="coordination@val-de-morelle.test")
     client = client_as(admin, "val-de-morelle.localhost")
@@ -88,6 +95,7 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     assert "Formation : plaies chroniques" in events_page and "Formation AFGSU 2" in events_page
     assert "Vieillir chez soi en sécurité" in client.get("/projet-de-sante/").text
     assert "Permanence téléphonique de soins non programmés" in client.get("/projet-de-sante/complet/").text
+    assert "Maison médicale de garde" in client.get("/equipe/snp/").text
 
     before = {slug: content_counts(slug) for slug in SLUGS}
     public_before = (get_user_model().objects.count(), ProfessionalProfile.objects.count())
