@@ -44,6 +44,8 @@ from apps.members.services import grant_role
 from apps.members.standing import is_in_good_standing
 from apps.professionals.models import ProfessionalProfile
 from apps.professionals.services import save_profile
+from apps.roster.models import Slot
+from apps.roster.services import add_slot, set_gap_requests
 from apps.site.models import EmergencyNumber, NewsItem
 from apps.site.pagecache import invalidate_site
 from apps.site.services import save_news_item, save_number
@@ -646,13 +648,6 @@ def _seed_dues(slug, actor, members) -> bool:
 def _seed_roster(slug, actor, members) -> bool:
     """A week of soins-non-programmés slots by the professionals of the demo, leaving gaps to see:
     weekday slots at their practices, a Saturday morning at a shared site, two volunteers."""
-    from apps.geo.selectors import get_communes
-    from apps.members.models import Membership
-    from apps.members.standing import is_in_good_standing
-    from apps.professionals.models import ProfessionalProfile
-    from apps.roster.models import Slot
-    from apps.roster.services import add_slot, set_gap_requests
-
     if Slot.objects.exists():
         return False
     in_good_standing = {

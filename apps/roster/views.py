@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.form_errors import add_errors_to_form
 from apps.geo.models import Commune
 from apps.members.models import Role
 from apps.members.permissions import role_required
@@ -26,15 +27,6 @@ from .forms import GapRequestForm, SlotForm
 from .ical import build_feed
 
 
-def _errors_to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 @role_required(Role.MEMBER)
 def my_slots(request):
     form = SlotForm(request.POST or None)
@@ -44,7 +36,7 @@ def my_slots(request):
         try:
             services.add_slot(actor=request.user, data=data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_errors_to_form(form, error)
         except PermissionDenied as refusal:
             form.add_error(None, str(refusal))
         else:
