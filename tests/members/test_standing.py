@@ -192,20 +192,23 @@ def page_urls(c: Content) -> dict[str, str]:
         "events:detail": f"/evenements/{c.event}/",
         "events:ics": f"/evenements/{c.event}.ics",
         "directory:entry": f"/annuaire/{c.hidden_entry}/",
+        "roster:my_slots": "/snp/mes-creneaux/",
+        "roster:slot_delete": "/snp/mes-creneaux/1/supprimer/",
+        "roster:gap_preference": "/snp/mes-creneaux/sollicitations/",
     }
 
 
 # Pages that only take POST (asked with POST: the refusal must come before anything is done).
 POST_ONLY = {
     "directory:claim", "events:personal_feed_link", "working_groups:join", "working_groups:leave",
-    "working_groups:document_upload",
+    "working_groups:document_upload", "roster:slot_delete", "roster:gap_preference",
 }  # fmt: skip
 
 # Pages a member à jour (not leading the group, not in the team) reads with a 200.
 READ_BY_MEMBERS = {
     "health_projects:full", "working_groups:list", "working_groups:detail", "working_groups:meeting",
     "working_groups:document", "aci:indicators", "aci:indicator", "aci:evidence", "events:detail", "events:ics",
-    "directory:entry",
+    "directory:entry", "roster:my_slots",
 }  # fmt: skip
 
 
