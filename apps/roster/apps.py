@@ -9,7 +9,14 @@ class RosterConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.members.space import register_member_space_section
+        from apps.notifications.registry import register_kind
 
         from .member_space import snp_section
 
         register_member_space_section(snp_section)
+        # Only professionals who said yes are asked; they may still mute it per CPTS.
+        register_kind(
+            "roster.gap_request",
+            _("Demandes de l'équipe pour combler un manque de soins non programmés"),
+            transactional=False,
+        )

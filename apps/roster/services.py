@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.geo.models import Commune
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
 from apps.members.standing import is_in_good_standing
+from apps.notifications.service import notify
 from apps.professionals.selectors import get_profile as get_professional_profile
 from apps.territory.selectors import get_territory_codes
 from tenants.queue import enqueue_on_commit
@@ -127,13 +127,16 @@ def request_gap_fill(*, actor, commune_code: str, day: date, message: str = "") 
 
 
 def send_gap_request_mails(gap_request_id: int) -> int:
-    """Send the e-mails of a gap request not sent yet; each recipient's row is locked, sent, then
-    stamped in its own transaction, so a retry never sends one twice. Returns how many were sent."""
+    """Tell each volunteer of a gap request not told yet, through the notification service (an
+    optional kind: a volunteer may mute it). Each recipient's row is locked, told, then stamped in
+    its own transaction; ``notify``'s key makes a retry send nothing twice. Returns how many were
+    told now."""
     community = connection.tenant
     gap = GapRequest.objects.filter(pk=gap_request_id).select_related("commune").first()
     if gap is None:
         return 0
-    sent = 0
+    url = f"{community.primary_url()}snp/mes-creneaux/"
+    told = 0
     pending = list(gap.recipients.filter(sent_at__isnull=True).values_list("pk", flat=True))
     for recipient_id in pending:
         with transaction.atomic():
@@ -145,18 +148,18 @@ def send_gap_request_mails(gap_request_id: int) -> int:
             )
             if recipient is None:
                 continue
-            context = {
-                "community": community,
-                "gap": gap,
-                "person": recipient.professional,
-                "url": f"{community.primary_url()}snp/mes-creneaux/",
-            }
-            EmailMessage(
-                subject=render_to_string("roster/email/gap_request_subject.txt", context).strip(),
-                body=render_to_string("roster/email/gap_request.txt", context),
-                to=[recipient.professional.email],
-            ).send()
-            recipient.sent_at = timezone.now()
-            recipient.save(update_fields=["sent_at"])
-            sent += 1
-    return sent
+            delivery = notify(
+                user=recipient.professional,
+                kind="roster.gap_request",
+                key=f"roster.gap_request:{gap.pk}:{recipient.professional_id}",
+                subject=_("%(cpts)s : personne en soins non programmés à %(commune)s le %(day)s")
+                % {"cpts": community.name, "commune": gap.commune.name, "day": date_format(gap.day, "l j F")},
+                template="roster/email/gap_request",
+                context={"community": community, "gap": gap, "person": recipient.professional, "url": url},
+                url=url,
+            )
+            if delivery.done:
+                recipient.sent_at = timezone.now()
+                recipient.save(update_fields=["sent_at"])
+                told += 1
+    return told
