@@ -11,15 +11,15 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from apps.events.models import Registration
+from apps.events.models import Event, Registration
 from apps.members.models import Membership
 from apps.members.services import grant_role
 from apps.notifications import selectors, service
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, Preference
 from apps.notifications.registry import Channel, UnknownKind, get_kind, register_kind
 from tests.conftest import HOST_A, HOST_B, PASSWORD, signed_in_client
 from tests.events.test_reminders import make_event
-from workers.events import send_event_reminders_task
+from workers.events import send_cancellation_notices_task, send_event_reminders_task
 
 
 def _remind(schema: str, user, title: str = "Soirée SNP") -> Registration:
@@ -148,3 +148,18 @@ def test_choosing_preferences_in_the_member_space(world, db, bob):
     # Someone with no role here is refused (404), an anonymous visitor sent to log in.
     assert signed_in_client(world.charlie, HOST_A).get("/mon-espace/notifications/").status_code == 404
     assert Client(HTTP_HOST=HOST_A).get("/mon-espace/notifications/").status_code == 302
+
+
+def test_a_transactional_notification_is_sent_whatever_the_choice_and_has_no_unsubscribe_link(
+    world, db, bob, smtp_inbox
+):
+    with schema_context("alpha"):
+        # Even a stored « never » for this kind (written directly: the service refuses it).
+        Preference.objects.create(user=bob, kind="events.cancelled", channel=Channel.NEVER)
+        event = make_event(48, title="Soirée annulée")
+        Registration.objects.create(event=event, user=bob, status="confirmed")
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    assert send_cancellation_notices_task.apply(args=("alpha", event.pk)).get() == 1
+    (received,) = smtp_inbox.messages()
+    assert received["subject"] == "Événement annulé : Soirée annulée"
+    assert "List-Unsubscribe" not in received["headers"] and "desabonnement" not in received["text"]
