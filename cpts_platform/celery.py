@@ -20,6 +20,7 @@ app.conf.imports = (
     "workers.dues",
     "workers.payments",
     "workers.roster",
+    "workers.working_groups",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

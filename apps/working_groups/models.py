@@ -60,6 +60,10 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The calendar invitation's version (iCalendar SEQUENCE): raised when what participants put in
+    # their calendars changes (date, place, agenda) or when the meeting is cancelled.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("réunion")
@@ -86,6 +90,24 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.meeting}"
+
+
+class MeetingInvitation(models.Model):
+    """The last version of a meeting's calendar invitation e-mailed to one participant, so a task
+    run twice sends each version once."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sequence = models.PositiveIntegerField(default=0)
+    cancelled = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invitation à une réunion")
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="wg_invitation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}/{self.user_id} #{self.sequence}"
 
 
 def document_path(instance: GroupDocument, filename: str) -> str:

@@ -7,17 +7,22 @@ Members of a group are chosen among the CPTS's active memberships only.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
+from tenants.queue import enqueue_on_commit
 
 from .models import Attendance, GroupDocument, GroupMember, Meeting, WorkingGroup
 
 GROUP_FIELDS = ("name", "description", "mission", "lead", "is_active")
 MEETING_FIELDS = ("starts_at", "location", "agenda", "minutes", "external_attendees")
+# What participants have in their calendars: a change here sends them the updated invitation.
+INVITATION_FIELDS = ("starts_at", "location", "agenda")
 
 
 def can_manage(actor, group: WorkingGroup) -> bool:
@@ -80,19 +85,53 @@ def leave_group(*, actor, group: WorkingGroup) -> None:
     GroupMember.objects.filter(group=group, user_id=actor.pk).delete()
 
 
+def _send_invitations(meeting: Meeting) -> None:
+    enqueue_on_commit("working_groups.send_meeting_invitations", connection.schema_name, meeting.pk)
+
+
 def schedule_meeting(*, actor, group: WorkingGroup, data: dict) -> Meeting:
+    """Create a meeting; its participants (the group's members) are e-mailed a calendar
+    invitation (.ics) once committed, when it lies ahead."""
     _require_manager(actor, group)
-    return Meeting.objects.create(
-        group=group, created_by=actor, **{k: v for k, v in data.items() if k in MEETING_FIELDS}
-    )
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            group=group, created_by=actor, **{k: v for k, v in data.items() if k in MEETING_FIELDS}
+        )
+        if meeting.starts_at > timezone.now():
+            _send_invitations(meeting)
+    return meeting
 
 
 def update_meeting(*, actor, meeting: Meeting, data: dict) -> Meeting:
+    """Change a meeting. A change of date, place or agenda of a meeting ahead raises its SEQUENCE
+    and sends the updated invitation (same UID) to the participants."""
     _require_manager(actor, meeting.group)
-    for field, value in data.items():
-        if field in MEETING_FIELDS:
-            setattr(meeting, field, value)
-    meeting.save()
+    if meeting.cancelled_at is not None:
+        raise ValidationError(_("Cette réunion est annulée."))
+    with transaction.atomic():
+        changed = any(field in data and data[field] != getattr(meeting, field) for field in INVITATION_FIELDS)
+        for field, value in data.items():
+            if field in MEETING_FIELDS:
+                setattr(meeting, field, value)
+        meeting.save()
+        if changed and meeting.starts_at > timezone.now():
+            Meeting.objects.filter(pk=meeting.pk).update(sequence=F("sequence") + 1)
+            meeting.refresh_from_db(fields=["sequence"])
+            _send_invitations(meeting)
+    return meeting
+
+
+def cancel_meeting(*, actor, meeting: Meeting) -> Meeting:
+    """Cancel a meeting: the participants who were invited get METHOD:CANCEL for the same UID,
+    which removes it from their calendars. Cancelling twice changes nothing."""
+    _require_manager(actor, meeting.group)
+    with transaction.atomic():
+        updated = Meeting.objects.filter(pk=meeting.pk, cancelled_at__isnull=True).update(
+            cancelled_at=timezone.now(), sequence=F("sequence") + 1
+        )
+        meeting.refresh_from_db(fields=["cancelled_at", "sequence"])
+        if updated:
+            _send_invitations(meeting)
     return meeting
 
 

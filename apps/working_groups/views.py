@@ -131,6 +131,22 @@ def meeting_create(request, pk: int):
 
 
 @role_required(Role.MEMBER)
+@require_POST
+def meeting_cancel(request, pk: int, meeting_id: int):
+    """The team or the group's lead cancels a meeting: participants get the calendar cancellation."""
+    group = _group_or_404(pk)
+    meeting = selectors.get_meeting(group, meeting_id)
+    if meeting is None:
+        raise Http404
+    _require_manager(request, group)
+    services.cancel_meeting(actor=request.user, meeting=meeting)
+    messages.success(
+        request, _("Réunion annulée : les participants en sont prévenus et leur agenda est mis à jour.")
+    )
+    return redirect("working_groups:meeting", pk=pk, meeting_id=meeting_id)
+
+
+@role_required(Role.MEMBER)
 def meeting_detail(request, pk: int, meeting_id: int):
     group = _group_or_404(pk)
     meeting = selectors.get_meeting(group, meeting_id)
@@ -160,9 +176,13 @@ def meeting_detail(request, pk: int, meeting_id: int):
         else:
             form = MeetingForm(request.POST, instance=meeting)
             if form.is_valid():
-                services.update_meeting(actor=request.user, meeting=meeting, data=form.cleaned_data)
-                messages.success(request, _("Réunion enregistrée."))
-                return redirect("working_groups:meeting", pk=pk, meeting_id=meeting_id)
+                try:
+                    services.update_meeting(actor=request.user, meeting=meeting, data=form.cleaned_data)
+                except ValidationError as error:
+                    add_errors_to_form(form, error)
+                else:
+                    messages.success(request, _("Réunion enregistrée."))
+                    return redirect("working_groups:meeting", pk=pk, meeting_id=meeting_id)
     return render(
         request,
         "working_groups/meeting.html",
