@@ -25,3 +25,9 @@ def first_steps_landing(request, membership) -> str | None:
         return None
     following = get_progress().next_state
     return reverse(STEP_URL_NAMES[following.step.key]) if following else None
+
+
+def first_steps_panel(request) -> dict | None:
+    """The team dashboard's « Premiers pas » panel (``onboarding/_panel.html``): None once every
+    step is done, so the dashboard hides it."""
+    return first_steps_section(request) or None

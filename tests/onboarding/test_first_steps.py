@@ -18,6 +18,7 @@ from apps.geo.models import Epci
 from apps.geo.selectors import search_epcis
 from apps.members.services import invite, issue_invitation_token
 from apps.onboarding import services
+from apps.onboarding.member_space import first_steps_panel
 from apps.onboarding.models import CompletedStep
 from apps.onboarding.selectors import get_progress
 from apps.site.models import NewsItem
@@ -246,3 +247,12 @@ def test_a_member_who_accepts_an_invitation_lands_on_the_member_space(world, db)
         {"first_name": "Noé", "last_name": "Membre", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response["Location"] == "/mon-espace/"
+
+
+def test_the_dashboard_panel_disappears_once_every_step_is_done(world, db, client_as):
+    request = client_as(world.alice, HOST_A).get("/mon-espace/").wsgi_request
+    with schema_context(world.a.schema_name):
+        assert first_steps_panel(request)["first_steps"].total == 7
+        for key in ("identity", "territory", "directory", "tiers", "stripe", "news", "publish"):
+            CompletedStep.objects.get_or_create(step=key)
+        assert first_steps_panel(request) is None
