@@ -184,6 +184,7 @@ def page_urls(c: Content) -> dict[str, str]:
         "working_groups:leave": f"/groupes-de-travail/{g}/quitter/",
         "working_groups:meeting_create": f"/groupes-de-travail/{g}/reunions/nouvelle/",
         "working_groups:meeting": f"/groupes-de-travail/{g}/reunions/{c.meeting}/",
+        "working_groups:meeting_cancel": f"/groupes-de-travail/{g}/reunions/{c.meeting}/annuler/",
         "working_groups:document_upload": f"/groupes-de-travail/{g}/documents/",
         "working_groups:document": f"/groupes-de-travail/{g}/documents/{c.document}/",
         "aci:indicators": "/aci/indicateurs/",
@@ -201,7 +202,8 @@ def page_urls(c: Content) -> dict[str, str]:
 # Pages that only take POST (asked with POST: the refusal must come before anything is done).
 POST_ONLY = {
     "directory:claim", "events:personal_feed_link", "working_groups:join", "working_groups:leave",
-    "working_groups:document_upload", "roster:slot_delete", "roster:gap_preference",
+    "working_groups:document_upload", "working_groups:meeting_cancel", "roster:slot_delete",
+    "roster:gap_preference",
 }  # fmt: skip
 
 # Pages a member à jour (not leading the group, not in the team) reads with a 200.
