@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import redis
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
@@ -14,8 +15,6 @@ _stop = threading.Event()
 
 
 def redis_client():
-    import redis
-
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
 
 

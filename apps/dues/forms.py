@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from stdnum.fr import siren, siret
 
 from apps.payments.models import OFFLINE_METHODS, PaymentMethod
 from apps.professionals.models import Profession
@@ -145,8 +146,6 @@ class DuesSettingsForm(forms.ModelForm):
         return values
 
     def clean_legal_identifier(self):
-        from stdnum.fr import siren, siret
-
         value = (self.cleaned_data.get("legal_identifier") or "").replace(" ", "").upper()
         if not value:
             return value

@@ -4,7 +4,7 @@ the variable, so the process does not start. Every variable read here is listed 
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -189,8 +189,6 @@ if not REDIS_URL:
 def redis_database(url: str, db: int) -> str:
     """``url`` pointing at Redis database ``db`` (the cache never shares the broker's database,
     so clearing the cache cannot drop queued tasks)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{db}"))
 
