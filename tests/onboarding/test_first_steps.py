@@ -256,3 +256,8 @@ def test_the_dashboard_panel_disappears_once_every_step_is_done(world, db, clien
         for key in ("identity", "territory", "directory", "tiers", "stripe", "news", "publish"):
             CompletedStep.objects.get_or_create(step=key)
         assert first_steps_panel(request) is None
+
+
+def test_the_team_dashboard_shows_the_first_steps_to_admins_only(world, db, client_as):
+    page = client_as(world.alice, HOST_A).get("/equipe/tableau-de-bord/").content.decode()
+    assert "Premiers pas de CPTS Alpha" in page and "/equipe/premiers-pas/" in page
