@@ -21,6 +21,7 @@ app.conf.imports = (
     "workers.payments",
     "workers.roster",
     "workers.working_groups",
+    "workers.campaigns",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

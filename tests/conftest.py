@@ -270,7 +270,7 @@ def start_worker(
     base,
     *,
     hostname: str,
-    queues: str = "celery",
+    queues: str = "mail_priority,celery,mail",
     env: dict | None = None,
     catcher: MailCatcher | None = None,
 ) -> RealWorker:

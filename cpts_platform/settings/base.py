@@ -80,6 +80,7 @@ TENANT_APPS = [
     "apps.backoffice",
     "apps.dashboard",
     "apps.roster",
+    "apps.campaigns",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -386,6 +387,45 @@ NATIONAL_EXTRACT_MAX_BYTES = env.int("NATIONAL_EXTRACT_MAX_BYTES", default=4 * 1
 # The per-CPTS imports that follow are spread over this many seconds.
 NATIONAL_IMPORT_SPREAD_SECONDS = 600
 WORKER_HEARTBEAT_SECONDS = 10
+
+# Mail pipeline (docs/campaigns.md): bulk mail (campaigns, digests, reminders) on the "mail" queue;
+# mail a person waits for (receipts, invitations, notices) on "mail_priority", which a campaign
+# never delays. Workers consume "mail_priority,celery,mail" (Procfile). Everything else: "celery".
+MAIL_QUEUE = "mail"
+MAIL_PRIORITY_QUEUE = "mail_priority"
+CELERY_TASK_ROUTES = {
+    "campaigns.start_campaign": {"queue": MAIL_QUEUE},
+    "campaigns.send_campaign": {"queue": MAIL_QUEUE},
+    "campaigns.send_digests": {"queue": MAIL_QUEUE},
+    "dues.send_reminders": {"queue": MAIL_QUEUE},
+    "events.send_event_reminders": {"queue": MAIL_QUEUE},
+    **{
+        name: {"queue": MAIL_PRIORITY_QUEUE}
+        for name in (
+            "members.send_invitation",
+            "members.notify_role_change",
+            "dues.issue_receipt",
+            "dues.issue_credit_note",
+            "dues.send_receipt",
+            "events.send_promotion_notice",
+            "events.send_hold_expired_notice",
+            "events.send_cancellation_notices",
+            "site.notify_message",
+            "directory.notify_listing_requester",
+        )
+    },  # fmt: skip
+}
+# Sending rates (token buckets in Redis, apps/campaigns/ratelimit.py): messages per second for the
+# whole platform (the provider's allowance) and for each CPTS; a bucket holds this many seconds.
+MAIL_RATE_GLOBAL = env.int("MAIL_RATE_GLOBAL", default=100, minimum=1)
+MAIL_RATE_PER_CPTS = env.int("MAIL_RATE_PER_CPTS", default=20, minimum=1)
+MAIL_BURST_SECONDS = 2
+MAIL_STATE_REDIS_URL = redis_database(REDIS_URL, 2)
+CELERY_BEAT_SCHEDULE["campaigns-dispatch"] = {"task": "campaigns.fan_out_dispatch", "schedule": 60}
+CELERY_BEAT_SCHEDULE["campaigns-weekly-digest"] = {
+    "task": "campaigns.begin_digest",
+    "schedule": crontab(minute=0, hour=7, day_of_week=1),
+}
 
 # Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when
 # no STRIPE_SECRET_KEY is given; STRIPE_EMBEDDED=1 marks that stand-in (no Connect, no fees).

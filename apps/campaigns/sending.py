@@ -1,0 +1,267 @@
+"""The sending pipeline of campaigns: fair across CPTS, at most once per recipient, resumable.
+
+- ``start`` freezes the audience: one ``Recipient`` row per address, written in batches.
+- ``send_slice`` sends for a short while (``SLICE_SECONDS``) then returns, so a worker is never
+  held by one CPTS: the task queues itself again at the back of the mail queue
+  (workers/campaigns.py), behind other CPTS's slices, and a transactional mail on the priority
+  queue waits at most one slice.
+- Before each message a token is taken from the CPTS's and the platform's buckets
+  (``ratelimit``); an empty CPTS bucket ends the slice with the time to wait.
+- Each message is **claimed** first: one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)``
+  moves its row from ``pending`` to ``sending`` and commits, before any byte reaches the mail
+  server. Two workers never claim the same row; a row a dead worker left in ``sending`` is never
+  sent again (marked ``interrupted`` when the campaign ends). A mail server that refuses the
+  connection or drops it before accepting the message puts the row back to ``pending``: it was
+  not accepted (RFC 5321: a message is accepted by the 250 reply to its data), and the slice is
+  retried later.
+- The campaign resumes where it stopped: only ``pending`` rows are ever claimed.
+
+Assumes the connection is set to the CPTS's schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.site.richtext import plain_text
+
+from . import ratelimit, segments
+from .models import Campaign, Recipient, SenderSettings
+
+logger = logging.getLogger(__name__)
+
+# A slice sends for at most this long, then gives its worker back (priority mail, other CPTS).
+SLICE_SECONDS = 2.0
+# Waiting this little for a token is cheaper than queueing the slice again.
+SHORT_WAIT_SECONDS = 0.25
+RECIPIENT_BATCH = 1000
+# A row in ``sending`` for longer than this lost its worker (a message takes milliseconds).
+STALE_CLAIM = timedelta(minutes=2)
+IN_FLIGHT_RECHECK_SECONDS = 30.0
+# A campaign still sending whose last progress is older than this lost its worker: resumed.
+STALE_HEARTBEAT = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    sent: int
+    finished: bool
+    # Seconds until the CPTS's bucket has a token again (the slice stopped for it), else None.
+    wait: float | None = None
+
+
+def start(campaign_id: int) -> bool:
+    """Freeze the audience of a campaign due now and mark it sending. Returns True when this call
+    started it (False: not due, already started or cancelled). Idempotent."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None or campaign.status != Campaign.Status.SCHEDULED:
+            return False
+        if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
+            return False
+        people = segments.select(segments.Audience.from_dict(campaign.audience))
+        rows = [
+            Recipient(campaign=campaign, email=p.email, name=p.name[:300], user_id=p.user_id) for p in people
+        ]
+        Recipient.objects.bulk_create(rows, batch_size=RECIPIENT_BATCH, ignore_conflicts=True)
+        now = timezone.now()
+        campaign.status = Campaign.Status.SENDING
+        campaign.started_at = now
+        campaign.heartbeat_at = now
+        campaign.recipients_total = len(rows)
+        campaign.save(update_fields=["status", "started_at", "heartbeat_at", "recipients_total"])
+    return True
+
+
+_CLAIM = """
+UPDATE campaigns_recipient SET status = 'sending', claimed_at = %s
+WHERE id = (
+    SELECT id FROM campaigns_recipient
+    WHERE campaign_id = %s AND status = 'pending'
+    ORDER BY id LIMIT 1
+    FOR UPDATE SKIP LOCKED
+) AND status = 'pending'
+RETURNING id, email, name, user_id
+"""
+
+
+def claim_next(campaign_id: int) -> Recipient | None:
+    """Claim the next pending recipient (committed at once), or None when none is left."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [timezone.now(), campaign_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, email, name, user_id = row
+    return Recipient(pk=pk, campaign_id=campaign_id, email=email, name=name, user_id=user_id)
+
+
+def _mark(recipient: Recipient, **fields) -> None:
+    Recipient.objects.filter(pk=recipient.pk).update(**fields)
+
+
+def sending_address() -> str:
+    """The platform's sending address (its domain is signed by the provider: DKIM, SPF)."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def sender_of(campaign: Campaign, community) -> tuple[str, list[str]]:
+    """(From header, Reply-To list) of ``campaign``: the CPTS's name on the platform's address."""
+    defaults = SenderSettings.load()
+    name = campaign.sender_name or defaults.sender_name or community.name
+    reply_to = campaign.reply_to or defaults.reply_to
+    return formataddr((name, sending_address())), [reply_to] if reply_to else []
+
+
+def message_id(campaign: Campaign, recipient: Recipient, schema: str) -> str:
+    """Our own Message-ID: names the CPTS, campaign and recipient, so a provider's event about
+    it (bounce, complaint) leads back to the row; the same for every attempt of that row."""
+    domain = sending_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN
+    return f"<campaign.{campaign.pk}.{recipient.pk}.{schema}@{domain}>"
+
+
+class Composer:
+    """Builds each recipient's message; the parts shared by every recipient are rendered once."""
+
+    def __init__(self, campaign: Campaign, community) -> None:
+        self.campaign = campaign
+        self.community = community
+        self.schema = community.schema_name
+        self.from_header, self.reply_to = sender_of(campaign, community)
+        self.text_body = plain_text(campaign.body, limit=1_000_000)
+        context = {"campaign": campaign, "community": community, "site_url": community.primary_url()}
+        self.html = render_to_string("campaigns/email/campaign.html", context)
+        self.text = render_to_string("campaigns/email/campaign.txt", {**context, "text": self.text_body})
+
+    def build(self, recipient: Recipient, smtp=None) -> EmailMultiAlternatives:
+        msg_id = message_id(self.campaign, recipient, self.schema)
+        message = EmailMultiAlternatives(
+            subject=self.campaign.subject,
+            body=self.text,
+            from_email=self.from_header,
+            to=[formataddr((recipient.name, recipient.email)) if recipient.name else recipient.email],
+            reply_to=self.reply_to,
+            headers={"Message-ID": msg_id, "Precedence": "bulk", "Auto-Submitted": "auto-generated"},
+            connection=smtp,
+        )
+        message.attach_alternative(self.html, "text/html")
+        return message
+
+
+def send_test(campaign: Campaign, community, email: str, name: str = "") -> None:
+    """Send the campaign once to ``email`` (the team member's own address), subject marked [TEST].
+    No recipient row, no bucket: it is one message asked by a person."""
+    composer = Composer(campaign, community)
+    message = composer.build(Recipient(pk=0, campaign=campaign, email=email, name=name))
+    message.subject = f"[TEST] {campaign.subject}"
+    message.extra_headers["Message-ID"] = (
+        f"<campaign-test.{campaign.pk}.{time.time_ns()}@{settings.PLATFORM_DOMAIN}>"
+    )
+    message.send()
+
+
+def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -> SliceResult:
+    """Send the campaign's pending messages for at most ``seconds``; see the module docstring.
+
+    Raises OSError / smtplib.SMTPException when the mail server cannot be reached (nothing was
+    claimed then, or the claimed row was put back): the caller retries later.
+    """
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != Campaign.Status.SENDING:
+        return SliceResult(sent=0, finished=True)
+    schema = community.schema_name
+    composer = Composer(campaign, community)
+    deadline = time.monotonic() + seconds
+    sent = 0
+    exhausted = False
+    smtp = get_connection()
+    smtp.open()
+    try:
+        while time.monotonic() < deadline:
+            wait = ratelimit.take(schema)
+            if wait > 0:
+                if wait <= SHORT_WAIT_SECONDS and time.monotonic() + wait < deadline:
+                    time.sleep(wait)
+                    continue
+                _heartbeat(campaign_id)
+                return SliceResult(sent=sent, finished=False, wait=wait)
+            recipient = claim_next(campaign_id)
+            if recipient is None:
+                exhausted = True
+                break
+            message = composer.build(recipient, smtp)
+            try:
+                smtp.send_messages([message])
+            except smtplib.SMTPRecipientsRefused as error:
+                _mark(recipient, status=Recipient.Status.FAILED, error=str(error)[:300])
+                continue
+            except (smtplib.SMTPException, OSError):
+                _mark(recipient, status=Recipient.Status.PENDING, claimed_at=None)
+                raise
+            _mark(
+                recipient,
+                status=Recipient.Status.SENT,
+                sent_at=timezone.now(),
+                message_id=message.extra_headers["Message-ID"],
+            )
+            sent += 1
+    finally:
+        smtp.close()
+    _heartbeat(campaign_id)
+    if finish_if_done(campaign_id):
+        return SliceResult(sent=sent, finished=True)
+    # Nothing pending but a message in flight elsewhere (or a dead worker's claim, interrupted once
+    # STALE_CLAIM has passed): look again later rather than spin.
+    return SliceResult(sent=sent, finished=False, wait=IN_FLIGHT_RECHECK_SECONDS if exhausted else None)
+
+
+def _heartbeat(campaign_id: int) -> None:
+    Campaign.objects.filter(pk=campaign_id).update(heartbeat_at=timezone.now())
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """Mark the campaign sent when no recipient is left to send; rows a dead worker left in
+    ``sending`` become ``interrupted`` (never sent again). Returns True when it is over."""
+    pending = Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.PENDING)
+    if pending.exists():
+        return False
+    Recipient.objects.filter(
+        campaign_id=campaign_id,
+        status=Recipient.Status.SENDING,
+        claimed_at__lt=timezone.now() - STALE_CLAIM,
+    ).update(status=Recipient.Status.INTERRUPTED)
+    if Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.SENDING).exists():
+        return False  # another worker is in the middle of a message; it will finish the campaign
+    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+        status=Campaign.Status.SENT, finished_at=timezone.now()
+    )
+    return True
+
+
+def due_campaigns() -> list[int]:
+    """Scheduled campaigns whose time has come."""
+    return list(
+        Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=timezone.now())
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def stalled_campaigns() -> list[int]:
+    """Campaigns still sending that made no progress for a while: their worker was lost."""
+    return list(
+        Campaign.objects.filter(
+            status=Campaign.Status.SENDING, heartbeat_at__lt=timezone.now() - STALE_HEARTBEAT
+        ).values_list("pk", flat=True)
+    )
