@@ -26,12 +26,19 @@ DISPATCH_SPREAD_SECONDS = 30
 DIGEST_SPREAD_SECONDS = 300
 
 
-@shared_task(base=TenantTask, name="campaigns.start_campaign")
-def start_campaign_task(schema_name: str, campaign_id: int) -> str:
+def _same_queue(task) -> dict:
+    """Options that queue the next message where ``task``'s own came from (the mail queue, or the
+    queue a test or an operator sent it to), rather than back through the routes."""
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
+
+
+@shared_task(base=TenantTask, name="campaigns.start_campaign", bind=True)
+def start_campaign_task(self, schema_name: str, campaign_id: int) -> str:
     """Freeze the audience of a campaign due now, then start its sending chain."""
     if not sending.start(campaign_id):
         return "skipped"
-    send_campaign_task.delay(schema_name, campaign_id)
+    send_campaign_task.apply_async(args=(schema_name, campaign_id), **_same_queue(self))
     return "started"
 
 
@@ -46,7 +53,7 @@ def send_campaign_task(self, schema_name: str, campaign_id: int) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
     if result.finished:
         return f"finished ({result.sent} sent)"
-    self.apply_async(args=(schema_name, campaign_id), countdown=result.wait or None)
+    self.apply_async(args=(schema_name, campaign_id), countdown=result.wait or None, **_same_queue(self))
     return f"{result.sent} sent, continues"
 
 

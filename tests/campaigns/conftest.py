@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import email.policy
+import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -21,11 +23,12 @@ class Sink:
     """What the SMTP server received, in order."""
 
     port: int
+    controller: Controller | None = None
     messages: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.content)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
         with self.lock:
             self.messages.append(message)
@@ -40,13 +43,21 @@ class Sink:
             self.messages.clear()
 
 
+def start_sink() -> Sink:
+    """Start an aiosmtpd server on a free loopback port (stop it with ``sink.controller.stop()``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink(port=port)
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=port)
+    sink.controller.start()
+    return sink
+
+
 @pytest.fixture
 def smtp_sink(settings):
     """A real SMTP server on loopback; Django sends to it for the test's duration."""
-    sink = Sink(port=0)
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
-    controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
+    sink = start_sink()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = sink.port
@@ -55,7 +66,7 @@ def smtp_sink(settings):
     try:
         yield sink
     finally:
-        controller.stop()
+        sink.controller.stop()
 
 
 @pytest.fixture(autouse=True)
