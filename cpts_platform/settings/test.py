@@ -8,8 +8,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # noqa: F405
 # A real worker process (tests/conftest.py: real_worker) writes its e-mails to files instead.
 EMAIL_BACKEND = env.str("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
-# Tasks run in-process unless a test starts a real worker (tests/workers/).
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in-process unless a test starts a real worker (tests/conftest.py: start_worker sets
+# CELERY_TASK_ALWAYS_EAGER=0 for it, so what a task queues goes through Redis there too).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
