@@ -1,0 +1,112 @@
+"""The team's campaign forms: message, audience, schedule, sender."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.dues.models import Tier
+from apps.events.models import Event
+from apps.professionals.models import Profession
+from apps.site.forms import RICH_HELP
+from apps.working_groups.models import WorkingGroup
+
+from .models import Campaign, SenderSettings
+from .segments import Audience, Source, StandingFilter
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["subject", "body", "sender_name", "reply_to"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+        help_texts = {
+            "body": RICH_HELP,
+            "sender_name": _("Vide : le nom choisi dans les réglages d'expéditeur, sinon celui de la CPTS."),
+            "reply_to": _("Vide : l'adresse de réponse des réglages d'expéditeur."),
+        }
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
+class AudienceForm(forms.Form):
+    """The audience of a campaign. Its fields are those of ``segments.Audience``."""
+
+    source = forms.ChoiceField(
+        label=_("Destinataires"),
+        choices=[
+            (Source.MEMBERS, _("Membres de la CPTS")),
+            (Source.DIRECTORY, _("Professionnels de l'annuaire qui ont accepté nos e-mails")),
+        ],
+        initial=Source.MEMBERS,
+    )
+    standing = forms.ChoiceField(
+        label=_("Cotisation"),
+        required=False,
+        choices=[
+            (StandingFilter.ANY, _("Tous les membres")),
+            (StandingFilter.GOOD, _("Membres à jour de cotisation")),
+            (StandingFilter.NOT_GOOD, _("Membres pas à jour (en attente ou échue)")),
+        ],
+    )
+    year = forms.TypedChoiceField(
+        label=_("Cotisation réglée pour l'année"), required=False, coerce=int, empty_value=None
+    )
+    tier = forms.TypedChoiceField(label=_("Formule d'adhésion"), required=False, coerce=int, empty_value=None)
+    profession = forms.ChoiceField(label=_("Profession"), required=False)
+    commune = forms.CharField(label=_("Commune ou code postal"), required=False, max_length=120)
+    working_group = forms.TypedChoiceField(
+        label=_("Groupe de travail"), required=False, coerce=int, empty_value=None
+    )
+    event = forms.TypedChoiceField(
+        label=_("Inscrits à l'événement"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        any_choice = [("", _("Indifférent"))]
+        self.fields["year"].choices = any_choice + [
+            (y, str(y)) for y in range(this_year + 1, this_year - 4, -1)
+        ]
+        self.fields["tier"].choices = any_choice + [
+            (t.pk, t.name) for t in Tier.objects.order_by("order", "pk")
+        ]
+        self.fields["profession"].choices = any_choice + list(Profession.choices)
+        self.fields["working_group"].choices = any_choice + [
+            (g.pk, g.name) for g in WorkingGroup.objects.filter(is_active=True).order_by("name")
+        ]
+        self.fields["event"].choices = any_choice + [
+            (e.pk, f"{e.title} ({timezone.localtime(e.starts_at):%d/%m/%Y})")
+            for e in Event.objects.exclude(status=Event.Status.DRAFT).order_by("-starts_at")[:50]
+        ]
+
+    def audience(self) -> Audience:
+        data = self.cleaned_data
+        return Audience(
+            source=data.get("source") or Source.MEMBERS,
+            standing=data.get("standing") or "",
+            year=_optional_int(data.get("year")),
+            tier=_optional_int(data.get("tier")),
+            profession=data.get("profession") or "",
+            commune=(data.get("commune") or "").strip(),
+            working_group=_optional_int(data.get("working_group")),
+            event=_optional_int(data.get("event")),
+        )
+
+
+class ScheduleForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label=_("Date et heure d'envoi"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+    )
+
+
+class SenderForm(forms.ModelForm):
+    class Meta:
+        model = SenderSettings
+        fields = ["sender_name", "reply_to"]
