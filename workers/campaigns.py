@@ -89,10 +89,19 @@ def begin_digest_task(period: str | None = None) -> int:
 
 @shared_task(base=TenantTask, name="campaigns.collect_digest")
 def collect_digest_task(schema_name: str, period: str, since: str) -> str:
-    """Read this CPTS's news, events and documents new since ``since`` for its members."""
-    if digest.collect(period, datetime.fromisoformat(since)):
+    """Read this CPTS's news, events and documents new since ``since`` for its members. A failure
+    is logged and this CPTS counted as answered, so the other CPTS's digests still go out."""
+    outcome = "collected"
+    try:
+        digest.collect(period, datetime.fromisoformat(since))
+    except Exception:
+        logger.exception(
+            "digest %s: collection failed in %s; its members get the others' news", period, schema_name
+        )
+        outcome = "failed"
+    if digest.answered(period):
         deliver_digests_task.delay(period)
-    return "collected"
+    return outcome
 
 
 @shared_task(name="campaigns.deliver_digests")

@@ -91,10 +91,15 @@ def _absolute(base: str, path: str) -> str:
     return base.rstrip("/") + path
 
 
-def collect(period: str, since: datetime) -> bool:
+def answered(period: str) -> bool:
+    """Count the current CPTS as answered for ``period`` (whether its collection worked or not:
+    one CPTS's failure must not hold every other's digest). True when it was the last one."""
+    return ratelimit.client().decr(_key(period, "left")) == 0
+
+
+def collect(period: str, since: datetime) -> None:
     """Gather, in the current CPTS's schema, what each active member has not seen since
-    ``since``; store it in Redis for ``period``. Returns True when this CPTS was the last one
-    the period waited for (the caller then starts the delivery)."""
+    ``since``; store it in Redis for ``period``."""
     community = connection.tenant
     base = community.primary_url()
     now = timezone.now()
@@ -167,7 +172,6 @@ def collect(period: str, since: datetime) -> bool:
                 pipe.sadd(_key(period, "users"), membership.user_id)
             pipe.expire(_key(period, "users"), KEEP_SECONDS)
             pipe.execute()
-    return redis.decr(_key(period, "left")) == 0
 
 
 def _chunks(iterable: Iterable, size: int):

@@ -1,0 +1,82 @@
+"""The weekly digest: one e-mail per account across its CPTS, grouped by CPTS, nothing when
+nothing is new, never an item of a CPTS the person is not a member of."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.text import slugify
+from django_tenants.utils import schema_context
+
+from apps.events.models import Event
+from apps.members.services import grant_role
+from apps.site.models import NewsItem
+from apps.working_groups.models import GroupDocument, GroupMember, WorkingGroup
+from workers.campaigns import begin_digest_task
+
+from .conftest import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def news(schema: str, title: str, *, days_ago: int = 1) -> None:
+    with schema_context(schema):
+        NewsItem.objects.create(
+            title=title, slug=slugify(title), status=NewsItem.Status.PUBLISHED,
+            publish_at=timezone.now() - timedelta(days=days_ago),
+        )  # fmt: skip
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_person_in_two_cpts_gets_one_digest_listing_both_and_charlie_never_sees_a(
+    community_a, community_b, bob, charlie, smtp_sink
+):
+    a, b = community_a.schema_name, community_b.schema_name
+    dana = make_member(a, "dana@test.fr", first_name="Dana")
+    with schema_context(b):
+        grant_role(user=dana, role="member", dues_exempt=True)
+    news(a, "Nouvelle maison de santé à Alpha")
+    news(a, "Ancienne nouvelle Alpha", days_ago=20)  # older than the week: not new
+    news(b, "Bêta recrute")
+    with schema_context(b):
+        start = timezone.now() + timedelta(days=5)
+        Event.objects.create(title="Soirée Bêta", starts_at=start, ends_at=start + timedelta(hours=2))
+    with schema_context(a):
+        group = WorkingGroup.objects.create(name="Parcours BPCO")
+        GroupMember.objects.create(group=group, user=dana)
+        GroupDocument.objects.create(group=group, title="Compte rendu BPCO", file="wg/compte-rendu.pdf")
+
+    assert begin_digest_task("2026-W49") >= 2
+    assert begin_digest_task("2026-W49") == 0  # a second beat run of the same week does nothing
+
+    to_dana = smtp_sink.to("dana@test.fr")
+    assert len(to_dana) == 1
+    body = text_of(to_dana[0])
+    assert body.index("=== CPTS Alpha ===") < body.index("=== CPTS Bêta ===")
+    for expected in ("Nouvelle maison de santé à Alpha", "Compte rendu BPCO", "Bêta recrute", "Soirée Bêta"):
+        assert expected in body
+    assert "Ancienne nouvelle Alpha" not in body
+    assert "CPTS Alpha" in to_dana[0]["Subject"] and "CPTS Bêta" in to_dana[0]["Subject"]
+
+    to_charlie = smtp_sink.to(charlie.email)
+    assert len(to_charlie) == 1
+    charlie_body = text_of(to_charlie[0]) + to_charlie[0].get_body(preferencelist=("html",)).get_content()
+    assert "Bêta recrute" in charlie_body
+    for alpha_item in ("Alpha", "Compte rendu BPCO"):
+        assert alpha_item not in charlie_body
+
+    to_bob = smtp_sink.to(bob.email)
+    assert len(to_bob) == 1
+    assert "Compte rendu BPCO" not in text_of(to_bob[0])  # not in bob's groups
+    assert "Bêta" not in text_of(to_bob[0])
+
+
+def test_nothing_new_means_no_digest(community_a, community_b, bob, charlie, smtp_sink):
+    news(community_a.schema_name, "Vieille nouvelle", days_ago=30)
+    begin_digest_task("2026-W50")
+    assert smtp_sink.messages == []
