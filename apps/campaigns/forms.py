@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.dues.models import Tier
 from apps.events.models import Event
 from apps.professionals.models import Profession
-from apps.site.forms import RICH_HELP
+from apps.richtext import make_rich
 from apps.working_groups.models import WorkingGroup
 
 from .models import Campaign, SenderSettings
@@ -17,12 +17,16 @@ from .segments import Audience, Source, StandingFilter
 
 
 class CampaignForm(forms.ModelForm):
+    """Subject, message (the site's rich-text editor, sanitised by nh3 in the service) and sender."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        make_rich(self, "body")
+
     class Meta:
         model = Campaign
         fields = ["subject", "body", "sender_name", "reply_to"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
         help_texts = {
-            "body": RICH_HELP,
             "sender_name": _("Vide : le nom choisi dans les réglages d'expéditeur, sinon celui de la CPTS."),
             "reply_to": _("Vide : l'adresse de réponse des réglages d'expéditeur."),
         }

@@ -22,6 +22,7 @@ Assumes the connection is set to the CPTS's schema.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import time
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.site.richtext import plain_text
+from apps.richtext import plain_text
 
 from . import ratelimit, segments
 from .models import Campaign, Recipient, SenderSettings
@@ -131,6 +132,9 @@ def message_id(campaign: Campaign, recipient: Recipient, schema: str) -> str:
     return f"<campaign.{campaign.pk}.{recipient.pk}.{schema}@{domain}>"
 
 
+_RELATIVE_URL = re.compile(r'\b(src|href)="/(?!/)')
+
+
 class Composer:
     """Builds each recipient's message; the parts shared by every recipient are rendered once."""
 
@@ -140,7 +144,10 @@ class Composer:
         self.schema = community.schema_name
         self.from_header, self.reply_to = sender_of(campaign, community)
         self.text_body = plain_text(campaign.body, limit=1_000_000)
-        context = {"campaign": campaign, "community": community, "site_url": community.primary_url()}
+        site_url = community.primary_url()
+        # Links and images the editor wrote relative to the site must work from a mailbox.
+        body = _RELATIVE_URL.sub(lambda m: f'{m.group(1)}="{site_url.rstrip("/")}/', campaign.body)
+        context = {"campaign": campaign, "body": body, "community": community, "site_url": site_url}
         self.html = render_to_string("campaigns/email/campaign.html", context)
         self.text = render_to_string("campaigns/email/campaign.txt", {**context, "text": self.text_body})
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.members.models import Role
 from apps.members.permissions import require_role
-from apps.site.richtext import clean_html
+from apps.richtext import clean_html
 from tenants.queue import enqueue_on_commit
 
 from . import segments, sending

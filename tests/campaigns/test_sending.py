@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 
 
 def draft(actor, audience: Audience | None = None, **data) -> Campaign:
-    fields = {"subject": "Assemblée générale", "body": "<p>Venez nombreux !</p><script>x()</script>"}
+    fields = {
+        "subject": "Assemblée générale",
+        "body": '<p>Venez nombreux ! <a href="/adhesion/">Adhérer</a></p><script>x()</script>',
+    }
     fields.update(data)
     return services.save_campaign(actor=actor, campaign=None, data=fields, audience=audience or Audience())
 
@@ -52,7 +55,11 @@ def test_a_campaign_sent_now_reaches_each_member_a_jour_once(
     assert message["Message-ID"].startswith(f"<campaign.{campaign.pk}.")
     assert message["Message-ID"].endswith(f".{schema}@localhost>")
     html = [part for part in message.walk() if part.get_content_type() == "text/html"][0]
-    assert "Venez nombreux" in html.get_payload(decode=True).decode()
+    html_text = html.get_payload(decode=True).decode()
+    assert "Venez nombreux" in html_text
+    assert (
+        'href="http://alpha.localhost' in html_text and "/adhesion/" in html_text
+    )  # absolute from a mailbox
     assert not smtp_sink.to("candidate@test.fr")
 
 
