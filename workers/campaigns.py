@@ -74,7 +74,7 @@ def fan_out_dispatch_task() -> int:
 
 
 @shared_task(name="campaigns.begin_digest")
-def begin_digest_task(period: str | None = None) -> int:
+def begin_digest_task(period: str | None = None, spread_seconds: int = DIGEST_SPREAD_SECONDS) -> int:
     """Beat, weekly: every open CPTS gathers what is new for its members (``collect_digest``);
     the last one to answer starts the delivery. Returns the CPTS asked (0: period already begun)."""
     now = timezone.now()
@@ -83,7 +83,7 @@ def begin_digest_task(period: str | None = None) -> int:
     if not schemas or not digest.begin(period, len(schemas)):
         return 0
     return fan_out(
-        collect_digest_task, period, digest.since_for(now).isoformat(), spread_seconds=DIGEST_SPREAD_SECONDS
+        collect_digest_task, period, digest.since_for(now).isoformat(), spread_seconds=spread_seconds
     )
 
 

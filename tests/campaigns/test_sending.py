@@ -181,3 +181,12 @@ def test_a_plain_member_cannot_write_or_send(community_a, alice, bob):
         assert SenderSettings.load().sender_name == ""
         campaign.refresh_from_db()
         assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_a_long_paragraph_is_sent_within_the_smtp_line_limit(community_a, alice, bob, smtp_sink):
+    long_text = "Bonjour à toutes et à tous, voici les nouvelles de la CPTS. " * 40
+    with tenant_context(community_a):
+        campaign = draft(alice, body=f"<p>{long_text}</p>")
+        services.send_test(actor=alice, campaign=campaign)
+    html = smtp_sink.messages[0].get_body(preferencelist=("html",)).get_content()
+    assert long_text.strip() in html
