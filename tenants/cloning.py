@@ -2,7 +2,7 @@
 
 django-tenants' generic ``clone_schema`` (a ~4,000-line plpgsql function) handles every kind of
 object a schema may hold; ours holds only what Django migrations create: tables (with identity,
-generated columns, defaults, CHECK, primary/unique keys), indexes and foreign keys. Copying exactly
+generated columns, defaults, CHECK, primary/unique keys), indexes, foreign keys and triggers. Copying exactly
 those, keeping every name (later migrations refer to index and constraint names), is several times
 faster (benchmarks/provisioning.py). ``tests/tenants/test_cloning.py`` checks that a clone has the
 same columns, indexes and constraints as the template, under the same names.
@@ -22,6 +22,7 @@ DECLARE
   keys text[] := '{}';
   foreign_keys text[] := '{}';
   indexes text[] := '{}';
+  triggers text[] := '{}';
   stmt text;
 BEGIN
   EXECUTE format('CREATE SCHEMA %I', dst);
@@ -59,11 +60,18 @@ BEGIN
     INTO foreign_keys
     FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
    WHERE n.nspname = src AND con.contype = 'f';
+  -- Triggers a migration created (e.g. the audit log's append-only guard); like indexes, their
+  -- definition names the template's table.
+  SELECT coalesce(array_agg(replace(pg_get_triggerdef(tg.oid), ' ON ' || quote_ident(src) || '.',
+                                    ' ON ' || quote_ident(dst) || '.') ORDER BY tg.tgname), '{}') INTO triggers
+    FROM pg_trigger tg JOIN pg_class cl ON cl.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+   WHERE n.nspname = src AND NOT tg.tgisinternal;
 
   PERFORM set_config('search_path', format('%I, public', dst), true);
   FOREACH stmt IN ARRAY keys LOOP EXECUTE stmt; END LOOP;
   FOREACH stmt IN ARRAY indexes LOOP EXECUTE stmt; END LOOP;
   FOREACH stmt IN ARRAY foreign_keys LOOP EXECUTE stmt; END LOOP;
+  FOREACH stmt IN ARRAY triggers LOOP EXECUTE stmt; END LOOP;
 
   -- Identity sequences continue after the copied rows.
   FOR t IN

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from . import audit
 from .models import Community, Domain
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -125,6 +126,7 @@ def provision_community(*, actor, request: CommunityRequest) -> Community:
                 step(actor=actor, request=clean)
         community.status = Community.Status.ACTIVE
         community.save(update_fields=["status"])
+        audit.record(actor, "platform.community_opened", community, slug=community.schema_name)
     return community
 
 
@@ -144,8 +146,11 @@ def set_community_status(*, actor, community: Community, status: str) -> Communi
     if status not in ALLOWED_STATUS_CHANGES.get(community.status, set()):
         raise ValidationError(_("Ce changement de statut n'est pas possible pour cette CPTS."))
     connection.set_schema_to_public()
-    Community.objects.filter(pk=community.pk).update(status=status)
-    community.status = status
+    with transaction.atomic():
+        previous = community.status
+        Community.objects.filter(pk=community.pk).update(status=status)
+        community.status = status
+        audit.record(actor, "platform.community_status_changed", community, before=previous, after=status)
     return community
 
 
@@ -169,11 +174,18 @@ def add_custom_domain(*, actor, community: Community, domain: str) -> Domain:
     if Domain.objects.filter(domain__iexact=name).exists():
         raise ValidationError(_("Le domaine %(domain)s est déjà attribué.") % {"domain": name})
     connection.set_schema_to_public()
-    return Domain.objects.create(domain=name, tenant=community, is_primary=False)
+    with transaction.atomic():
+        added = Domain.objects.create(domain=name, tenant=community, is_primary=False)
+        audit.record(actor, "platform.domain_added", community, domain=name)
+    return added
 
 
 def remove_custom_domain(*, actor, community: Community, domain_id: int) -> None:
     """Detach a custom domain; the platform sub-domain (primary) cannot be removed."""
-    deleted, _count = Domain.objects.filter(pk=domain_id, tenant=community, is_primary=False).delete()
-    if not deleted:
-        raise ValidationError(_("Ce domaine ne peut pas être retiré."))
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        domain = Domain.objects.filter(pk=domain_id, tenant=community, is_primary=False).first()
+        if domain is None:
+            raise ValidationError(_("Ce domaine ne peut pas être retiré."))
+        domain.delete()
+        audit.record(actor, "platform.domain_removed", community, domain=domain.domain)

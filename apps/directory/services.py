@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.log import record
 from apps.geo.selectors import commune_for_address
 from apps.members.models import Role
 from apps.members.permissions import require_role
@@ -74,6 +75,7 @@ def create_entry(*, actor, fields: dict, place: dict | None = None, source: str 
         if place:
             Place.objects.create(entry=entry, **_with_commune(place))
         refresh_search_document(entry)
+        record(actor, "directory.entry_created", entry, source=source)
     return entry
 
 
@@ -81,7 +83,10 @@ def update_entry(*, actor, entry: Entry, changes: dict, place_changes: dict | No
     """Apply the team's edits. Imported fields it changes are locked, so imports keep the edit;
     changing a place locks the places. Team only (PermissionDenied)."""
     require_role(actor, Role.TEAM)
-    return _apply_changes(entry, changes, place_changes)
+    with transaction.atomic():
+        entry = _apply_changes(entry, changes, place_changes)
+        record(actor, "directory.entry_updated", entry, fields=sorted(changes), place=bool(place_changes))
+    return entry
 
 
 def _apply_changes(entry: Entry, changes: dict, place_changes: dict | None = None) -> Entry:
@@ -219,6 +224,7 @@ def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
                 names[f"{kind}_name"] = os.path.basename(upload.name or "")[:255]
         ImportRun.objects.filter(pk=run.pk).update(**names)
         run.refresh_from_db()
+        record(actor, "directory.import_started", run, files=sorted(names.get(f"{k}_name", "") for k in ("rpps", "finess") if f"{k}_name" in names))
         enqueue_on_commit("directory.run_import", connection.schema_name, run.pk)
     return run
 
@@ -246,6 +252,11 @@ def decide_listing_request(*, actor, listing: ListingRequest, accept: bool, note
         listing.decided_at = timezone.now()
         listing.decision_note = note
         listing.save()
+        # By id: the request carries the requester's name, the log keeps no copy of it.
+        record(
+            actor, "directory.listing_decided", None,
+            listing=listing.pk, entry=listing.entry_id, accepted=accept, claim=listing.is_claim,
+        )  # fmt: skip
         enqueue_on_commit("directory.notify_listing_requester", connection.schema_name, listing.pk)
     return listing
 

@@ -12,7 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.log import record
 from apps.professionals.services import link_account_to_community
+from tenants.actors import person
 from tenants.models import Community
 from tenants.queue import enqueue_on_commit
 
@@ -33,11 +35,12 @@ def _create_invitation(*, actor, email: str, role: str) -> Invitation:
         invitation = Invitation.objects.create(
             email=email,
             role=role,
-            invited_by=actor,
+            invited_by=person(actor),
             # Placeholder hash: the real token is drawn when the e-mail is sent (only then is it needed).
             token_hash=hash_token(secrets.token_urlsafe(32)),
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
+        record(actor, "members.invited", None, invitation=invitation.pk, role=role)
         enqueue_on_commit("members.send_invitation", connection.schema_name, invitation.pk)
     return invitation
 
@@ -117,9 +120,10 @@ def set_staff_two_factor(*, actor, request_verified: bool, required: bool):
             pk=SecurityPolicy.SINGLETON_ID
         )
         policy.staff_two_factor_required = required
-        policy.changed_by = actor
+        policy.changed_by = person(actor)
         policy.changed_at = timezone.now()
         policy.save()
+        record(actor, "members.security_changed", None, staff_two_factor_required=required)
     return policy
 
 
@@ -151,14 +155,16 @@ def _record_role_change(*, actor, membership: Membership, new_role: str) -> Memb
                 % {"name": locked.user.get_full_name() or locked.user.email}
             )
         change = RoleChange.objects.create(
-            user=locked.user, previous_role=locked.role, new_role=new_role, changed_by=actor
+            user=locked.user, previous_role=locked.role, new_role=new_role, changed_by=person(actor)
         )
         if new_role:
             locked.role = new_role
             locked.save(update_fields=["role"])
+            record(actor, "members.role_changed", locked.user, before=change.previous_role, after=new_role)
         else:
             locked.is_active = False
             locked.save(update_fields=["is_active"])
+            record(actor, "members.member_removed", locked.user, before=change.previous_role)
         enqueue_on_commit("members.notify_role_change", connection.schema_name, change.pk)
     return locked
 

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from apps.audit.log import record
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.richtext import clean_html
@@ -187,6 +188,8 @@ def update_branding(
             _replace_file(site.hero_image, processed)
         site.pk = SiteSettings.SINGLETON_ID
         site.save()
+        record(actor, "site.branding_changed", site, logo=logo is not None or remove_logo,
+               favicon=favicon is not None or remove_favicon)  # fmt: skip
         _after_edit()
     return site
 
@@ -196,6 +199,7 @@ def save_mission(*, actor, mission: Mission) -> Mission:
     with transaction.atomic():
         mission.body = _rich(mission.body)
         mission.save()
+        record(actor, "site.content_saved", mission, kind=mission._meta.model_name)
         _after_edit()
     return mission
 
@@ -207,6 +211,7 @@ def save_page(*, actor, page: Page) -> Page:
         if not page.slug:
             page.slug = unique_slug(Page, page.title, exclude_pk=page.pk)
         page.save()
+        record(actor, "site.content_saved", page, kind=page._meta.model_name)
         _after_edit()
     return page
 
@@ -214,6 +219,7 @@ def save_page(*, actor, page: Page) -> Page:
 def delete_page(*, actor, page: Page) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
+        record(actor, "site.content_deleted", page, kind=page._meta.model_name)
         page.delete()
         _after_edit()
 
@@ -226,6 +232,7 @@ def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
             last = FaqItem.objects.order_by("-position").values_list("position", flat=True).first()
             item.position = (last or 0) + 1
         item.save()
+        record(actor, "site.content_saved", item, kind=item._meta.model_name)
         _after_edit()
     return item
 
@@ -233,6 +240,7 @@ def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
 def delete_faq_item(*, actor, item: FaqItem) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
+        record(actor, "site.content_deleted", item, kind=item._meta.model_name)
         item.delete()
         _after_edit()
 
@@ -250,6 +258,7 @@ def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
             if other.position != position:
                 other.position = position
                 other.save(update_fields=["position"])
+        record(actor, "site.content_saved", item, kind=item._meta.model_name, moved=direction)
         _after_edit()
 
 
@@ -271,6 +280,7 @@ def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = Fa
                 raise ValidationError({"image": error.messages}) from error
             _replace_file(item.image, processed)
         item.save()
+        record(actor, "site.content_saved", item, kind=item._meta.model_name)
         _after_edit()
     return item
 
@@ -279,6 +289,7 @@ def delete_news_item(*, actor, item: NewsItem) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
         _delete_file_on_commit(item.image)
+        record(actor, "site.content_deleted", item, kind=item._meta.model_name)
         item.delete()
         _after_edit()
 
@@ -292,6 +303,7 @@ def save_number(*, actor, number: EmergencyNumber) -> EmergencyNumber:
         else:
             number.is_national = False
             number.save()
+        record(actor, "site.content_saved", number, kind=number._meta.model_name)
         _after_edit()
     return number
 
@@ -301,6 +313,7 @@ def delete_number(*, actor, number: EmergencyNumber) -> None:
     if number.is_national:
         raise ValidationError(_("Un numéro national ne peut pas être supprimé ; vous pouvez le masquer."))
     with transaction.atomic():
+        record(actor, "site.content_deleted", number, kind=number._meta.model_name)
         number.delete()
         _after_edit()
 
@@ -338,4 +351,6 @@ def mark_message_handled(*, actor, message: VisitorMessage, handled: bool = True
     with transaction.atomic():
         message.handled_at = timezone.now() if handled else None
         message.save(update_fields=["handled_at"])
+        # By id: the message holds a visitor's name and address.
+        record(actor, "site.message_handled", None, message=message.pk, handled=handled)
     return message

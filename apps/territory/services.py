@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
+from apps.audit.log import record
 from apps.geo.models import Commune
 from apps.members.models import Role
 from apps.members.permissions import require_role
@@ -38,6 +39,8 @@ def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
             )
             if created:
                 added.append(row)
+        if added:
+            record(actor, "territory.communes_added", None, codes=[row.commune_id for row in added])
         _sync_community_summary()
     return added
 
@@ -47,6 +50,8 @@ def remove_commune(*, actor, code: str) -> bool:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
         deleted, _rows = TerritoryCommune.objects.filter(commune_id=code).delete()
+        if deleted:
+            record(actor, "territory.commune_removed", None, code=code)
         _sync_community_summary()
     return bool(deleted)
 
@@ -61,6 +66,7 @@ def set_aci_size(*, actor, size: int | None) -> TerritorySettings:
         settings_row, _created = TerritorySettings.objects.get_or_create(pk=1)
         settings_row.aci_size_override = size
         settings_row.save(update_fields=["aci_size_override", "updated_at"])
+        record(actor, "territory.aci_size_set", None, size=size)
         _sync_community_summary()
     return settings_row
 

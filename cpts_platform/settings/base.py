@@ -60,11 +60,14 @@ SHARED_APPS = [
     "apps.professionals",
     "apps.stripe_gateway",
     "apps.mailing",
+    # In both lists: the platform's log in public, each CPTS's own log in its schema.
+    "apps.audit",
     "axes",
     "csp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "apps.audit",
     "apps.members",
     "apps.events",
     "apps.working_groups",
