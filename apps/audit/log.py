@@ -51,7 +51,11 @@ def record(actor, action: str, target: Model | None = None, **details) -> AuditE
 
 
 def list_events(
-    *, action: str = "", actor_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+    *,
+    action: str = "",
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
     """This schema's lines, newest first, filtered; the actor's account joined for display."""
     events = AuditEvent.objects.select_related("actor")

@@ -224,7 +224,12 @@ def start_import(*, actor, rpps_file=None, finess_file=None) -> ImportRun:
                 names[f"{kind}_name"] = os.path.basename(upload.name or "")[:255]
         ImportRun.objects.filter(pk=run.pk).update(**names)
         run.refresh_from_db()
-        record(actor, "directory.import_started", run, files=sorted(names.get(f"{k}_name", "") for k in ("rpps", "finess") if f"{k}_name" in names))
+        record(
+            actor,
+            "directory.import_started",
+            run,
+            files=sorted(names.get(f"{k}_name", "") for k in ("rpps", "finess") if f"{k}_name" in names),
+        )
         enqueue_on_commit("directory.run_import", connection.schema_name, run.pk)
     return run
 

@@ -62,6 +62,8 @@ SHARED_APPS = [
     "apps.mailing",
     # In both lists: the platform's log in public, each CPTS's own log in its schema.
     "apps.audit",
+    # Public tables only (erasure requests): its pages serve both hosts.
+    "apps.compliance",
     "axes",
     "csp",
 ]
