@@ -22,6 +22,7 @@ app.conf.imports = (
     "workers.roster",
     "workers.working_groups",
     "workers.campaigns",
+    "workers.gdpr",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from apps.compliance import audit_views
+from apps.compliance import audit_views, gdpr_views
 from apps.members.api_views import CommunityRouter
 from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
 from cpts_platform.health import healthz
@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),
     path("console/journal/", audit_views.platform_audit_log, name="console_audit_log"),
+    path("console/effacements/", gdpr_views.platform_erasure_requests, name="console_erasure_requests"),
     path("console/jeton/", views.regenerate_token, name="console_token"),
     path("console/cpts/<slug:slug>/statut/", views.change_status, name="console_status"),
     path("console/cpts/<slug:slug>/domaines/", views.manage_domain, name="console_domain"),

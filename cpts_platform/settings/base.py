@@ -382,6 +382,14 @@ CELERY_BEAT_SCHEDULE["directory-national-refresh"] = {
     "task": "directory.refresh_national_extracts",
     "schedule": crontab(minute=30, hour=3, day_of_week=1),
 }
+# Personal data: retention delays (docs/personal-data.md), applied nightly in every CPTS.
+CELERY_BEAT_SCHEDULE["gdpr-retention"] = {
+    "task": "gdpr.fan_out_retention",
+    "schedule": crontab(minute=15, hour=2),
+}
+VISITOR_MESSAGE_RETENTION_DAYS = env.int("VISITOR_MESSAGE_RETENTION_DAYS", default=365, minimum=1)
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30, minimum=1)
+AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=365, minimum=1)
 # Where to download them from (empty: no automatic refresh; docs/directory.md gives the sources).
 NATIONAL_EXTRACT_URLS = {
     "rpps": env.str("NATIONAL_RPPS_URL", default=""),

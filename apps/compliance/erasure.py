@@ -1,0 +1,88 @@
+"""Erasure of an account at its owner's request: anonymised across every CPTS, while what the law
+requires is kept.
+
+Kept (legal obligations): payments, dues, receipts and credit notes with their PDFs — accounting
+records, 10 years (Code de commerce L123-22); a receipt keeps the name it was issued to (its
+``content`` and PDF are a snapshot, not read from the account). Memberships stay as inactive rows
+(they hold the dues history). Audit lines keep the account id only, so they show the anonymised
+name. Removed or emptied: the account's e-mail, names, password, second factors and API tokens,
+its professional profile, its calendar feed token, its Stripe card reference, its claim on a
+directory entry.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import schema_context
+from rest_framework.authtoken.models import Token
+
+from apps.audit.log import record
+from apps.directory.models import Entry
+from apps.events.models import CalendarToken
+from apps.members.models import Membership
+from apps.professionals.models import AccountCommunity, ProfessionalProfile
+from tenants.models import Community
+
+from .models import ErasureRequest
+
+
+def anonymous_email(user_id: int) -> str:
+    return f"compte-efface-{user_id}@anonyme.invalid"
+
+
+def erase_account(*, actor) -> ErasureRequest:
+    """Anonymise ``actor``'s own account everywhere, in one transaction; returns the request
+    (completed). Only the person may ask (PermissionDenied for an anonymous actor). Each CPTS's log
+    and the platform's get a line; the request is listed to the operator and to those CPTS' admins.
+    """
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("Connectez-vous pour demander l'effacement de vos données."))
+    user = get_user_model().objects.get(pk=actor.pk)
+    with transaction.atomic():
+        links = AccountCommunity.objects.filter(user_id=user.pk).values_list("community_id", flat=True)
+        schemas = list(
+            Community.objects.filter(pk__in=list(links)).order_by("pk").values_list("schema_name", flat=True)
+        )
+        with schema_context("public"):
+            request = ErasureRequest.objects.create(user_id=user.pk, communities=schemas)
+            record(user, "gdpr.erasure_requested", user, communities=schemas)
+        for schema in schemas:
+            with schema_context(schema):
+                Membership.objects.filter(user_id=user.pk).update(
+                    is_active=False, auto_renew=False, stripe_payment_method_id=""
+                )
+                CalendarToken.objects.filter(user_id=user.pk).delete()
+                Entry.objects.filter(claimed_by_id=user.pk).update(claimed_by=None)
+                record(user, "gdpr.account_anonymised", user, request=request.pk)
+        with schema_context("public"):
+            ProfessionalProfile.objects.filter(user_id=user.pk).delete()
+            TOTPDevice.objects.filter(user_id=user.pk).delete()
+            StaticDevice.objects.filter(user_id=user.pk).delete()
+            Token.objects.filter(user_id=user.pk).delete()
+            user.email = anonymous_email(user.pk)
+            user.first_name = ""
+            user.last_name = ""
+            user.is_active = False
+            user.set_unusable_password()
+            user.save()
+            request.completed_at = timezone.now()
+            request.save(update_fields=["completed_at"])
+            record(user, "gdpr.account_anonymised", user, request=request.pk)
+    return request
+
+
+def list_requests_for_community(schema: str):
+    """Erasure requests of accounts that belonged to CPTS ``schema`` (its admins' view)."""
+    with schema_context("public"):
+        return list(ErasureRequest.objects.filter(communities__contains=[schema]))
+
+
+def list_all_requests():
+    with schema_context("public"):
+        return list(ErasureRequest.objects.all())
