@@ -199,7 +199,7 @@ def save_mission(*, actor, mission: Mission) -> Mission:
     with transaction.atomic():
         mission.body = _rich(mission.body)
         mission.save()
-        record(actor, "site.content_saved", mission, kind=mission._meta.model_name)
+        record(actor, "site.content_saved", mission, kind=str(mission._meta.verbose_name))
         _after_edit()
     return mission
 
@@ -211,7 +211,7 @@ def save_page(*, actor, page: Page) -> Page:
         if not page.slug:
             page.slug = unique_slug(Page, page.title, exclude_pk=page.pk)
         page.save()
-        record(actor, "site.content_saved", page, kind=page._meta.model_name)
+        record(actor, "site.content_saved", page, kind=str(page._meta.verbose_name))
         _after_edit()
     return page
 
@@ -219,7 +219,7 @@ def save_page(*, actor, page: Page) -> Page:
 def delete_page(*, actor, page: Page) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        record(actor, "site.content_deleted", page, kind=page._meta.model_name)
+        record(actor, "site.content_deleted", page, kind=str(page._meta.verbose_name))
         page.delete()
         _after_edit()
 
@@ -232,7 +232,7 @@ def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
             last = FaqItem.objects.order_by("-position").values_list("position", flat=True).first()
             item.position = (last or 0) + 1
         item.save()
-        record(actor, "site.content_saved", item, kind=item._meta.model_name)
+        record(actor, "site.content_saved", item, kind=str(item._meta.verbose_name))
         _after_edit()
     return item
 
@@ -240,7 +240,7 @@ def save_faq_item(*, actor, item: FaqItem) -> FaqItem:
 def delete_faq_item(*, actor, item: FaqItem) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
-        record(actor, "site.content_deleted", item, kind=item._meta.model_name)
+        record(actor, "site.content_deleted", item, kind=str(item._meta.verbose_name))
         item.delete()
         _after_edit()
 
@@ -258,7 +258,7 @@ def move_faq_item(*, actor, item: FaqItem, direction: int) -> None:
             if other.position != position:
                 other.position = position
                 other.save(update_fields=["position"])
-        record(actor, "site.content_saved", item, kind=item._meta.model_name, moved=direction)
+        record(actor, "site.content_saved", item, kind=str(item._meta.verbose_name), moved=direction)
         _after_edit()
 
 
@@ -280,7 +280,7 @@ def save_news_item(*, actor, item: NewsItem, image=None, remove_image: bool = Fa
                 raise ValidationError({"image": error.messages}) from error
             _replace_file(item.image, processed)
         item.save()
-        record(actor, "site.content_saved", item, kind=item._meta.model_name)
+        record(actor, "site.content_saved", item, kind=str(item._meta.verbose_name))
         _after_edit()
     return item
 
@@ -289,7 +289,7 @@ def delete_news_item(*, actor, item: NewsItem) -> None:
     require_role(actor, Role.TEAM)
     with transaction.atomic():
         _delete_file_on_commit(item.image)
-        record(actor, "site.content_deleted", item, kind=item._meta.model_name)
+        record(actor, "site.content_deleted", item, kind=str(item._meta.verbose_name))
         item.delete()
         _after_edit()
 
@@ -303,7 +303,7 @@ def save_number(*, actor, number: EmergencyNumber) -> EmergencyNumber:
         else:
             number.is_national = False
             number.save()
-        record(actor, "site.content_saved", number, kind=number._meta.model_name)
+        record(actor, "site.content_saved", number, kind=str(number._meta.verbose_name))
         _after_edit()
     return number
 
@@ -313,7 +313,7 @@ def delete_number(*, actor, number: EmergencyNumber) -> None:
     if number.is_national:
         raise ValidationError(_("Un numéro national ne peut pas être supprimé ; vous pouvez le masquer."))
     with transaction.atomic():
-        record(actor, "site.content_deleted", number, kind=number._meta.model_name)
+        record(actor, "site.content_deleted", number, kind=str(number._meta.verbose_name))
         number.delete()
         _after_edit()
 
