@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "desk.accessed": _("Dossier du guichet consulté"),
     # Personal data
     "audit.exported": _("Journal d'audit exporté"),
+    "events.registrations_exported": _("Liste des inscrits exportée"),
     "gdpr.data_exported": _("Données personnelles téléchargées"),
     "gdpr.erasure_requested": _("Effacement des données demandé"),
     "gdpr.account_anonymised": _("Compte anonymisé"),

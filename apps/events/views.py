@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.audit.log import record
 from apps.form_errors import add_errors_to_form
 from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
@@ -364,6 +365,8 @@ def event_export(request, pk: int):
     event = selectors.get_event_for(request.membership, pk)
     if event is None:
         raise Http404
+    # A list of people leaves the platform: who took it is traced (docs/audit.md).
+    record(request.user, "events.registrations_exported", event)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="inscrits-{slugify(event.title) or event.pk}.csv"'

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.audit.log import record
 from apps.audit.models import AuditEvent
+from apps.events import services as event_services
 from apps.members.models import Membership, Role
 from apps.members.services import change_role
 from apps.territory import services as territory
@@ -82,3 +85,19 @@ def test_the_operator_reads_the_platform_log_and_a_cpts_admin_cannot(
     assert "<td>Domaine ajouté</td>" in page and "cpts-du-lac.fr" in page
     assert client_as(alice, HOST_A).get("/console/journal/").status_code == 404
     assert client_as(alice, PLATFORM_HOST).get("/console/journal/").status_code == 403
+
+
+def test_exporting_an_events_registrations_is_recorded(community_a, alice, client_as):
+    with schema_context(community_a.schema_name):
+        event = event_services.create_event(
+            actor=alice,
+            data={"title": "Soirée diabète", "kind": "training", "visibility": "members", "location": "Salle",
+                  "description": "", "starts_at": timezone.now() + timedelta(days=3),
+                  "ends_at": timezone.now() + timedelta(days=3, hours=2), "capacity": 20},
+        )  # fmt: skip
+    before = _count("alpha", "events.registrations_exported")
+    assert client_as(alice, HOST_A).get(f"/evenements/{event.pk}/inscrits.csv").status_code == 200
+    with schema_context(community_a.schema_name):
+        line = AuditEvent.objects.filter(action="events.registrations_exported").latest("pk")
+    assert _count("alpha", "events.registrations_exported") == before + 1
+    assert (line.actor_id, line.target_id, line.target_label) == (alice.pk, str(event.pk), "Soirée diabète")
