@@ -20,11 +20,11 @@ from apps.audit.models import AuditEvent
 from apps.compliance.models import ErasureRequest
 from apps.compliance.retention import apply_retention
 from apps.directory.models import ImportRun
-from apps.dues import receipts
 from apps.dues import services as dues_services
 from apps.dues.models import Tier
 from apps.members.models import Membership, Role
 from apps.members.services import grant_role
+from apps.payments import receipts
 from apps.payments.models import Receipt
 from apps.professionals.models import ProfessionalProfile
 from apps.site.models import VisitorMessage
