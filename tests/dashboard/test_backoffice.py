@@ -40,9 +40,10 @@ def test_the_sidebar_groups_every_team_page_by_job_and_shows_admin_entries_to_ad
     team = client_as(tina, HOST_A).get(DASHBOARD)
     assert admin.status_code == team.status_code == 200
     groups = re.findall(r'<p class="bo-group"[^>]*>([^<]+)</p>', admin.text)
+    # The eleven jobs, plus « Accès aux soins », a group the access-to-care apps register.
     assert groups == [
-        "Tableau de bord", "Adhérents", "Cotisations", "Annuaire", "Territoire", "Site", "Événements",
-        "Groupes", "Projet de santé", "ACI", "Réglages",
+        "Tableau de bord", "Adhérents", "Cotisations", "Accès aux soins", "Annuaire", "Territoire", "Site",
+        "Événements", "Groupes", "Projet de santé", "ACI", "Réglages",
     ]  # fmt: skip
     assert "Double authentification" in _sidebar(admin.text)
     assert "Double authentification" not in _sidebar(team.text)
