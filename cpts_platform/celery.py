@@ -23,6 +23,7 @@ app.conf.imports = (
     "workers.working_groups",
     "workers.campaigns",
     "workers.gdpr",
+    "workers.access_care",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("apps.roster.urls")),
     path("", include("apps.campaigns.urls")),
     path("", include("apps.compliance.urls")),
+    path("", include("apps.access_care.urls")),
     path("api/v1/", include("cpts_platform.api_tenant")),
     path("api/schema/", ApiSchemaView.as_view(urlconf="cpts_platform.urls_tenant"), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.access_care import selectors as access_care
 from apps.directory.models import Entry, Kind
 from apps.events.selectors import count_event_attendees, count_events_held
 from apps.members.models import Membership
@@ -22,7 +23,20 @@ from apps.working_groups.selectors import count_active_groups, count_meeting_att
 from .models import Indicator
 
 # The platform sources whose yearly figure is a stock (value at the end of the year), not a flow.
-STOCK_SOURCES = {Indicator.Source.MEMBERS, Indicator.Source.DIRECTORY_COVERAGE}
+STOCK_SOURCES = {
+    Indicator.Source.MEMBERS,
+    Indicator.Source.DIRECTORY_COVERAGE,
+    Indicator.Source.ACCESS_PENDING,
+    Indicator.Source.ACCESS_MEDIAN_DAYS,
+}
+# The médecin-traitant desk's counts of patients who found a GP, by source (aggregates only).
+ACCESS_FOUND_GROUPS = {
+    Indicator.Source.ACCESS_FOUND: {},
+    Indicator.Source.ACCESS_FOUND_PRIORITY: {"priority": True},
+    Indicator.Source.ACCESS_FOUND_ALD: {"group": "ald"},
+    Indicator.Source.ACCESS_FOUND_ELDERLY: {"group": "elderly"},
+    Indicator.Source.ACCESS_FOUND_C2S: {"group": "c2s"},
+}
 # Sources whose figure is a percentage; a new indicator on them gets "%" as its unit.
 PERCENT_SOURCES = {Indicator.Source.DIRECTORY_COVERAGE}
 
@@ -72,6 +86,16 @@ def compute_value(source: str, start: date, end: date) -> Decimal:
         count = count_slots_offered(start, end)
     elif source == Indicator.Source.SNP_PROFESSIONALS:
         count = count_professionals_offering(start, end)
+    elif source == Indicator.Source.ACCESS_REQUESTS:
+        count = access_care.count_received(since, until)
+    elif source in ACCESS_FOUND_GROUPS:
+        count = access_care.count_found(since, until, **ACCESS_FOUND_GROUPS[source])
+    elif source == Indicator.Source.ACCESS_PENDING:
+        count = access_care.count_pending(until)
+    elif source == Indicator.Source.ACCESS_MEDIAN_DAYS:
+        # Over the requests that found a GP during the period; 0 when none did.
+        median = access_care.median_days_waited(since, until)
+        return Decimal(str(median)) if median is not None else Decimal(0)
     elif source == Indicator.Source.DIRECTORY_COVERAGE:
         # A stock like MEMBERS: the directory as it stood at the end of the period.
         return directory_coverage(until)

@@ -241,6 +241,37 @@ class Indicator(models.Model):
             "snp_professionals",
             _("Professionnels proposant des soins non programmés (plateforme)"),
         )
+        ACCESS_REQUESTS = (
+            "access_requests",
+            _("Accès aux soins : demandes de médecin traitant reçues (plateforme)"),
+        )
+        ACCESS_FOUND = (
+            "access_found",
+            _("Accès aux soins : patients ayant trouvé un médecin traitant (plateforme)"),
+        )
+        ACCESS_FOUND_PRIORITY = (
+            "access_found_prio",
+            _(
+                "Accès aux soins : patients prioritaires (ALD, 70 ans et plus, C2S/AME) ayant trouvé un médecin traitant (plateforme)"
+            ),
+        )
+        ACCESS_FOUND_ALD = (
+            "access_found_ald",
+            _("Accès aux soins : patients en ALD ayant trouvé un médecin traitant (plateforme)"),
+        )
+        ACCESS_FOUND_ELDERLY = (
+            "access_found_70",
+            _("Accès aux soins : patients de 70 ans et plus ayant trouvé un médecin traitant (plateforme)"),
+        )
+        ACCESS_FOUND_C2S = (
+            "access_found_c2s",
+            _("Accès aux soins : patients C2S ou AME ayant trouvé un médecin traitant (plateforme)"),
+        )
+        ACCESS_MEDIAN_DAYS = (
+            "access_median_days",
+            _("Accès aux soins : délai médian d'attente en jours (plateforme)"),
+        )
+        ACCESS_PENDING = "access_pending", _("Accès aux soins : demandes en attente (plateforme)")
 
     label = models.CharField(_("intitulé"), max_length=200)
     mission = models.CharField(_("mission"), max_length=20, choices=MissionKind.choices, blank=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from .models import Commune, Dataset, Epci
+from .models import Commune, CommuneCentre, Dataset, Epci
 from .text import normalize
 
 COMMUNES_FILE = Path(__file__).with_name("data") / "communes.csv.gz"
@@ -111,3 +111,20 @@ def load_epcis(path: Path = EPCIS_FILE, *, force: bool = False) -> int:
                 name=EPCI_DATASET_NAME, defaults={"checksum": checksum, "rows": len(rows)}
             )
     return len(rows)
+
+
+def load_centres(rows) -> int:
+    """Store commune centres from ``(code, latitude, longitude)`` rows (a parsed CSV), replacing
+    the centre of a code already known. Returns how many were written."""
+    centres = [
+        CommuneCentre(code=code, latitude=float(latitude), longitude=float(longitude))
+        for code, latitude, longitude in rows
+    ]
+    with schema_context("public"):
+        CommuneCentre.objects.bulk_create(
+            centres,
+            update_conflicts=True,
+            unique_fields=["code"],
+            update_fields=["latitude", "longitude"],
+        )
+    return len(centres)

@@ -83,3 +83,19 @@ class Epci(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CommuneCentre(models.Model):
+    """A commune's centre (WGS 84), for distances between communes. Kept apart from ``Commune``:
+    the shipped reference carries no coordinates yet, so the rows come from ``load_centres``
+    (a CSV code,latitude,longitude) and a commune without one is simply at an unknown distance."""
+
+    code = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+
+    class Meta:
+        verbose_name = _("centre de commune")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.latitude:.4f}, {self.longitude:.4f})"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from .models import Commune, Epci
+from .models import Commune, CommuneCentre, Epci
 from .text import normalize, query_words
 
 
@@ -121,3 +122,21 @@ def search_epcis(query: str, *, limit: int = 5) -> list[Epci]:
 
 def get_epci(code: str) -> Epci | None:
     return Epci.objects.filter(code=code).first()
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def centres_of(codes: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """(latitude, longitude) of the given communes that have a known centre."""
+    rows = CommuneCentre.objects.filter(code__in=[c for c in codes if c]).values_list(
+        "code", "latitude", "longitude"
+    )
+    return {code: (lat, lon) for code, lat, lon in rows}
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (latitude, longitude) points, in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

@@ -6,11 +6,9 @@ CPTS's page cache. Visitor messages are stored, then a worker e-mails the team a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -24,6 +22,7 @@ from apps.audit.log import record
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.richtext import clean_html
+from tenants import rate_limit
 from tenants.actors import person
 from tenants.queue import enqueue_on_commit
 
@@ -54,10 +53,6 @@ RICH_IMAGE_SIZES = "(max-width: 48rem) 100vw, 48rem"
 _IMG = re.compile(r"<img\b([^>]*)>", re.I)
 _SRC = re.compile(r'\bsrc="([^"]*)"')
 _SIZING = re.compile(r'\s(?:srcset|sizes|width|height|loading|decoding)="[^"]*"')
-
-
-class RateLimited(Exception):
-    pass
 
 
 def upload_rich_image(*, actor, upload) -> SiteImage:
@@ -318,10 +313,6 @@ def delete_number(*, actor, number: EmergencyNumber) -> None:
         _after_edit()
 
 
-def _rate_key(client_ip: str) -> str:
-    return "site:msg-rate:" + hashlib.sha256(client_ip.encode()).hexdigest()[:24]
-
-
 def submit_visitor_message(
     *, kind: str, name: str, email: str, subject: str, body: str, client_ip: str
 ) -> VisitorMessage:
@@ -329,15 +320,7 @@ def submit_visitor_message(
 
     Raises RateLimited past MESSAGE_RATE_LIMIT messages per address in MESSAGE_RATE_WINDOW.
     """
-    key = _rate_key(client_ip or "unknown")
-    cache.add(key, 0, MESSAGE_RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, MESSAGE_RATE_WINDOW)
-        count = 1
-    if count > MESSAGE_RATE_LIMIT:
-        raise RateLimited
+    rate_limit.hit("site:msg", client_ip, limit=MESSAGE_RATE_LIMIT, window=MESSAGE_RATE_WINDOW)
     with transaction.atomic():
         message = VisitorMessage.objects.create(
             kind=kind, name=name.strip(), email=email.strip(), subject=subject.strip(), body=body.strip()

@@ -20,6 +20,7 @@ from apps.richtext import plain_text
 from tenants.access import public
 from tenants.client_ip import client_ip
 from tenants.models import Community
+from tenants.rate_limit import RateLimited
 from tenants.storage import file_response
 from tenants.views import primary_domain_url
 
@@ -141,7 +142,7 @@ def visitor_message(request, kind: str):
                     body=form.cleaned_data["body"],
                     client_ip=client_ip(request),
                 )
-            except services.RateLimited:
+            except RateLimited:
                 form.add_error(
                     None,
                     _(

@@ -86,6 +86,7 @@ TENANT_APPS = [
     "apps.dashboard",
     "apps.roster",
     "apps.campaigns",
+    "apps.access_care",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -246,6 +247,15 @@ AUTH_PASSWORD_VALIDATORS = [
 OTP_TOTP_ISSUER = "Plateforme CPTS"
 # Operators pass a TOTP second factor before the console opens (off only in dev.py, for the demo).
 OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=True)
+# Access to care (apps/access_care, docs/access-care.md): patient requests are health data. The
+# module can be switched on for a CPTS only when the platform declares HDS-certified hosting.
+HDS_HOSTING = env.bool("HDS_HOSTING", default=False)
+# AES-256-GCM keys of the identity and criteria fields, "id:base64key" separated by commas, the
+# first one encrypting new values (older ones still decrypt: rotation, then
+# ``manage.py reencrypt_access_care``). No default here: dev.py and test.py set their own.
+ACCESS_CARE_KEYS = env.list("ACCESS_CARE_KEYS", default=[])
+# HMAC key of the duplicate-detection blind index (base64, 32 bytes).
+ACCESS_CARE_INDEX_KEY = env.str("ACCESS_CARE_INDEX_KEY", default="")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -390,6 +400,11 @@ CELERY_BEAT_SCHEDULE["gdpr-retention"] = {
 VISITOR_MESSAGE_RETENTION_DAYS = env.int("VISITOR_MESSAGE_RETENTION_DAYS", default=365, minimum=1)
 IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30, minimum=1)
 AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=365, minimum=1)
+# Access to care: closed requests anonymised after the CPTS's delay, access log kept 12 months.
+CELERY_BEAT_SCHEDULE["access-care-retention"] = {
+    "task": "access_care.fan_out_retention",
+    "schedule": crontab(minute=20, hour=2),
+}
 # Where to download them from (empty: no automatic refresh; docs/directory.md gives the sources).
 NATIONAL_EXTRACT_URLS = {
     "rpps": env.str("NATIONAL_RPPS_URL", default=""),

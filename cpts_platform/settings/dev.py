@@ -11,3 +11,9 @@ OPERATOR_2FA_REQUIRED = env.bool("OPERATOR_2FA_REQUIRED", default=False)
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # noqa: F405
 # The demo's /metrics: curl -H "Authorization: Bearer dev-metrics" http://localhost:8000/metrics
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="dev-metrics")
+# Access to care: fixed development keys (never valid in production, which refuses to start
+# with HDS hosting declared and no key of its own).
+ACCESS_CARE_KEYS = env.list("ACCESS_CARE_KEYS", default=["dev1:ZGV2LW9ubHkta2V5LWFjY2Vzcy1jYXJlLTMyYnl0ZXM="])
+ACCESS_CARE_INDEX_KEY = env.str(
+    "ACCESS_CARE_INDEX_KEY", default="ZGV2LW9ubHktaW5kZXgta2V5LWFjY2Vzcy1jYXJlLTAx"
+)

@@ -6,6 +6,12 @@ from .base import LOGGING, SECRET_KEY, env
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 DEBUG = False
+if env.bool("HDS_HOSTING", default=False) and not (
+    env.list("ACCESS_CARE_KEYS", default=[]) and env.str("ACCESS_CARE_INDEX_KEY", default="")
+):
+    raise ImproperlyConfigured(
+        "HDS_HOSTING is true: set ACCESS_CARE_KEYS and ACCESS_CARE_INDEX_KEY (docs/access-care.md)."
+    )
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 # The proxy terminates TLS and says so in X-Forwarded-Proto (docs/deployment.md).

@@ -17,3 +17,9 @@ STORAGES = {
 }
 STATIC_ROOT = None
 WHITENOISE_AUTOREFRESH = True
+# Access to care: fixed development keys (never valid in production, which refuses to start
+# with HDS hosting declared and no key of its own).
+ACCESS_CARE_KEYS = env.list("ACCESS_CARE_KEYS", default=["dev1:ZGV2LW9ubHkta2V5LWFjY2Vzcy1jYXJlLTMyYnl0ZXM="])
+ACCESS_CARE_INDEX_KEY = env.str(
+    "ACCESS_CARE_INDEX_KEY", default="ZGV2LW9ubHktaW5kZXgta2V5LWFjY2Vzcy1jYXJlLTAx"
+)

@@ -1,0 +1,231 @@
+"""Reads of the médecin-traitant desk. Every function assumes the connection is set to the CPTS's
+schema. Pages that show patient requests log each read themselves (``services.log_reads``);
+the indicator functions return aggregates only."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.geo.selectors import centres_of, distance_km
+from apps.members.models import Membership
+
+from .models import PRIORITY_GROUPS, AccessLog, DeskPermission, GpCapacity, PatientRequest, Proposal
+from .services import quarter_of
+
+Status = PatientRequest.Status
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    commune: str = ""
+    priority_only: bool = False
+    duplicates_only: bool = False
+
+
+def list_queue(filters: QueueFilters) -> QuerySet[PatientRequest]:
+    """Requests of the triage queue, most urgent first (priority, then the longest wait). By
+    default the open ones (new, qualified, proposed)."""
+    queryset = PatientRequest.objects.filter(anonymised_at__isnull=True)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    else:
+        queryset = queryset.filter(status__in=PatientRequest.OPEN_STATUSES)
+    if filters.commune:
+        queryset = queryset.filter(commune=filters.commune)
+    if filters.priority_only:
+        queryset = queryset.filter(priority__gt=0)
+    if filters.duplicates_only:
+        queryset = queryset.filter(possible_duplicate_of__isnull=False)
+    return queryset.order_by("-priority", "created_at", "pk")
+
+
+def get_request(pk: int) -> PatientRequest | None:
+    return PatientRequest.objects.filter(pk=pk).first()
+
+
+def list_desk_users() -> list:
+    """Team accounts of this CPTS, each with whether the admin opened the desk to them."""
+    allowed = set(DeskPermission.objects.values_list("user_id", flat=True))
+    staff = (
+        Membership.objects.filter(is_active=True, role__in=["team", "admin"])
+        .select_related("user")
+        .order_by("user__last_name", "user__email")
+    )
+    return [(membership, membership.user_id in allowed) for membership in staff]
+
+
+def list_access_log(*, request_id: int | None = None) -> QuerySet[AccessLog]:
+    queryset = AccessLog.objects.all()
+    if request_id:
+        queryset = queryset.filter(request_id=request_id)
+    return queryset
+
+
+# --- GP capacity and proposals -------------------------------------------------------------------
+
+
+def list_capacities(quarter: date | None = None) -> list[GpCapacity]:
+    """This quarter's declarations of GP members in good standing or not (the team sees them all),
+    largest number of places left first."""
+    quarter = quarter or quarter_of(timezone.localdate())
+    capacities = list(GpCapacity.objects.filter(quarter=quarter).select_related("gp"))
+    capacities.sort(key=lambda c: (-c.left, c.gp.last_name, c.gp.email))
+    return capacities
+
+
+def get_capacity(gp, quarter: date | None = None) -> GpCapacity | None:
+    return GpCapacity.objects.filter(gp=gp, quarter=quarter or quarter_of(timezone.localdate())).first()
+
+
+@dataclass
+class Candidate:
+    capacity: GpCapacity
+    distance_km: float | None
+    fit: int
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def gp(self):
+        return self.capacity.gp
+
+
+# Fit scoring: each point is worth this many kilometres in the ranking.
+FIT_KM = 10.0
+
+
+def _score(request: PatientRequest, groups: list[str], capacity: GpCapacity, centres) -> Candidate:
+    reasons: list[str] = []
+    fit = 0
+    if request.commune in capacity.communes or request.commune == capacity.practice_commune:
+        fit += 2
+        reasons.append("commune couverte")
+    if set(request.preferred_communes) & ({capacity.practice_commune} | set(capacity.communes)):
+        fit += 1
+        reasons.append("commune souhaitée")
+    if capacity.groups and set(groups) & set(capacity.groups):
+        fit += 1
+        reasons.append("public prioritaire accepté")
+    here, there = centres.get(request.commune), centres.get(capacity.practice_commune)
+    if request.commune and request.commune == capacity.practice_commune:
+        distance = 0.0
+    elif here is not None and there is not None:
+        distance = round(distance_km(here, there), 1)
+    else:
+        distance = None
+    return Candidate(capacity=capacity, distance_km=distance, fit=fit, reasons=reasons)
+
+
+def _rank_key(candidate: Candidate):
+    # Unknown distances after known ones; fit counts as FIT_KM km each; more places left first.
+    distance = candidate.distance_km if candidate.distance_km is not None else 1e6
+    return (distance - FIT_KM * candidate.fit, -candidate.capacity.left, candidate.capacity.gp_id)
+
+
+def rank_gps_for(
+    requests: list[PatientRequest], *, limit: int = 5, today: date | None = None
+) -> dict[int, list[Candidate]]:
+    """For each request, the GPs with places left this quarter, best first: nearest (commune
+    centres), then fit (commune covered, preferred commune, priority group accepted), then places
+    left. GPs the request was already proposed to are left out. Loads capacities, centres and
+    proposals once for all the requests."""
+    today = today or timezone.localdate()
+    capacities = [
+        c for c in GpCapacity.objects.filter(quarter=quarter_of(today)).select_related("gp") if c.left > 0
+    ]
+    codes = {c.practice_commune for c in capacities} | {r.commune for r in requests}
+    centres = centres_of(codes)
+    already: dict[int, set[int]] = {}
+    for request_id, gp_id in Proposal.objects.filter(request__in=[r.pk for r in requests]).values_list(
+        "request_id", "gp_id"
+    ):
+        already.setdefault(request_id, set()).add(gp_id)
+    result: dict[int, list[Candidate]] = {}
+    for request in requests:
+        groups = request.groups(today)
+        skip = already.get(request.pk, set())
+        candidates = [_score(request, groups, c, centres) for c in capacities if c.gp_id not in skip]
+        candidates.sort(key=_rank_key)
+        result[request.pk] = candidates[:limit]
+    return result
+
+
+def list_gp_proposals(gp) -> QuerySet[Proposal]:
+    return Proposal.objects.filter(gp=gp).select_related("request").order_by("-created_at")
+
+
+def get_gp_proposal(gp, pk: int) -> Proposal | None:
+    return Proposal.objects.filter(gp=gp, pk=pk).select_related("request").first()
+
+
+def list_gps() -> QuerySet:
+    """Accounts of active members whose professional profile says médecin."""
+    return get_user_model().objects.filter(
+        pk__in=Membership.objects.filter(is_active=True).values("user_id"),
+        professional_profile__profession="10",
+    )
+
+
+# --- Indicators (aggregates only) ------------------------------------------------------------------
+
+
+def count_received(since: datetime, until: datetime) -> int:
+    return PatientRequest.objects.filter(created_at__gte=since, created_at__lt=until).count()
+
+
+def _found(since: datetime, until: datetime) -> QuerySet[PatientRequest]:
+    return PatientRequest.objects.filter(found_at__gte=since, found_at__lt=until)
+
+
+def count_found(since: datetime, until: datetime, *, group: str = "", priority: bool = False) -> int:
+    """Patients who found a médecin traitant through the desk in [since, until): all of them, those
+    of one priority group (``group``) or of any national priority group (``priority``)."""
+    if not group and not priority:
+        return _found(since, until).count()
+    wanted = {group} if group else {g.value for g in PRIORITY_GROUPS}
+    count = 0
+    for request in _found(since, until).only(
+        "criteria_text", "birth_date_text", "created_at", "anonymised_at", "anonymous_groups"
+    ):
+        groups = (
+            request.anonymous_groups if request.anonymised_at else request.groups(request.created_at.date())
+        )
+        if wanted & set(groups):
+            count += 1
+    return count
+
+
+def median_days_waited(since: datetime, until: datetime) -> float | None:
+    """Median days from the request to the GP's acceptance, over those found in [since, until)."""
+    waits = [
+        (found - created).total_seconds() / 86400
+        for created, found in _found(since, until).values_list("created_at", "found_at")
+    ]
+    return round(statistics.median(waits), 1) if waits else None
+
+
+def count_pending(until: datetime) -> int:
+    """Requests received before ``until`` and still open at that moment."""
+    return (
+        PatientRequest.objects.filter(created_at__lt=until)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=until))
+        .count()
+    )
+
+
+def desk_summary(since: datetime, until: datetime) -> dict:
+    """The desk's figures over a period, for the team's dashboard and the annual report."""
+    return {
+        "received": count_received(since, until),
+        "found": count_found(since, until),
+        "found_priority": count_found(since, until, priority=True),
+        "found_by_group": {g.value: count_found(since, until, group=g.value) for g in PRIORITY_GROUPS},
+        "median_days": median_days_waited(since, until),
+        "pending": count_pending(until),
+    }
