@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 from apps.access_care import crypto, services
 from apps.access_care.models import AccessLog, DeskSettings, PatientRequest
 from apps.accounts.hooks import second_factor_reason
+from apps.members.selectors import get_membership
 from tests.access_care.conftest import submit
 from tests.conftest import HOST_A, HOST_B
 
@@ -223,8 +224,6 @@ def test_holders_of_the_permission_cannot_drop_their_second_factor(desk, communi
     request = rf.get("/")
     request.user = desk.dora
     with schema_context(community_a.schema_name):
-        from apps.members.selectors import get_membership
-
         request.membership = get_membership(desk.dora)
         assert "double authentification est obligatoire" in second_factor_reason(request)
         request.user = desk.tina
