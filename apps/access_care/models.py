@@ -235,6 +235,14 @@ class StatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status}→{self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return PatientRequest.Status(self.from_status).label if self.from_status else "—"
+
+    @property
+    def to_label(self) -> str:
+        return PatientRequest.Status(self.to_status).label
+
 
 class GpCapacity(models.Model):
     """How many new patients a GP member takes this quarter, whom and where."""

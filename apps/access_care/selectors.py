@@ -98,33 +98,67 @@ class Candidate:
 
 # Fit scoring: each point is worth this many kilometres in the ranking.
 FIT_KM = 10.0
+# Points a request's own wishes can add on top of the commune points (preferred commune, group).
+WISH_POINTS = 2
+UNKNOWN_KM = 1e6
 
 
-def _score(request: PatientRequest, groups: list[str], capacity: GpCapacity, centres) -> Candidate:
-    reasons: list[str] = []
-    fit = 0
-    if request.commune in capacity.communes or request.commune == capacity.practice_commune:
+@dataclass(frozen=True)
+class _Base:
+    """A GP seen from one commune of residence: what does not depend on the person."""
+
+    key: float
+    left: int
+    capacity: GpCapacity
+    distance: float | None
+    covered: bool
+    places_at: frozenset
+
+
+def _bases_for(commune: str, capacities: list[GpCapacity], centres) -> list[_Base]:
+    here = centres.get(commune)
+    bases = []
+    for capacity in capacities:
+        there = centres.get(capacity.practice_commune)
+        if commune and commune == capacity.practice_commune:
+            distance: float | None = 0.0
+        elif here is not None and there is not None:
+            distance = round(distance_km(here, there), 1)
+        else:
+            distance = None
+        covered = commune in capacity.communes or commune == capacity.practice_commune
+        key = (distance if distance is not None else UNKNOWN_KM) - FIT_KM * (2 if covered else 0)
+        bases.append(
+            _Base(
+                key,
+                capacity.left,
+                capacity,
+                distance,
+                covered,
+                frozenset({capacity.practice_commune, *capacity.communes}),
+            )
+        )
+    bases.sort(key=lambda b: (b.key, -b.left, b.capacity.gp_id))
+    return bases
+
+
+def _candidate(base: _Base, preferred: set[str], groups: set[str]) -> Candidate:
+    reasons, fit = [], 0
+    if base.covered:
         fit += 2
         reasons.append("commune couverte")
-    if set(request.preferred_communes) & ({capacity.practice_commune} | set(capacity.communes)):
+    if preferred & base.places_at:
         fit += 1
         reasons.append("commune souhaitée")
-    if capacity.groups and set(groups) & set(capacity.groups):
+    if base.capacity.groups and groups & set(base.capacity.groups):
         fit += 1
         reasons.append("public prioritaire accepté")
-    here, there = centres.get(request.commune), centres.get(capacity.practice_commune)
-    if request.commune and request.commune == capacity.practice_commune:
-        distance = 0.0
-    elif here is not None and there is not None:
-        distance = round(distance_km(here, there), 1)
-    else:
-        distance = None
-    return Candidate(capacity=capacity, distance_km=distance, fit=fit, reasons=reasons)
+    return Candidate(capacity=base.capacity, distance_km=base.distance, fit=fit, reasons=reasons)
 
 
 def _rank_key(candidate: Candidate):
     # Unknown distances after known ones; fit counts as FIT_KM km each; more places left first.
-    distance = candidate.distance_km if candidate.distance_km is not None else 1e6
+    distance = candidate.distance_km if candidate.distance_km is not None else UNKNOWN_KM
     return (distance - FIT_KM * candidate.fit, -candidate.capacity.left, candidate.capacity.gp_id)
 
 
@@ -133,8 +167,10 @@ def rank_gps_for(
 ) -> dict[int, list[Candidate]]:
     """For each request, the GPs with places left this quarter, best first: nearest (commune
     centres), then fit (commune covered, preferred commune, priority group accepted), then places
-    left. GPs the request was already proposed to are left out. Loads capacities, centres and
-    proposals once for all the requests."""
+    left. GPs the request was already proposed to are left out. Capacities, centres and proposals
+    are loaded once; the GPs are sorted once per commune of residence, and each request walks that
+    order only until no remaining GP could still enter its top ``limit`` (its own wishes can gain
+    a GP at most WISH_POINTS × FIT_KM)."""
     today = today or timezone.localdate()
     capacities = [
         c for c in GpCapacity.objects.filter(quarter=quarter_of(today)).select_related("gp") if c.left > 0
@@ -146,13 +182,24 @@ def rank_gps_for(
         "request_id", "gp_id"
     ):
         already.setdefault(request_id, set()).add(gp_id)
+    by_commune: dict[str, list[_Base]] = {}
     result: dict[int, list[Candidate]] = {}
     for request in requests:
-        groups = request.groups(today)
+        bases = by_commune.get(request.commune)
+        if bases is None:
+            bases = by_commune[request.commune] = _bases_for(request.commune, capacities, centres)
+        preferred, groups = set(request.preferred_communes), set(request.groups(today))
         skip = already.get(request.pk, set())
-        candidates = [_score(request, groups, c, centres) for c in capacities if c.gp_id not in skip]
-        candidates.sort(key=_rank_key)
-        result[request.pk] = candidates[:limit]
+        best: list[Candidate] = []
+        for base in bases:
+            if len(best) >= limit and base.key - WISH_POINTS * FIT_KM > _rank_key(best[-1])[0]:
+                break
+            if base.capacity.gp_id in skip:
+                continue
+            best.append(_candidate(base, preferred, groups))
+            best.sort(key=_rank_key)
+            del best[limit:]
+        result[request.pk] = best
     return result
 
 

@@ -61,6 +61,7 @@ from tenants.models import Community
 from tenants.provisioning import CommunityRequest, provision_community
 
 from . import content
+from .access_care import seed_access_desk
 
 DEMO_PASSWORD = "demo-cpts-2026"  # noqa: S105 - demo accounts only, printed by `make run`
 OPERATOR_EMAIL = "operateur@plateforme-cpts.test"
@@ -213,6 +214,8 @@ def seed_content(slug: str) -> list[str]:
         ("événements", _seed_events),
         ("événement payant", _seed_paid_event),
         ("soins non programmés", _seed_roster),
+        # After the ACI contract: the desk adds its access-to-care indicators.
+        ("accès aux soins", seed_access_desk),
     ):
         with transaction.atomic():
             if block(slug, actor, members):

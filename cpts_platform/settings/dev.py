@@ -17,3 +17,6 @@ ACCESS_CARE_KEYS = env.list("ACCESS_CARE_KEYS", default=["dev1:ZGV2LW9ubHkta2V5L
 ACCESS_CARE_INDEX_KEY = env.str(
     "ACCESS_CARE_INDEX_KEY", default="ZGV2LW9ubHktaW5kZXgta2V5LWFjY2Vzcy1jYXJlLTAx"
 )
+# The demo shows the access-to-care desk with invented patients: it declares HDS hosting so the
+# module can be switched on (production reads HDS_HOSTING from the environment, false by default).
+HDS_HOSTING = env.bool("HDS_HOSTING", default=True)

@@ -196,6 +196,8 @@ def page_urls(c: Content) -> dict[str, str]:
         "roster:my_slots": "/snp/mes-creneaux/",
         "roster:slot_delete": "/snp/mes-creneaux/1/supprimer/",
         "roster:gap_preference": "/snp/mes-creneaux/sollicitations/",
+        "access_care:gp_space": "/mon-espace/medecin-traitant/",
+        "access_care:gp_proposal": "/mon-espace/medecin-traitant/propositions/999999/",
     }
 
 
