@@ -28,8 +28,10 @@ from apps.access_care.models import (
     Proposal,
     StatusChange,
 )
+from apps.aci import services as aci_services
 from apps.aci.indicators import compute_value
 from apps.aci.models import Indicator
+from apps.aci.reports import build_report_data, render_csv
 from apps.geo.models import CommuneCentre
 from apps.members.models import Membership
 from apps.professionals.models import AccountCommunity
@@ -501,3 +503,27 @@ def test_the_gp_mail_task_runs_twice_and_sends_once(desk, community_a, django_ca
     assert len([m for m in mail.outbox if m.to == ["gaston@test.fr"]]) == 1
     assert notify_gp_task.apply(args=(community_a.schema_name, proposal.pk)).get() == "skipped"
     assert len([m for m in mail.outbox if m.to == ["gaston@test.fr"]]) == 1
+
+
+def test_the_annual_report_shows_the_desk_figures_as_aggregates(desk, community_a, alice):
+    with schema_context(community_a.schema_name):
+        _declare(desk.gaston, 2, SULLY)
+        request = submit()
+        proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
+        services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+        aci_services.create_indicator(
+            actor=alice,
+            data={
+                "label": "Patients ayant trouvé un médecin traitant",
+                "mission": "access",
+                "source": "access_found",
+            },
+        )
+        year = timezone.localdate().year
+        aci_services.refresh_computed_values(year=year)
+        data = build_report_data(year, community=community_a)
+        csv_text = render_csv(data).decode()
+    [item] = [i for i in data.indicators if i.indicator.source == "access_found"]
+    assert item.value == Decimal(1)
+    assert "Patients ayant trouvé un médecin traitant" in csv_text
+    assert "Lefèvre" not in csv_text and "Jeanne" not in csv_text
