@@ -1,0 +1,142 @@
+"""The desk's e-mails, through the one mail path (apps.mailing.mail), called by thin tasks
+(workers/access_care.py). Mails to GPs and to the team carry a link, never patient data; only the
+patient's own message (the CPTS's template) names the GP who accepted them. Each function locks
+its row, sends with an idempotency key, then stamps the row: runs twice, sends once."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.mailing import mail
+
+from . import services
+from .models import PatientRequest, Proposal
+from .selectors import list_desk_users
+
+
+def _url(path: str) -> str:
+    return f"{connection.tenant.primary_url().rstrip('/')}{path}"
+
+
+def desk_team_emails() -> list[str]:
+    """Addresses of the team members allowed « accès aux soins »."""
+    return sorted({membership.user.email for membership, allowed in list_desk_users() if allowed})
+
+
+def notify_gp(proposal_id: int) -> str:
+    """Tell a GP a request waits for their answer: a link to their member space."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).select_related("gp").first()
+        if proposal is None or proposal.gp_notified_at is not None or proposal.status != Proposal.Status.SENT:
+            return "skipped"
+        context = {"url": _url(reverse("access_care:gp_proposal", args=[proposal.pk]))}
+        outcome = mail.send(
+            key=f"access_care.gp_proposal:{proposal.pk}",
+            to=proposal.gp.email,
+            subject=mail.render_text(
+                "access_care/email/gp_proposal_subject.txt", {"community": connection.tenant}
+            ),
+            template="access_care/email/gp_proposal",
+            context=context,
+            kind="access_care.gp_proposal",
+        )
+        if not outcome.done:
+            return "skipped"
+        proposal.gp_notified_at = timezone.now()
+        proposal.save(update_fields=["gp_notified_at"])
+    return "sent"
+
+
+def notify_patient(request_id: int) -> str:
+    """E-mail the patient the GP who accepted them. Patients who asked for a letter or a call are
+    left to the team (printable letter on the request's page): returns "letter"."""
+    with transaction.atomic():
+        request = PatientRequest.objects.select_for_update().filter(pk=request_id).first()
+        if (
+            request is None
+            or request.patient_notified_at is not None
+            or request.status != PatientRequest.Status.ACCEPTED
+            or request.anonymised_at is not None
+        ):
+            return "skipped"
+        if request.contact_by != PatientRequest.ContactBy.EMAIL or not request.email:
+            return "letter"
+        message = services.patient_message(request)
+        outcome = mail.send(
+            key=f"access_care.patient_found:{request.pk}",
+            to=request.email,
+            subject=message["subject"],
+            template="access_care/email/patient_found",
+            context={"body": message["body"]},
+            kind="access_care.patient_found",
+        )
+        if not outcome.done:
+            return "skipped"
+        request.patient_notified_at = timezone.now()
+        request.save(update_fields=["patient_notified_at"])
+        services.log_access(actor=None, action="mail_patient", request_id=request.pk)
+    return "sent"
+
+
+def notify_team_answer(proposal_id: int) -> str:
+    """Tell the desk's team a GP answered (a link to the request; no name)."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+        if (
+            proposal is None
+            or proposal.team_notified_at is not None
+            or proposal.status not in (Proposal.Status.ACCEPTED, Proposal.Status.DECLINED)
+        ):
+            return "skipped"
+        recipients = desk_team_emails()
+        if not recipients:
+            return "no-recipient"
+        context = {
+            "accepted": proposal.status == Proposal.Status.ACCEPTED,
+            "number": proposal.request_id,
+            "url": _url(reverse("access_care:request", args=[proposal.request_id])),
+        }
+        outcome = mail.send(
+            key=f"access_care.team_answer:{proposal.pk}",
+            to=recipients,
+            subject=mail.render_text(
+                "access_care/email/team_answer_subject.txt", {**context, "community": connection.tenant}
+            ),
+            template="access_care/email/team_answer",
+            context=context,
+            kind="access_care.team_answer",
+        )
+        if not outcome.done:
+            return "skipped"
+        proposal.team_notified_at = timezone.now()
+        proposal.save(update_fields=["team_notified_at"])
+    return "sent"
+
+
+def notify_new_request(request_id: int) -> str:
+    """Tell the desk's team a request came from the public form (a link; no name)."""
+    with transaction.atomic():
+        request = PatientRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.team_notified_at is not None:
+            return "skipped"
+        recipients = desk_team_emails()
+        if not recipients:
+            return "no-recipient"
+        context = {"number": request_id, "url": _url(reverse("access_care:request", args=[request_id]))}
+        outcome = mail.send(
+            key=f"access_care.new_request:{request_id}",
+            to=recipients,
+            subject=mail.render_text(
+                "access_care/email/new_request_subject.txt", {**context, "community": connection.tenant}
+            ),
+            template="access_care/email/new_request",
+            context=context,
+            kind="access_care.new_request",
+        )
+        if not outcome.done:
+            return "skipped"
+        request.team_notified_at = timezone.now()
+        request.save(update_fields=["team_notified_at"])
+    return "sent"
