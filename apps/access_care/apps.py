@@ -9,6 +9,7 @@ class AccessCareConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.accounts.hooks import register_second_factor_rule
+        from apps.backoffice.registry import register_group, register_sidebar_entry
         from apps.members.space import register_member_space_section
 
         from .permissions import second_factor_reason
@@ -16,3 +17,18 @@ class AccessCareConfig(AppConfig):
 
         register_second_factor_rule(second_factor_reason)
         register_member_space_section(member_space_section)
+        # Between « Projet de santé » (80) and « ACI » (90).
+        register_group("access_care", _("Accès aux soins"), 85)
+        for order, (label, icon, url_name, role) in enumerate(
+            (
+                (_("Demandes"), "stethoscope", "access_care:queue", "team"),
+                (_("Places des médecins"), "users", "access_care:capacity", "team"),
+                (_("Réglages et chiffres"), "settings", "access_care:settings", "team"),
+                (_("Autorisations"), "shield-check", "access_care:permissions", "admin"),
+                (_("Journal des accès"), "lock", "access_care:access_log", "admin"),
+            ),
+            start=1,
+        ):
+            register_sidebar_entry(
+                group="access_care", label=label, icon=icon, url_name=url_name, role=role, order=order * 10
+            )
