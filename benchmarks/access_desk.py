@@ -57,7 +57,7 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from django.db import connection
+    from django.db import DatabaseError, connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -69,7 +69,7 @@ def main() -> None:
     from apps.accounts.middleware import SESSION_COMMUNITY_KEY
     from apps.geo.loading import load_centres
     from apps.members.models import Membership
-    from apps.professionals.models import ProfessionalProfile
+    from apps.professionals.models import AccountCommunity, ProfessionalProfile
     from apps.territory.models import TerritoryCommune
     from tenants.models import Community
     from tenants.provisioning import CommunityRequest, provision_community
@@ -184,7 +184,20 @@ def main() -> None:
     finally:
         connection.set_schema_to_public()
         Community.objects.filter(schema_name=slug).first().delete(force_drop=True)
-        users.filter(email__endswith="@bench.test", email__contains=str(stamp)).delete()
+        # The accounts live in public; a cascading ORM delete would look for tenant tables there.
+        ids = list(
+            users.filter(email__endswith="@bench.test", email__contains=str(stamp)).values_list(
+                "pk", flat=True
+            )
+        )
+        ProfessionalProfile.objects.filter(user_id__in=ids).delete()
+        TOTPDevice.objects.filter(user_id__in=ids).delete()
+        AccountCommunity.objects.filter(user_id__in=ids).delete()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {get_user_model()._meta.db_table} WHERE id = ANY(%s)", [ids])
+        except DatabaseError as error:
+            print(f"bench accounts left in place: {error}")
 
     page_p95, floor_p95 = p95(page_ms), p95(floor_ms)
     print(f"data loaded in {load_seconds:.1f} s: {options.requests} requests, {options.gps} GPs")
