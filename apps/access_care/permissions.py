@@ -23,7 +23,8 @@ from . import services
 
 
 def disabled_response(request):
-    return render(request, "access_care/disabled.html", {"hds": settings.HDS_HOSTING}, status=403)
+    """The team's page while the module is off: an explanation, not an error (200)."""
+    return render(request, "access_care/disabled.html", {"hds": settings.HDS_HOSTING})
 
 
 def second_factor_redirect(request):

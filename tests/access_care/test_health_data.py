@@ -249,9 +249,11 @@ def test_the_admin_grants_and_revokes_the_permission(desk, community_a, client_a
 def test_the_module_is_off_by_default_and_the_team_reads_why(community_a, client_as, alice, hds):
     with schema_context(community_a.schema_name):
         assert not services.is_enabled()
-    response = client_as(alice, HOST_A).get(reverse("access_care:permissions"))
-    assert response.status_code == 403
-    assert "hébergeur certifié" in response.content.decode()
+    for name in ("access_care:queue", "access_care:permissions"):
+        response = client_as(alice, HOST_A).get(reverse(name))
+        assert response.status_code == 200
+        assert "module non activé" in response.content.decode()
+        assert "hébergeur certifié" in response.content.decode()
     anonymous = Client(HTTP_HOST=HOST_A)
     assert anonymous.get(reverse("access_care:request_form")).status_code == 404
 
