@@ -17,8 +17,8 @@ class AccessCareConfig(AppConfig):
 
         register_second_factor_rule(second_factor_reason)
         register_member_space_section(member_space_section)
-        # Between « Projet de santé » (80) and « ACI » (90).
-        register_group("access_care", _("Accès aux soins"), 85)
+        # Between « Projet de santé » (90) and « ACI » (100).
+        register_group("access_care", _("Accès aux soins"), 95)
         for order, (label, icon, url_name, role) in enumerate(
             (
                 (_("Demandes"), "stethoscope", "access_care:queue", "team"),
