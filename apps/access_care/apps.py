@@ -17,8 +17,8 @@ class AccessCareConfig(AppConfig):
 
         register_second_factor_rule(second_factor_reason)
         register_member_space_section(member_space_section)
-        # Between « Projet de santé » (90) and « ACI » (100).
-        register_group("access_care", _("Accès aux soins"), 95)
+        # The « Accès aux soins » group is shared with the SNP roster, whichever app registers it.
+        register_group("access", _("Accès aux soins"), 35)
         for order, (label, icon, url_name, role) in enumerate(
             (
                 (_("Demandes"), "stethoscope", "access_care:queue", "team"),
@@ -27,8 +27,8 @@ class AccessCareConfig(AppConfig):
                 (_("Autorisations"), "shield-check", "access_care:permissions", "admin"),
                 (_("Journal des accès"), "lock", "access_care:access_log", "admin"),
             ),
-            start=1,
+            start=0,
         ):
             register_sidebar_entry(
-                group="access_care", label=label, icon=icon, url_name=url_name, role=role, order=order * 10
+                group="access", label=label, icon=icon, url_name=url_name, role=role, order=order * 10
             )
