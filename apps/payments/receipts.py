@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from fpdf import FPDF
 
+from apps.mailing import mail
 from apps.professionals.models import ProfessionalProfile
 from tenants.selectors import current_community
 
@@ -225,19 +224,25 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         community = current_community()
         credit = locked.kind == Receipt.Kind.CREDIT_NOTE
         context = {"receipt": locked, "content": locked.content, "community": community, "credit": credit}
-        message = EmailMessage(
+        with locked.pdf.open("rb") as handle:
+            pdf = handle.read()
+        outcome = mail.send(
+            # Once per receipt; a resend asked by the team (force) is a new mail every time.
+            key=None if force else f"payments.receipt:{locked.pk}",
+            to=locked.content["member_email"],
             subject=(
                 f"{'Avoir' if credit else locked.content.get('document', 'Reçu de cotisation')} "
                 f"n° {locked.number} — {community.name}"
             ),
-            body=render_to_string("payments/email/receipt.txt", context),
-            to=[locked.content["member_email"]],
+            template="payments/email/receipt",
+            context=context,
+            kind="payments.receipt",
+            attachments=[(f"{locked.number}.pdf", pdf, "application/pdf")],
         )
-        with locked.pdf.open("rb") as handle:
-            message.attach(f"{locked.number}.pdf", handle.read(), "application/pdf")
-        message.send()
+        if not outcome.done:
+            return False
         Receipt.objects.filter(pk=locked.pk).update(emailed_at=timezone.now())
-    return True
+    return outcome is mail.Outcome.SENT
 
 
 def issued_on(receipt: Receipt) -> datetime:
