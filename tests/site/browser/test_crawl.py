@@ -44,7 +44,7 @@ WIDTHS = (390, 1366)
 SHOTS = Path(settings.BASE_DIR) / ".data" / "screenshots"
 # Links that leave the page for a file, end the session or act on a GET.
 SKIP = re.compile(
-    r"(\.ics$|\.csv$|\.pdf$|\.xlsx?$|/deconnexion/|/api/|/static/|/media/|export=|/justificatifs/|"
+    r"(\.ics$|\.csv$|\.json(\?|$)|\.pdf$|\.xlsx?$|/deconnexion/|/api/|/static/|/media/|export=|/justificatifs/|"
     r"/documents/\d+/|/rapports/\d+/|/recus/\d+/|/compte/cpts/|/fichiers/|/stripe/)"
 )
 MAX_PAGES = 150
