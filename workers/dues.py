@@ -10,12 +10,9 @@ import logging
 from datetime import date
 
 from celery import shared_task
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 
-from apps.dues import autorenew, renewals
+from apps.dues import autorenew, mails, renewals
 from apps.dues.calendar import paris_today
-from tenants.models import Community
 from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
@@ -51,51 +48,18 @@ def run_renewals_task(schema_name: str, day: str) -> dict:
 @shared_task(base=TenantTask, name="dues.charge_auto_renewals")
 def charge_auto_renewals_task(schema_name: str, campaign_id: int) -> dict:
     """Charge the saved cards of members with automatic renewal, once each; e-mail failures."""
-    return autorenew.run_campaign(campaign_id, _tell_autorenew_failed(schema_name))
+    return autorenew.run_campaign(campaign_id, mails.tell_autorenew_failed)
 
 
 @shared_task(base=TenantTask, name="dues.retry_auto_renewals")
 def retry_auto_renewals_task(schema_name: str, year: int) -> dict:
     """Charge again the automatic renewals of ``year`` that never reached Stripe (queued daily by
     ``run_renewals`` while there are some). Runs twice, charges once (see autorenew.charge)."""
-    return autorenew.retry_unreached(year, _tell_autorenew_failed(schema_name))
-
-
-def _tell_autorenew_failed(schema_name: str):
-    """E-mail a member whose card was refused, with the link to renew online."""
-    community = Community.objects.get(schema_name=schema_name)
-
-    def on_failure(membership, year: int) -> None:
-        context = {"community": community, "user": membership.user, "year": year,
-                   "url": f"{community.primary_url()}adhesion/"}  # fmt: skip
-        send_mail(
-            subject=f"Votre renouvellement {year} à {community.name} n'a pas abouti",
-            message=render_to_string("dues/email/autorenew_failed.txt", context),
-            from_email=None,
-            recipient_list=[membership.user.email],
-        )
-
-    return on_failure
+    return autorenew.retry_unreached(year, mails.tell_autorenew_failed)
 
 
 @shared_task(base=TenantTask, name="dues.send_reminders")
 def send_reminders_task(schema_name: str, campaign_id: int) -> int:
     """E-mail a reminder campaign, each member once (see apps/dues/renewals.py). A mail server
     out of reach rolls the failed claim back and the task base retries (workers.base.TenantTask)."""
-    community = Community.objects.get(schema_name=schema_name)
-    url = f"{community.primary_url()}adhesion/renouveler/"
-
-    def send(reminder) -> None:
-        user = reminder.membership.user
-        context = {"community": community, "reminder": reminder, "user": user, "url": url}
-        if reminder.membership.auto_renew:
-            tier = autorenew._tier_for(reminder.membership, reminder.year)
-            context["amount"] = tier.price if tier else None
-        send_mail(
-            subject=f"Votre adhésion {reminder.year} à {community.name}",
-            message=render_to_string("dues/email/reminder.txt", context),
-            from_email=None,
-            recipient_list=[user.email],
-        )
-
-    return renewals.send_campaign(campaign_id, send)
+    return renewals.send_campaign(campaign_id, mails.send_reminder)

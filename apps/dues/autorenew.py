@@ -130,7 +130,7 @@ def candidates(year: int):
     )
 
 
-def _tier_for(membership: Membership, year: int) -> Tier | None:
+def tier_for(membership: Membership, year: int) -> Tier | None:
     last = (
         Dues.objects.filter(membership=membership, year__lt=year)
         .select_related("tier")
@@ -148,7 +148,7 @@ def charge(membership: Membership, year: int) -> str:
     Returns ``succeeded``, ``failed``, ``skipped``.
     """
     community = current_community()
-    tier = _tier_for(membership, year)
+    tier = tier_for(membership, year)
     if tier is None:
         return "skipped"
     with transaction.atomic():
