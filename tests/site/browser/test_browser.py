@@ -88,8 +88,14 @@ def test_a_team_member_edits_the_faq_and_sees_it_live(page, site_url, world, dja
         page.wait_for_url("**/equipe/site/faq/")
         page.get_by_role("link", name=original[0]).click()
         page.get_by_label("Question").fill("Qu'est-ce qu'une CPTS, en une phrase ?")
-        # The answer is rich text: typed in the editor that replaces the textarea.
-        page.get_by_role("textbox", name="Réponse").fill(
+        # The answer is rich text: typed in the editor that replaces the textarea. The editor is
+        # built by a deferred script and upgraded once Trix loads; until then the hidden textarea
+        # still answers to the label, so wait for the editor itself before typing in it.
+        page.wait_for_function(
+            "() => { const e = document.querySelector(\"trix-editor[aria-label='Réponse']\");"
+            " return !!(e && e.editor); }"
+        )
+        page.locator("trix-editor[aria-label='Réponse']").fill(
             "Des professionnels de santé qui s'organisent ensemble."
         )
         page.get_by_role("button", name="Enregistrer").click()
