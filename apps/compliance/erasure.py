@@ -6,15 +6,19 @@ records, 10 years (Code de commerce L123-22); a receipt keeps the name it was is
 ``content`` and PDF are a snapshot, not read from the account). Memberships stay as inactive rows
 (they hold the dues history). Audit lines keep the account id only, so they show the anonymised
 name. Removed or emptied: the account's e-mail, names, password, second factors and API tokens,
-its professional profile, its calendar feed token, its Stripe card reference, its claim on a
-directory entry.
+its professional profile, its calendar feed tokens (events and SNP roster), its SNP slots to come
+(past ones stay, anonymous, in the counts of slots offered), its Stripe card reference, its claim on
+a directory entry. Every CPTS holding something about the account is visited, member or not.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -26,10 +30,11 @@ from apps.audit.log import record
 from apps.directory.models import Entry
 from apps.events.models import CalendarToken
 from apps.members.models import Membership
-from apps.professionals.models import AccountCommunity, ProfessionalProfile
-from tenants.models import Community
+from apps.professionals.models import ProfessionalProfile
+from apps.roster.models import RosterProfile, Slot
 
 from .models import ErasureRequest
+from .personal_data import communities_holding
 
 
 def anonymous_email(user_id: int) -> str:
@@ -45,10 +50,8 @@ def erase_account(*, actor) -> ErasureRequest:
         raise PermissionDenied(_("Connectez-vous pour demander l'effacement de vos données."))
     user = get_user_model().objects.get(pk=actor.pk)
     with transaction.atomic():
-        links = AccountCommunity.objects.filter(user_id=user.pk).values_list("community_id", flat=True)
-        schemas = list(
-            Community.objects.filter(pk__in=list(links)).order_by("pk").values_list("schema_name", flat=True)
-        )
+        schemas = [community.schema_name for community in communities_holding(user)]
+        today = timezone.localdate()
         with schema_context("public"):
             request = ErasureRequest.objects.create(user_id=user.pk, communities=schemas)
             record(user, "gdpr.erasure_requested", user, communities=schemas)
@@ -58,6 +61,12 @@ def erase_account(*, actor) -> ErasureRequest:
                     is_active=False, auto_renew=False, stripe_payment_method_id=""
                 )
                 CalendarToken.objects.filter(user_id=user.pk).delete()
+                RosterProfile.objects.filter(professional_id=user.pk).delete()
+                slots = Slot.objects.filter(professional_id=user.pk)
+                slots.filter(Q(date__gte=today) | Q(weekday__isnull=False, valid_from__gte=today)).delete()
+                slots.filter(weekday__isnull=False).filter(
+                    Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+                ).update(valid_until=today - timedelta(days=1))
                 Entry.objects.filter(claimed_by_id=user.pk).update(claimed_by=None)
                 record(user, "gdpr.account_anonymised", user, request=request.pk)
         with schema_context("public"):

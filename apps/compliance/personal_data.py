@@ -1,18 +1,25 @@
 """Everything the platform holds about one person, across all their CPTS, as one zip.
 
-The rows are found generically: every model with a foreign key to the account, in the public
-schema and in each CPTS schema the account is linked to (``apps.professionals`` index), so a table
-added later is exported without touching this module. Secrets (password hash, tokens, TOTP keys)
-are left out; files referenced by those rows (and the PDFs of their receipts) are added under
-``fichiers/``.
+The rows are found through the foreign keys to the account, in the public schema and in every CPTS
+schema holding something about the person (linked to the account, or holding one of its own rows:
+a registration to another CPTS's public event counts). A foreign key says either that the row is
+*about* the person (``PERSONAL``: their membership, registration, preferences…) — exported whole —
+or only that the person *acted* on it (created, recorded, decided, was proposed a patient): such a
+row is someone else's data, above all the desk's patients, and is listed by id only. A foreign key
+added later is treated as an action until it is classified (fail closed);
+``tests/compliance/test_personal_data_scope.py`` fails on any unclassified one. Secrets (password
+hash, tokens, TOTP keys) are left out; files referenced by the person's own rows (and the PDFs of
+their receipts) are added under ``fichiers/``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import operator
 import zipfile
 from collections.abc import Iterator
+from functools import reduce
 
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -21,7 +28,7 @@ from django.core import serializers
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import FileField, Model
+from django.db.models import Exists, FileField, Model
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -29,7 +36,15 @@ from apps.professionals.models import AccountCommunity
 from tenants.models import Community
 
 # Field names never exported: credentials, not information about the person.
-SECRET_FIELDS = {"password", "token_hash", "key", "secret", "bin_key", "throttling_failure_timestamp"}
+SECRET_FIELDS = {
+    "password",
+    "token_hash",
+    "key",
+    "secret",
+    "bin_key",
+    "throttling_failure_timestamp",
+    "feed_token",
+}
 # Models whose rows are credentials as a whole.
 SECRET_MODELS = {"authtoken.token", "authtoken.tokenproxy", "sessions.session"}
 # The person's own rows whose dependants are theirs too (their dues, their payments, receipts).
@@ -37,6 +52,65 @@ SECRET_MODELS = {"authtoken.token", "authtoken.tokenproxy", "sessions.session"}
 # followed: what hangs from them belongs to other people.
 FOLLOW = {"members.membership", "dues.dues", "events.registration", "payments.payment"}
 ACCOUNT_FIELDS = ("email", "first_name", "last_name", "date_joined", "last_login", "is_active")
+# The foreign keys that make a row the person's own: {model label: field names}.
+PERSONAL: dict[str, set[str]] = {
+    "professionals.professionalprofile": {"user"},
+    "professionals.accountcommunity": {"user"},
+    "compliance.erasurerequest": {"user"},
+    "otp_totp.totpdevice": {"user"},
+    "otp_static.staticdevice": {"user"},
+    "members.membership": {"user"},
+    "members.rolechange": {"user"},
+    "members.invitation": {"accepted_by"},
+    "events.registration": {"user"},
+    "events.calendartoken": {"user"},
+    "working_groups.groupmember": {"user"},
+    "working_groups.attendance": {"user"},
+    "working_groups.meetinginvitation": {"user"},
+    "directory.entry": {"claimed_by"},
+    "directory.listingrequest": {"requested_by"},
+    "notifications.preference": {"user"},
+    "notifications.notification": {"user"},
+    "roster.slot": {"professional"},
+    "roster.rosterprofile": {"professional"},
+    "roster.gaprequestrecipient": {"professional"},
+    "campaigns.recipient": {"user"},
+    "access_care.deskpermission": {"user"},
+    "access_care.gpcapacity": {"gp"},
+}
+# The foreign keys that only name the person as the one who acted: {model label: field names}.
+# The desk's requests, proposals and status changes are the patients' health data: a GP or a team
+# member reads them on the desk's pages (permission, second factor, access log), never here.
+ACTED: dict[str, set[str]] = {
+    "tenants.community": {"created_by"},
+    "audit.auditevent": {"actor"},
+    "members.invitation": {"invited_by"},
+    "members.securitypolicy": {"changed_by"},
+    "members.rolechange": {"changed_by"},
+    "events.event": {"created_by"},
+    "working_groups.workinggroup": {"lead"},
+    "working_groups.meeting": {"created_by"},
+    "working_groups.groupdocument": {"uploaded_by"},
+    "health_projects.projectversion": {"created_by"},
+    "health_projects.action": {"owner"},
+    "aci.spending": {"recorded_by"},
+    "aci.indicatorvalue": {"entered_by"},
+    "aci.evidence": {"uploaded_by"},
+    "aci.annualreport": {"requested_by"},
+    "site.newsitem": {"author"},
+    "site.siteimage": {"uploaded_by"},
+    "payments.payment": {"recorded_by"},
+    "territory.territorycommune": {"added_by"},
+    "directory.importrun": {"created_by"},
+    "directory.listingrequest": {"decided_by"},
+    "onboarding.completedstep": {"completed_by"},
+    "roster.gaprequest": {"requested_by"},
+    "campaigns.campaign": {"created_by"},
+    "access_care.deskpermission": {"granted_by"},
+    "access_care.patientrequest": {"created_by", "found_gp"},
+    "access_care.statuschange": {"by"},
+    "access_care.proposal": {"gp", "created_by"},
+}
 
 
 def _app_labels(names: list[str]) -> set[str]:
@@ -54,16 +128,30 @@ def _pointing_at(labels: set[str], target: type[Model]) -> Iterator[tuple[type[M
                 yield model, field.name
 
 
+def is_personal(model: type[Model], field: str) -> bool:
+    """Whether ``model.field`` pointing at an account makes the row that person's own."""
+    return field in PERSONAL.get(model._meta.label_lower, set())
+
+
 def _rows(labels: set[str], user) -> tuple[dict[str, list[dict]], list[Model]]:
-    """{model label: [fields…]} of the rows pointing at ``user`` — and, through the rows that are
-    the person's own (``FOLLOW``), at those rows (dues → payments → receipts) — and the rows."""
+    """{model label: [fields…]} of the person's own rows — found through ``PERSONAL`` keys and,
+    through the rows followed (``FOLLOW``), their dependants (dues → payments → receipts) — and the
+    rows; plus, under ``"actions"``, {model label: [ids]} of the rows the person only acted on."""
     found: dict[str, list[dict]] = {}
     instances: list[Model] = []
-    frontier: list[tuple[type[Model], list[int]]] = [(get_user_model(), [user.pk])]
+    user_model = get_user_model()
+    frontier: list[tuple[type[Model], list[int]]] = [(user_model, [user.pk])]
     seen: set[tuple[str, int]] = set()
     while frontier:
         target, ids = frontier.pop(0)
         for model, field in _pointing_at(labels, target):
+            if target is user_model and not is_personal(model, field):
+                acted = model._default_manager.filter(**{field: user.pk}).order_by("pk")
+                pks = list(acted.values_list("pk", flat=True))
+                if pks:
+                    actions = found.setdefault("actions", {})
+                    actions.setdefault(model._meta.label_lower, []).extend(pks)
+                continue
             rows = [
                 row for row in model._default_manager.filter(**{f"{field}__in": ids}).order_by("pk")
                 if (model._meta.label_lower, row.pk) not in seen
@@ -107,8 +195,7 @@ def collect(user) -> tuple[dict, dict[str, list[str]]]:
             "cpts": {},
         }
         files = {"public": _files(public_instances)}
-        links = AccountCommunity.objects.filter(user_id=account.pk).values_list("community_id", flat=True)
-        communities = list(Community.objects.filter(pk__in=list(links)).order_by("name"))
+        communities = communities_holding(account, tenant)
         for community in communities:
             with schema_context(community.schema_name):
                 rows, instances = _rows(tenant, account)
@@ -117,6 +204,37 @@ def collect(user) -> tuple[dict, dict[str, list[str]]]:
     finally:
         connection.set_tenant(previous)
     return document, files
+
+
+def _holds_something(labels: set[str], user_id: int) -> bool:
+    """Whether the current schema holds a row about account ``user_id`` — one query."""
+    user_model = get_user_model()
+    held = [
+        Exists(model._base_manager.filter(**{field: user_id}))
+        for model, field in _pointing_at(labels, user_model)
+        if is_personal(model, field)
+    ]
+    if not held:
+        return False
+    return user_model._base_manager.filter(pk=user_id).filter(reduce(operator.or_, held)).exists()
+
+
+def communities_holding(user, labels: set[str] | None = None) -> list[Community]:
+    """The CPTS holding something about ``user``: those linked to the account and those where one
+    of its own rows lives without a link (a public event of another CPTS, say) — one query per
+    CPTS not linked. Leaves the connection on the public schema."""
+    labels = _app_labels(settings.TENANT_APPS) if labels is None else labels
+    linked = set(AccountCommunity.objects.filter(user_id=user.pk).values_list("community_id", flat=True))
+    holding = []
+    for community in Community.objects.exclude(schema_name=get_public_schema_name()).order_by("name"):
+        if community.pk in linked:
+            holding.append(community)
+            continue
+        with schema_context(community.schema_name):
+            if _holds_something(labels, user.pk):
+                holding.append(community)
+    connection.set_schema_to_public()
+    return holding
 
 
 def build_archive(user) -> bytes:
