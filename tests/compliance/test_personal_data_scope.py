@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,9 +22,16 @@ from apps.compliance.personal_data import ACTED, PERSONAL, collect
 from apps.events import services as events
 from apps.events.models import Event, Registration
 from apps.roster.models import RosterProfile, Slot
-from tests.access_care.conftest import SULLY, desk, hds, request_data, submit  # noqa: F401
+from tests.access_care.conftest import SULLY, Desk, build_desk, request_data, submit
 from tests.access_care.test_desk_flow import _declare
 from tests.conftest import HOST_A
+
+
+@pytest.fixture
+def desk(community_a, settings) -> Desk:
+    settings.HDS_HOSTING = True
+    return build_desk(community_a.schema_name)
+
 
 PATIENT_WORDS = ("Lefèvre", "1948-05-17", "06 12 34 56 78", "pregnancy")
 
@@ -99,8 +107,12 @@ def test_an_erased_professional_s_snp_feed_and_slots_to_come_are_gone(community_
     with schema_context(community_a.schema_name):
         profile, _ = RosterProfile.objects.get_or_create(professional=bob)
         common = {"professional": bob, "place_name": "Cabinet", "commune_id": SULLY}
-        past = Slot.objects.create(date=today - timedelta(days=7), starts_at="08:00", ends_at="12:00", **common)
-        coming = Slot.objects.create(date=today + timedelta(days=7), starts_at="08:00", ends_at="12:00", **common)
+        past = Slot.objects.create(
+            date=today - timedelta(days=7), starts_at="08:00", ends_at="12:00", **common
+        )
+        coming = Slot.objects.create(
+            date=today + timedelta(days=7), starts_at="08:00", ends_at="12:00", **common
+        )
         weekly = Slot.objects.create(
             weekday=0, starts_at="14:00", ends_at="18:00", valid_from=today - timedelta(days=30), **common
         )
