@@ -64,3 +64,10 @@ def refund_unseated_payment_task(schema_name: str, payment_id: int) -> str:
 def refund_cancelled_event_task(schema_name: str, event_id: int) -> int:
     """Refund the paid registrations of a cancelled event. Runs twice, refunds once."""
     return services.refund_cancelled_event(event_id)
+
+
+@shared_task(base=TenantTask, name="events.send_guest_confirmation")
+def send_guest_confirmation_task(schema_name: str, registration_id: int) -> str:
+    """E-mail a guest (no account) their registration with its confirmation and cancellation
+    links. Runs twice, sends once."""
+    return mails.send_guest_confirmation(registration_id)

@@ -594,7 +594,7 @@ def _seed_events(slug, actor, members) -> bool:
     event = update_event(
         actor=actor, event=event, data={"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=2)}
     )
-    event_services.record_attendance(actor=actor, event=event, present_user_ids={u.pk for u in attendees[:7]})
+    event_services.record_attendance(actor=actor, event=event, present={str(u.pk) for u in attendees[:7]})
     return True
 
 

@@ -64,6 +64,28 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args, registrations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["present"].choices = [
-            (str(r.user_id), r.user.get_full_name() or r.user.email) for r in registrations
+            (r.attendance_key, r.display_name + ("" if r.user_id else " " + str(_("(invité)"))))
+            for r in registrations
         ]
-        self.initial.setdefault("present", [str(r.user_id) for r in registrations if r.attended])
+        self.initial.setdefault("present", [r.attendance_key for r in registrations if r.attended])
+
+
+class GuestRegistrationForm(forms.Form):
+    """A visitor without an account registers by name and e-mail. ``website`` is a honeypot:
+    hidden from people, filled by bots."""
+
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    website = forms.CharField(label=_("Ne pas remplir ce champ"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))

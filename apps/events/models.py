@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -123,7 +124,16 @@ class Registration(models.Model):
     SEATED = (Status.CONFIRMED, Status.PENDING)
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who: an account (members, and anyone signed in), or a guest without an account (free public
+    # events only) known by name and e-mail. Exactly one of the two (CHECK constraint below).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    guest_first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    guest_last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    guest_email = models.EmailField(_("adresse e-mail"), blank=True)
+    # A guest opened the link of their confirmation e-mail: the address is theirs.
+    guest_confirmed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(_("statut"), max_length=12, choices=Status.choices)
     created_at = models.DateTimeField(_("inscrit le"), default=timezone.now)
     # Waiting-list order: the time the person (re)joined the queue.
@@ -141,7 +151,20 @@ class Registration(models.Model):
         verbose_name = _("inscription")
         verbose_name_plural = _("inscriptions")
         ordering = ["queued_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["event", "user"], name="events_registration_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="events_registration_once"),
+            models.UniqueConstraint(
+                "event",
+                Lower("guest_email"),
+                condition=Q(user__isnull=True),
+                name="events_registration_guest_once",
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(guest_email="") & Q(guest_last_name=""))
+                | (Q(user__isnull=True) & ~Q(guest_email="") & ~Q(guest_last_name="")),
+                name="events_registration_one_identity",
+            ),
+        ]
         indexes = [
             models.Index(fields=["event", "status", "queued_at"], name="events_registration_queue"),
             models.Index(
@@ -150,7 +173,35 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.event} ({self.get_status_display()})"
+        return f"{self.display_name} → {self.event} ({self.get_status_display()})"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def first_name(self) -> str:
+        return self.user.first_name if self.user_id else self.guest_first_name
+
+    @property
+    def last_name(self) -> str:
+        return self.user.last_name if self.user_id else self.guest_last_name
+
+    @property
+    def email(self) -> str:
+        """Where this registrant is written to: the account's address, or the guest's."""
+        return self.user.email if self.user_id else self.guest_email
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.email
+
+    @property
+    def attendance_key(self) -> str:
+        """The value of this registrant in the attendance form: the account's id, or the guest's
+        registration id prefixed (both kinds share one list of checkboxes)."""
+        return str(self.user_id) if self.user_id else f"invite-{self.pk}"
 
     @property
     def hold_is_over(self) -> bool:

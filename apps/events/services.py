@@ -50,6 +50,10 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT_GRACE = timedelta(minutes=10)
 IN_FLIGHT_STATUSES = ("requires_action", "processing")
 
+# Guest registrations (no account): at most this many per visitor address and window, per CPTS.
+GUEST_RATE_LIMIT = 5
+GUEST_RATE_WINDOW = 60 * 10
+
 EVENT_FIELDS = (
     "title",
     "kind",
@@ -91,6 +95,21 @@ def _check_price(data: dict, locked: Event | None) -> None:
         return
     if price < 0:
         raise ValidationError({"price": _("Le tarif doit être positif ou nul.")})
+    if (
+        price > 0
+        and locked is not None
+        and Registration.objects.filter(event=locked, user__isnull=True)
+        .exclude(status__in=[Registration.Status.CANCELLED, Registration.Status.EXPIRED])
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "price": _(
+                    "Des invités sans compte sont inscrits ou en liste d'attente : cet événement doit "
+                    "rester gratuit (le paiement en ligne demande un compte)."
+                )
+            }
+        )
     if (
         locked is not None
         and Registration.objects.filter(event=locked, status__in=Registration.SEATED).exists()
@@ -311,6 +330,88 @@ def register(*, actor, event: Event) -> Registration:
     return registration
 
 
+def guest_refusal(event: Event) -> str:
+    """Why a visitor without an account cannot register to ``event`` ("" when they can): guests
+    are welcome on free public events only (a card payment needs an account, whose payments,
+    receipts and refunds are kept with it)."""
+    if not event.is_public:
+        return _("Cet événement est réservé aux membres à jour de leur cotisation.")
+    if event.is_paid:
+        return _(
+            "Cet événement est payant : l'inscription et le paiement se font avec un compte. "
+            "Connectez-vous ou créez votre compte pour vous inscrire."
+        )
+    if not event.accepts_registrations:
+        return _("Les inscriptions à cet événement sont closes.")
+    return ""
+
+
+def register_guest(*, event: Event, first_name: str, last_name: str, email: str) -> Registration:
+    """Register a visitor without an account to a free public event, by name and e-mail: a seat
+    if one is left, else the waiting list (the event row locked, as every registration). The same
+    address twice is one registration (returned as it is while active). A worker e-mails the
+    guest the confirmation with their links (after commit). Raises ValidationError (French)."""
+    email = email.strip()
+    with transaction.atomic():
+        locked = lock_event(event.pk)
+        refusal = guest_refusal(locked)
+        if refusal:
+            raise ValidationError(refusal)
+        registration = Registration.objects.filter(
+            event=locked, user__isnull=True, guest_email__iexact=email
+        ).first()
+        if registration is not None and registration.status not in (
+            Registration.Status.CANCELLED,
+            Registration.Status.EXPIRED,
+        ):
+            return registration
+        now = timezone.now()
+        has_room = locked.capacity is None or _seats_taken(locked) < locked.capacity
+        status = Registration.Status.CONFIRMED if has_room else Registration.Status.WAITLISTED
+        identity = {
+            "guest_first_name": first_name.strip(),
+            "guest_last_name": last_name.strip(),
+            "guest_email": email,
+        }
+        if registration is None:
+            registration = Registration.objects.create(
+                event=locked, status=status, created_at=now, queued_at=now, **identity
+            )
+        else:
+            for field, value in identity.items():
+                setattr(registration, field, value)
+            registration.status = status
+            registration.queued_at = now
+            registration.cancelled_at = None
+            registration.promoted_at = None
+            registration.reminder_sent_at = None
+            registration.promotion_notified_at = None
+            registration.guest_confirmed_at = None
+            registration.save()
+        enqueue_on_commit("events.send_guest_confirmation", connection.schema_name, registration.pk)
+    return registration
+
+
+def confirm_guest(registration: Registration) -> bool:
+    """Record that the guest opened their confirmation link (the address is theirs). Once:
+    returns False when it was already recorded or the registration is no longer active."""
+    updated = Registration.objects.filter(
+        pk=registration.pk,
+        user__isnull=True,
+        guest_confirmed_at__isnull=True,
+        status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED],
+    ).update(guest_confirmed_at=timezone.now())
+    return bool(updated)
+
+
+def cancel_guest_registration(registration: Registration) -> bool:
+    """A guest cancels through their signed link (the link is the authorisation). Frees the seat
+    for the waiting list. Returns False when it was already cancelled."""
+    if not registration.is_guest:
+        raise PermissionDenied
+    return _cancel(registration) is not False
+
+
 def _settle_payments_before_cancelling(actor, registration: Registration) -> None:
     """Before a registration is cancelled: open card attempts are cancelled on Stripe (a seat
     given up must not be paid later) and paid ones refunded (credit note issued by a worker).
@@ -336,14 +437,21 @@ def cancel_registration(*, actor, registration: Registration) -> Registration | 
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
     e-mail. Returns the promoted registration, if any."""
-    if registration.user_id != actor.pk:
+    if registration.user_id is None or registration.user_id != actor.pk:
         require_role(actor, Role.TEAM)
     _settle_payments_before_cancelling(actor, registration)
+    promoted = _cancel(registration)
+    return promoted or None
+
+
+def _cancel(registration: Registration) -> Registration | None | bool:
+    """Cancel under the event lock and promote the waiting list. Returns the promoted
+    registration (or None), False when it was already cancelled."""
     with transaction.atomic():
         locked_event = lock_event(registration.event_id)
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         if locked.status == Registration.Status.CANCELLED:
-            return None
+            return False
         held_a_seat = locked.status in Registration.SEATED
         locked.status = Registration.Status.CANCELLED
         locked.cancelled_at = timezone.now()
@@ -612,19 +720,20 @@ def refund_cancelled_event(event_id: int) -> int:
     return refunded
 
 
-def record_attendance(*, actor, event: Event, present_user_ids: set[int]) -> int:
-    """Mark who came to ``event`` (confirmed registrations only). Returns how many were present."""
+def record_attendance(*, actor, event: Event, present: set[str]) -> int:
+    """Mark who came to ``event`` (confirmed registrations only); ``present`` holds their
+    ``attendance_key`` (accounts and guests). Returns how many were present."""
     require_role(actor, Role.TEAM)
     with transaction.atomic():
         confirmed = Registration.objects.select_for_update().filter(
             event=event, status=Registration.Status.CONFIRMED
         )
-        present = 0
+        count = 0
         for registration in confirmed:
-            registration.attended = registration.user_id in present_user_ids
-            present += int(registration.attended)
+            registration.attended = registration.attendance_key in present
+            count += int(registration.attended)
             registration.save(update_fields=["attended"])
-    return present
+    return count
 
 
 def issue_calendar_token(*, actor) -> str:

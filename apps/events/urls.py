@@ -13,6 +13,10 @@ urlpatterns = [
     path("evenements/<int:pk>.ics", views.event_ics, name="ics"),
     path("evenements/<int:pk>/inscription/", views.event_register, name="register"),
     path("evenements/<int:pk>/desinscription/", views.event_cancel, name="cancel"),
+    path("evenements/<int:pk>/inscription-invite/", views.guest_register, name="guest_register"),
+    path("evenements/<int:pk>/inscription-envoyee/", views.guest_registered, name="guest_registered"),
+    path("evenements/invite/confirmer/<str:token>/", views.guest_confirm, name="guest_confirm"),
+    path("evenements/invite/annuler/<str:token>/", views.guest_cancel, name="guest_cancel"),
     path("evenements/<int:pk>/paiement/", views.event_pay, name="pay"),
     path("evenements/paiement/<int:payment_id>/", views.event_payment_status, name="payment_status"),
     path(

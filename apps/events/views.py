@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit.log import record
 from apps.form_errors import add_errors_to_form
@@ -19,10 +20,13 @@ from apps.members.models import Role
 from apps.members.permissions import NotInGoodStanding, members_only_response, role_required
 from apps.payments import card
 from apps.payments.views import card_confirm_view, card_form_context, payment_page_state
+from tenants import rate_limit
 from tenants.access import authenticated, public
+from tenants.client_ip import client_ip
+from tenants.rate_limit import RateLimited
 
-from . import selectors, services
-from .forms import AttendanceForm, EventForm
+from . import mails, selectors, services
+from .forms import AttendanceForm, EventForm, GuestRegistrationForm
 from .ical import build_calendar
 from .models import Registration
 
@@ -75,10 +79,21 @@ def event_list(request):
     )
 
 
+def _guest_form_for(request, event):
+    """The name-and-e-mail form offered to visitors without an account (free public events)."""
+    if request.user.is_authenticated or services.guest_refusal(event):
+        return None
+    return GuestRegistrationForm()
+
+
 @public
 @_login_on_hidden
 def event_detail(request, pk: int):
     event = _visible_event(request, pk)
+    return _render_detail(request, event, guest_form=_guest_form_for(request, event))
+
+
+def _render_detail(request, event, *, guest_form=None, status: int = 200):
     registration = selectors.get_registration(event, request.user)
     hold_expired = registration is not None and (
         registration.status == Registration.Status.EXPIRED
@@ -96,7 +111,108 @@ def event_detail(request, pk: int):
             "hold_expired": hold_expired,
             "places_left": None if event.capacity is None else max(0, event.capacity - event.confirmed_count),
             "is_team": membership is not None and membership.has_role(Role.TEAM),
+            "guest_form": guest_form,
         },
+        status=status,
+    )
+
+
+@public
+@require_POST
+@_login_on_hidden
+def guest_register(request, pk: int):
+    """A visitor without an account registers by name and e-mail (free public events; honeypot,
+    rate limit per address). Whether the address was already registered or not, the answer is the
+    same page: it does not tell who is registered."""
+    event = _visible_event(request, pk)
+    with translation.override("fr"):
+        form = GuestRegistrationForm(request.POST)
+        refusal = services.guest_refusal(event)
+        if refusal:
+            form.is_valid()
+            form.add_error(None, refusal)
+            return _render_detail(request, event, guest_form=form, status=400)
+        if not form.is_valid():
+            return _render_detail(request, event, guest_form=form, status=400)
+        if form.is_spam:
+            return redirect("events:guest_registered", pk=event.pk)
+        try:
+            rate_limit.hit(
+                "events:guest",
+                client_ip(request),
+                limit=services.GUEST_RATE_LIMIT,
+                window=services.GUEST_RATE_WINDOW,
+            )
+            services.register_guest(
+                event=event,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                email=form.cleaned_data["email"],
+            )
+        except RateLimited:
+            form.add_error(
+                None,
+                _(
+                    "Plusieurs inscriptions ont été envoyées depuis cette connexion en peu de temps. "
+                    "Merci de réessayer dans quelques minutes."
+                ),
+            )
+            return _render_detail(request, event, guest_form=form, status=429)
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+            return _render_detail(request, event, guest_form=form, status=400)
+    return redirect("events:guest_registered", pk=event.pk)
+
+
+@public
+@_login_on_hidden
+def guest_registered(request, pk: int):
+    event = _visible_event(request, pk)
+    return render(request, "events/guest_registered.html", {"event": event})
+
+
+def _guest_registration(token: str, action: str) -> Registration:
+    registration = mails.registration_from_token(token, action)
+    if registration is None:
+        raise Http404
+    return registration
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def guest_confirm(request, token: str):
+    """The confirmation link of a guest's e-mail: shows the registration; its button records that
+    the address is theirs (a POST: a mail scanner opening the link confirms nothing)."""
+    registration = _guest_registration(token, "confirm")
+    if request.method == "POST":
+        if services.confirm_guest(registration):
+            messages.success(request, _("Merci, votre adresse e-mail est confirmée."))
+        return redirect("events:guest_confirm", token=token)
+    return render(
+        request,
+        "events/guest_registration.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "action": "confirm",
+            "cancel_path": mails.guest_links(registration)["cancel"],
+        },
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def guest_cancel(request, token: str):
+    """The cancellation link of a guest's e-mail: asks, then cancels on the button (a POST, once)."""
+    registration = _guest_registration(token, "cancel")
+    if request.method == "POST":
+        if services.cancel_guest_registration(registration):
+            messages.success(request, _("Votre inscription est annulée."))
+        return redirect("events:guest_cancel", token=token)
+    return render(
+        request,
+        "events/guest_registration.html",
+        {"registration": registration, "event": registration.event, "action": "cancel"},
     )
 
 
@@ -307,7 +423,7 @@ def event_registrations(request, pk: int):
     form = AttendanceForm(request.POST or None, registrations=confirmed)
     if request.method == "POST" and form.is_valid():
         present = services.record_attendance(
-            actor=request.user, event=event, present_user_ids={int(v) for v in form.cleaned_data["present"]}
+            actor=request.user, event=event, present=set(form.cleaned_data["present"])
         )
         messages.success(request, _("Présences enregistrées : %(count)d.") % {"count": present})
         return redirect("events:registrations", pk=event.pk)
@@ -345,7 +461,7 @@ def event_cancel_registration(request, pk: int, registration_id: int):
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        name = registration.user.get_full_name() or registration.user.email
+        name = registration.display_name
         messages.success(
             request,
             (_("Inscription de %(name)s annulée et remboursée ; un avoir lui est envoyé.") if paid
@@ -379,11 +495,10 @@ def event_export(request, pk: int):
     writer.writerow([*header, _("Paiement")] if paid else header)
     attended_labels = {True: _("oui"), False: _("non"), None: ""}
     for registration in selectors.list_registrations(event):
-        user = registration.user
         row = [
-            _spreadsheet_safe(user.last_name),
-            _spreadsheet_safe(user.first_name),
-            _spreadsheet_safe(user.email),
+            _spreadsheet_safe(registration.last_name),
+            _spreadsheet_safe(registration.first_name),
+            _spreadsheet_safe(registration.email),
             registration.get_status_display(),
             timezone.localtime(registration.created_at).strftime("%d/%m/%Y %H:%M"),
             attended_labels[registration.attended],
