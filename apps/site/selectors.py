@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from . import pagecache
+from . import integrations, pagecache
 from .models import EmergencyNumber, FaqItem, Mission, NewsItem, Page, SiteImage, SiteSettings, VisitorMessage
 from .navigation import platform_route
 
@@ -96,6 +96,8 @@ def get_site_chrome() -> dict:
         "base_url": community.primary_url().rstrip("/"),
         "main_menu": entries(Page.Menu.MAIN),
         "footer_menu": entries(Page.Menu.FOOTER),
+        # Modules owned by other apps: shown within CHROME_TTL of being switched on or off.
+        "care_links": integrations.care_links(),
     }
     pagecache.set_chrome(chrome)
     return chrome
