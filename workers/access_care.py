@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.access_care import mails, services
+from tenants.selectors import schemas_holding_data
 from workers.base import TenantTask, fan_out
 
 RETENTION_SPREAD_SECONDS = 10 * 60
@@ -47,5 +48,7 @@ def apply_retention_task(schema_name: str) -> int:
 
 @shared_task(name="access_care.fan_out_retention")
 def fan_out_retention_task() -> int:
-    """Beat entry (daily): one retention task per active CPTS."""
-    return fan_out(apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS)
+    """Beat entry (daily): one retention task per CPTS holding data (suspended and closed ones too)."""
+    return fan_out(
+        apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS, schemas=schemas_holding_data()
+    )

@@ -135,10 +135,11 @@ class TenantTask(DjangoTask):
                 attempt += 1
 
 
-def fan_out(task, *args: Any, spread_seconds: int = 60) -> int:
-    """Queue ``task(schema, *args)`` once per open CPTS, spread over ``spread_seconds`` so that
-    ~800 CPTS do not hit the database in the same second. Returns how many were queued."""
-    schemas = active_schemas()
+def fan_out(task, *args: Any, spread_seconds: int = 60, schemas: list[str] | None = None) -> int:
+    """Queue ``task(schema, *args)`` once per CPTS of ``schemas`` (default: the open ones), spread
+    over ``spread_seconds`` so that ~800 CPTS do not hit the database in the same second. Returns
+    how many were queued. Safety nets pass ``tenants.selectors.schemas_holding_data()``."""
+    schemas = active_schemas() if schemas is None else schemas
     for index, schema in enumerate(schemas):
         countdown = int(spread_seconds * index / max(len(schemas), 1))
         task.apply_async(args=(schema, *args), countdown=countdown)

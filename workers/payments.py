@@ -16,6 +16,7 @@ from apps.dues import autorenew
 from apps.dues.calendar import paris_today
 from apps.payments import card, receipts
 from apps.stripe_gateway.client import is_configured
+from tenants.selectors import schemas_holding_data
 from workers.base import TenantTask, fan_out
 
 # Spread the per-CPTS reconciliations over this many seconds.
@@ -60,4 +61,6 @@ def reconcile_payments_task(schema_name: str, older_than_seconds: int = 600) -> 
 def fan_out_reconciliation_task() -> int:
     if not is_configured():
         return 0
-    return fan_out(reconcile_payments_task, spread_seconds=FAN_OUT_SPREAD_SECONDS)
+    return fan_out(
+        reconcile_payments_task, spread_seconds=FAN_OUT_SPREAD_SECONDS, schemas=schemas_holding_data()
+    )
