@@ -17,13 +17,14 @@ from celery import shared_task
 from django.db import connection
 from django.utils import timezone
 
-from apps.campaigns import digest, sending
+from apps.campaigns import digest, retention, sending
 from tenants.selectors import active_schemas
 from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
 DISPATCH_SPREAD_SECONDS = 30
 DIGEST_SPREAD_SECONDS = 300
+RETENTION_SPREAD_SECONDS = 600
 
 
 def _same_queue(task) -> dict:
@@ -121,3 +122,16 @@ def send_digests_task(self, period: str, user_ids: list[int]) -> int:
         return digest.deliver(period, user_ids)
     except OSError as exc:  # mail server unreachable: transient; sent ones are claimed
         raise self.retry(exc=exc, countdown=min(30 * (self.request.retries + 1), 300)) from exc
+
+
+@shared_task(base=TenantTask, name="campaigns.apply_retention")
+def apply_retention_task(schema_name: str) -> dict[str, int]:
+    """Delete the per-address rows of this CPTS's campaigns past their retention delay. Runs
+    twice, acts once (``apps.campaigns.retention``)."""
+    return retention.apply_retention()
+
+
+@shared_task(name="campaigns.fan_out_retention")
+def fan_out_retention_task() -> int:
+    """Beat entry (daily): one retention task per open CPTS."""
+    return fan_out(apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS)

@@ -6,10 +6,14 @@ A fan-in in three steps, each a task (workers/campaigns.py):
 1. ``begin(period)`` (beat, weekly) records how many CPTS must answer, once per period;
 2. ``collect(period, since)`` runs in each CPTS's schema and reads only that schema (news
    published, upcoming events announced, documents added to the person's working groups since
-   ``since``), for its active members only. It writes nothing in any schema: what it found goes to
-   Redis, one hash per account (field = the CPTS's schema). The last CPTS to answer starts step 3;
-3. ``deliver(period, user_ids)`` sends each account's digest, once (a Redis claim per account and
-   period, taken before the SMTP exchange).
+   ``since``, and the notifications kept for the digest), for its active members only, keeping
+   only the kinds each person chose to receive in the digest from this CPTS (their preferences;
+   « never » or « at once »: not in the digest). It writes nothing in another schema: what it
+   found goes to Redis, one hash per account (field = the CPTS's schema), and the notifications it
+   carried are marked in its own. The last CPTS to answer starts step 3;
+3. ``deliver(period, user_ids)`` sends each account's digest on the mail path, once: a
+   ``DigestDelivery`` row per account and week (public schema, unique) is committed before the
+   SMTP exchange.
 
 Memory stays flat whatever the number of members: nothing is held per account outside Redis, and
 accounts are delivered in batches. A person only ever sees items from a CPTS whose schema listed
@@ -28,14 +32,19 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.events.models import Event
+from apps.mailing import mail
+from apps.mailing.models import DigestDelivery
 from apps.members.models import Membership
 from apps.members.standing import Standing, standings_of
+from apps.notifications import selectors as notification_selectors
+from apps.notifications import service as notification_service
+from apps.notifications.registry import Channel, UnknownKind, get_kind
 from apps.site.models import NewsItem
 from apps.working_groups.models import GroupDocument, GroupMember
 
@@ -51,17 +60,22 @@ DIGEST_BUCKET = "_digest"
 
 
 class Kind:
-    """The kinds of item a digest gathers (the preference a person sets per CPTS and kind)."""
+    """The kinds of item a digest gathers, declared to the notification service
+    (``CampaignsConfig.ready``): a person chooses, per CPTS and per kind, the digest or never."""
 
-    NEWS = "news"
-    EVENTS = "events"
-    DOCUMENTS = "documents"
+    NEWS = "digest.news"
+    EVENTS = "digest.events"
+    DOCUMENTS = "digest.documents"
 
+
+# The section of the notifications a person chose to receive « in the digest ».
+NOTIFICATIONS = "notifications"
 
 SECTION_TITLES = {
     Kind.NEWS: "Actualités",
     Kind.EVENTS: "Événements à venir",
     Kind.DOCUMENTS: "Nouveaux documents de vos groupes",
+    NOTIFICATIONS: "Vos notifications",
 }
 
 
@@ -99,7 +113,10 @@ def answered(period: str) -> bool:
 
 def collect(period: str, since: datetime) -> None:
     """Gather, in the current CPTS's schema, what each active member has not seen since
-    ``since``; store it in Redis for ``period``."""
+    ``since`` and chose to receive in the digest (per kind: ``Kind`` sections, and the
+    notifications kept for the digest); store it in Redis for ``period``. The only write in the
+    schema marks the notifications carried (``digest_period``): collecting the same week again
+    finds the same ones."""
     community = connection.tenant
     base = community.primary_url()
     now = timezone.now()
@@ -132,46 +149,83 @@ def collect(period: str, since: datetime) -> None:
             "user_id", "group_id"
         ):
             documents.setdefault(user_id, []).extend(by_group[group_id])
+    pending = notification_selectors.digest_pending(period=period).filter(created_at__lte=now)
+    if not (news or events or documents or pending.exists()):
+        return
 
     redis = ratelimit.client()
     pipe = redis.pipeline(transaction=False)
-    if news or events or documents:
-        memberships = Membership.objects.filter(is_active=True).only(
-            "pk", "user_id", "role", "dues_exempt", "is_active"
+    memberships = Membership.objects.filter(is_active=True).only(
+        "pk", "user_id", "role", "dues_exempt", "is_active"
+    )
+    for chunk in _chunks(memberships.iterator(chunk_size=2000), 2000):
+        user_ids = [membership.user_id for membership in chunk]
+        standings = (
+            standings_of(chunk) if any(e.visibility == Event.Visibility.MEMBERS for e in events) else {}
         )
-        for chunk in _chunks(memberships.iterator(chunk_size=2000), 2000):
-            standings = (
-                standings_of(chunk) if any(e.visibility == Event.Visibility.MEMBERS for e in events) else {}
-            )
-            for membership in chunk:
-                member_events = [
+        notifications: dict[int, list] = {}
+        for row in pending.filter(user_id__in=user_ids).only("pk", "user_id", "kind", "title", "url"):
+            notifications.setdefault(row.user_id, []).append(row)
+        kinds = {Kind.NEWS, Kind.EVENTS, Kind.DOCUMENTS} | {
+            row.kind for rows in notifications.values() for row in rows if _declared(row.kind)
+        }
+        channels = notification_service.digest_channels(user_ids, kinds)
+        carried: list[int] = []
+        for membership in chunk:
+            user_id = membership.user_id
+
+            def wants(kind: str, user_id: int = user_id, channels: dict = channels) -> bool:
+                return channels.get((user_id, kind)) == Channel.DIGEST
+
+            member_events = [
+                Item(
+                    e.title,
+                    _absolute(base, f"/evenements/{e.pk}/"),
+                    timezone.localtime(e.starts_at).strftime("%d/%m/%Y %H:%M"),
+                )
+                for e in events
+                if e.visibility == Event.Visibility.PUBLIC or standings.get(membership.pk) == Standing.GOOD
+            ]
+            kept = [row for row in notifications.get(user_id, []) if _declared(row.kind) and wants(row.kind)]
+            sections = {
+                Kind.NEWS: news if wants(Kind.NEWS) else [],
+                Kind.EVENTS: member_events if wants(Kind.EVENTS) else [],
+                Kind.DOCUMENTS: documents.get(user_id, [])[:MAX_ITEMS_PER_SECTION]
+                if wants(Kind.DOCUMENTS)
+                else [],
+                NOTIFICATIONS: [
                     Item(
-                        e.title,
-                        _absolute(base, f"/evenements/{e.pk}/"),
-                        timezone.localtime(e.starts_at).strftime("%d/%m/%Y %H:%M"),
+                        row.title,
+                        _absolute(base, row.url) if row.url.startswith("/") else row.url,
+                        str(get_kind(row.kind).label),
                     )
-                    for e in events
-                    if e.visibility == Event.Visibility.PUBLIC
-                    or standings.get(membership.pk) == Standing.GOOD
-                ]
-                sections = {
-                    Kind.NEWS: news,
-                    Kind.EVENTS: member_events,
-                    Kind.DOCUMENTS: documents.get(membership.user_id, [])[:MAX_ITEMS_PER_SECTION],
-                }
-                sections = {kind: items for kind, items in sections.items() if items}
-                if not sections:
-                    continue
-                payload = {
-                    "name": community.name,
-                    "url": base,
-                    "sections": {kind: [item.__dict__ for item in items] for kind, items in sections.items()},
-                }
-                pipe.hset(_key(period, "u", membership.user_id), community.schema_name, json.dumps(payload))
-                pipe.expire(_key(period, "u", membership.user_id), KEEP_SECONDS)
-                pipe.sadd(_key(period, "users"), membership.user_id)
-            pipe.expire(_key(period, "users"), KEEP_SECONDS)
-            pipe.execute()
+                    for row in kept
+                ],  # fmt: skip
+            }
+            sections = {kind: items for kind, items in sections.items() if items}
+            if not sections:
+                continue
+            carried += [row.pk for row in kept]
+            payload = {
+                "name": community.name,
+                "url": base,
+                "sections": {kind: [item.__dict__ for item in items] for kind, items in sections.items()},
+            }
+            pipe.hset(_key(period, "u", user_id), community.schema_name, json.dumps(payload))
+            pipe.expire(_key(period, "u", user_id), KEEP_SECONDS)
+            pipe.sadd(_key(period, "users"), user_id)
+        pipe.expire(_key(period, "users"), KEEP_SECONDS)
+        pipe.execute()
+        if carried:
+            notification_service.mark_digested(carried, period=period, at=now)
+
+
+def _declared(kind: str) -> bool:
+    try:
+        get_kind(kind)
+    except UnknownKind:
+        return False
+    return True
 
 
 def _chunks(iterable: Iterable, size: int):
@@ -198,8 +252,9 @@ def batches(period: str, size: int = DELIVERY_BATCH):
         yield batch
 
 
-def compose(user, communities: list[dict]) -> EmailMultiAlternatives:
-    """One account's digest: a section per CPTS (sorted by name), then per kind."""
+def compose(user, communities: list[dict], smtp=None) -> EmailMultiAlternatives:
+    """One account's digest on the mail path (the platform as sender): a section per CPTS
+    (sorted by name), then per kind."""
     for community in communities:
         community["section_list"] = [
             {"title": SECTION_TITLES[kind], "items": items}
@@ -207,23 +262,28 @@ def compose(user, communities: list[dict]) -> EmailMultiAlternatives:
             if kind in SECTION_TITLES
         ]
     context = {"user": user, "communities": communities, "platform_domain": settings.PLATFORM_DOMAIN}
-    subject = _("Votre lettre de la semaine : %(names)s") % {
-        "names": ", ".join(c["name"] for c in communities)
-    }
-    message = EmailMultiAlternatives(
-        subject=subject[:200],
-        body=render_to_string("campaigns/email/digest.txt", context),
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Votre lettre de la semaine : %(names)s") % {
+            "names": ", ".join(c["name"] for c in communities)
+        }
+        text = mail.render_text("campaigns/email/digest.txt", context)
+        html = render_to_string("campaigns/email/digest.html", context)
+    return mail.build(
         to=[user.email],
+        subject=subject[:200],
+        text=text,
+        html=html,
         headers={"Precedence": "bulk", "Auto-Submitted": "auto-generated"},
+        connection=smtp,
     )
-    message.attach_alternative(render_to_string("campaigns/email/digest.html", context), "text/html")
-    return message
 
 
 def deliver(period: str, user_ids: list[int]) -> int:
     """Send the digest of each account of ``user_ids`` that has one for ``period`` and was not
-    sent it yet. Claims each account in Redis before sending (at most once); a mail server that
-    cannot be reached releases the claim and raises (the batch is retried). Returns mails sent."""
+    sent it yet, on the mail path (suppression list respected). Each account is claimed first by a
+    ``DigestDelivery`` row (unique per account and week, committed before the SMTP exchange): at
+    most one digest a week, whatever runs again. A mail server that cannot be reached releases the
+    claim and raises (the batch is retried). Returns the mails sent."""
     redis = ratelimit.client()
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True)}
     sent = 0
@@ -238,21 +298,24 @@ def deliver(period: str, user_ids: list[int]) -> int:
             if not stored:
                 continue
             communities = sorted((json.loads(raw) for raw in stored.values()), key=lambda c: c["name"])
-            claim = _key(period, "sent", user_id)
-            if not redis.set(claim, timezone.now().isoformat(), nx=True, ex=KEEP_SECONDS):
-                continue
+            try:
+                with transaction.atomic():
+                    claim = DigestDelivery.objects.create(user_id=user_id, period=period)
+            except IntegrityError:
+                continue  # this week's digest was claimed already
             while (wait := ratelimit.take(DIGEST_BUCKET)) > 0:
                 time.sleep(min(wait, 1.0))
-            message = compose(user, communities)
-            message.connection = smtp
+            message = compose(user, communities, smtp)
             try:
-                smtp.send_messages([message])
+                outcome = mail.transmit(message, key=f"digest:{period}:{user_id}", kind="digest")
             except smtplib.SMTPRecipientsRefused:
                 continue  # the address is refused: retrying would not change that
             except OSError:
-                redis.delete(claim)
+                claim.delete()
                 raise
-            sent += 1
+            if outcome is mail.Outcome.SENT:
+                DigestDelivery.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+                sent += 1
     finally:
         smtp.close()
     return sent

@@ -114,3 +114,26 @@ class SenderForm(forms.ModelForm):
     class Meta:
         model = SenderSettings
         fields = ["sender_name", "reply_to"]
+
+
+class OptInForm(forms.Form):
+    """A directory professional asks to hear from the CPTS. ``website`` is a honeypot: hidden from
+    people, filled by robots."""
+
+    email = forms.EmailField(label=_("Votre adresse e-mail professionnelle"))
+    consent = forms.BooleanField(
+        label=_(
+            "J'accepte de recevoir par e-mail les messages de la CPTS (je peux me désabonner à tout moment)."
+        ),
+        error_messages={"required": _("Cochez cette case pour recevoir les messages de la CPTS.")},
+    )
+    website = forms.CharField(label=_("Ne pas remplir ce champ"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))

@@ -68,6 +68,13 @@ class Campaign(models.Model):
     # worker and is resumed (workers/campaigns.py).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     recipients_total = models.PositiveIntegerField(default=0)
+    # Who decided the send (« send now » or the schedule): the audit log's actor when it starts.
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when retention deleted the per-address rows; ``final_counts`` keeps the page's figures.
+    recipients_purged_at = models.DateTimeField(null=True, blank=True)
+    final_counts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("campagne")
@@ -115,8 +122,6 @@ class Recipient(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=300, blank=True)
-    bounced_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("destinataire")

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404
 
+from apps.mailing.models import DeliveryEvent
+from apps.notifications import service as notifications
+
 from .models import Campaign, Recipient
+from .sending import CAMPAIGN_KIND, source_of
 
 
 def list_campaigns():
@@ -47,6 +52,10 @@ class Progress:
         """Accepted by the mail server and not bounced since."""
         return self.sent - self.bounced
 
+    def raw(self) -> dict:
+        """The stored fields (``Progress(**raw)`` gives it back)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
     def as_dict(self) -> dict:
         return {
             "total": self.total, "pending": self.pending, "sending": self.sending, "sent": self.sent,
@@ -56,8 +65,27 @@ class Progress:
         }  # fmt: skip
 
 
+def bounced_count(campaign: Campaign) -> int:
+    """Recipients of ``campaign`` the provider reported as hard-bounced or complaining (signed
+    webhook events stored once, ``apps.mailing.tracking``), each counted once."""
+    return (
+        DeliveryEvent.objects.filter(
+            schema=connection.schema_name,
+            suppressed=True,
+            sent_mail__key__startswith=f"campaign:{campaign.pk}:",
+        )
+        .values("sent_mail_id")
+        .distinct()
+        .count()
+    )
+
+
 def progress(campaign: Campaign) -> Progress:
-    """Counts of the campaign's recipients by state, in one query."""
+    """Counts of the campaign's recipients by state; bounced from the provider's events,
+    unsubscribed from the unsubscriptions its links recorded. Once retention deleted the rows,
+    the figures kept on the campaign."""
+    if campaign.recipients_purged_at is not None and campaign.final_counts:
+        return Progress(**campaign.final_counts)
     S = Recipient.Status
     counts = Recipient.objects.filter(campaign=campaign).aggregate(
         total=Count("pk"),
@@ -67,7 +95,9 @@ def progress(campaign: Campaign) -> Progress:
         failed=Count("pk", filter=Q(status=S.FAILED)),
         skipped=Count("pk", filter=Q(status=S.SKIPPED)),
         interrupted=Count("pk", filter=Q(status=S.INTERRUPTED)),
-        bounced=Count("pk", filter=Q(bounced_at__isnull=False)),
-        unsubscribed=Count("pk", filter=Q(unsubscribed_at__isnull=False)),
     )
-    return Progress(**counts)
+    return Progress(
+        **counts,
+        bounced=bounced_count(campaign),
+        unsubscribed=notifications.unsubscribed_count(CAMPAIGN_KIND, source_of(campaign)),
+    )

@@ -27,20 +27,27 @@ import smtplib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from apps.audit.log import record
+from apps.mailing import mail
+from apps.notifications import service as notifications
 from apps.richtext import plain_text
+from tenants.actors import SYSTEM
 
 from . import ratelimit, segments
 from .models import Campaign, Recipient, SenderSettings
 
 logger = logging.getLogger(__name__)
+
+# The notification kind of campaign mail: what a recipient unsubscribes from, per CPTS.
+CAMPAIGN_KIND = "campaigns.campaign"
 
 # A slice sends for at most this long, then gives its worker back (priority mail, other CPTS).
 SLICE_SECONDS = 2.0
@@ -82,6 +89,7 @@ def start(campaign_id: int) -> bool:
         campaign.heartbeat_at = now
         campaign.recipients_total = len(rows)
         campaign.save(update_fields=["status", "started_at", "heartbeat_at", "recipients_total"])
+        record(campaign.scheduled_by or SYSTEM, "campaigns.sent", campaign, recipients=len(rows))
     return True
 
 
@@ -112,70 +120,85 @@ def _mark(recipient: Recipient, **fields) -> None:
     Recipient.objects.filter(pk=recipient.pk).update(**fields)
 
 
-def sending_address() -> str:
-    """The platform's sending address (its domain is signed by the provider: DKIM, SPF)."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-
-
 def sender_of(campaign: Campaign, community) -> tuple[str, list[str]]:
-    """(From header, Reply-To list) of ``campaign``: the CPTS's name on the platform's address."""
+    """(sender name, Reply-To list) of ``campaign``: its own, else the CPTS's defaults, else the
+    CPTS's name; the address is the platform's (``apps.mailing.mail.sender``)."""
     defaults = SenderSettings.load()
     name = campaign.sender_name or defaults.sender_name or community.name
     reply_to = campaign.reply_to or defaults.reply_to
-    return formataddr((name, sending_address())), [reply_to] if reply_to else []
+    return name, [reply_to] if reply_to else []
 
 
 def message_id(campaign: Campaign, recipient: Recipient, schema: str) -> str:
     """Our own Message-ID: names the CPTS, campaign and recipient, so a provider's event about
     it (bounce, complaint) leads back to the row; the same for every attempt of that row."""
-    domain = sending_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN
-    return f"<campaign.{campaign.pk}.{recipient.pk}.{schema}@{domain}>"
+    return f"<campaign.{campaign.pk}.{recipient.pk}.{schema}@{mail.sending_domain()}>"
+
+
+def source_of(campaign: Campaign) -> str:
+    """What an unsubscription through this campaign's link records (its count on the page)."""
+    return f"campaign:{campaign.pk}"
+
+
+def mail_key(campaign: Campaign, recipient: Recipient) -> str:
+    """The key of the message on the mail path (``SentMail``): unique in the CPTS."""
+    return f"campaign:{campaign.pk}:{recipient.pk}"
 
 
 _RELATIVE_URL = re.compile(r'\b(src|href)="/(?!/)')
+# Stands for each recipient's own unsubscribe link in the bodies rendered once.
+_UNSUBSCRIBE_MARK = "https://unsubscribe.invalid/mark"
 
 
 class Composer:
-    """Builds each recipient's message; the parts shared by every recipient are rendered once."""
+    """Builds each recipient's message on the mail path (``apps.mailing.mail``); the bodies, the
+    same for every recipient but for the unsubscribe link, are rendered once."""
 
     def __init__(self, campaign: Campaign, community) -> None:
         self.campaign = campaign
         self.community = community
         self.schema = community.schema_name
-        self.from_header, self.reply_to = sender_of(campaign, community)
+        self.sender_name, self.reply_to = sender_of(campaign, community)
         self.text_body = plain_text(campaign.body, limit=1_000_000)
-        site_url = community.primary_url()
+        self.site_url = site_url = community.primary_url()
         # Links and images the editor wrote relative to the site must work from a mailbox.
         body = _RELATIVE_URL.sub(lambda m: f'{m.group(1)}="{site_url.rstrip("/")}/', campaign.body)
-        context = {"campaign": campaign, "body": body, "community": community, "site_url": site_url}
-        self.html = render_to_string("campaigns/email/campaign.html", context)
-        self.text = render_to_string("campaigns/email/campaign.txt", {**context, "text": self.text_body})
+        context = {
+            "campaign": campaign, "body": body, "community": community, "site_url": site_url,
+            "unsubscribe_url": _UNSUBSCRIBE_MARK,
+        }  # fmt: skip
+        with translation.override(settings.LANGUAGE_CODE):
+            self.html = render_to_string("campaigns/email/campaign.html", context)
+            self.text = mail.render_text("campaigns/email/campaign.txt", {**context, "text": self.text_body})
 
-    def build(self, recipient: Recipient, smtp=None) -> EmailMultiAlternatives:
-        msg_id = message_id(self.campaign, recipient, self.schema)
-        message = EmailMultiAlternatives(
-            subject=self.campaign.subject,
-            body=self.text,
-            from_email=self.from_header,
+    def build(self, recipient: Recipient, smtp=None, *, test: bool = False) -> EmailMultiAlternatives:
+        """The message to ``recipient``; ``test``: a one-off copy (its own Message-ID, no row)."""
+        msg_id = mail.new_message_id() if test else message_id(self.campaign, recipient, self.schema)
+        link = notifications.unsubscribe_url(
+            CAMPAIGN_KIND, address=recipient.email, user_id=recipient.user_id,
+            source="" if test else source_of(self.campaign), site_url=self.site_url,
+        )  # fmt: skip
+        headers = {"Precedence": "bulk", "Auto-Submitted": "auto-generated", **mail.unsubscribe_headers(link)}
+        return mail.build(
             to=[formataddr((recipient.name, recipient.email)) if recipient.name else recipient.email],
+            subject=self.campaign.subject,
+            text=self.text.replace(_UNSUBSCRIBE_MARK, link),
+            html=self.html.replace(_UNSUBSCRIBE_MARK, link),
             reply_to=self.reply_to,
-            headers={"Message-ID": msg_id, "Precedence": "bulk", "Auto-Submitted": "auto-generated"},
+            headers=headers,
+            sender_name=self.sender_name,
+            message_id=msg_id,
             connection=smtp,
         )
-        message.attach_alternative(self.html, "text/html")
-        return message
 
 
 def send_test(campaign: Campaign, community, email: str, name: str = "") -> None:
     """Send the campaign once to ``email`` (the team member's own address), subject marked [TEST].
     No recipient row, no bucket: it is one message asked by a person."""
     composer = Composer(campaign, community)
-    message = composer.build(Recipient(pk=0, campaign=campaign, email=email, name=name))
+    message = composer.build(Recipient(pk=0, campaign=campaign, email=email, name=name), test=True)
     message.subject = f"[TEST] {campaign.subject}"
-    message.extra_headers["Message-ID"] = (
-        f"<campaign-test.{campaign.pk}.{time.time_ns()}@{settings.PLATFORM_DOMAIN}>"
-    )
-    message.send()
+    mail.transmit(message, key=None, kind=CAMPAIGN_KIND)
 
 
 def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -> SliceResult:
@@ -207,15 +230,21 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
             if recipient is None:
                 exhausted = True
                 break
+            if notifications.is_unsubscribed(recipient.email, CAMPAIGN_KIND, user_id=recipient.user_id):
+                _mark(recipient, status=Recipient.Status.SKIPPED, error="unsubscribed")
+                continue
             message = composer.build(recipient, smtp)
             try:
-                smtp.send_messages([message])
+                outcome = mail.transmit(message, key=mail_key(campaign, recipient), kind=CAMPAIGN_KIND)
             except smtplib.SMTPRecipientsRefused as error:
                 _mark(recipient, status=Recipient.Status.FAILED, error=str(error)[:300])
                 continue
             except (smtplib.SMTPException, OSError):
                 _mark(recipient, status=Recipient.Status.PENDING, claimed_at=None)
                 raise
+            if outcome is mail.Outcome.SUPPRESSED:
+                _mark(recipient, status=Recipient.Status.SKIPPED, error="suppressed")
+                continue
             _mark(
                 recipient,
                 status=Recipient.Status.SENT,

@@ -62,8 +62,9 @@ def schedule_campaign(*, actor, campaign: Campaign, at: datetime | None = None) 
             raise ValidationError(_("Ces critères ne sélectionnent personne : aucun envoi possible."))
         campaign.status = Campaign.Status.SCHEDULED
         campaign.scheduled_at = at or now
+        campaign.scheduled_by = actor
         campaign.updated_at = now
-        campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+        campaign.save(update_fields=["status", "scheduled_at", "scheduled_by", "updated_at"])
         if at is None:
             enqueue_on_commit("campaigns.start_campaign", connection.schema_name, campaign.pk)
     return campaign

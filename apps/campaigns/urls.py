@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("equipe/campagnes/<int:pk>/envoyer/", views.campaign_send, name="send"),
     path("equipe/campagnes/<int:pk>/annuler/", views.campaign_cancel, name="cancel"),
     path("equipe/campagnes/<int:pk>/progression.json", views.campaign_progress, name="progress"),
+    path("annuaire/<int:pk>/recevoir-les-nouvelles/", public_views.optin_request, name="optin"),
+    path("annuaire/<int:pk>/recevoir-les-nouvelles/merci/", public_views.optin_sent, name="optin_sent"),
+    path("recevoir-les-nouvelles/confirmer/<str:token>/", public_views.optin_confirm, name="optin_confirm"),
 ]

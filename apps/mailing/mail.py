@@ -35,6 +35,7 @@ from email.utils import formataddr, make_msgid, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
@@ -81,15 +82,41 @@ def platform_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
-def sender() -> str:
-    """« Name of the current CPTS <platform address> » (the platform's name in the public schema)."""
-    community = current_community()
-    name = community.name if community is not None else parseaddr(settings.DEFAULT_FROM_EMAIL)[0]
+def sender(name: str | None = None) -> str:
+    """« Name <platform address> »: ``name`` when given (a CPTS's own sender name for its
+    campaigns), else the current CPTS's name (the platform's name in the public schema)."""
+    if not name:
+        community = current_community()
+        name = community.name if community is not None else parseaddr(settings.DEFAULT_FROM_EMAIL)[0]
     return formataddr((name, platform_address()), charset="utf-8")
 
 
+def new_message_id() -> str:
+    return make_msgid(domain=sending_domain())
+
+
+def sending_domain() -> str:
+    return platform_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN
+
+
+def unsubscribe_headers(link: str) -> dict[str, str]:
+    """``List-Unsubscribe`` with one-click POST (RFC 8058) for a non-transactional mail; ``link``
+    must accept a POST without login (the signed token in it is the proof)."""
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def is_suppressed(address: str) -> bool:
-    return Suppression.objects.filter(address__iexact=address.strip()).exists()
+    return bool(suppressed_among([address]))
+
+
+def suppressed_among(addresses: Iterable[str]) -> set[str]:
+    """The addresses (bare, lower case) of ``addresses`` on the suppression list, in one query."""
+    bare = {parseaddr(address)[1].strip().lower() for address in addresses}
+    bare.discard("")
+    if not bare:
+        return set()
+    found = Suppression.objects.annotate(bare=Lower("address")).filter(bare__in=bare)
+    return set(found.values_list("bare", flat=True))
 
 
 def _claim(schema: str, key: str) -> Outcome | None:
@@ -153,29 +180,65 @@ def send(
             html = _html_body(template, context, text)
             if context.get("unsubscribe_url"):
                 text += render_text("mailing/email/unsubscribe_footer.txt", context)
-        message_id = make_msgid(domain=platform_address().rpartition("@")[2] or settings.PLATFORM_DOMAIN)
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=text,
-            from_email=sender(),
-            to=recipients,
-            reply_to=list(reply_to),
-            headers={"Message-ID": message_id, **(headers or {})},
+        message = build(
+            to=recipients, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers
         )
-        message.attach_alternative(html, "text/html")
         for name, content, mimetype in attachments:
             message.attach(name, content, mimetype)
-        # Read back by the delivery webhooks (apps.mailing.tracking): our id, whatever the provider's.
-        message.metadata = {"schema": schema, "message_id": message_id}
-        message.send()
-        status = getattr(message, "anymail_status", None)
-        SentMail.objects.create(
-            schema=schema,
-            key=key,
-            kind=kind,
-            recipients=recipients,
-            subject=subject[:300],
-            message_id=message_id,
-            provider_message_id=(getattr(status, "message_id", None) or "")[:255],
-        )
+        return transmit(message, key=key, kind=kind)
+
+
+def build(
+    *,
+    to: Iterable[str],
+    subject: str,
+    text: str,
+    html: str,
+    reply_to: Iterable[str] = (),
+    headers: Mapping[str, str] | None = None,
+    sender_name: str | None = None,
+    message_id: str | None = None,
+    connection=None,
+) -> EmailMultiAlternatives:
+    """A message of the current CPTS with bodies the caller rendered (a bulk sender renders once
+    for all its recipients): our sender, our ``Message-ID`` (``message_id`` or a new one), and the
+    metadata the delivery webhooks read back. Send it with ``transmit``."""
+    message_id = message_id or new_message_id()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender(sender_name),
+        to=list(to),
+        reply_to=list(reply_to),
+        headers={"Message-ID": message_id, **(headers or {})},
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    # Read back by the delivery webhooks (apps.mailing.tracking): our id, whatever the provider's.
+    message.metadata = {"schema": current_schema(), "message_id": message_id}
+    return message
+
+
+def transmit(message: EmailMultiAlternatives, *, key: str | None, kind: str = "") -> Outcome:
+    """Hand a ``build`` message to the mail server unless every recipient is suppressed, then
+    record it (``SentMail``: how a provider's bounce or complaint finds its CPTS and message).
+
+    No claim here: ``send`` claims its key first; a bulk sender brings its own at-most-once claim
+    (a campaign's recipient row) and gives a ``key`` unique in the CPTS. Transport errors are
+    raised with nothing recorded. ``SMTPRecipientsRefused`` too (the caller decides)."""
+    blocked = suppressed_among(message.to)
+    message.to = [address for address in message.to if parseaddr(address)[1].strip().lower() not in blocked]
+    if not message.to:
+        return Outcome.SUPPRESSED
+    message.send()
+    status = getattr(message, "anymail_status", None)
+    SentMail.objects.create(
+        schema=current_schema(),
+        key=key,
+        kind=kind,
+        recipients=[parseaddr(address)[1] for address in message.to],
+        subject=str(message.subject)[:300],
+        message_id=message.extra_headers["Message-ID"],
+        provider_message_id=(getattr(status, "message_id", None) or "")[:255],
+    )
     return Outcome.SENT

@@ -7,6 +7,7 @@ message id, and an address suppressed once is suppressed for every CPTS.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -85,3 +86,22 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.recipient}"
+
+
+class DigestDelivery(models.Model):
+    """The weekly digest's claim for one account and one week (``period``, ``2026-W49``): written
+    and committed before the SMTP exchange, unique, so a second run of the week (a second beat, a
+    retried batch, Redis lost) never sends a second digest. ``sent_at`` once the server accepted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=10)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("récapitulatif hebdomadaire envoyé")
+        verbose_name_plural = _("récapitulatifs hebdomadaires envoyés")
+        constraints = [models.UniqueConstraint(fields=["user", "period"], name="mailing_one_digest_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .registry import Channel
@@ -38,8 +39,10 @@ class Notification(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
-    # Set by the weekly digest once it carried this notification.
+    # Set by the weekly digest once it carried this notification, with the week that carried it
+    # (a second collection of that week finds it again).
     digested_at = models.DateTimeField(null=True, blank=True)
+    digest_period = models.CharField(max_length=10, blank=True, default="")
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -57,3 +60,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Unsubscription(models.Model):
+    """An address that asked this CPTS to stop sending it ``kind`` (the one-click link): kept per
+    address, so it holds for a recipient without an account (a directory professional) too.
+    ``source`` names what carried the link (``"campaign:12"``), for the campaign's counts."""
+
+    email = models.EmailField()
+    kind = models.CharField(max_length=80)
+    source = models.CharField(max_length=80, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("désabonnement")
+        verbose_name_plural = _("désabonnements")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "kind", name="notifications_unsubscribed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.kind}"

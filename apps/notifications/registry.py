@@ -8,6 +8,7 @@ per CPTS: at once, in the weekly digest, or never).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -20,6 +21,9 @@ class Channel(models.TextChoices):
     NEVER = "never", _("jamais")
 
 
+ALL_CHANNELS = (Channel.IMMEDIATE, Channel.DIGEST, Channel.NEVER)
+
+
 @dataclass(frozen=True)
 class Kind:
     key: str
@@ -27,6 +31,12 @@ class Kind:
     transactional: bool
     default: str = Channel.IMMEDIATE
     description: str = ""
+    # What a person may choose for it (a campaign has no digest form; a digest section no mail).
+    channels: tuple[str, ...] = ALL_CHANNELS
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in Channel.choices if value in self.channels]
 
 
 class UnknownKind(LookupError):
@@ -37,11 +47,21 @@ _kinds: dict[str, Kind] = {}
 
 
 def register_kind(
-    key: str, label, *, transactional: bool, default: str = Channel.IMMEDIATE, description=""
+    key: str,
+    label,
+    *,
+    transactional: bool,
+    default: str = Channel.IMMEDIATE,
+    description="",
+    channels: tuple[str, ...] = ALL_CHANNELS,
 ) -> Kind:
     """Declare kind ``key`` (``"<app>.<what>"``). Registering the same declaration twice is a no-op;
-    two different declarations of one key are an error."""
-    kind = Kind(key=key, label=label, transactional=transactional, default=default, description=description)
+    two different declarations of one key are an error. ``channels``: what a person may choose
+    (the default among them)."""
+    kind = Kind(key=key, label=label, transactional=transactional, default=default, description=description,
+                channels=tuple(channels))  # fmt: skip
+    if default not in kind.channels:
+        raise ValueError(f"kind {key!r}: its default {default!r} is not among its channels")
     existing = _kinds.get(key)
     if existing is not None and existing != kind:
         raise ValueError(f"notification kind {key!r} is already declared differently")
@@ -61,3 +81,18 @@ def get_kind(key: str) -> Kind:
 def all_kinds() -> list[Kind]:
     """Every declared kind, optional ones first, in declaration order."""
     return sorted(_kinds.values(), key=lambda kind: kind.transactional)
+
+
+_unsubscribe_listeners: list[Callable[[str, str], None]] = []
+
+
+def register_unsubscribe_listener(listener: Callable[[str, str], None]) -> None:
+    """``listener(address, kind)`` is called (in the current CPTS, inside the unsubscribe's
+    transaction) when an address unsubscribes from a kind: an app above keeps its own consent
+    records in step (a directory opt-in is withdrawn)."""
+    if listener not in _unsubscribe_listeners:
+        _unsubscribe_listeners.append(listener)
+
+
+def unsubscribe_listeners() -> list[Callable[[str, str], None]]:
+    return list(_unsubscribe_listeners)

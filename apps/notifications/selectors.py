@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from apps.members.models import Membership
 from apps.professionals.selectors import read_in_each_community
 
@@ -32,10 +34,14 @@ def recent_everywhere(user, limit: int = 30) -> list[dict]:
     return rows[:limit]
 
 
-def digest_pending(user=None):
+def digest_pending(user=None, *, period: str = ""):
     """The current CPTS's notifications kept for the weekly digest and not carried by one yet
-    (all accounts, or ``user``'s), oldest first. The digest sets ``digested_at`` once sent."""
-    pending = Notification.objects.filter(channel=Channel.DIGEST, digested_at__isnull=True).order_by(
-        "created_at"
-    )
-    return pending.filter(user=user) if user is not None else pending
+    (all accounts, or ``user``'s; a ``user`` may be an id), oldest first, plus those the digest of
+    ``period`` already carried (its collection run again finds the same). The digest marks what it
+    carried (``service.mark_digested``). Whether the person still wants each kind in the digest is the
+    caller's to check (``service.channel_for``): a preference may have changed since."""
+    carried = Q(digested_at__isnull=True) | (Q(digest_period=period) if period else Q(pk__in=[]))
+    pending = Notification.objects.filter(carried, channel=Channel.DIGEST).order_by("created_at", "pk")
+    if user is None:
+        return pending
+    return pending.filter(user_id=getattr(user, "pk", user))

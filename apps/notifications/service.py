@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.mailing import mail
 
-from .models import Notification, Preference
-from .registry import Channel, Kind, UnknownKind, all_kinds, get_kind
+from .models import Notification, Preference, Unsubscription
+from .registry import Channel, Kind, UnknownKind, all_kinds, get_kind, unsubscribe_listeners
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
@@ -58,18 +60,28 @@ def channel_for(user, kind: Kind) -> str:
     return chosen or kind.default
 
 
-def unsubscribe_token(user, kind: str) -> str:
-    """A signed token naming this person, this CPTS and this kind; it never expires (a link in an
-    old e-mail must still work) and grants nothing but « stop sending me this »."""
-    return signing.dumps(
-        {"s": connection.schema_name, "u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True
-    )
+def unsubscribe_token(kind: str, *, address: str, user_id: int | None = None, source: str = "") -> str:
+    """A signed token naming this address, this CPTS and this kind (and the account, when the
+    recipient has one; ``source``: what carried it, ``"campaign:12"``). It never expires (a link in
+    an old e-mail must still work), is honoured only on this CPTS's site, and grants nothing but
+    « stop sending this to this address »."""
+    data = {"s": connection.schema_name, "a": address.strip().lower(), "k": kind}
+    if user_id is not None:
+        data["u"] = user_id
+    if source:
+        data["m"] = source
+    return signing.dumps(data, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def unsubscribe_url(user, kind: str) -> str:
-    community = mail.current_community()
-    path = reverse("notifications:unsubscribe", args=[unsubscribe_token(user, kind)])
-    return f"{community.primary_url().rstrip('/')}{path}"
+def unsubscribe_url(
+    kind: str, *, address: str, user_id: int | None = None, source: str = "", site_url: str | None = None
+) -> str:
+    """The absolute one-click link on the current CPTS's site (footer and ``List-Unsubscribe``);
+    ``site_url``: the CPTS's address when the caller has it (a bulk sender, once per batch)."""
+    site_url = site_url if site_url is not None else mail.current_community().primary_url()
+    token = unsubscribe_token(kind, address=address, user_id=user_id, source=source)
+    path = reverse("notifications:unsubscribe", args=[token])
+    return f"{site_url.rstrip('/')}{path}"
 
 
 def notify(
@@ -105,8 +117,8 @@ def notify(
         headers: dict[str, str] = {}
         extra: dict[str, str] = {}
         if not declared.transactional:
-            link = unsubscribe_url(user, kind)
-            headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+            link = unsubscribe_url(kind, address=user.email, user_id=user.pk)
+            headers = mail.unsubscribe_headers(link)
             extra = {"unsubscribe_url": link}
         outcome = mail.send(
             key=f"notification:{key}",
@@ -140,17 +152,31 @@ def set_preference(*, actor, kind: str, channel: str) -> Preference:
     if declared.transactional:
         raise ValidationError(_("« %(label)s » est toujours envoyé : il ne peut pas être désactivé.") % {
             "label": declared.label})  # fmt: skip
-    if channel not in Channel.values:
+    if channel not in declared.channels:
         raise ValidationError(_("Choix de réception inconnu."))
-    preference, _created = Preference.objects.update_or_create(
-        user=actor, kind=kind, defaults={"channel": channel}
-    )
+    with transaction.atomic():
+        preference, _created = Preference.objects.update_or_create(
+            user=actor, kind=kind, defaults={"channel": channel}
+        )
+        if channel != Channel.NEVER:
+            # Choosing to receive it again undoes an unsubscription from a link.
+            Unsubscription.objects.filter(email__iexact=actor.email, kind=kind).delete()
     return preference
 
 
-def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
-    """(user id, kind) named by a token made for the current CPTS, or None (forged, or made for
-    another CPTS, or a kind nobody declares any more)."""
+@dataclass(frozen=True)
+class UnsubscribeRequest:
+    """What a valid token names, in the current CPTS."""
+
+    address: str
+    kind: str
+    user_id: int | None
+    source: str
+
+
+def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
+    """What a token made for the current CPTS names, or None (forged, made for another CPTS, or a
+    kind nobody declares any more)."""
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
@@ -161,12 +187,81 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
         get_kind(str(data.get("k")))
     except UnknownKind:
         return None
-    return int(data["u"]), str(data["k"])
+    user_id = int(data["u"]) if data.get("u") is not None else None
+    address = str(data.get("a") or "")
+    if not address and user_id is not None:
+        # Links mailed before tokens named the address: the account's address.
+        address = get_user_model().objects.filter(pk=user_id).values_list("email", flat=True).first() or ""
+    if not address:
+        return None
+    return UnsubscribeRequest(
+        address=address, kind=str(data["k"]), user_id=user_id, source=str(data.get("m", ""))
+    )
 
 
-def unsubscribe(user_id: int, kind: str) -> None:
-    """Stop sending ``kind`` from the current CPTS to this person (one click, no login: the signed
-    token is the proof). Idempotent."""
-    if get_kind(kind).transactional:
+def unsubscribe(named: UnsubscribeRequest) -> None:
+    """Stop sending ``named.kind`` from the current CPTS to ``named.address`` (one click, no login:
+    the signed token is the proof), and to the account's preference when the token names one; the
+    apps listening keep their consent records in step. Idempotent."""
+    if get_kind(named.kind).transactional:
         return
-    Preference.objects.update_or_create(user_id=user_id, kind=kind, defaults={"channel": Channel.NEVER})
+    with transaction.atomic():
+        if not Unsubscription.objects.filter(email__iexact=named.address, kind=named.kind).exists():
+            try:
+                with transaction.atomic():
+                    Unsubscription.objects.create(
+                        email=named.address, kind=named.kind, source=named.source[:80]
+                    )
+            except IntegrityError:
+                pass  # the same click twice at once: recorded by the other
+        if named.user_id is not None:
+            Preference.objects.update_or_create(
+                user_id=named.user_id, kind=named.kind, defaults={"channel": Channel.NEVER}
+            )
+        for listener in unsubscribe_listeners():
+            listener(named.address, named.kind)
+
+
+def is_unsubscribed(address: str, kind: str, *, user_id: int | None = None) -> bool:
+    """True when the current CPTS must not send ``kind`` to ``address``: the address unsubscribed,
+    or its account chose « never »."""
+    if Unsubscription.objects.filter(email__iexact=address.strip(), kind=kind).exists():
+        return True
+    return (
+        user_id is not None
+        and Preference.objects.filter(user_id=user_id, kind=kind, channel=Channel.NEVER).exists()
+    )
+
+
+def unsubscribed_count(kind: str, source: str) -> int:
+    """How many addresses unsubscribed from ``kind`` through links carried by ``source``."""
+    return Unsubscription.objects.filter(kind=kind, source=source).count()
+
+
+def mark_digested(ids: Iterable[int], *, period: str, at) -> int:
+    """Record that the weekly digest of ``period`` carried these notifications of the current CPTS."""
+    return Notification.objects.filter(pk__in=list(ids)).update(digested_at=at, digest_period=period)
+
+
+def digest_channels(user_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple[int, str], str]:
+    """How each of ``user_ids`` receives each of ``kinds`` (declared) from the current CPTS, in one
+    query: {(user id, kind): channel} (a transactional kind: always at once)."""
+    declared = {key: get_kind(key) for key in kinds}
+    ids = list(user_ids)
+    chosen = {
+        (user_id, kind): channel
+        for user_id, kind, channel in Preference.objects.filter(
+            user_id__in=ids, kind__in=list(declared)
+        ).values_list("user_id", "kind", "channel")
+    }
+    return {
+        (user_id, key): Channel.IMMEDIATE if kind.transactional else chosen.get((user_id, key), kind.default)
+        for user_id in ids
+        for key, kind in declared.items()
+    }
+
+
+def resubscribe(address: str, kind: str) -> None:
+    """``address`` asked again to receive ``kind`` from the current CPTS (a renewed consent):
+    its unsubscription is undone."""
+    Unsubscription.objects.filter(email__iexact=address.strip(), kind=kind).delete()

@@ -16,7 +16,7 @@ from apps.members.permissions import role_required
 from tenants.access import public
 
 from . import selectors, service
-from .registry import Channel, get_kind
+from .registry import get_kind
 
 
 @role_required(Role.MEMBER, candidates=True)
@@ -44,7 +44,6 @@ def my_notifications(request):
         "notifications/mine.html",
         {
             "preferences": [{**row, "error": errors.get(row["kind"].key, "")} for row in preferences],
-            "channels": Channel.choices,
             "recent": selectors.recent_everywhere(request.user),
         },
         status=400 if errors else 200,
@@ -59,9 +58,8 @@ def unsubscribe(request, token: str):
     named = service.read_unsubscribe_token(token)
     if named is None:
         raise Http404(_("Ce lien de désabonnement n'est pas valable ici."))
-    user_id, kind = named
-    declared = get_kind(kind)
+    declared = get_kind(named.kind)
     done = request.method == "POST"
     if done:
-        service.unsubscribe(user_id, kind)
+        service.unsubscribe(named)
     return render(request, "notifications/unsubscribe.html", {"kind": declared, "done": done, "token": token})

@@ -454,6 +454,13 @@ CELERY_BEAT_SCHEDULE["campaigns-weekly-digest"] = {
     "task": "campaigns.begin_digest",
     "schedule": crontab(minute=0, hour=7, day_of_week=1),
 }
+# A campaign's per-address rows (recipients, and their stamps on the mail path) are deleted this
+# many days after it ended; the campaign keeps its figures (apps/campaigns/retention.py).
+CAMPAIGN_LOG_RETENTION_DAYS = env.int("CAMPAIGN_LOG_RETENTION_DAYS", default=365, minimum=1)
+CELERY_BEAT_SCHEDULE["campaigns-retention"] = {
+    "task": "campaigns.fan_out_retention",
+    "schedule": crontab(minute=25, hour=2),
+}
 
 # Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when
 # no STRIPE_SECRET_KEY is given; STRIPE_EMBEDDED=1 marks that stand-in (no Connect, no fees).

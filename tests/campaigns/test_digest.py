@@ -10,8 +10,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_context
 
+from apps.campaigns import ratelimit
 from apps.events.models import Event
+from apps.mailing.models import DigestDelivery
 from apps.members.services import grant_role
+from apps.notifications.models import Notification, Preference
+from apps.notifications.registry import Channel
 from apps.site.models import NewsItem
 from apps.working_groups.models import GroupDocument, GroupMember, WorkingGroup
 from workers.campaigns import begin_digest_task
@@ -80,3 +84,68 @@ def test_nothing_new_means_no_digest(community_a, community_b, bob, charlie, smt
     news(community_a.schema_name, "Vieille nouvelle", days_ago=30)
     begin_digest_task("2026-W50")
     assert smtp_sink.messages == []
+
+
+def test_the_digest_obeys_each_persons_preferences_per_kind_and_cpts(
+    community_a, community_b, bob, charlie, smtp_sink
+):
+    a, b = community_a.schema_name, community_b.schema_name
+    dana = make_member(a, "dana@test.fr", first_name="Dana")
+    with schema_context(b):
+        grant_role(user=dana, role="member", dues_exempt=True)
+    news(a, "Fête de la CPTS Alpha")
+    news(b, "Bêta recrute")
+    with schema_context(a):
+        group = WorkingGroup.objects.create(name="Parcours BPCO")
+        GroupMember.objects.create(group=group, user=bob)
+        GroupMember.objects.create(group=group, user=dana)
+        GroupDocument.objects.create(group=group, title="Compte rendu BPCO", file="wg/compte-rendu.pdf")
+        # Notifications kept for the digest by the notification service (each chose the digest).
+        for user in (bob, dana, charlie):
+            Preference.objects.create(user=user, kind="events.reminder", channel=Channel.DIGEST)
+            Notification.objects.create(
+                user=user, kind="events.reminder", key=f"t:{user.pk}", title=f"Rappel Alpha pour {user.pk}",
+                channel=Channel.DIGEST,
+            )  # fmt: skip
+        # bob: no news from Alpha; dana: the reminders at once now, no documents.
+        Preference.objects.create(user=bob, kind="digest.news", channel=Channel.NEVER)
+        Preference.objects.filter(user=dana, kind="events.reminder").update(channel=Channel.IMMEDIATE)
+        Preference.objects.create(user=dana, kind="digest.documents", channel=Channel.NEVER)
+    with schema_context(b):
+        # The same choice in B is B's own: dana still gets B's news.
+        Preference.objects.create(user=dana, kind="digest.news", channel=Channel.DIGEST)
+
+    begin_digest_task("2026-W51")
+
+    (to_bob,) = smtp_sink.to(bob.email)
+    body = text_of(to_bob)
+    assert "Fête de la CPTS Alpha" not in body
+    assert "Compte rendu BPCO" in body and f"Rappel Alpha pour {bob.pk}" in body
+    (to_dana,) = smtp_sink.to("dana@test.fr")
+    body = text_of(to_dana)
+    assert "Fête de la CPTS Alpha" in body and "Bêta recrute" in body
+    assert "Compte rendu BPCO" not in body and "Rappel Alpha" not in body
+    # charlie is not a member of A: never A's items, not even a row that names him there.
+    for message in smtp_sink.to(charlie.email):
+        assert "Alpha" not in text_of(message)
+    with schema_context(a):
+        carried = set(
+            Notification.objects.filter(digested_at__isnull=False).values_list("user_id", flat=True)
+        )
+    assert carried == {bob.pk}
+
+
+def test_a_second_run_of_the_same_week_sends_nothing_even_when_redis_forgot_it(
+    community_a, community_b, bob, charlie, smtp_sink
+):
+    news(community_a.schema_name, "Nouvelle de la semaine")
+    assert begin_digest_task("2026-W52") >= 2
+    sent = len(smtp_sink.messages)
+    assert sent >= 1
+    # Redis lost the run (restart without persistence): the weekly claims are rows in the database.
+    client = ratelimit.client()
+    for key in client.scan_iter("digest:*"):
+        client.delete(key)
+    assert begin_digest_task("2026-W52") >= 2
+    assert len(smtp_sink.messages) == sent
+    assert DigestDelivery.objects.filter(period="2026-W52", user=bob).count() == 1
