@@ -456,7 +456,7 @@ CELERY_BEAT_SCHEDULE["campaigns-weekly-digest"] = {
 }
 # A campaign's per-address rows (recipients, and their stamps on the mail path) are deleted this
 # many days after it ended; the campaign keeps its figures (apps/campaigns/retention.py).
-CAMPAIGN_LOG_RETENTION_DAYS = env.int("CAMPAIGN_LOG_RETENTION_DAYS", default=365, minimum=1)
+CAMPAIGN_LOG_RETENTION_DAYS = 365
 CELERY_BEAT_SCHEDULE["campaigns-retention"] = {
     "task": "campaigns.fan_out_retention",
     "schedule": crontab(minute=25, hour=2),
