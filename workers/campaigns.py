@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.campaigns import digest, retention, sending
-from tenants.selectors import active_schemas
+from tenants.selectors import active_schemas, schemas_holding_data
 from workers.base import TenantTask, fan_out
 
 logger = logging.getLogger(__name__)
@@ -133,5 +133,7 @@ def apply_retention_task(schema_name: str) -> dict[str, int]:
 
 @shared_task(name="campaigns.fan_out_retention")
 def fan_out_retention_task() -> int:
-    """Beat entry (daily): one retention task per open CPTS."""
-    return fan_out(apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS)
+    """Beat entry (daily): one retention task per CPTS holding data (suspended and closed too)."""
+    return fan_out(
+        apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS, schemas=schemas_holding_data()
+    )
