@@ -64,7 +64,7 @@ def refund_payment(*, actor, payment: Payment) -> Payment:
         raise ValidationError(_("Seul un paiement réglé peut être remboursé."))
     if payment.method in (PaymentMethod.CARD, PaymentMethod.SEPA):
         card.refund_on_stripe(payment)
-    settlement.mark_payment_refunded(payment.pk)
+    settlement.mark_payment_refunded(payment.pk, actor=actor)
     payment.refresh_from_db()
     return payment
 

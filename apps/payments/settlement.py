@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.audit.log import record
+from tenants.actors import SYSTEM
 from tenants.queue import enqueue_on_commit
 
 from . import registry
@@ -97,8 +99,13 @@ def mark_payment_failed(payment_id: int, *, reason: str, cancelled: bool = False
     return True
 
 
-def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False) -> bool:
+def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False, actor=SYSTEM) -> bool:
     """Record a refund (ours or seen on Stripe) and have a worker issue the credit note.
+
+    Every refund goes through here, so this is where it is written to the audit log
+    (``payments.refunded``, in the same transaction, once): ``actor`` is the person who asked for
+    it (``apps.payments.services.refund_payment``), the platform (``SYSTEM``) for the refunds no
+    person asked for (a seat refunded by a worker, a cancelled event, a refund read back from Stripe).
 
     ``seen_on_stripe`` (e.g. a refund made from the CPTS's dashboard): the payable's own locks are
     taken first and its ``on_refunded`` hook told so (an event seat left with no paid payment is
@@ -112,6 +119,7 @@ def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False) -> b
         payment.status = Payment.Status.REFUNDED
         payment.refunded_at = timezone.now()
         payment.save(update_fields=["status", "refunded_at"])
+        record(actor, "payments.refunded", payment, amount=str(payment.amount), method=payment.method)
         hooks, _obj = registry.payable_of(payment)
         hooks.on_refunded(payment, seen_on_stripe=seen_on_stripe)
         enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
