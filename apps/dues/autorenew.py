@@ -34,6 +34,7 @@ from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
 from .models import Dues, ReminderCampaign, Tier
+from .services import activate
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,9 @@ def tier_for(membership: Membership, year: int) -> Tier | None:
 def charge(membership: Membership, year: int) -> str:
     """Charge one member's renewal once (claimed by an off-session Payment row on the Dues).
 
+    Dues of 0 € (a free tier) are settled as a free join is (``services.join``): active at once,
+    with no payment, no Stripe call and no receipt number used.
+
     Returns ``succeeded``, ``failed``, ``skipped``.
     """
     community = current_community()
@@ -162,6 +166,10 @@ def charge(membership: Membership, year: int) -> str:
         )
         if dues.status == Dues.Status.ACTIVE:
             return "skipped"
+        if dues.amount == 0:
+            # Nothing to charge (Stripe refuses a 0 € PaymentIntent): renewed like a free join.
+            activate(dues)
+            return "succeeded"
         payment = dues.payments.filter(off_session=True).first()
         if payment is not None and (
             payment.stripe_payment_intent_id or payment.status != Payment.Status.PENDING

@@ -12,7 +12,8 @@ from django_tenants.utils import schema_context
 
 from apps.dues.models import Dues, Tier
 from apps.members.models import Membership
-from apps.payments.models import Payment, Receipt
+from apps.payments.models import Payment, Receipt, ReceiptCounter
+from apps.stripe_gateway.models import StripeRoute
 from tests.conftest import HOST_A
 from tests.dues.conftest import connect
 from workers.dues import run_renewals_task
@@ -229,3 +230,34 @@ def test_paying_online_never_takes_over_the_automatic_renewal_s_attempt(
         automatic.refresh_from_db()
     assert online.pk != automatic.pk and not online.off_session
     assert automatic.stripe_payment_intent_id is None
+
+
+def test_a_free_tier_renews_automatically_without_any_stripe_call_nor_receipt(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    """A free tier (0 €) has nothing to charge: the automatic renewal settles it like a free join
+    does (dues active at once, no payment, no receipt number used), and Stripe is never asked for
+    a 0 € PaymentIntent (Stripe refuses one; the member would be told the renewal failed)."""
+    connect(community_a, alice)
+    with schema_context(community_a.schema_name):
+        free = Tier.objects.create(name="Adhésion d'honneur", price=0)
+        Dues.objects.create(
+            membership=Membership.objects.get(user=bob), year=2026, tier=free, amount=0, status="active"
+        )
+    assert _save_card(client_as(bob, HOST_A), "4242424242424242").json()["ok"] is True
+    with schema_context(community_a.schema_name):
+        routes_before = StripeRoute.objects.count()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_renewals_task.apply(args=(community_a.schema_name, "2027-01-01")).get()
+        run_renewals_task.apply(args=(community_a.schema_name, "2027-01-02")).get()
+    with schema_context(community_a.schema_name):
+        dues = Dues.objects.get(membership__user=bob, year=2027)
+        payments = Payment.objects.filter(dues=dues).count()
+        counters = ReceiptCounter.objects.filter(year=2027).count()
+        routes_after = StripeRoute.objects.count()
+    assert (dues.status, dues.amount, dues.tier_id) == ("active", 0, free.pk)
+    assert dues.activated_at is not None
+    assert payments == 0 and counters == 0
+    assert routes_after == routes_before  # no PaymentIntent was created on Stripe
+    assert not [m.subject for m in mail.outbox if "n'a pas abouti" in m.subject]
