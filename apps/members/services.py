@@ -20,6 +20,7 @@ from tenants.queue import enqueue_on_commit
 
 from .models import Invitation, Membership, Role, RoleChange, SecurityPolicy, hash_token
 from .permissions import require_role
+from .standing import Standing, standing_as_member
 
 
 def invite(*, actor, email: str, role: str = Role.MEMBER) -> Invitation:
@@ -158,9 +159,23 @@ def _record_role_change(*, actor, membership: Membership, new_role: str) -> Memb
             user=locked.user, previous_role=locked.role, new_role=new_role, changed_by=person(actor)
         )
         if new_role:
+            details = {}
+            if new_role == Role.MEMBER and locked.has_role(Role.TEAM):
+                # A demotion changes the role only: the person stays à jour. Staff never needed
+                # dues; one whose dues do not cover them keeps the standing as granted by the team
+                # without dues (the exemption), and their dues are left as they are.
+                if standing_as_member(locked) != Standing.GOOD:
+                    locked.dues_exempt = details["dues_exempt"] = True
             locked.role = new_role
-            locked.save(update_fields=["role"])
-            record(actor, "members.role_changed", locked.user, before=change.previous_role, after=new_role)
+            locked.save(update_fields=["role", "dues_exempt"])
+            record(
+                actor,
+                "members.role_changed",
+                locked.user,
+                before=change.previous_role,
+                after=new_role,
+                **details,
+            )
         else:
             locked.is_active = False
             locked.save(update_fields=["is_active"])

@@ -93,6 +93,16 @@ def _compute(membership: Membership) -> Standing:
     return _providers[0].standing_by_dues(membership)
 
 
+def standing_as_member(membership: Membership) -> Standing:
+    """The standing ``membership`` has without a team or admin role: from its exemption and its
+    dues only (what a demotion to the member role would leave)."""
+    if membership.dues_exempt:
+        return Standing.GOOD
+    if not _providers:
+        return Standing.CANDIDATE
+    return _providers[0].standing_by_dues(membership)
+
+
 def standings_of(memberships: list[Membership]) -> dict[int, Standing]:
     """``standing_of`` for many active memberships at once (by pk): the same rule, with the dues
     of all of them read together (a list or a dashboard, not one query per row)."""
