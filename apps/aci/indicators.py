@@ -17,6 +17,7 @@ from apps.access_care import selectors as access_care
 from apps.directory.models import Entry, Kind
 from apps.events.selectors import count_event_attendees, count_events_held
 from apps.members.models import Membership
+from apps.members.standing import Standing, standings_of
 from apps.roster.selectors import count_professionals_offering, count_slots_offered
 from apps.working_groups.selectors import count_active_groups, count_meeting_attendance, count_meetings_held
 
@@ -65,12 +66,19 @@ def directory_coverage(until: datetime) -> Decimal:
     return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def count_members_in_good_standing(end: date, until: datetime) -> int:
+    """Members of the CPTS at the end of day ``end``: active memberships joined before ``until``
+    that were à jour that day (``apps.members.standing.standings_of``: team, exempt, or dues paid
+    by then covering that day). Candidates (joined, never paid) and lapsed members are not members."""
+    memberships = list(Membership.objects.filter(is_active=True, joined_at__lt=until))
+    return sum(1 for standing in standings_of(memberships, on=end).values() if standing == Standing.GOOD)
+
+
 def compute_value(source: str, start: date, end: date) -> Decimal:
     """The figure of platform source ``source`` over [start, end]. Raises ValueError for MANUAL."""
     since, until = _bounds(start, end)
     if source == Indicator.Source.MEMBERS:
-        # Active memberships that existed at the end of the period.
-        count = Membership.objects.filter(is_active=True, joined_at__lt=until).count()
+        count = count_members_in_good_standing(end, until)
     elif source == Indicator.Source.EVENTS_HELD:
         count = count_events_held(since, until)
     elif source == Indicator.Source.EVENT_ATTENDANCE:

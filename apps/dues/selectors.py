@@ -162,8 +162,10 @@ class YearFigures:
 
 def year_figures(year: int) -> YearFigures:
     dues = Dues.objects.filter(year=year)
+    # Dues of a past year lapse on 1 January (« échue ») but were paid: their members were à jour.
+    paid = [Dues.Status.ACTIVE, Dues.Status.EXPIRED]
     counts = dues.aggregate(
-        active=Count("pk", filter=Q(status=Dues.Status.ACTIVE)),
+        active=Count("pk", filter=Q(status__in=paid)),
         pending=Count("pk", filter=Q(status=Dues.Status.PENDING)),
     )
     payments = Payment.objects.filter(dues__year=year)
@@ -172,7 +174,7 @@ def year_figures(year: int) -> YearFigures:
         refunded=Sum("amount", filter=Q(status=Payment.Status.REFUNDED)),
     )
     by_tier = list(
-        dues.filter(status=Dues.Status.ACTIVE)
+        dues.filter(status__in=paid)
         .values("tier__name")
         .annotate(count=Count("pk"), total=Sum("amount"))
         .order_by("tier__name")

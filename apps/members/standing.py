@@ -31,6 +31,7 @@ CPTS's schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from django.db.models import TextChoices
@@ -57,8 +58,9 @@ class StandingProvider(Protocol):
     def standing_by_dues(self, membership: Membership) -> Standing:
         """GOOD, LAPSED or CANDIDATE from the membership's dues today (see the module docstring)."""
 
-    def standings_by_dues(self, memberships: list[Membership]) -> dict[int, Standing]:
-        """``standing_by_dues`` of many memberships at once (by pk), in a bounded number of queries."""
+    def standings_by_dues(self, memberships: list[Membership], on: date | None = None) -> dict[int, Standing]:
+        """``standing_by_dues`` of many memberships at once (by pk), in a bounded number of queries;
+        ``on`` a past day: the standing their dues gave them at the end of that day."""
 
     def pending_payment(self, membership: Membership) -> tuple[str, str] | None:
         """(url, French label) of the payment page of the membership's pending dues, if any."""
@@ -103,13 +105,17 @@ def standing_as_member(membership: Membership) -> Standing:
     return _providers[0].standing_by_dues(membership)
 
 
-def standings_of(memberships: list[Membership]) -> dict[int, Standing]:
+def standings_of(memberships: list[Membership], on: date | None = None) -> dict[int, Standing]:
     """``standing_of`` for many active memberships at once (by pk): the same rule, with the dues
-    of all of them read together (a list or a dashboard, not one query per row)."""
+    of all of them read together (a list or a dashboard, not one query per row).
+
+    ``on``: the standing at the end of that day (Europe/Paris) rather than now, for figures of a
+    past period (the ACI « members » indicator): the dues paid by then that covered that day. Roles
+    and exemptions have no history and are read as they are now. Not cached."""
     found: dict[int, Standing] = {}
     by_dues = []
     for membership in memberships:
-        cached = getattr(membership, _CACHE_ATTR, None)
+        cached = getattr(membership, _CACHE_ATTR, None) if on is None else None
         if cached is not None:
             found[membership.pk] = cached
         elif membership.has_role(Role.TEAM) or membership.dues_exempt:
@@ -119,9 +125,10 @@ def standings_of(memberships: list[Membership]) -> dict[int, Standing]:
         else:
             by_dues.append(membership)
     if by_dues:
-        found.update(_providers[0].standings_by_dues(by_dues))
-    for membership in memberships:
-        setattr(membership, _CACHE_ATTR, found[membership.pk])
+        found.update(_providers[0].standings_by_dues(by_dues, on=on))
+    if on is None:
+        for membership in memberships:
+            setattr(membership, _CACHE_ATTR, found[membership.pk])
     return found
 
 

@@ -13,6 +13,7 @@ from apps.aci import selectors, services
 from apps.aci.indicators import compute_value
 from apps.aci.models import Indicator, IndicatorValue
 from apps.directory.models import Entry
+from apps.dues.models import Dues, Tier
 from apps.events.models import Event, Registration
 from apps.members.models import Membership
 from apps.working_groups.models import Attendance, GroupMember, Meeting, WorkingGroup
@@ -191,3 +192,44 @@ def test_directory_coverage_is_the_share_of_listed_professionals_who_are_members
     assert beta_year == Decimal("100.00")
     assert (indicator.unit, indicator.aggregation) == ("%", "last")
     assert progress.value == Decimal("50.00")
+
+
+def test_the_members_indicator_counts_members_a_jour_only(world, db, alice):
+    """Members are members à jour (apps.members.standing): a candidate (joined, never paid), a
+    member whose dues were refunded and one who paid only an earlier year are not counted; dues
+    paid during the year count from the day they were paid, even lapsed since (1 January)."""
+    users = get_user_model().objects
+    with schema_context("alpha"):
+        tier = Tier.objects.get(name="Adhésion classique")
+        year_end, first_quarter = (
+            (date(YEAR, 1, 1), date(YEAR, 12, 31)),
+            (date(YEAR, 1, 1), date(YEAR, 3, 31)),
+        )
+        before = {period: compute_value("members", *period) for period in (year_end, first_quarter)}
+        this_year = compute_value("members", date(YEAR + 1, 1, 1), date(YEAR + 1, 12, 31))
+
+        def joined(email: str, dues: list[tuple[int, str, datetime | None]]) -> Membership:
+            membership = Membership.objects.create(
+                user=users.create_user(email, "x" * 12), joined_at=at(1, 15)
+            )
+            for dues_year, status, activated_at in dues:
+                Dues.objects.create(
+                    membership=membership,
+                    year=dues_year,
+                    tier=tier,
+                    amount=tier.price,
+                    status=status,
+                    activated_at=activated_at,
+                )
+            return membership
+
+        joined("candidat@test.fr", [(YEAR, "pending", None), (YEAR + 1, "pending", None)])
+        joined("rembourse@test.fr", [(YEAR, "refunded", at(2, 1)), (YEAR + 1, "refunded", at(2, 1))])
+        joined("ancien@test.fr", [(YEAR - 1, "expired", at(1, 1) - timedelta(days=200))])
+        joined("paye-en-mai@test.fr", [(YEAR, "expired", at(5, 20))])  # lapsed on 1 January since
+        joined("a-jour@test.fr", [(YEAR + 1, "active", timezone.now())])
+        after = {period: compute_value("members", *period) for period in (year_end, first_quarter)}
+        this_year_after = compute_value("members", date(YEAR + 1, 1, 1), date(YEAR + 1, 12, 31))
+    assert after[year_end] == before[year_end] + 1  # paid in May, à jour at the end of the year
+    assert after[first_quarter] == before[first_quarter]  # not yet paid at the end of March
+    assert this_year_after == this_year + 1  # à jour today; the candidate is not

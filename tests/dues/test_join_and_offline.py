@@ -341,3 +341,20 @@ def test_charlie_gets_404_on_bobs_receipt_payment_status_and_confirmation_in_a(
     with in_schema(community_a):
         payment.refresh_from_db()
     assert payment.status == "succeeded"
+
+
+def test_the_yearly_figures_count_the_members_who_paid_the_year_even_once_it_lapsed(community_a, bob):
+    """Figures of a past year (team figures, dashboard chart): its dues lapse on 1 January
+    (« échue ») but were paid: their members were à jour that year and count; pending, refunded
+    and cancelled dues do not."""
+    from apps.dues.selectors import year_figures
+
+    with in_schema(community_a):
+        tier = Tier.objects.get(name="Adhésion classique")
+        users = get_user_model().objects
+        for n, status in enumerate(["expired", "active", "pending", "refunded", "cancelled"]):
+            membership = Membership.objects.create(user=users.create_user(f"y{n}@test.fr", PASSWORD))
+            Dues.objects.create(membership=membership, year=2020, tier=tier, amount=tier.price, status=status)
+        figures = year_figures(2020)
+    assert (figures.members_active, figures.members_pending) == (2, 1)
+    assert [(row["tier__name"], row["count"]) for row in figures.by_tier] == [("Adhésion classique", 2)]
