@@ -202,12 +202,12 @@ def _close_stale_attempt(payment: Payment, intent: dict) -> None:
     is raised: the caller shows its status and opens nothing.
     """
     sync_payment(payment.pk, intent=intent)  # a failed authentication keeps its reason
-    payment.refresh_from_db(fields=["status"])
+    payment.refresh_from_db(fields=["status", "cancelled_on_stripe_at"])
     if intent["status"] in CANCELLABLE_INTENT_STATUSES:
         if payment.status == Payment.Status.PENDING:
             cancel_on_stripe(payment)
             payment.refresh_from_db(fields=["status"])
-        elif payment.status == Payment.Status.FAILED:
+        elif payment.status == Payment.Status.FAILED and payment.cancelled_on_stripe_at is None:
             _cancel_intent_quietly(payment)
     if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         # Paid meanwhile, or not closable (processing): show it, open nothing.
@@ -219,11 +219,22 @@ def _cancel_intent_quietly(payment: Payment) -> None:
     browser, and once cancelled nothing can confirm it beside the next attempt. Our payment
     stays failed (``settlement.mark_payment_failed`` keeps a failure as such)."""
     try:
-        stripe.PaymentIntent.cancel(
+        intent = stripe.PaymentIntent.cancel(
             payment.stripe_payment_intent_id, **client.options(payment.stripe_account_id)
         )
     except stripe.InvalidRequestError as error:  # already succeeded, processing or cancelled
         logger.info("payment %s not cancelled on Stripe: %s", payment.pk, error)
+        return
+    if client.as_dict(intent).get("status") == "canceled":
+        _note_cancelled_on_stripe(payment.pk)
+
+
+def _note_cancelled_on_stripe(payment_id: int) -> None:
+    """Stripe holds this attempt's PaymentIntent cancelled: final there, never read back again.
+    Stamped once (a second sighting keeps the first time)."""
+    Payment.objects.filter(pk=payment_id, cancelled_on_stripe_at__isnull=True).update(
+        cancelled_on_stripe_at=timezone.now()
+    )
 
 
 def retrieve_intent(payment: Payment) -> dict:
@@ -353,9 +364,8 @@ def attempt_state(payment: Payment) -> str:
         except stripe.StripeError as error:
             logger.warning("payment %s not read from Stripe: %s", payment.pk, error)
             return "processing"
-        if sync_payment(payment.pk, intent=intent) == "failed":
-            # Closed on Stripe too (its client secret is in the browser): a retry opens a fresh attempt.
-            _cancel_intent_quietly(payment)
+        # A failure is closed on Stripe too by sync_payment: a retry opens a fresh attempt.
+        sync_payment(payment.pk, intent=intent)
         state = {
             "requires_action": "awaiting_authentication",
             "requires_payment_method": "not_submitted",
@@ -389,6 +399,10 @@ def decline_message(code: str | None) -> str:
 def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
     """Bring our payment in line with the PaymentIntent as Stripe has it now. Idempotent.
 
+    Whatever told us to look (webhook, reconciliation, status page), a failure newly recorded is
+    also closed on Stripe: a declined PaymentIntent stays open there, and the browser holding its
+    client secret could still confirm it with another card while a fresh attempt is paid too.
+
     Returns what happened: ``succeeded``, ``failed``, ``cancelled``, ``refunded`` or ``unchanged``.
     """
     payment = Payment.objects.filter(pk=payment_id).first()
@@ -406,6 +420,7 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
             return "refunded" if refunded else "unchanged"
         return "succeeded" if changed else "unchanged"
     if status == "canceled":
+        _note_cancelled_on_stripe(payment.pk)
         return (
             "cancelled"
             if settlement.mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
@@ -414,7 +429,10 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
     error = intent.get("last_payment_error")
     if status == "requires_payment_method" and error:
         reason = error.get("code") or error.get("message") or "failed"
-        return "failed" if settlement.mark_payment_failed(payment.pk, reason=reason) else "unchanged"
+        if not settlement.mark_payment_failed(payment.pk, reason=reason):
+            return "unchanged"
+        _cancel_intent_quietly(payment)
+        return "failed"
     return "unchanged"
 
 
@@ -533,6 +551,7 @@ def _recheck_closed_attempts(cutoff, abandoned_cutoff) -> list[str]:
         status__in=[Payment.Status.FAILED, Payment.Status.CANCELLED],
         method=PaymentMethod.CARD,
         stripe_payment_intent_id__isnull=False,
+        cancelled_on_stripe_at__isnull=True,  # final on Stripe: read once, not at every sweep
         created_at__lte=cutoff,
         created_at__gt=abandoned_cutoff,
     ).order_by("-pk")[:200]
@@ -545,6 +564,8 @@ def _recheck_closed_attempts(cutoff, abandoned_cutoff) -> list[str]:
             elif intent["status"] in CANCELLABLE_INTENT_STATUSES:
                 _cancel_intent_quietly(payment)
                 results.append("closed")
+            elif intent["status"] == "canceled":
+                _note_cancelled_on_stripe(payment.pk)
         except stripe.StripeError as error:
             logger.warning("closed attempt %s not read from Stripe: %s", payment.pk, error)
             results.append("error")

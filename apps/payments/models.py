@@ -61,6 +61,9 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(_("payé le"), null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # When Stripe was seen to hold this attempt's PaymentIntent cancelled (final there): the
+    # reconciliation stops reading it back (``card._recheck_closed_attempts``).
+    cancelled_on_stripe_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "dues_payment"

@@ -24,6 +24,8 @@ MOVE = {
     ("payments", "0001_initial"),
     ("payments", "0002_content_types_follow_the_move"),
 }
+# Payments migrations written after the move: a schema left before it gets them in the same run.
+AFTER_THE_MOVE = {("payments", "0003_payment_cancelled_on_stripe_at")}
 
 
 def _before_move(graph) -> list[tuple[str, str]]:
@@ -145,7 +147,7 @@ def test_payments_receipts_and_refunds_filled_before_the_move_survive_it(world, 
 
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    assert {(migration.app_label, migration.name) for migration, _ in plan} == MOVE
+    assert {(migration.app_label, migration.name) for migration, _ in plan} == MOVE | AFTER_THE_MOVE
     executor.migrate(executor.loader.graph.leaf_nodes())
 
     after = {
