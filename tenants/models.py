@@ -56,6 +56,16 @@ class Community(TenantMixin):
         return self.schema_name
 
     @property
+    def designation(self) -> str:
+        """The name as French says it after « à », « de », « dans »: « la CPTS des Trois
+        Rivières » (« à la CPTS des Trois Rivières », never « à CPTS des … »); a name that does not
+        say it is a CPTS is introduced as one (« la CPTS Santé du Littoral »)."""
+        first = self.name.split(maxsplit=1)[0].casefold() if self.name.strip() else ""
+        if first in ("cpts", "communauté"):
+            return f"la {self.name}"
+        return f"la CPTS {self.name}"
+
+    @property
     def is_platform(self) -> bool:
         return self.schema_name == get_public_schema_name()
 

@@ -4,6 +4,8 @@ the renewal services, which claim and stamp each reminder themselves."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from apps.mailing import mail
 from tenants.selectors import current_community
 
@@ -22,7 +24,8 @@ def send_reminder(reminder) -> None:
     mail.send(
         key=f"dues.reminder:{reminder.pk}",
         to=user.email,
-        subject=f"Votre adhésion {reminder.year} à {community.name}",
+        subject=_("Votre adhésion %(year)s à %(cpts)s")
+        % {"year": reminder.year, "cpts": community.designation},
         template="dues/email/reminder",
         context=context,
         kind="dues.reminder",
@@ -36,7 +39,8 @@ def tell_autorenew_failed(membership, year: int) -> None:
     mail.send(
         key=None,
         to=membership.user.email,
-        subject=f"Votre renouvellement {year} à {community.name} n'a pas abouti",
+        subject=_("Votre renouvellement %(year)s à %(cpts)s n'a pas abouti")
+        % {"year": year, "cpts": community.designation},
         template="dues/email/autorenew_failed",
         context={"user": membership.user, "year": year, "url": f"{community.primary_url()}adhesion/"},
         kind="dues.autorenew_failed",

@@ -25,7 +25,7 @@ def send_invitation(invitation_id: int) -> str:
         outcome = mail.send(
             key=f"members.invitation:{invitation.pk}",
             to=invitation.email,
-            subject=_("Invitation à rejoindre %(community)s") % {"community": community.name},
+            subject=_("Invitation à rejoindre %(community)s") % {"community": community.designation},
             template="members/email/invitation",
             context={"invitation": invitation, "url": f"{community.primary_url()}invitation/{token}/"},
             kind="members.invitation",
@@ -50,9 +50,9 @@ def notify_role_change(change_id: int) -> str:
         if change is None or change.notified_at is not None:
             return "skipped"
         if change.is_removal:
-            subject = _("Vous ne faites plus partie de %(community)s") % {"community": community.name}
+            subject = _("Vous ne faites plus partie de %(community)s") % {"community": community.designation}
         else:
-            subject = _("Votre rôle dans %(community)s a changé") % {"community": community.name}
+            subject = _("Votre rôle dans %(community)s a changé") % {"community": community.designation}
         outcome = mail.send(
             key=f"members.role_change:{change.pk}",
             to=change.user.email,

@@ -101,7 +101,7 @@ def accept_invitation(request, token: str):
                 request, "members/invitation_invalid.html", {"reason": error.messages[0]}, status=400
             )
         login_and_bind(request, user)
-        messages.success(request, _("Bienvenue dans %(name)s !") % {"name": request.tenant.name})
+        messages.success(request, _("Bienvenue dans %(name)s !") % {"name": request.tenant.designation})
         landing = landing_url(request, selectors.get_membership(user))
         return redirect(landing or "members:member_space")
     return render(

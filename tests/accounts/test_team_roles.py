@@ -41,7 +41,7 @@ def test_an_admin_changes_a_role_and_the_person_is_told(
     assert _membership(community_a, bob).role == "team"
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
-    assert sent.to == ["bob@test.fr"] and sent.subject == "Votre rôle dans CPTS Alpha a changé"
+    assert sent.to == ["bob@test.fr"] and sent.subject == "Votre rôle dans la CPTS Alpha a changé"
     assert "désormais « équipe » (auparavant « membre »)" in sent.body and "Alice Admin" in sent.body
 
 
@@ -55,7 +55,7 @@ def test_an_admin_removes_someone_who_loses_access_and_is_told(
     assert not _membership(community_a, dana).is_active
     assert client_as(dana, HOST_A).get("/equipe/").status_code == 404
     assert mail.outbox[0].to == ["dana@test.fr"]
-    assert mail.outbox[0].subject == "Vous ne faites plus partie de CPTS Alpha"
+    assert mail.outbox[0].subject == "Vous ne faites plus partie de la CPTS Alpha"
     with schema_context(community_a.schema_name):
         change = RoleChange.objects.get(user=dana)
     assert (change.previous_role, change.new_role, change.changed_by_id) == ("team", "", alice.pk)

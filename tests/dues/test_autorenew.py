@@ -100,7 +100,7 @@ def test_a_refused_automatic_renewal_is_recorded_and_the_member_told(
         dues = Dues.objects.get(membership__user=bob, year=2027)
         payments = list(Payment.objects.filter(dues=dues).values_list("status", "failure_reason"))
     assert dues.status == "pending" and payments == [("failed", "card_declined")]
-    assert [m.subject for m in mail.outbox] == ["Votre renouvellement 2027 à CPTS Alpha n'a pas abouti"]
+    assert [m.subject for m in mail.outbox] == ["Votre renouvellement 2027 à la CPTS Alpha n'a pas abouti"]
     assert "http://alpha.localhost/adhesion/" in mail.outbox[0].body
 
 
@@ -212,7 +212,7 @@ def test_past_stripe_s_idempotency_window_the_retry_gives_up_and_tells_the_membe
             Payment.objects.filter(dues__year=2027).values_list("status", "stripe_payment_intent_id")
         )
     assert payments == [("failed", None)]  # never a new PaymentIntent with a key Stripe may have forgotten
-    assert [m.subject for m in mail.outbox] == ["Votre renouvellement 2027 à CPTS Alpha n'a pas abouti"]
+    assert [m.subject for m in mail.outbox] == ["Votre renouvellement 2027 à la CPTS Alpha n'a pas abouti"]
 
 
 def test_paying_online_never_takes_over_the_automatic_renewal_s_attempt(

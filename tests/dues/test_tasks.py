@@ -48,7 +48,8 @@ def test_the_1_january_run_lapses_last_year_and_reminds_once_even_when_run_twice
     assert second == {"lapsed": 0, "campaigns": 0}
     assert sent_after_first == 1 and len(mail.outbox) == 1
     assert (
-        mail.outbox[0].to == ["bob@test.fr"] and "Votre adhésion 2027 à CPTS Alpha" == mail.outbox[0].subject
+        mail.outbox[0].to == ["bob@test.fr"]
+        and "Votre adhésion 2027 à la CPTS Alpha" == mail.outbox[0].subject
     )
     assert "http://alpha.localhost/adhesion/renouveler/" in mail.outbox[0].body
     with schema_context(community_a.schema_name):
