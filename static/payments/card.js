@@ -3,23 +3,15 @@
  * on the CPTS's Stripe account, Stripe.js runs 3-D Secure when asked. The webhook, not this page,
  * activates the dues (confirms the registration): we only go to the status page, which polls.
  * With localstripe (data-embedded="1") its Stripe.js stand-in has no createPaymentMethod: the card
- * is tokenised with createToken and the token's card id is used as the payment method. */
+ * is tokenised with createToken and the token's card id is used as the payment method.
+ * Needs static/payments/stripe_form.js (loaded before). */
 (function () {
   "use strict";
-  var root = document.getElementById("card-payment");
-  if (!root || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(root.dataset.publishableKey);
-  var card = stripe.elements().create("card", { hidePostalCode: true });
-  card.mount("#card-element");
-  var form = document.getElementById("card-form");
-  var errors = document.getElementById("card-errors");
-  var button = document.getElementById("card-submit");
-  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-
-  function fail(message) {
-    errors.textContent = message || "Le paiement n'a pas abouti. Vérifiez votre carte et réessayez.";
-    button.disabled = false;
-  }
+  var page = window.cptsCardForm && window.cptsCardForm(
+    "card-payment", "Le paiement n'a pas abouti. Vérifiez votre carte et réessayez."
+  );
+  if (!page) { return; }
+  var root = page.root, stripe = page.stripe, card = page.card, fail = page.fail;
 
   async function paymentMethodId() {
     if (root.dataset.embedded === "1") {
@@ -32,19 +24,13 @@
     return result.paymentMethod.id;
   }
 
-  form.addEventListener("submit", async function (event) {
+  page.form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    errors.textContent = "";
-    button.disabled = true;
+    page.errors.textContent = "";
+    page.button.disabled = true;
     try {
       var pm = await paymentMethodId();
-      var response = await fetch(root.dataset.confirmUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded" },
-        body: "payment_method=" + encodeURIComponent(pm)
-      });
-      var data = await response.json();
+      var data = await page.post(root.dataset.confirmUrl, "payment_method", pm);
       if (data.confirm_url) {
         // The declined attempt is closed; the next try goes to the fresh one.
         root.dataset.confirmUrl = data.confirm_url;
