@@ -97,6 +97,10 @@ class Event(models.Model):
         return self.ends_at < timezone.now()
 
     @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
+
+    @property
     def is_paid(self) -> bool:
         return self.price > 0
 

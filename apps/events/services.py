@@ -436,9 +436,18 @@ def _settle_payments_before_cancelling(actor, registration: Registration) -> Non
 def cancel_registration(*, actor, registration: Registration) -> Registration | None:
     """Cancel a registration (its holder or the team). A paid registration is refunded through
     Stripe first. A freed seat goes to the first person on the waiting list, who is told by
-    e-mail. Returns the promoted registration, if any."""
+    e-mail. Returns the promoted registration, if any. Its holder may cancel until the event
+    starts (ValidationError after: a seat used is not refunded by its holder); the team at any time.
+    """
     if registration.user_id is None or registration.user_id != actor.pk:
         require_role(actor, Role.TEAM)
+    elif Event.objects.filter(pk=registration.event_id, starts_at__lte=timezone.now()).exists():
+        raise ValidationError(
+            _(
+                "L'événement a commencé : votre inscription ne peut plus être annulée en ligne. "
+                "Écrivez à l'équipe de la CPTS si vous n'avez pas pu y assister."
+            )
+        )
     _settle_payments_before_cancelling(actor, registration)
     promoted = _cancel(registration)
     return promoted or None

@@ -898,3 +898,27 @@ def test_someone_who_paid_a_public_event_without_being_a_member_downloads_their_
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert client_as(bob, HOST_A).get(f"/recus/{receipt.pk}/").status_code == 404  # another member of A
     assert client_as(alice, HOST_A).get(f"/recus/{receipt.pk}/").status_code == 200  # A's team
+
+
+def test_a_seat_holder_cannot_give_up_and_be_refunded_once_the_event_started_the_team_can(
+    world, db, client_as, alice, bob, django_capture_on_commit_callbacks
+):
+    paid, client, payment = _card_paid(world, client_as, alice, bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(Client(HTTP_HOST=PLATFORM_HOST), _succeeded(payment, "evt_paid_then_attended"))
+    assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+    with schema_context("alpha"):  # the training took place last week
+        past = timezone.now() - timedelta(days=7)
+        Event.objects.filter(pk=paid.pk).update(starts_at=past, ends_at=past + timedelta(hours=3))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(f"/evenements/{paid.pk}/desinscription/", follow=True)
+    assert "votre inscription ne peut plus être annulée en ligne" in page.content.decode()
+    assert "Annuler mon inscription" not in page.content.decode()
+    assert _state("alpha", payment)[:2] == ("succeeded", "confirmed")
+
+    with schema_context("alpha"):
+        registration = Registration.objects.get(pk=payment.registration_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(alice, HOST_A).post(f"/evenements/{paid.pk}/inscrits/{registration.pk}/annuler/")
+    assert _state("alpha", payment)[:2] == ("refunded", "cancelled")
