@@ -52,3 +52,17 @@ def fan_out_retention_task() -> int:
     return fan_out(
         apply_retention_task, spread_seconds=RETENTION_SPREAD_SECONDS, schemas=schemas_holding_data()
     )
+
+
+@shared_task(base=TenantTask, name="access_care.recompute_priorities")
+def recompute_priorities_task(schema_name: str) -> int:
+    """Rescore the open requests for today (70 reached, months waited). Runs twice, acts once:
+    only changed scores are written (see services.recompute_priorities)."""
+    return services.recompute_priorities()
+
+
+@shared_task(name="access_care.fan_out_priorities")
+def fan_out_priorities_task() -> int:
+    """Beat entry (daily, after midnight): one recompute per open CPTS (suspended and closed ones
+    take no new request)."""
+    return fan_out(recompute_priorities_task, spread_seconds=RETENTION_SPREAD_SECONDS)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.geo.models import Commune
 from apps.territory.selectors import list_territory_communes
 
-from .models import DECLARED_CRITERIA, DEFAULT_WEIGHTS, Criterion, PatientRequest
+from .models import DECLARED_CRITERIA, DEFAULT_WEIGHTS, WAIT_MONTH, Criterion, PatientRequest
 from .services import RequestData
 
 
@@ -234,9 +234,18 @@ class SettingsForm(forms.Form):
                 max_value=1000,
                 initial=DEFAULT_WEIGHTS[criterion.value],
             )
+        self.fields[f"weight_{WAIT_MONTH}"] = forms.IntegerField(
+            label=_("Poids : par mois d'attente"),
+            min_value=0,
+            max_value=1000,
+            initial=DEFAULT_WEIGHTS[WAIT_MONTH],
+            help_text=_("Ajouté chaque mois entier d'attente ; les priorités sont recalculées chaque nuit."),
+        )
 
     def weights(self) -> dict:
-        return {c.value: self.cleaned_data[f"weight_{c.value}"] for c in Criterion}
+        return {
+            key: self.cleaned_data[f"weight_{key}"] for key in (*(c.value for c in Criterion), WAIT_MONTH)
+        }
 
     def clean_letter_body(self):
         body = self.cleaned_data["letter_body"]

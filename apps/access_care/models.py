@@ -49,6 +49,8 @@ class Criterion(models.TextChoices):
 PRIORITY_GROUPS = (Criterion.ALD, Criterion.ELDERLY, Criterion.C2S)
 # Criteria the person ticks; ELDERLY is computed from the birth date.
 DECLARED_CRITERIA = [c for c in Criterion if c != Criterion.ELDERLY]
+# Not a criterion: points per full month the request has waited (recomputed daily).
+WAIT_MONTH = "wait_month"
 DEFAULT_WEIGHTS = {
     Criterion.ALD.value: 100,
     Criterion.ELDERLY.value: 100,
@@ -57,6 +59,7 @@ DEFAULT_WEIGHTS = {
     Criterion.DISABILITY.value: 50,
     Criterion.GP_LEFT.value: 30,
     Criterion.MOBILITY.value: 30,
+    WAIT_MONTH: 10,
 }
 
 
@@ -186,6 +189,13 @@ class PatientRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "-priority", "created_at"], name="access_request_queue"),
             models.Index(fields=["closed_at"], name="access_request_closed"),
+            # The queue's default view (open, not anonymised) in its own order: its first page is
+            # the index's first 50 entries instead of a sort of every open request.
+            models.Index(
+                fields=["-priority", "created_at", "id"],
+                condition=models.Q(anonymised_at__isnull=True, status__in=["new", "qualified", "proposed"]),
+                name="access_request_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:

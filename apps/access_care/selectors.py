@@ -29,10 +29,25 @@ class QueueFilters:
     duplicates_only: bool = False
 
 
+# What a queue row shows or needs: contact details and notes stay encrypted in the table, unread.
+QUEUE_COLUMNS = (
+    "status",
+    "last_name",
+    "first_name",
+    "birth_date_text",
+    "criteria_text",
+    "commune",
+    "priority",
+    "possible_duplicate_of",
+    "created_at",
+)
+
+
 def list_queue(filters: QueueFilters) -> QuerySet[PatientRequest]:
     """Requests of the triage queue, most urgent first (priority, then the longest wait). By
-    default the open ones (new, qualified, proposed)."""
-    queryset = PatientRequest.objects.filter(anonymised_at__isnull=True)
+    default the open ones (new, qualified, proposed), served in that order by the partial index
+    ``access_request_open_queue``. Only QUEUE_COLUMNS are loaded (and decrypted)."""
+    queryset = PatientRequest.objects.filter(anonymised_at__isnull=True).only(*QUEUE_COLUMNS)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     else:

@@ -26,6 +26,8 @@ from tenants.queue import enqueue_on_commit
 from . import crypto
 from .models import (
     DECLARED_CRITERIA,
+    DEFAULT_WEIGHTS,
+    WAIT_MONTH,
     AccessLog,
     DeskPermission,
     DeskSettings,
@@ -135,14 +137,10 @@ def update_settings(*, actor, weights: dict, retention_months: int, letter_subje
         row.letter_body = letter_body
         row.save()
         today = timezone.localdate()
-        changed = []
-        for request in PatientRequest.objects.filter(status__in=PatientRequest.OPEN_STATUSES):
-            score = priority_of(request.groups(request.created_at.date()), row.weights)
-            if score != request.priority:
-                request.priority = score
-                changed.append(request)
-        PatientRequest.objects.bulk_update(changed, ["priority"], batch_size=1000)
-        log_access(actor=actor, action="settings", detail=f"{len(changed)} priorités recalculées le {today}")
+        changed = _recompute(
+            PatientRequest.objects.filter(status__in=PatientRequest.OPEN_STATUSES), row.weights, today
+        )
+        log_access(actor=actor, action="settings", detail=f"{changed} priorités recalculées le {today}")
     return row
 
 
@@ -193,8 +191,62 @@ def purge_access_log(*, today: date | None = None) -> int:
 # --- Requests --------------------------------------------------------------------------------------
 
 
-def priority_of(groups: list[str], weights: dict) -> int:
-    return sum(int(weights.get(group, 0)) for group in set(groups))
+def months_waited(created_at: datetime, today: date) -> int:
+    """Full months from the request's day to ``today`` (0 before the first month is over)."""
+    waited = relativedelta(today, timezone.localtime(created_at).date())
+    return max(waited.years * 12 + waited.months, 0)
+
+
+def priority_of(groups: list[str], weights: dict, *, months: int = 0) -> int:
+    """The sum of the weights of ``groups`` plus the waiting weight per full month waited."""
+    per_month = int(weights.get(WAIT_MONTH, DEFAULT_WEIGHTS[WAIT_MONTH]))
+    return sum(int(weights.get(group, 0)) for group in set(groups)) + per_month * months
+
+
+def priority_on(request: PatientRequest, weights: dict, today: date) -> int:
+    """The request's priority on ``today``: its criteria, 70 and over if they are by then, and
+    the months it has waited."""
+    return priority_of(request.groups(today), weights, months=months_waited(request.created_at, today))
+
+
+# Rows locked, rescored and written per transaction by the recompute.
+RECOMPUTE_BATCH = 500
+
+
+def _recompute(queryset, weights: dict, today: date) -> int:
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), RECOMPUTE_BATCH):
+        with transaction.atomic():
+            rows = list(
+                PatientRequest.objects.select_for_update()
+                .filter(pk__in=ids[start : start + RECOMPUTE_BATCH], status__in=PatientRequest.OPEN_STATUSES)
+                .only("birth_date_text", "criteria_text", "created_at", "priority")
+            )
+            stale = []
+            for request in rows:
+                score = priority_on(request, weights, today)
+                if score != request.priority:
+                    request.priority = score
+                    stale.append(request)
+            PatientRequest.objects.bulk_update(stale, ["priority"])
+            changed += len(stale)
+    return changed
+
+
+def recompute_priorities(*, today: date | None = None) -> int:
+    """The daily recompute of the open requests' priority (age reached, months waited). Writes only
+    the scores that changed, so a second run the same day changes nothing and logs nothing.
+    Returns how many requests changed."""
+    today = today or timezone.localdate()
+    changed = _recompute(
+        PatientRequest.objects.filter(status__in=PatientRequest.OPEN_STATUSES, anonymised_at__isnull=True),
+        get_desk_settings().weights,
+        today,
+    )
+    if changed:
+        log_access(actor=None, action="recompute", detail=f"{changed} priorités recalculées le {today}")
+    return changed
 
 
 @dataclass
@@ -240,7 +292,7 @@ def _fill(request: PatientRequest, data: RequestData, weights: dict) -> None:
     request.commune = data.commune
     request.contact_by = data.contact_by
     request.identity_index = crypto.identity_index(data.last_name, data.first_name, request.birth_date_text)
-    request.priority = priority_of(request.groups(timezone.localdate()), weights)
+    request.priority = priority_on(request, weights, timezone.localdate())
 
 
 def _flag_duplicate(request: PatientRequest) -> None:

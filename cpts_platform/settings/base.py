@@ -405,6 +405,11 @@ CELERY_BEAT_SCHEDULE["access-care-retention"] = {
     "task": "access_care.fan_out_retention",
     "schedule": crontab(minute=20, hour=2),
 }
+# Priorities follow the day (70 reached, months waited): recomputed once the date has changed.
+CELERY_BEAT_SCHEDULE["access-care-priorities"] = {
+    "task": "access_care.fan_out_priorities",
+    "schedule": crontab(minute=10, hour=1),
+}
 # Where to download them from (empty: no automatic refresh; docs/directory.md gives the sources).
 NATIONAL_EXTRACT_URLS = {
     "rpps": env.str("NATIONAL_RPPS_URL", default=""),
