@@ -61,6 +61,17 @@ def desk_required(view=None, *, role: str = Role.TEAM, permission: bool = True):
     return decorator(view) if view is not None else decorator
 
 
+def desk_is_on(request) -> bool:
+    """Sidebar condition of the admins' entries: the module is on for this CPTS."""
+    return services.is_enabled()
+
+
+def desk_is_open_to(request) -> bool:
+    """Sidebar condition of the team's entries: the module is on and the admin opened it to this
+    account (least access: the others would only meet a 403)."""
+    return services.is_enabled() and services.has_permission(request.user)
+
+
 def second_factor_reason(request) -> str:
     """The rule registered with ``apps.accounts.hooks``: holders of « accès aux soins » here keep
     their second factor."""

@@ -5,7 +5,9 @@ Two registries, both read per request and filtered by the role the account holds
 
 - **sidebar entries**: ``register_sidebar_entry(group=…, label=…, icon=…, url_name=…, role=…)``.
   Entries sit under the job groups of ``GROUPS`` (an app may add its own with ``register_group``);
-  a group with no visible entry is not shown. The entry whose URL is the longest prefix of the
+  a group with no visible entry is not shown. An entry or a group may also carry ``visible``, a
+  condition of the request (``visible(request) -> bool``: a module switched on for this CPTS, a
+  permission the account holds); each distinct condition is asked at most once per sidebar. The entry whose URL is the longest prefix of the
   current path is the active one, and gives the page its breadcrumbs.
 - **dashboard panels**: ``register_dashboard_panel(key=…, template=…, context=…, role=…)``. The
   dashboard includes each visible panel's template with the dict its ``context(request)`` returns;
@@ -25,11 +27,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 
+Condition = Callable[[HttpRequest], bool]
+
+
 @dataclass(frozen=True)
 class Group:
     key: str
     label: str
     order: int
+    visible: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class SidebarEntry:
     # Other path prefixes that belong to this entry (pages reached from it whose URL does not
     # start with its own, e.g. an event's registrations under « Événements »).
     also_matches: tuple[str, ...] = ()
+    visible: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,11 @@ _entries: dict[tuple[str, str], SidebarEntry] = {}
 _panels: dict[str, DashboardPanel] = {}
 
 
-def register_group(key: str, label: str, order: int) -> None:
-    """Add (or relabel) a sidebar group; ``order`` places it among the others (10, 20, …)."""
-    _groups[key] = Group(key, label, order)
+def register_group(key: str, label: str, order: int, *, visible: Condition | None = None) -> None:
+    """Add (or relabel) a sidebar group; ``order`` places it among the others (10, 20, …).
+    ``visible(request)`` False hides the whole group, whatever its entries say. Apps sharing a
+    group register it alike; the last registration wins."""
+    _groups[key] = Group(key, label, order, visible)
 
 
 for _order, (_key, _label) in enumerate(
@@ -94,15 +103,19 @@ def register_sidebar_entry(
     role: str = "team",
     order: int = 100,
     also_matches: tuple[str, ...] = (),
+    visible: Condition | None = None,
 ) -> None:
-    """Show a link in the back-office sidebar to accounts holding ``role`` here.
+    """Show a link in the back-office sidebar to accounts holding ``role`` here (and, with
+    ``visible``, only on requests for which ``visible(request)`` is true).
 
     ``icon`` is a Lucide icon name vendored under static/vendor/lucide/ (the ``icon`` tag raises on
     an unknown one); ``url_name`` a URL name without arguments. Registering the same
     (group, url_name) again replaces the entry (an app's ready() may run twice in tests)."""
     if group not in _groups:
         raise ValueError(f"unknown sidebar group {group!r}: register_group() it first")
-    _entries[(group, url_name)] = SidebarEntry(group, label, icon, url_name, role, order, also_matches)
+    _entries[(group, url_name)] = SidebarEntry(
+        group, label, icon, url_name, role, order, also_matches, visible
+    )
 
 
 def register_dashboard_panel(
@@ -164,8 +177,20 @@ def sidebar_for(request: HttpRequest) -> Sidebar:
     path = request.path
     ordered = sorted(_entries.values(), key=lambda e: (_groups[e.group].order, e.order, str(e.label)))
     by_key: dict[str, NavGroup] = {}
+    answers: dict[Condition, bool] = {}
+
+    def holds(condition: Condition | None) -> bool:
+        # Conditions may query the database (a module's switch): one answer per sidebar.
+        if condition is None:
+            return True
+        if condition not in answers:
+            answers[condition] = bool(condition(request))
+        return answers[condition]
+
     for entry in ordered:
         if not _allowed(request, entry.role):
+            continue
+        if not holds(_groups[entry.group].visible) or not holds(entry.visible):
             continue
         try:
             url = reverse(entry.url_name)
