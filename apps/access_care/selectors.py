@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from apps.audit.log import record
 from apps.geo.selectors import centres_of, distance_km
 from apps.members.models import Membership
 
 from .models import PRIORITY_GROUPS, AccessLog, DeskPermission, GpCapacity, PatientRequest, Proposal
-from .services import quarter_of
+from .services import log_access, quarter_of, require_desk
 
 Status = PatientRequest.Status
 
@@ -63,6 +65,22 @@ def list_queue(filters: QueueFilters) -> QuerySet[PatientRequest]:
 
 def get_request(pk: int) -> PatientRequest | None:
     return PatientRequest.objects.filter(pk=pk).first()
+
+
+def open_request(actor, pk: int, *, action: str = "view", ip: str = "") -> PatientRequest | None:
+    """A case opened to a team member: checks the actor (``services.require_desk``: raises
+    DeskDisabled or PermissionDenied), then, when the request exists here, traces the read
+    itself twice in one transaction: the desk's access-log row (``action``, ``ip``) and the audit
+    line ``desk.accessed`` (docs/audit.md; the request by id only). None when there is no such
+    request in this CPTS (nothing is written)."""
+    require_desk(actor)
+    found = get_request(pk)
+    if found is None:
+        return None
+    with transaction.atomic():
+        log_access(actor=actor, action=action, request_id=found.pk, ip=ip)
+        record(actor, "desk.accessed", found, via=action)
+    return found
 
 
 def list_desk_users() -> list:

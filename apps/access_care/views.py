@@ -178,11 +178,18 @@ def _get_request_or_404(pk: int) -> PatientRequest:
     return found
 
 
+def _open_request_or_404(request, pk: int, action: str = "view") -> PatientRequest:
+    """The case shown to this team member, its reading traced (access log and audit log)."""
+    found = selectors.open_request(request.user, pk, action=action, ip=client_ip(request))
+    if found is None:
+        raise Http404
+    return found
+
+
 @desk_required
 def request_detail(request, pk: int):
     """One request: identity, situation, history, duplicate flag, proposals and ranked GPs."""
-    patient = _get_request_or_404(pk)
-    services.log_access(actor=request.user, action="view", request_id=patient.pk, ip=client_ip(request))
+    patient = _open_request_or_404(request, pk)
     today = timezone.localdate()
     candidates = []
     if patient.status in (
@@ -219,8 +226,7 @@ def request_detail(request, pk: int):
 @desk_required
 @require_http_methods(["GET", "POST"])
 def request_edit(request, pk: int):
-    patient = _get_request_or_404(pk)
-    services.log_access(actor=request.user, action="view", request_id=patient.pk, ip=client_ip(request))
+    patient = _open_request_or_404(request, pk)
     form = TeamRequestForm(request.POST or None, initial=TeamRequestForm.initial_from(patient))
     if request.method == "POST" and form.is_valid():
         try:
@@ -288,7 +294,7 @@ def request_letter(request, pk: int):
     patient = _get_request_or_404(pk)
     if patient.found_gp_id is None or patient.anonymised_at:
         raise Http404
-    services.log_access(actor=request.user, action="letter", request_id=patient.pk, ip=client_ip(request))
+    patient = _open_request_or_404(request, pk, "letter")
     return render(request, "access_care/letter.html", services.patient_message(patient))
 
 

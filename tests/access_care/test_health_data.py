@@ -15,9 +15,10 @@ from django_tenants.utils import schema_context
 from apps.access_care import crypto, services
 from apps.access_care.models import AccessLog, DeskSettings, PatientRequest
 from apps.accounts.hooks import second_factor_reason
+from apps.audit.models import AuditEvent
 from apps.members.selectors import get_membership
 from tests.access_care.conftest import submit
-from tests.conftest import HOST_A, HOST_B
+from tests.conftest import HOST_A, HOST_B, verified_operator_client
 
 NEW_KEY = "k2:" + base64.b64encode(b"n" * 32).decode()
 
@@ -270,3 +271,33 @@ def test_without_hds_hosting_the_operator_cannot_switch_it_on(community_a, setti
         # A switch left on while the platform stops declaring HDS hosting opens nothing.
         settings.HDS_HOSTING = False
         assert not services.is_enabled()
+
+
+def test_opening_a_case_to_a_team_member_is_recorded_in_the_audit_log(desk, community_a, dora_client):
+    with schema_context(community_a.schema_name):
+        request = submit()
+    assert dora_client.get(reverse("access_care:request", args=[request.pk])).status_code == 200
+    assert dora_client.get(reverse("access_care:request_edit", args=[request.pk])).status_code == 200
+    # The queue shows rows without opening a case: the desk's own log has them, not the audit.
+    assert dora_client.get(reverse("access_care:queue")).status_code == 200
+    with schema_context(community_a.schema_name):
+        lines = list(
+            AuditEvent.objects.filter(action="desk.accessed").values_list(
+                "actor_id", "target_type", "target_id", "target_label"
+            )
+        )
+        assert (
+            lines
+            == [(desk.dora.pk, "access_care.patientrequest", str(request.pk), f"request {request.pk}")] * 2
+        )
+        assert AccessLog.objects.filter(action="view", request_id=request.pk).count() == 2
+
+
+def test_a_refused_reader_opens_no_case_and_leaves_no_audit_line(desk, community_a, client_as, charlie):
+    with schema_context(community_a.schema_name):
+        request = submit()
+    url = reverse("access_care:request", args=[request.pk])
+    assert verified_operator_client(desk.tina, HOST_A).get(url).status_code == 403
+    assert client_as(charlie, HOST_A).get(url).status_code == 404
+    with schema_context(community_a.schema_name):
+        assert not AuditEvent.objects.filter(action="desk.accessed").exists()
