@@ -26,7 +26,6 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-
 Condition = Callable[[HttpRequest], bool]
 
 
