@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from apps.access_care.api import PatientRequestViewSet
 from apps.aci.api import IndicatorViewSet
 from apps.directory.api import DirectoryViewSet
 from apps.dues.api import MemberMeView, TeamMemberViewSet
@@ -18,6 +19,7 @@ router.register("health-project/versions", ProjectVersionViewSet, basename="heal
 router.register("health-project/actions", ActionViewSet, basename="health-project-actions")
 router.register("indicators", IndicatorViewSet, basename="indicators")
 router.register("members", TeamMemberViewSet, basename="members")
+router.register("access-care/requests", PatientRequestViewSet, basename="access-care-requests")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="api_me"),

@@ -80,6 +80,28 @@ def notify_patient(request_id: int) -> str:
     return "sent"
 
 
+def _notify_team(row, *, kind: str, key: str, template: str, context: dict) -> str:
+    """Mail the desk's team about ``row`` (locked by the caller, its ``team_notified_at`` still
+    empty): a link and a number, never a name. Sends with the idempotency key ``key``, then stamps
+    the row, so a retry of the task sends once. Returns "sent", "skipped" or "no-recipient"."""
+    recipients = desk_team_emails()
+    if not recipients:
+        return "no-recipient"
+    outcome = mail.send(
+        key=key,
+        to=recipients,
+        subject=mail.render_text(f"{template}_subject.txt", {**context, "community": connection.tenant}),
+        template=template,
+        context=context,
+        kind=kind,
+    )
+    if not outcome.done:
+        return "skipped"
+    row.team_notified_at = timezone.now()
+    row.save(update_fields=["team_notified_at"])
+    return "sent"
+
+
 def notify_team_answer(proposal_id: int) -> str:
     """Tell the desk's team a GP answered (a link to the request; no name)."""
     with transaction.atomic():
@@ -90,29 +112,17 @@ def notify_team_answer(proposal_id: int) -> str:
             or proposal.status not in (Proposal.Status.ACCEPTED, Proposal.Status.DECLINED)
         ):
             return "skipped"
-        recipients = desk_team_emails()
-        if not recipients:
-            return "no-recipient"
-        context = {
-            "accepted": proposal.status == Proposal.Status.ACCEPTED,
-            "number": proposal.request_id,
-            "url": _url(reverse("access_care:request", args=[proposal.request_id])),
-        }
-        outcome = mail.send(
-            key=f"access_care.team_answer:{proposal.pk}",
-            to=recipients,
-            subject=mail.render_text(
-                "access_care/email/team_answer_subject.txt", {**context, "community": connection.tenant}
-            ),
-            template="access_care/email/team_answer",
-            context=context,
+        return _notify_team(
+            proposal,
             kind="access_care.team_answer",
+            key=f"access_care.team_answer:{proposal.pk}",
+            template="access_care/email/team_answer",
+            context={
+                "accepted": proposal.status == Proposal.Status.ACCEPTED,
+                "number": proposal.request_id,
+                "url": _url(reverse("access_care:request", args=[proposal.request_id])),
+            },
         )
-        if not outcome.done:
-            return "skipped"
-        proposal.team_notified_at = timezone.now()
-        proposal.save(update_fields=["team_notified_at"])
-    return "sent"
 
 
 def notify_new_request(request_id: int) -> str:
@@ -121,22 +131,10 @@ def notify_new_request(request_id: int) -> str:
         request = PatientRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None or request.team_notified_at is not None:
             return "skipped"
-        recipients = desk_team_emails()
-        if not recipients:
-            return "no-recipient"
-        context = {"number": request_id, "url": _url(reverse("access_care:request", args=[request_id]))}
-        outcome = mail.send(
-            key=f"access_care.new_request:{request_id}",
-            to=recipients,
-            subject=mail.render_text(
-                "access_care/email/new_request_subject.txt", {**context, "community": connection.tenant}
-            ),
-            template="access_care/email/new_request",
-            context=context,
+        return _notify_team(
+            request,
             kind="access_care.new_request",
+            key=f"access_care.new_request:{request_id}",
+            template="access_care/email/new_request",
+            context={"number": request_id, "url": _url(reverse("access_care:request", args=[request_id]))},
         )
-        if not outcome.done:
-            return "skipped"
-        request.team_notified_at = timezone.now()
-        request.save(update_fields=["team_notified_at"])
-    return "sent"
