@@ -7,9 +7,10 @@ from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.access_care import mails, services
+from apps.access_care import services
 from apps.access_care.models import GpCapacity
 from tests.access_care.conftest import SULLY, submit
+from workers.access_care import notify_new_request_task, notify_team_answer_task
 
 
 def test_each_team_mail_runs_twice_sends_once_and_names_nobody(desk, community_a):
@@ -23,13 +24,14 @@ def test_each_team_mail_runs_twice_sends_once_and_names_nobody(desk, community_a
         )
         proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
         services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=False)
-        mail.outbox.clear()
-        outcomes = [
-            mails.notify_new_request(request.pk),
-            mails.notify_new_request(request.pk),
-            mails.notify_team_answer(proposal.pk),
-            mails.notify_team_answer(proposal.pk),
-        ]
+    mail.outbox.clear()
+    schema = community_a.schema_name
+    outcomes = [
+        notify_new_request_task.apply(args=(schema, request.pk)).get(),
+        notify_new_request_task.apply(args=(schema, request.pk)).get(),
+        notify_team_answer_task.apply(args=(schema, proposal.pk)).get(),
+        notify_team_answer_task.apply(args=(schema, proposal.pk)).get(),
+    ]
     assert outcomes == ["sent", "skipped", "sent", "skipped"]
     assert [m.to for m in mail.outbox] == [["dora@test.fr"], ["dora@test.fr"]]
     for message in mail.outbox:
