@@ -24,7 +24,9 @@ urlpatterns = [
     path("console/jeton/", views.regenerate_token, name="console_token"),
     path("console/cpts/<slug:slug>/statut/", views.change_status, name="console_status"),
     path("console/cpts/<slug:slug>/domaines/", views.manage_domain, name="console_domain"),
-    path("console/cpts/<slug:slug>/archive/", views.export_archive, name="console_export"),
+    path("console/cpts/<slug:slug>/archive/", gdpr_views.request_community_archive, name="console_export"),
+    path("console/archives/", gdpr_views.community_archives, name="console_exports"),
+    path("console/archives/<int:pk>/", gdpr_views.community_archive_download, name="console_export_download"),
     path("stripe/", include("apps.stripe_gateway.urls")),
     # The mail provider's delivery webhooks (bounces, complaints): apps/mailing/tracking.py.
     path("anymail/", include("apps.mailing.urls")),

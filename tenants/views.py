@@ -1,10 +1,7 @@
-import tempfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +18,6 @@ from .provisioning import (
     remove_custom_domain,
     set_community_status,
 )
-from .transfer import TransferError, default_archive_name, export_community
 
 
 def primary_domain_url(community: Community) -> str:
@@ -121,29 +117,6 @@ def change_status(request, slug: str):
             % {"name": community.name, "status": community.get_status_display()},
         )
     return redirect("console")
-
-
-@require_POST
-@operator_required
-def export_archive(request, slug: str):
-    """The CPTS's archive (tenants/transfer.py), for the operator to hand to the association or
-    restore elsewhere. POST: it is built on demand, not for a crawler's prefetch."""
-    community = get_object_or_404(Community.objects.exclude(schema_name="public"), schema_name=slug)
-    # An anonymous temporary file: gone from the disk as soon as the response is closed.
-    spool = tempfile.TemporaryFile()
-    try:
-        export_community(community.schema_name, spool)
-    except TransferError as error:
-        spool.close()
-        messages.error(request, _("Export impossible : %(reason)s") % {"reason": error})
-        return redirect("console")
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=default_archive_name(community.schema_name),
-        content_type="application/gzip",
-    )
 
 
 @require_POST

@@ -44,6 +44,7 @@ ACTIONS: dict[str, str] = {
     "platform.domain_added": _("Domaine ajouté"),
     "platform.domain_removed": _("Domaine retiré"),
     "platform.audit_exported": _("Journal de la plateforme exporté"),
+    "platform.community_exported": _("Archive d'une CPTS demandée"),
 }
 
 

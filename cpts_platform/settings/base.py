@@ -400,6 +400,13 @@ CELERY_BEAT_SCHEDULE["gdpr-retention"] = {
 VISITOR_MESSAGE_RETENTION_DAYS = env.int("VISITOR_MESSAGE_RETENTION_DAYS", default=365, minimum=1)
 IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30, minimum=1)
 AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=365, minimum=1)
+# Archives built for a person or an operator (apps/compliance/exports.py): downloadable this many
+# days, then deleted by the hourly purge.
+DATA_EXPORT_RETENTION_DAYS = env.int("DATA_EXPORT_RETENTION_DAYS", default=7, minimum=1)
+CELERY_BEAT_SCHEDULE["gdpr-exports-purge"] = {
+    "task": "gdpr.purge_expired_exports",
+    "schedule": crontab(minute=40),
+}
 # Access to care: closed requests anonymised after the CPTS's delay, access log kept 12 months.
 CELERY_BEAT_SCHEDULE["access-care-retention"] = {
     "task": "access_care.fan_out_retention",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 
@@ -70,12 +71,26 @@ def bob_in_two_cpts(community_a, community_b, alice, bob, dana, django_capture_o
     return first, second
 
 
-def test_a_person_downloads_everything_held_across_their_cpts(bob_in_two_cpts, bob, charlie, client_as):
+def test_a_person_downloads_everything_held_across_their_cpts(
+    bob_in_two_cpts, bob, charlie, alice, client_as, mailoutbox, django_capture_on_commit_callbacks
+):
     receipt_a, receipt_b = bob_in_two_cpts
-    response = client_as(bob, HOST_A).post("/mon-espace/mes-donnees/archive/")
+    client = client_as(bob, HOST_A)
+    # Asked in the request; built by the task after commit (eager here, a real worker in
+    # test_data_exports.py); the person is mailed and downloads it from the page.
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.post("/mon-espace/mes-donnees/archive/")
+    assert asked.status_code == 302 and asked["Location"] == "/mon-espace/mes-donnees/"
+    assert [m.to for m in mailoutbox] == [[bob.email]]
+    assert mailoutbox[0].subject == "Vos données personnelles sont prêtes"
+    assert "http://alpha.localhost/mon-espace/mes-donnees/" in mailoutbox[0].body
+    page = client.get("/mon-espace/mes-donnees/").content.decode()
+    assert "Prête (lien valable jusqu" in page
+    link = re.search(r'href="(/mon-espace/mes-donnees/archive/\d+/)"', page).group(1)
+    response = client.get(link)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     document = json.loads(archive.read("donnees.json"))
     assert document["compte"]["email"] == bob.email
     assert document["plateforme"]["professionals.professionalprofile"][0]["profession"] == "70"
@@ -90,6 +105,10 @@ def test_a_person_downloads_everything_held_across_their_cpts(bob_in_two_cpts, b
     assert charlie.email not in text
     with schema_context("alpha"):
         assert AuditEvent.objects.filter(action="gdpr.data_exported", actor=bob).count() == 1
+    # Only that account downloads it: another CPTS's member, or this CPTS's admin, gets a 404.
+    assert client_as(charlie, HOST_B).get(link).status_code == 404
+    assert client_as(alice, HOST_A).get(link).status_code == 404
+    assert Client(HTTP_HOST=HOST_A).get(link).status_code == 302
 
 
 def test_an_unconfirmed_erasure_is_refused_under_the_box_and_changes_nothing(community_a, bob, client_as):
