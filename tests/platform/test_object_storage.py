@@ -7,10 +7,12 @@ files through a local copy."""
 
 from __future__ import annotations
 
+import io
 import os
 import urllib.error
 import urllib.request
 import uuid
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -19,11 +21,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.storage import storages as django_storages
 from django.test import Client, override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
+from pypdf import PdfReader
 
+from apps.aci.models import AnnualReport
+from apps.compliance import exports
 from apps.working_groups import services as groups
 from tenants.storage import TenantS3Storage, local_copy
 from tests.conftest import HOST_A, HOST_B
+from workers.aci import build_annual_report_task
 
 ENDPOINT = os.environ.get("LOCAL_S3_ENDPOINT_URL", "")
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "eu-west-3"}
@@ -170,3 +177,36 @@ def test_signed_urls_use_the_public_endpoint_when_processes_reach_the_server_by_
         url = storage.url(name, expire=60)
     assert url.startswith(f"{public}/{s3}/media/alpha/notes/")
     assert fetch(url)[:2] == (200, b"via localhost")
+
+
+def test_the_aci_report_worker_writes_its_files_to_the_bucket(world, db, s3, alice):
+    year = timezone.localdate().year - 1
+    with schema_context("alpha"):
+        report = AnnualReport.objects.create(year=year, requested_by=alice)
+        assert build_annual_report_task.apply(args=("alpha", report.pk)).get() == "built"
+        report.refresh_from_db()
+        with default_storage.open(report.pdf_path, "rb") as handle:
+            pdf = PdfReader(io.BytesIO(handle.read()))
+    assert str(year) in pdf.pages[0].extract_text()
+    stored = keys(s3)
+    for path in (report.pdf_path, report.csv_path, report.xlsx_path):
+        assert f"media/alpha/{path}" in stored
+    with schema_context("beta"):
+        assert not default_storage.exists(report.pdf_path)
+
+
+def test_a_personal_data_archive_is_built_into_the_bucket_and_served_signed(
+    world, db, s3, bob, charlie, client_as, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        export = exports.request_personal_export(actor=bob)
+    export.refresh_from_db()
+    assert export.status == "ready"
+    assert f"media/public/{export.file_name}" in keys(s3)
+    link = f"/mon-espace/mes-donnees/archive/{export.pk}/"
+    response = client_as(bob, HOST_A).get(link)
+    assert response.status_code == 302
+    status, body, _headers = fetch(response["Location"])
+    assert status == 200
+    assert zipfile.ZipFile(io.BytesIO(body)).read("donnees.json")
+    assert client_as(charlie, HOST_B).get(link).status_code == 404
