@@ -3,7 +3,10 @@
  *   and keep aria-expanded in step; Escape closes;
  * - <input type=file> inside .file-drop gets a drop zone, the chosen file's name and, for an
  *   image, a preview;
- * - an account menu (<details>) closes when clicking elsewhere.
+ * - an account menu (<details>) closes when clicking elsewhere;
+ * - every table with one row of column headers gets each cell labelled with its column's name
+ *   (data-label) and data-stacked: on a phone site.css shows one card per row (« Nom : … »)
+ *   instead of a table to scroll. Opt out with data-no-stack (without JS, tables scroll).
  * Everything works without JavaScript: menus are then simply shown (no html.js). */
 (function () {
   "use strict";
@@ -85,6 +88,38 @@
     });
   }
 
+  /* The visible name of a column header (a visually hidden one, e.g. « Action », gives ""). */
+  function headerLabel(th) {
+    var copy = th.cloneNode(true);
+    copy.querySelectorAll(".visually-hidden").forEach(function (el) { el.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function stackTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.hasAttribute("data-no-stack") || table.hasAttribute("data-stacked")) { return; }
+      if (!table.tHead || table.tHead.rows.length !== 1) { return; }
+      var labels = [];
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
+        var label = headerLabel(th);
+        th.setAttribute("data-label", label);
+        for (var i = 0; i < th.colSpan; i++) { labels.push(label); }
+      });
+      var rows = [];
+      Array.prototype.forEach.call(table.tBodies, function (body) { rows = rows.concat(Array.from(body.rows)); });
+      if (table.tFoot) { rows = rows.concat(Array.from(table.tFoot.rows)); }
+      rows.forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          // A cell spanning every column (an empty-list message) needs no label.
+          cell.setAttribute("data-label", cell.colSpan >= labels.length ? "" : labels[column] || "");
+          column += cell.colSpan;
+        });
+      });
+      table.setAttribute("data-stacked", "");
+    });
+  }
+
   /* A table wider than a phone scrolls inside itself (site.css): keyboard users reach it too. */
   function focusableScrollers(root) {
     root.querySelectorAll("table").forEach(function (table) {
@@ -95,6 +130,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     enhanceFileInputs(document);
+    stackTables(document);
     focusableScrollers(document);
   });
   window.addEventListener("resize", function () { focusableScrollers(document); });
