@@ -2,8 +2,8 @@
 
 For the visitor, a member, a team member, an admin (CPTS Alpha) and an operator (the platform's
 host), the crawl starts from the persona's landing pages, follows every link to the same host
-(one page per URL pattern: a second news item teaches nothing the first did not) and, at 390 and
-1366 px, fails on:
+(up to PER_PATTERN pages per URL pattern: a bug that shows only on the second item of a list is
+caught, while a hundredth news item would teach nothing more) and, at 390 and 1366 px, fails on:
 
 - a page wider than the screen (``scrollWidth`` > viewport),
 - a console error, or a page or asset answering 4xx/5xx,
@@ -17,6 +17,7 @@ browser as its cookie, so the crawl spends its time on pages rather than on the 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from django.urls import Resolver404, resolve, set_urlconf
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.events import services as event_services
 from apps.events.models import Event
 from apps.members.models import Membership
 from apps.members.services import grant_role
@@ -47,7 +49,9 @@ SKIP = re.compile(
     r"(\.ics$|\.csv$|\.json(\?|$)|\.pdf$|\.xlsx?$|/deconnexion/|/api/|/static/|/media/|export=|/justificatifs/|"
     r"/documents/\d+/|/rapports/\d+/|/recus/\d+/|/compte/cpts/|/fichiers/|/stripe/)"
 )
-MAX_PAGES = 150
+MAX_PAGES = 200
+# Pages visited per route pattern (different ids, slugs or query strings of one route).
+PER_PATTERN = 2
 # Pages that answer 4xx on purpose when reached by link (none today): add a path regex with why.
 EXPECTED_STATUS: dict[str, int] = {}
 
@@ -82,14 +86,39 @@ def crawl_world(world, django_db_blocker):
                 status=Event.Status.PUBLISHED,
                 capacity=30,
             )
+            # Second items: the crawl visits two pages per route, so a bug of the second shows.
+            second_news = NewsItem.objects.create(
+                title="Nouvelle permanence de soins non programmés",
+                slug="permanence-snp-crawl",
+                summary="Une permanence le samedi matin.",
+                body="<p>Ouverte à tous les patients du territoire.</p>",
+                status=NewsItem.Status.PUBLISHED,
+                publish_at=timezone.now() - timedelta(hours=2),
+            )
+            second_event = Event.objects.create(
+                title="Formation plaies chroniques",
+                description="<p>Pour les infirmiers et les médecins.</p>",
+                location="Maison de santé",
+                starts_at=start + timedelta(days=3),
+                ends_at=start + timedelta(days=3, hours=3),
+                visibility=Event.Visibility.MEMBERS,
+                status=Event.Status.PUBLISHED,
+                capacity=1,
+            )
+            event_services.register(actor=world.bob, event=event)
+            event_services.register_guest(
+                event=event, first_name="Inès", last_name="Marchand", email="ines.crawl@exemple.fr"
+            )
             invalidate_site()
         connection.set_schema_to_public()
     yield teresa
     with django_db_blocker.unblock():
         with schema_context(world.a.schema_name):
-            event.registrations.all().delete()
-            event.delete()
+            for item in (event, second_event):
+                item.registrations.all().delete()
+                item.delete()
             news.delete()
+            second_news.delete()
             Membership.objects.filter(user=teresa).delete()
             invalidate_site()
         connection.set_schema_to_public()
@@ -109,7 +138,7 @@ def _crawl(browser, base: str, urlconf: str, starts: list[str], cookie: tuple[st
     failures: list[str] = []
     host = urlsplit(base).hostname
     order: list[str] = []
-    seen_patterns = {_pattern(urlsplit(start).path, urlconf) for start in starts}
+    per_pattern = Counter(_pattern(urlsplit(start).path, urlconf) for start in starts)
     queue = list(starts)
     problems: list[str] = []  # what the current page logged or failed to load
     for width in WIDTHS:
@@ -158,9 +187,9 @@ def _crawl(browser, base: str, urlconf: str, starts: list[str], cookie: tuple[st
                 if SKIP.search(link) or link in targets:
                     continue
                 pattern = _pattern(parts.path, urlconf)
-                if pattern in seen_patterns:
+                if per_pattern[pattern] >= PER_PATTERN:
                     continue
-                seen_patterns.add(pattern)
+                per_pattern[pattern] += 1
                 targets.append(link)
         context.close()
     assert order, f"{name}: nothing crawled"
