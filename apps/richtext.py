@@ -7,6 +7,11 @@ handlers, no style, no javascript: URL. Text typed without any tag is turned int
 older plain-text fields keep their line breaks. An image must be described: the caption typed
 under it in the editor becomes its ``alt``; an image without one is refused by
 ``validate_described_images`` (French message under the field).
+
+Images uploaded in the editor are stored by the site (several widths); the site registers, in its
+``AppConfig.ready``, a finisher that gives them ``srcset`` (``register_html_finisher``). Every app
+saving rich text calls ``finish_html`` so its images get the same renditions as the site's pages,
+without importing the site (which sits above them).
 """
 
 from __future__ import annotations
@@ -86,6 +91,25 @@ def clean_html(value: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     ).strip()
+
+
+_FINISHERS: list = []
+
+
+def register_html_finisher(finisher) -> None:
+    """``finisher(html) -> html`` runs on rich text after cleaning, when it is saved (registered by
+    an app above, e.g. the site's image renditions)."""
+    if finisher not in _FINISHERS:
+        _FINISHERS.append(finisher)
+
+
+def finish_html(value: str) -> str:
+    """``value`` cleaned (``clean_html``), then passed through every registered finisher: what an
+    app stores for a rich field."""
+    value = clean_html(value)
+    for finisher in _FINISHERS:
+        value = finisher(value)
+    return value
 
 
 def plain_text(value: str, limit: int = 200) -> str:

@@ -35,7 +35,7 @@ from apps.payments import card, settlement
 from apps.payments import services as payment_services
 from apps.payments.models import Payment
 from apps.payments.receipts import PARIS
-from apps.richtext import clean_html
+from apps.richtext import finish_html
 from apps.stripe_gateway.client import StripeUnavailable
 from apps.stripe_gateway.connect import card_payments_available
 from tenants.queue import enqueue_on_commit
@@ -71,9 +71,10 @@ EVENT_FIELDS = (
 
 
 def _sanitized(data: dict) -> dict:
-    """The description is rich text: only the allowed HTML is kept (apps.richtext)."""
+    """The description is rich text: only the allowed HTML is kept, uploaded images get their
+    renditions (apps.richtext.finish_html)."""
     if "description" in data:
-        return {**data, "description": clean_html(data["description"])}
+        return {**data, "description": finish_html(data["description"])}
     return data
 
 

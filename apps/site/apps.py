@@ -9,6 +9,12 @@ class SiteConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.backoffice.registry import register_sidebar_entry
+        from apps.richtext import register_html_finisher
+
+        from .services import with_renditions
+
+        # Images of any app's rich text (event descriptions…) get the site's renditions.
+        register_html_finisher(with_renditions)
 
         register_sidebar_entry(
             group="site",

@@ -256,6 +256,8 @@ class SiteImage(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+    # First seen in saved content by the orphan sweep (services.sweep_orphan_images): kept for good.
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("image de contenu")

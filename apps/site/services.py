@@ -7,12 +7,16 @@ CPTS's page cache. Visitor messages are stored, then a worker e-mails the team a
 from __future__ import annotations
 
 import io
+import logging
 import re
+from datetime import timedelta
 
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q, TextField
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -40,6 +44,8 @@ from .models import (
     rich_image_name,
 )
 
+logger = logging.getLogger(__name__)
+
 # Visitor messages: at most this many per address and window (Django cache, per CPTS).
 MESSAGE_RATE_LIMIT = 5
 MESSAGE_RATE_WINDOW = 60 * 10
@@ -51,6 +57,9 @@ NEWS_IMAGE_BOX = (1600, 1000)
 RICH_IMAGE_WIDTHS = (480, 960, 1600)
 RICH_IMAGE_SIZES = "(max-width: 48rem) 100vw, 48rem"
 _IMG = re.compile(r"<img\b([^>]*)>", re.I)
+# An image uploaded in the editor and never saved into any content is removed after this delay.
+ORPHAN_IMAGE_DELAY = timedelta(days=2)
+
 _SRC = re.compile(r'\bsrc="([^"]*)"')
 _SIZING = re.compile(r'\s(?:srcset|sizes|width|height|loading|decoding)="[^"]*"')
 
@@ -98,6 +107,71 @@ def with_renditions(value: str) -> str:
         )
 
     return _IMG.sub(rewrite, value)
+
+
+def _text_sources() -> list[tuple[type[Model], list[str]]]:
+    """Every CPTS table with text columns (rich text of any app: pages, news, events, campaigns…),
+    read from the model registry so that content of an app added later counts too."""
+    sources = []
+    for model in django_apps.get_models():
+        if model._meta.app_config.name not in settings.TENANT_APPS or model is SiteImage:
+            continue
+        fields = [f.name for f in model._meta.concrete_fields if isinstance(f, TextField)]
+        if fields:
+            sources.append((model, fields))
+    return sources
+
+
+def _is_referenced(image: SiteImage, sources) -> bool:
+    # The random stem names the image in every width (``site/images/<stem>-<width>.<ext>``).
+    stem = image.files[0].rsplit("/", 1)[-1].rsplit("-", 1)[0] if image.files else ""
+    if not stem:
+        return False
+    for model, fields in sources:
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__contains": stem})
+        if model._default_manager.filter(condition).exists():
+            return True
+    return False
+
+
+def sweep_orphan_images(now=None) -> int:
+    """Remove the images uploaded in the editor more than ORPHAN_IMAGE_DELAY ago that no saved
+    content of this CPTS names (uploaded, then the form was left unsaved); an image found in use is
+    marked and never looked at again. Idempotent; rows another sweep holds are skipped. Returns
+    how many images were removed."""
+    now = now or timezone.now()
+    sources = _text_sources()
+    removed = 0
+    candidates = SiteImage.objects.filter(used_at__isnull=True, uploaded_at__lt=now - ORPHAN_IMAGE_DELAY)
+    for pk in list(candidates.values_list("pk", flat=True)):
+        with transaction.atomic():
+            image = (
+                SiteImage.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, used_at__isnull=True)
+                .first()
+            )
+            if image is None:
+                continue
+            if _is_referenced(image, sources):
+                image.used_at = now
+                image.save(update_fields=["used_at"])
+                continue
+            files = list(image.files)
+            image.delete()
+            # Files go once the row is gone for good: a failed commit keeps both.
+            transaction.on_commit(lambda files=files: _delete_files(files))
+            removed += 1
+    return removed
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # already gone, or the storage is unreachable: the row is gone either way
+            logger.warning("could not delete the orphaned image file %s", name)
 
 
 def _rich(value: str) -> str:

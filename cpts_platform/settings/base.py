@@ -417,6 +417,11 @@ CELERY_BEAT_SCHEDULE["access-care-priorities"] = {
     "task": "access_care.fan_out_priorities",
     "schedule": crontab(minute=10, hour=1),
 }
+# Site: editor images never saved into content are removed after a delay (workers/site.py).
+CELERY_BEAT_SCHEDULE["site-orphan-images"] = {
+    "task": "site.fan_out_orphan_images",
+    "schedule": crontab(minute=40, hour=2),
+}
 # Where to download them from (empty: no automatic refresh; docs/directory.md gives the sources).
 NATIONAL_EXTRACT_URLS = {
     "rpps": env.str("NATIONAL_RPPS_URL", default=""),
