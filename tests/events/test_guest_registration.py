@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -279,3 +280,14 @@ def test_the_team_sees_guests_with_members_in_the_list_the_attendance_and_the_ex
     with schema_context("alpha"):
         guest.refresh_from_db()
     assert guest.status == Registration.Status.CANCELLED
+
+
+def test_an_event_with_guests_cannot_become_paid(world, db, alice, on_commit):
+    event = make_event(capacity=0)
+    with schema_context("alpha"), on_commit():
+        services.register_guest(event=event, first_name="Inès", last_name="Marchand", email="ines@exemple.fr")
+        with pytest.raises(ValidationError) as refused:
+            services.update_event(actor=alice, event=event, data={"price": Decimal("10")})
+        event.refresh_from_db()
+    assert "invités sans compte" in refused.value.message_dict["price"][0]
+    assert event.price == 0
