@@ -107,6 +107,20 @@ def _lock_from_another_session(schema: str, run_id: int):
     return other
 
 
+def _kill(other) -> None:
+    """End the other session's server process and return once it is gone, with its locks.
+
+    Closing the client side is not enough: the server process notices the closed socket and
+    releases the lock a moment later (under load, after the next check has already run), so
+    the test would see a live worker's lock. ``pg_terminate_backend`` with a timeout waits until
+    the process has exited (PostgreSQL ≥ 14), as a killed worker's connection eventually does."""
+    pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 30000)", [pid])
+        assert cursor.fetchone()[0], "the other session's process did not exit within 30 s"
+    other.close()
+
+
 def test_an_import_whose_worker_died_is_imported_again(territory_a):
     schema = territory_a.schema_name
     run = _stalled_run(schema)
@@ -128,7 +142,7 @@ def test_an_import_a_live_worker_holds_is_left_alone(territory_a):
         with schema_context(schema):
             assert ImportRun.objects.get(pk=run.pk).status == "running"
     finally:
-        other.close()  # the "worker" dies: its lock goes with its connection
+        _kill(other)  # the "worker" dies: its lock goes with its connection
     assert recover_imports_task.apply(args=(schema,)).get() == {"requeued": 1, "failed": 0}
     with schema_context(schema):
         assert ImportRun.objects.get(pk=run.pk).status == "done"
