@@ -118,6 +118,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     from apps.campaigns import ratelimit
     from apps.campaigns.models import Campaign, Recipient
     from apps.campaigns.sending import Composer
+    from apps.mailing.models import DigestDelivery, SentMail
     from apps.members.models import Invitation, Membership
     from apps.site.models import NewsItem
     from tenants.models import Community, Domain
@@ -127,6 +128,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
 
     stamp = int(time.time())
     prefix = f"mw{stamp}-"
+    period = f"bw{stamp % 10**8:08d}"  # the digest's week, as long as "2026-W49" may be
     users = get_user_model().objects
     created: list[str] = []
     workers: list[subprocess.Popen] = []
@@ -264,7 +266,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
         wave_started = time.time()
         for schema, pk in ids.items():
             start_campaign_task.apply_async((schema, pk))
-        begin_digest_task.apply_async(kwargs={"period": f"bench-{stamp}", "spread_seconds": 0})
+        begin_digest_task.apply_async(kwargs={"period": period, "spread_seconds": 0})
         host = f"{wave[0]}.localhost"
         client = Client(HTTP_HOST=host)
         next_probe, k = time.monotonic(), 0
@@ -282,7 +284,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
                 invite_address = probe_users[2 * k + 1].email
                 with schema_context(wave[0]):
                     invitation = Invitation.objects.create(
-                        email=invite_address, token_hash=f"{stamp}-{k}".ljust(64, "0"),
+                        email=invite_address, token_hash=f"{stamp}-{k:06d}".ljust(64, "0"),
                         expires_at=timezone.now() + timedelta(days=3),
                     )  # fmt: skip
                 invite_sent[invite_address] = time.time()
@@ -356,6 +358,10 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
                 worker.kill()
         sink.terminate()
         connection.set_schema_to_public()
+        SentMail.objects.filter(schema__in=created).delete()
+        SentMail.objects.filter(key__startswith=f"digest:{period}:").delete()
+        DigestDelivery.objects.filter(period=period).delete()
+        DigestDelivery.objects.filter(user__email__startswith=prefix).delete()
         for slug in created:
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')

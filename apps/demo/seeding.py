@@ -62,6 +62,7 @@ from tenants.provisioning import CommunityRequest, provision_community
 
 from . import content
 from .access_care import seed_access_desk
+from .campaigns import seed_campaigns
 
 DEMO_PASSWORD = "demo-cpts-2026"  # noqa: S105 - demo accounts only, printed by `make run`
 OPERATOR_EMAIL = "operateur@plateforme-cpts.test"
@@ -213,6 +214,7 @@ def seed_content(slug: str) -> list[str]:
         ("cotisations", _seed_dues),
         ("événements", _seed_events),
         ("événement payant", _seed_paid_event),
+        ("campagnes d'e-mails", seed_campaigns),
         ("soins non programmés", _seed_roster),
         # After the ACI contract: the desk adds its access-to-care indicators.
         ("accès aux soins", seed_access_desk),

@@ -16,6 +16,7 @@ SLUGS = [request.slug for request in DEMO_COMMUNITIES]
 
 def content_counts(slug: str) -> dict[str, int]:
     from apps.aci.models import AciPayment, Contract, FundingLine, Spending
+    from apps.campaigns.models import Campaign, Recipient
     from apps.directory.models import Entry, Place
     from apps.dues.models import Dues
     from apps.events.models import Event, Registration
@@ -29,7 +30,7 @@ def content_counts(slug: str) -> dict[str, int]:
     models = [
         TerritoryCommune, Entry, Place, NewsItem, EmergencyNumber, Event, Registration, ProjectVersion,
         Axis, Action, Contract, FundingLine, AciPayment, Spending, WorkingGroup, Meeting, Attendance,
-        Dues, DuesPayment, Membership,
+        Dues, DuesPayment, Membership, Campaign, Recipient,
     ]  # fmt: skip
     with schema_context(slug):
         return {f"{m._meta.label}": m.objects.count() for m in models}
@@ -96,6 +97,19 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     assert "Vieillir chez soi en sécurité" in client.get("/projet-de-sante/").text
     assert "Permanence téléphonique de soins non programmés" in client.get("/projet-de-sante/complet/").text
     assert "Maison médicale de garde" in client.get("/equipe/snp/").text
+    # A sent campaign with its figures from real rows, and a draft.
+    campaigns = client.get("/equipe/campagnes/").text
+    assert "Compte rendu de l'assemblée générale" in campaigns or "Compte rendu de l&#x27;assemblée" in campaigns
+    assert "Soirée de formation : insuffisance cardiaque" in campaigns
+    with schema_context("val-de-morelle"):
+        from apps.campaigns import selectors as campaign_selectors
+        from apps.campaigns.models import Campaign
+
+        sent = Campaign.objects.get(status="sent")
+        progress = campaign_selectors.progress(sent)
+        assert progress.sent == sent.recipients_total > 3
+        assert (progress.bounced, progress.unsubscribed, progress.delivered) == (1, 1, progress.sent - 1)
+        assert Campaign.objects.filter(status="draft").count() == 1
 
     before = {slug: content_counts(slug) for slug in SLUGS}
     public_before = (get_user_model().objects.count(), ProfessionalProfile.objects.count())
