@@ -68,7 +68,9 @@ def seed_campaigns(slug: str, actor, members) -> bool:
             schema=schema, sent_mail=stamp, occurred_at=sent_at + timedelta(minutes=5), suppressed=True,
             fingerprint=hashlib.sha256(f"demo:{stamp.message_id}".encode()).hexdigest(),
         )  # fmt: skip
-        Suppression.objects.get_or_create(address=bounced.email, defaults={"reason": Suppression.Reason.BOUNCED})
+        Suppression.objects.get_or_create(
+            address=bounced.email, defaults={"reason": Suppression.Reason.BOUNCED}
+        )
         Unsubscription.objects.get_or_create(
             email=unsubscribed.email, kind=CAMPAIGN_KIND, defaults={"source": source_of(campaign)}
         )

@@ -99,7 +99,9 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     assert "Maison médicale de garde" in client.get("/equipe/snp/").text
     # A sent campaign with its figures from real rows, and a draft.
     campaigns = client.get("/equipe/campagnes/").text
-    assert "Compte rendu de l'assemblée générale" in campaigns or "Compte rendu de l&#x27;assemblée" in campaigns
+    assert (
+        "Compte rendu de l'assemblée générale" in campaigns or "Compte rendu de l&#x27;assemblée" in campaigns
+    )
     assert "Soirée de formation : insuffisance cardiaque" in campaigns
     with schema_context("val-de-morelle"):
         from apps.campaigns import selectors as campaign_selectors
