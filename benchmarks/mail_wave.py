@@ -103,6 +103,8 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     os.environ.update(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(port), MAIL_RATE_GLOBAL="100000", MAIL_RATE_PER_CPTS="100000",
+        # The runtime's mail catcher address wins over EMAIL_* in the settings: point it at the sink.
+        EMAIL_URL=f"smtp://127.0.0.1:{port}",
     )  # fmt: skip
 
     import django
