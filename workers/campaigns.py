@@ -117,11 +117,15 @@ def deliver_digests_task(period: str) -> int:
 
 @shared_task(name="campaigns.send_digests", bind=True, max_retries=10)
 def send_digests_task(self, period: str, user_ids: list[int]) -> int:
-    """Send one batch of digests (public schema: accounts and Redis only)."""
+    """Send one batch of digests for about two seconds (public schema: accounts and Redis only);
+    what is left is queued again at the back of the same queue."""
     try:
-        return digest.deliver(period, user_ids)
+        sent, rest = digest.deliver(period, user_ids)
     except OSError as exc:  # mail server unreachable: transient; sent ones are claimed
         raise self.retry(exc=exc, countdown=min(30 * (self.request.retries + 1), 300)) from exc
+    if rest:
+        send_digests_task.apply_async(args=(period, rest), **_same_queue(self))
+    return sent
 
 
 @shared_task(base=TenantTask, name="campaigns.apply_retention")

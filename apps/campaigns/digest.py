@@ -57,6 +57,8 @@ DELIVERY_BATCH = 200
 MAX_ITEMS_PER_SECTION = 10
 # The digest's own bucket next to the platform's (ratelimit.take takes from both).
 DIGEST_BUCKET = "_digest"
+# A batch gives its worker back after this long (priority mail, other CPTS's campaigns).
+SLICE_SECONDS = 2.0
 
 
 class Kind:
@@ -278,19 +280,24 @@ def compose(user, communities: list[dict], smtp=None) -> EmailMultiAlternatives:
     )
 
 
-def deliver(period: str, user_ids: list[int]) -> int:
+def deliver(period: str, user_ids: list[int], *, seconds: float = SLICE_SECONDS) -> tuple[int, list[int]]:
     """Send the digest of each account of ``user_ids`` that has one for ``period`` and was not
     sent it yet, on the mail path (suppression list respected). Each account is claimed first by a
     ``DigestDelivery`` row (unique per account and week, committed before the SMTP exchange): at
     most one digest a week, whatever runs again. A mail server that cannot be reached releases the
-    claim and raises (the batch is retried). Returns the mails sent."""
+    claim and raises (the batch is retried). Like a campaign's slice, it gives its worker back after
+    about ``seconds`` (at least one account is served): returns (mails sent, the ids left, to queue
+    again behind what waits, priority mail first)."""
     redis = ratelimit.client()
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True)}
     sent = 0
+    deadline = time.monotonic() + seconds
     smtp = get_connection()
     smtp.open()
     try:
-        for user_id in user_ids:
+        for position, user_id in enumerate(user_ids):
+            if position and time.monotonic() >= deadline:
+                return sent, list(user_ids[position:])
             user = users.get(user_id)
             if user is None or not user.email:
                 continue
@@ -318,7 +325,7 @@ def deliver(period: str, user_ids: list[int]) -> int:
                 sent += 1
     finally:
         smtp.close()
-    return sent
+    return sent, []
 
 
 def since_for(now: datetime) -> datetime:

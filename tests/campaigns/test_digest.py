@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django.utils.text import slugify
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
-from apps.campaigns import ratelimit
+from apps.campaigns import digest, ratelimit
 from apps.events.models import Event
 from apps.mailing.models import DigestDelivery
 from apps.members.services import grant_role
@@ -149,3 +149,20 @@ def test_a_second_run_of_the_same_week_sends_nothing_even_when_redis_forgot_it(
     assert begin_digest_task("2026-W52") >= 2
     assert len(smtp_sink.messages) == sent
     assert DigestDelivery.objects.filter(period="2026-W52", user=bob).count() == 1
+
+
+def test_a_digest_batch_gives_its_worker_back_after_a_slice_and_the_rest_follows(
+    community_a, community_b, bob, charlie, smtp_sink
+):
+    period = "2026-W40"
+    news(community_a.schema_name, "Nouvelle pour la tranche")
+    with tenant_context(community_a):
+        digest.collect(period, timezone.now() - timedelta(days=7))
+    user_ids = [user_id for batch in digest.batches(period) for user_id in batch]
+    assert len(user_ids) >= 2
+    # A slice of no time sends one digest, then hands the others back to be queued again.
+    sent, rest = digest.deliver(period, user_ids, seconds=0)
+    assert sent == 1 and len(rest) == len(user_ids) - 1
+    sent, rest = digest.deliver(period, rest)
+    assert (sent, rest) == (len(user_ids) - 1, [])
+    assert len(smtp_sink.messages) == len(user_ids)
