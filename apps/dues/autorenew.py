@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from apps.members.models import Membership
 from apps.payments import card, settlement
 from apps.payments.models import Payment, PaymentMethod
+from apps.payments.services import close_card_attempts
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute
@@ -149,12 +150,37 @@ def charge(membership: Membership, year: int) -> str:
     Dues of 0 € (a free tier) are settled as a free join is (``services.join``): active at once,
     with no payment, no Stripe call and no receipt number used.
 
+    Never beside the member's own card attempt: under ``opening_attempts_of`` (no attempt is
+    opened meanwhile), the attempts left open are closed first (an unanswered 3-D Secure prompt is
+    cancelled on Stripe, one paid in fact is recorded); one still being confirmed by the bank
+    makes the renewal wait (``skipped``: the next run sees the dues paid, or tries again).
+
     Returns ``succeeded``, ``failed``, ``skipped``.
     """
-    community = current_community()
     tier = tier_for(membership, year)
     if tier is None:
         return "skipped"
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not (locked.is_active and locked.auto_renew and locked.stripe_payment_method_id):
+            return "skipped"
+        dues, _created = Dues.objects.get_or_create(
+            membership=locked, year=year, defaults={"tier": tier, "amount": tier.price}
+        )
+        if dues.status == Dues.Status.ACTIVE:
+            return "skipped"
+    # Held until the charge is known: the member's « Régler » waits for it, then finds it paid.
+    with card.opening_attempts_of(dues=dues):
+        try:
+            close_card_attempts(dues=dues, members_only=True)
+        except ValidationError as error:  # Stripe out of reach: the next run tries again
+            logger.warning("renewal of membership %s waits: %s", membership.pk, error.messages[0])
+            return "skipped"
+        return _charge(membership, year, tier)
+
+
+def _charge(membership: Membership, year: int, tier: Tier) -> str:
+    community = current_community()
     with transaction.atomic():
         # The member may have turned automatic renewal off since the list was read: decide on the
         # locked row (``disable`` takes the same lock), and charge the card it holds now.
@@ -166,6 +192,10 @@ def charge(membership: Membership, year: int) -> str:
         )
         if dues.status == Dues.Status.ACTIVE:
             return "skipped"
+        if dues.payments.filter(
+            status=Payment.Status.PENDING, method=PaymentMethod.CARD, off_session=False
+        ).exists():
+            return "skipped"  # the member's own card payment is being confirmed by the bank
         if dues.amount == 0:
             # Nothing to charge (Stripe refuses a 0 € PaymentIntent): renewed like a free join.
             activate(dues)

@@ -124,6 +124,13 @@ def _open_attempt(community: Community, hooks: registry.Payable, obj) -> Payment
         if refusal:
             raise CardPaymentUnavailable(refusal)
         payable = {hooks.field: obj}
+        renewal = Payment.objects.filter(
+            **payable, status=Payment.Status.PENDING, off_session=True, stripe_payment_intent_id__isnull=False
+        ).first()
+        if renewal is not None:
+            # The automatic renewal charged the saved card; the bank has not answered yet. (One
+            # that never reached Stripe does not stop the member: the renewal then finds it paid.)
+            raise PaymentInProgress(renewal)
         payment = (
             # Never the automatic renewal's own attempt: two PaymentIntents on one row would hide one.
             Payment.objects.filter(

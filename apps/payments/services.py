@@ -20,16 +20,19 @@ from .models import OFFLINE_METHODS, Payment, PaymentMethod
 logger = logging.getLogger(__name__)
 
 
-def close_card_attempts(**payable) -> None:
+def close_card_attempts(*, members_only: bool = False, **payable) -> None:
     """Cancel on Stripe the card attempts still open for one payable (``dues=…`` or
     ``registration=…``), each synced with Stripe: one that was in fact paid is recorded as paid.
     Run outside the caller's transaction so what Stripe says is kept even if the caller then
     refuses. An attempt being processed stays pending. Raises ValidationError (French) when
-    Stripe cannot be reached."""
+    Stripe cannot be reached. ``members_only`` leaves the automatic renewal's own (off-session)
+    attempt alone: the renewal closes the member's attempts before charging, not its own."""
     hooks, obj = registry.one_payable(payable)
     open_attempts = Payment.objects.filter(
         **{f"{hooks.field}_id": obj.pk}, status=Payment.Status.PENDING
     ).exclude(method__in=OFFLINE_METHODS)
+    if members_only:
+        open_attempts = open_attempts.filter(off_session=False)
     for payment in open_attempts:
         if not payment.stripe_payment_intent_id:  # its PaymentIntent was never created
             settlement.mark_payment_failed(payment.pk, reason="annulé", cancelled=True)
