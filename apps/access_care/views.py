@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -122,6 +123,11 @@ def queue(request):
     )
     today = timezone.localdate()
     names = _commune_names({r.commune for r in rows})
+    # Labels and links resolved once per page, not once per row: at 50 rows, per-row translation
+    # lookups and URL reversing were a measurable part of the page.
+    group_labels = {c.value: str(c.label) for c in Criterion}
+    status_labels = {value: str(label) for value, label in PatientRequest.Status.choices}
+    detail_url = reverse("access_care:request", args=[0]).replace("/0/", "/{}/")
     return render(
         request,
         "access_care/queue.html",
@@ -130,9 +136,11 @@ def queue(request):
             "rows": [
                 {
                     "request": r,
+                    "url": detail_url.format(r.pk),
+                    "status": status_labels[r.status],
                     "waited": (today - timezone.localtime(r.created_at).date()).days,
                     "age": r.age_on(today),
-                    "groups": [Criterion(g).label for g in r.groups(today)],
+                    "groups": ", ".join(group_labels[g] for g in r.groups(today)),
                     "commune": names.get(r.commune, r.commune),
                 }
                 for r in rows
