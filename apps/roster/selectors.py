@@ -109,6 +109,7 @@ class GridCell:
     day: date
     occurrences: list[Occurrence] = field(default_factory=list)
     requested: bool = False  # the volunteers were already asked to cover it
+    html: str = ""  # the occurrences as the team's page writes them (set by the view)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.geo.models import Commune
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
-from apps.members.standing import is_in_good_standing
+from apps.members.standing import Standing, is_in_good_standing, standings_of
 from apps.notifications.service import notify
 from apps.professionals.selectors import get_profile as get_professional_profile
 from apps.territory.selectors import get_territory_codes
@@ -93,8 +93,10 @@ def gap_request_recipients() -> list[int]:
     accepting = RosterProfile.objects.filter(accepts_gap_requests=True).values_list(
         "professional_id", flat=True
     )
-    active = Membership.objects.filter(is_active=True, user_id__in=list(accepting)).select_related("user")
-    return [membership.user_id for membership in active if is_in_good_standing(membership)]
+    active = list(Membership.objects.filter(is_active=True, user_id__in=list(accepting)))
+    # Read together: one standing query per volunteer made the week grid grow with them.
+    standings = standings_of(active)
+    return [membership.user_id for membership in active if standings.get(membership.pk) == Standing.GOOD]
 
 
 def request_gap_fill(*, actor, commune_code: str, day: date, message: str = "") -> GapRequest:
