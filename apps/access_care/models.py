@@ -193,7 +193,10 @@ class PatientRequest(models.Model):
             # the index's first 50 entries instead of a sort of every open request.
             models.Index(
                 fields=["-priority", "created_at", "id"],
-                condition=models.Q(anonymised_at__isnull=True, status__in=["new", "qualified", "proposed"]),
+                # Written as ORs, not IN: PostgreSQL prints an IN list differently in a cloned
+                # schema, and the clone must match the template (tests/tenants/test_cloning.py).
+                condition=models.Q(anonymised_at__isnull=True)
+                & (models.Q(status="new") | models.Q(status="qualified") | models.Q(status="proposed")),
                 name="access_request_open_queue",
             ),
         ]

@@ -102,6 +102,17 @@ def test_the_team_lists_and_filters_requests_and_each_row_read_is_logged(desk, c
     )
 
 
+def test_a_malformed_page_number_is_a_400_and_past_the_end_a_404(desk, community_a, dora_api):
+    with schema_context(community_a.schema_name):
+        _submit(1)
+    for value in ("abc", "0", "-1", "1.5"):
+        response = dora_api.get(BASE, {"page": value})
+        assert response.status_code == 400, value
+        assert response.json() == {"page": ["Le numéro de page doit être un entier positif (1, 2, 3…)."]}
+    assert dora_api.get(BASE, {"page": "1"}).status_code == 200
+    assert dora_api.get(BASE, {"page": "99999"}).status_code == 404
+
+
 def test_the_detail_opens_the_case_traced_in_the_access_and_audit_logs(desk, community_a, dora_api):
     with schema_context(community_a.schema_name):
         request = _submit(1, helper="Sa fille")

@@ -74,9 +74,11 @@ def test_a_page_answers_the_french_400_page(community_a):
 def test_a_malformed_page_number_is_a_400_on_every_paginated_list(alice, client_as, community_a):
     operations = _list_operations("cpts_platform.urls_tenant", community_a.schema_name)
     # The team's member list paginates by hand (its schema does not declare `page`).
-    paginated = [path for path, parameters in operations.items() if "page" in parameters] + [
-        "/api/v1/members/"
-    ]
+    # The desk's list needs the desk opened to the account (permission, second factor): its page
+    # numbers are checked in tests/access_care/test_api.py.
+    paginated = [
+        path for path, parameters in operations.items() if "page" in parameters and "access-care" not in path
+    ] + ["/api/v1/members/"]
     assert "/api/v1/directory/" in paginated and "/api/v1/events/" in paginated
     client = client_as(alice, HOST_A)
     for path in paginated:
