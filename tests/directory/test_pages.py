@@ -53,6 +53,8 @@ def test_the_public_page_finds_public_entries_and_never_shows_members_fields(ent
     assert "Hélène Martin" in body and "04 77 00 00 00" in body
     assert "helene@cabinet.test" not in body and "Claire Réservée" not in body
     detail = Client(HTTP_HOST=HOST_A).get(f"/annuaire/{entries_a['public']}/").content.decode()
+    # A professional listed here may ask to hear from the CPTS (double opt-in page).
+    assert f"/annuaire/{entries_a['public']}/recevoir-les-nouvelles/" in detail
     assert "Remplaçante disponible" not in detail and "helene@cabinet.test" not in detail
     assert Client(HTTP_HOST=HOST_A).get(f"/annuaire/{entries_a['members']}/").status_code == 404
 
