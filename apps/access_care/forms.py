@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.geo.models import Commune
 from apps.territory.selectors import list_territory_communes
 
+from . import services
 from .models import DECLARED_CRITERIA, DEFAULT_WEIGHTS, WAIT_MONTH, Criterion, PatientRequest
 from .services import RequestData
 
@@ -218,7 +219,11 @@ class SettingsForm(forms.Form):
     retention_months = forms.IntegerField(
         label=_("Anonymiser les demandes closes après (mois)"), min_value=1, max_value=36
     )
-    letter_subject = forms.CharField(label=_("Objet du message au patient"), max_length=200)
+    letter_subject = forms.CharField(
+        label=_("Objet du message au patient"),
+        max_length=200,
+        help_text=_("Variables : {medecin} {cabinet} {telephone} {cpts} (jamais le nom du patient)"),
+    )
     letter_body = forms.CharField(
         label=_("Message au patient (e-mail ou courrier)"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -247,12 +252,16 @@ class SettingsForm(forms.Form):
             key: self.cleaned_data[f"weight_{key}"] for key in (*(c.value for c in Criterion), WAIT_MONTH)
         }
 
+    def clean_letter_subject(self):
+        subject = self.cleaned_data["letter_subject"]
+        errors = services.template_errors(subject, services.SUBJECT_VARIABLES)
+        if errors:
+            raise forms.ValidationError(errors)
+        return subject
+
     def clean_letter_body(self):
         body = self.cleaned_data["letter_body"]
-        try:
-            body.format(prenom="", nom="", medecin="", cabinet="", telephone="", cpts="")
-        except (KeyError, IndexError, ValueError) as error:
-            raise forms.ValidationError(
-                _("Variable inconnue ou accolade isolée : %(error)s") % {"error": error}
-            ) from error
+        errors = services.template_errors(body, services.LETTER_VARIABLES)
+        if errors:
+            raise forms.ValidationError(errors)
         return body

@@ -6,6 +6,7 @@ row in the same transaction. Mails are published by name after commit (workers/a
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -16,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.mailing.forget import forget_recipients
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.members.selectors import get_membership
@@ -530,6 +532,8 @@ ERASED_FIELDS = (
 
 
 def _anonymise(request: PatientRequest, now) -> None:
+    # The public mail log must not keep the patient's address after their request is forgotten.
+    forget_recipients(schema=connection.schema_name, keys=[f"access_care.patient_found:{request.pk}"])
     request.anonymous_groups = request.groups(request.created_at.date())
     for name in ERASED_FIELDS:
         setattr(request, name, "")
@@ -638,6 +642,49 @@ def reencrypt_all(*, rebuild_index: bool = False, batch_size: int = 500) -> int:
     return len(stale)
 
 
+LETTER_VARIABLES = ("prenom", "nom", "medecin", "cabinet", "telephone", "cpts")
+# The subject is kept in the platform's mail log: it never names the patient.
+SUBJECT_VARIABLES = ("medecin", "cabinet", "telephone", "cpts")
+
+
+class _LetterFormatter(string.Formatter):
+    """``{name}`` replaced by its value; an unknown name, an attribute or an index left as typed,
+    so a template saved before its check cannot stop a patient's message."""
+
+    def get_value(self, key, args, kwargs):
+        return kwargs.get(key, "{" + key + "}")
+
+    def get_field(self, field_name, args, kwargs):
+        if field_name not in kwargs:
+            return "{" + field_name + "}", field_name
+        return kwargs[field_name], field_name
+
+
+def template_errors(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """French reasons why ``text`` is not a valid letter template using ``allowed`` variables."""
+    try:
+        fields = [name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return [_("Accolade isolée : écrivez les variables entre { et }, par exemple {medecin}.")]
+    unknown = sorted({name for name in fields if name not in allowed})
+    if unknown:
+        return [
+            _("Variable non permise ici : %(names)s. Variables possibles : %(allowed)s.")
+            % {
+                "names": ", ".join("{" + name + "}" for name in unknown),
+                "allowed": " ".join("{" + name + "}" for name in allowed),
+            }
+        ]
+    return []
+
+
+def fill_template(text: str, values: dict) -> str:
+    try:
+        return _LetterFormatter().format(text, **values)
+    except ValueError:  # a lone brace in an old template: shown as typed
+        return text
+
+
 def patient_message(request: PatientRequest) -> dict:
     """Subject and body of the message telling the patient which GP accepted them (the CPTS's
     own template, DeskSettings), for the e-mail and the printable letter."""
@@ -654,8 +701,8 @@ def patient_message(request: PatientRequest) -> dict:
         "cpts": getattr(community, "name", ""),
     }
     return {
-        "subject": row.letter_subject.format(**values),
-        "body": row.letter_body.format(**values),
+        "subject": fill_template(row.letter_subject, values),
+        "body": fill_template(row.letter_body, values),
         "patient": request,
         "community": community,
         "today": timezone.localdate(),

@@ -1,0 +1,73 @@
+"""The patient's letter template cannot break the message, never names the patient in the subject
+(kept in the platform's mail log), and the mail log forgets the patient with their request."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django_tenants.utils import schema_context
+
+from apps.access_care import services
+from apps.access_care.models import DeskSettings
+from apps.mailing.models import SentMail
+from tests.access_care.conftest import SULLY, submit
+from tests.access_care.test_desk_flow import _declare
+
+
+def _settings_data(client) -> dict:
+    form = client.get(reverse("access_care:settings")).context["form"]
+    return {name: form[name].value() for name in form.fields}
+
+
+def test_the_settings_refuse_unknown_variables_lone_braces_and_the_patient_s_name_in_the_subject(
+    desk, community_a, dora_client
+):
+    with schema_context(community_a.schema_name):
+        before = DeskSettings.objects.values_list("letter_subject", "letter_body").get(pk=1)
+    cases = [
+        ("letter_subject", "Votre médecin {Medecin}", "Variable non permise ici : {Medecin}"),
+        ("letter_subject", "{prenom} {nom} : votre médecin", "Variable non permise ici : {nom}, {prenom}"),
+        ("letter_body", "Bonjour {prenom.upper}", "Variable non permise ici : {prenom.upper}"),
+        ("letter_body", "Bonjour {prenom", "Accolade isolée"),
+    ]
+    for field, value, message in cases:
+        data = _settings_data(dora_client)
+        data[field] = value
+        response = dora_client.post(reverse("access_care:settings"), data)
+        assert response.status_code in (200, 400), (value, response.status_code)
+        assert any(message in error for error in response.context["form"].errors[field]), (value, message)
+    with schema_context(community_a.schema_name):
+        assert DeskSettings.objects.values_list("letter_subject", "letter_body").get(pk=1) == before
+
+
+def test_a_template_saved_before_the_check_leaves_unknown_names_as_typed(desk, community_a):
+    with schema_context(community_a.schema_name):
+        DeskSettings.objects.filter(pk=1).update(
+            letter_subject="Votre médecin {Medecin}", letter_body="Bonjour {prenom}, {x.y} {cpts"
+        )
+        _declare(desk.gaston, 2, SULLY)
+        request = submit()
+        proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
+        services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+        request.refresh_from_db()
+        message = services.patient_message(request)
+    assert message["subject"] == "Votre médecin {Medecin}"
+    assert message["body"] == "Bonjour {prenom}, {x.y} {cpts"
+
+
+def test_erasing_a_request_blanks_the_patient_in_the_mail_log_and_the_key_stays(
+    desk, community_a, django_capture_on_commit_callbacks
+):
+    with schema_context(community_a.schema_name):
+        _declare(desk.gaston, 2, SULLY)
+        request = submit()
+        with django_capture_on_commit_callbacks(execute=True):
+            proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+        key = f"access_care.patient_found:{request.pk}"
+        sent = SentMail.objects.get(schema=community_a.schema_name, key=key)
+        assert sent.recipients and sent.subject
+        services.erase_request(actor=desk.dora, request=request)
+        sent.refresh_from_db()
+    assert (sent.recipients, sent.subject) == ([], "")
+    assert SentMail.objects.filter(key=key).count() == 1  # a retried task still finds it sent
