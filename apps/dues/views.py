@@ -383,7 +383,10 @@ def team_member_detail(request, membership_id: int):
                     messages.success(request, _("Paiement enregistré ; le reçu va être envoyé."))
                     return redirect("dues:team_member", membership_id=member.pk)
             elif action in ("refund", "resend"):
-                payment = get_object_or_404(Payment, pk=request.POST.get("payment"), dues__membership=member)
+                payment_id = request.POST.get("payment", "")
+                if not payment_id.isdigit():
+                    raise Http404
+                payment = get_object_or_404(Payment, pk=int(payment_id), dues__membership=member)
                 if action == "refund":
                     payment_services.refund_payment(actor=request.user, payment=payment)
                     messages.success(request, _("Paiement remboursé ; un avoir va être émis."))
@@ -395,6 +398,14 @@ def team_member_detail(request, membership_id: int):
                 raise Http404
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+        except (stripe.StripeError, StripeUnavailable):
+            messages.error(
+                request,
+                _(
+                    "Stripe n'a pas répondu comme prévu : réessayez dans quelques minutes. Si le "
+                    "remboursement a tout de même été fait chez Stripe, il apparaîtra ici de lui-même."
+                ),
+            )
     return render(
         request,
         "dues/team_member.html",

@@ -40,7 +40,8 @@ def parse_week(value: str | None, *, today: date | None = None) -> date:
     if value:
         try:
             year, week = value.split("-W")
-            return date.fromisocalendar(int(year), int(week), 1)
+            if 2000 <= int(year) <= 2100:  # the grid's previous/next weeks stay inside dates' range
+                return date.fromisocalendar(int(year), int(week), 1)
         except ValueError:
             pass
     return monday_of(today)
