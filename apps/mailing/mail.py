@@ -12,7 +12,8 @@
 - **idempotent stamp**: with a ``key``, the send is claimed and stamped in a ``SentMail`` row,
   unique per (CPTS, key), written in the same transaction as the send; a retried or duplicated
   task finds it and sends nothing;
-- **suppression list**: an address that hard-bounced or complained receives nothing.
+- **suppression list**: an address that hard-bounced receives nothing for 30 days; one that
+  complained receives no optional mail (those carrying ``List-Unsubscribe``) any more.
 
 Delivery guarantee: **at least once**. The stamp commits after the mail server accepted the
 message; if the worker dies between the two, the stamp is lost with its transaction and the
@@ -30,15 +31,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from .models import SentMail, Suppression
@@ -105,18 +108,35 @@ def unsubscribe_headers(link: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def is_suppressed(address: str) -> bool:
-    return bool(suppressed_among([address]))
+# A hard bounce stops every mail to the address for this long (a full mailbox or a closed
+# account may come back); a new bounce starts the delay again.
+BOUNCE_SUPPRESSION_DAYS = 30
 
 
-def suppressed_among(addresses: Iterable[str]) -> set[str]:
-    """The addresses (bare, lower case) of ``addresses`` on the suppression list, in one query."""
+def is_suppressed(address: str, *, optional: bool = True) -> bool:
+    return bool(suppressed_among([address], optional=optional))
+
+
+def suppressed_among(addresses: Iterable[str], *, optional: bool = True) -> set[str]:
+    """The addresses (bare, lower case) of ``addresses`` that must not receive this mail, in one
+    query: a hard bounce of the last ``BOUNCE_SUPPRESSION_DAYS`` stops every mail; a complaint
+    stops the ``optional`` ones only (campaigns, digests, notifications one can unsubscribe from):
+    one CPTS's newsletter marked as spam never silences a password reset or a receipt."""
     bare = {parseaddr(address)[1].strip().lower() for address in addresses}
     bare.discard("")
     if not bare:
         return set()
-    found = Suppression.objects.annotate(bare=Lower("address")).filter(bare__in=bare)
+    since = timezone.now() - timedelta(days=BOUNCE_SUPPRESSION_DAYS)
+    stopping = Q(reason=Suppression.Reason.BOUNCED, created_at__gte=since)
+    if optional:
+        stopping |= Q(reason=Suppression.Reason.COMPLAINED)
+    found = Suppression.objects.annotate(bare=Lower("address")).filter(stopping, bare__in=bare)
     return set(found.values_list("bare", flat=True))
+
+
+def is_optional(headers: Mapping[str, str] | None) -> bool:
+    """Whether a mail can be unsubscribed from (it carries ``List-Unsubscribe``)."""
+    return any(name.lower() == "list-unsubscribe" for name in (headers or {}))
 
 
 def _claim(schema: str, key: str) -> Outcome | None:
@@ -170,7 +190,10 @@ def send(
     with transaction.atomic():
         if key is not None and (refused := _claim(schema, key)) is not None:
             return refused
-        recipients = [address for address in recipients if address and not is_suppressed(address)]
+        optional = is_optional(headers) or bool(context.get("unsubscribe_url"))
+        recipients = [
+            address for address in recipients if address and not is_suppressed(address, optional=optional)
+        ]
         if not recipients:
             return Outcome.SUPPRESSED
         with translation.override(settings.LANGUAGE_CODE):
@@ -226,7 +249,7 @@ def transmit(message: EmailMultiAlternatives, *, key: str | None, kind: str = ""
     No claim here: ``send`` claims its key first; a bulk sender brings its own at-most-once claim
     (a campaign's recipient row) and gives a ``key`` unique in the CPTS. Transport errors are
     raised with nothing recorded. ``SMTPRecipientsRefused`` too (the caller decides)."""
-    blocked = suppressed_among(message.to)
+    blocked = suppressed_among(message.to, optional=is_optional(message.extra_headers))
     message.to = [address for address in message.to if parseaddr(address)[1].strip().lower() not in blocked]
     if not message.to:
         return Outcome.SUPPRESSED

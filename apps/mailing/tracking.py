@@ -22,6 +22,7 @@ import json
 from anymail.signals import EventType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import DeliveryEvent, SentMail, Suppression
 
@@ -54,6 +55,17 @@ def _our_mail(event) -> SentMail | None:
     return SentMail.objects.filter(lookup).first()
 
 
+def _suppress(address: str, reason: str) -> None:
+    """Suppress ``address`` for ``reason``, the delay of a bounce starting again; a complaint
+    already recorded is kept (it is the stronger wish for optional mail)."""
+    row, created = Suppression.objects.select_for_update().get_or_create(
+        address=address, defaults={"reason": reason}
+    )
+    if created or (row.reason == Suppression.Reason.COMPLAINED and reason == Suppression.Reason.BOUNCED):
+        return
+    Suppression.objects.filter(pk=row.pk).update(reason=reason, created_at=timezone.now())
+
+
 def record_tracking_event(sender=None, event=None, esp_name: str = "", **_kwargs) -> DeliveryEvent | None:
     """Store a provider's event once and suppress its address when it must. Returns the stored
     event, or None for a replay. (Connected to anymail's ``tracking`` signal.)"""
@@ -80,7 +92,7 @@ def record_tracking_event(sender=None, event=None, esp_name: str = "", **_kwargs
                 suppressed=suppress,
             )
             if suppress:
-                Suppression.objects.get_or_create(address=recipient, defaults={"reason": reason})
+                _suppress(recipient, reason)
     except IntegrityError:
         return None  # the same event again: stored already
     return stored

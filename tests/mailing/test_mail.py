@@ -5,11 +5,13 @@ from __future__ import annotations
 import smtplib
 import socket
 import threading
+from datetime import timedelta
 
 import pytest
 from celery import shared_task
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.mailing import mail
@@ -121,6 +123,23 @@ def test_a_suppressed_address_receives_nothing(world, db, smtp_inbox):
         assert _send(to="BOB@test.fr") is mail.Outcome.SUPPRESSED
         assert _send(key="tests.hello:2", to=["bob@test.fr", "alice@test.fr"]) is mail.Outcome.SENT
     assert [m["envelope_to"] for m in smtp_inbox.messages()] == [["alice@test.fr"]]
+
+
+def test_a_complaint_stops_optional_mail_only_and_a_bounce_stops_everything_for_a_while(
+    world, db, smtp_inbox
+):
+    Suppression.objects.create(address="bob@test.fr", reason=Suppression.Reason.COMPLAINED)
+    bounced = Suppression.objects.create(address="carol@test.fr", reason=Suppression.Reason.BOUNCED)
+    optional = {"headers": {"List-Unsubscribe": "<http://alpha.localhost/desabonnement/x/>"}}
+    with schema_context(world.a.schema_name):
+        assert _send(key="tests.hello:1", to="bob@test.fr") is mail.Outcome.SENT  # a receipt, a reset…
+        assert _send(key="tests.hello:2", to="bob@test.fr", **optional) is mail.Outcome.SUPPRESSED
+        assert _send(key="tests.hello:3", to="carol@test.fr") is mail.Outcome.SUPPRESSED
+        Suppression.objects.filter(pk=bounced.pk).update(
+            created_at=timezone.now() - timedelta(days=mail.BOUNCE_SUPPRESSION_DAYS + 1)
+        )
+        assert _send(key="tests.hello:4", to="carol@test.fr") is mail.Outcome.SENT
+    assert [m["envelope_to"] for m in smtp_inbox.messages()] == [["bob@test.fr"], ["carol@test.fr"]]
 
 
 ATTEMPTS: list[int] = []
