@@ -319,16 +319,22 @@ def register(*, actor, event: Event) -> Registration:
                 event=locked, user=actor, status=status, created_at=now, queued_at=now, hold_expires_at=hold
             )
         else:
-            registration.status = status
-            registration.queued_at = now
-            registration.hold_expires_at = hold
-            registration.cancelled_at = None
-            registration.promoted_at = None
-            registration.reminder_sent_at = None
-            registration.promotion_notified_at = None
-            registration.hold_expired_notified_at = None
-            registration.save()
+            _reopen(registration, status=status, now=now, hold=hold)
     return registration
+
+
+def _reopen(registration: Registration, *, status: str, now, hold=None) -> None:
+    """A cancelled or expired registration taken again: back in the queue at ``now`` with
+    ``status``, its past notices and promotion forgotten (they will be sent again if due)."""
+    registration.status = status
+    registration.queued_at = now
+    registration.hold_expires_at = hold
+    registration.cancelled_at = None
+    registration.promoted_at = None
+    registration.reminder_sent_at = None
+    registration.promotion_notified_at = None
+    registration.hold_expired_notified_at = None
+    registration.save()
 
 
 def guest_refusal(event: Event) -> str:
@@ -381,14 +387,8 @@ def register_guest(*, event: Event, first_name: str, last_name: str, email: str)
         else:
             for field, value in identity.items():
                 setattr(registration, field, value)
-            registration.status = status
-            registration.queued_at = now
-            registration.cancelled_at = None
-            registration.promoted_at = None
-            registration.reminder_sent_at = None
-            registration.promotion_notified_at = None
             registration.guest_confirmed_at = None
-            registration.save()
+            _reopen(registration, status=status, now=now)
         enqueue_on_commit("events.send_guest_confirmation", connection.schema_name, registration.pk)
     return registration
 
