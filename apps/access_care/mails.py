@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.mailing import mail
+from apps.mailing.forget import pseudonymise_recipients
 
 from . import services
 from .models import PatientRequest, Proposal
@@ -74,6 +75,8 @@ def notify_patient(request_id: int) -> str:
         )
         if not outcome.done:
             return "skipped"
+        # The platform-wide mail log must not show that this address is a desk patient.
+        pseudonymise_recipients(schema=connection.schema_name, keys=[f"access_care.patient_found:{request.pk}"])
         request.patient_notified_at = timezone.now()
         request.save(update_fields=["patient_notified_at"])
         services.log_access(actor=None, action="mail_patient", request_id=request.pk)

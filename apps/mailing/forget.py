@@ -4,9 +4,45 @@ again — but the addresses and the subject are blanked, here and in the provide
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db import transaction
 
 from .models import DeliveryEvent, SentMail
+
+DIGEST_PREFIX = "hmac:"
+
+
+def address_digest(address: str) -> str:
+    """A keyed digest of ``address`` (the platform's secret key): it lets a bounce or a complaint
+    about a pseudonymised mail be recognised without the log holding the address."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), address.strip().lower().encode(), hashlib.sha256)
+    return DIGEST_PREFIX + mac.hexdigest()
+
+
+def is_digest(value: str) -> bool:
+    return value.startswith(DIGEST_PREFIX)
+
+
+def pseudonymise_recipients(*, schema: str, keys: list[str]) -> int:
+    """Replace the recipients of CPTS ``schema``'s mails sent under ``keys`` by keyed digests and
+    blank their subject, right after sending a mail whose mere existence is health data (a desk
+    patient's message): the platform-wide log then reveals no address, a bounce still suppresses
+    the address (``tracking`` compares digests), and the key still stops a second send. Returns
+    how many mails changed; running it again changes nothing."""
+    changed = 0
+    with transaction.atomic():
+        for sent in SentMail.objects.select_for_update().filter(schema=schema, key__in=keys):
+            recipients = [a if is_digest(a) else address_digest(a) for a in sent.recipients]
+            if recipients == sent.recipients and not sent.subject:
+                continue
+            sent.recipients, sent.subject = recipients, ""
+            sent.save(update_fields=["recipients", "subject"])
+            DeliveryEvent.objects.filter(sent_mail=sent).exclude(recipient="").update(recipient="")
+            changed += 1
+    return changed
 
 
 def forget_recipients(*, schema: str, keys: list[str]) -> int:

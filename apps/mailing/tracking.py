@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .forget import address_digest, is_digest
 from .models import DeliveryEvent, SentMail, Suppression
 
 SUPPRESSING = {
@@ -72,10 +73,12 @@ def record_tracking_event(sender=None, event=None, esp_name: str = "", **_kwargs
     sent = _our_mail(event)
     recipient = (event.recipient or "").strip().lower()
     reason = SUPPRESSING.get(event.event_type)
+    logged = [address.lower() for address in sent.recipients] if sent is not None else []
+    pseudonymised = any(is_digest(address) for address in logged)
     suppress = (
         reason is not None
         and sent is not None
-        and recipient in [address.lower() for address in sent.recipients]
+        and (recipient in logged or (pseudonymised and address_digest(recipient) in sent.recipients))
         and not _is_soft_bounce(event)
     )
     try:
@@ -84,7 +87,8 @@ def record_tracking_event(sender=None, event=None, esp_name: str = "", **_kwargs
                 provider=esp_name[:40],
                 fingerprint=_fingerprint(event, esp_name),
                 event_type=str(event.event_type)[:40],
-                recipient=recipient[:254],
+                # A pseudonymised mail's event keeps no address either.
+                recipient="" if pseudonymised else recipient[:254],
                 message_id=(sent.message_id if sent else (event.message_id or ""))[:255],
                 schema=sent.schema if sent else "",
                 sent_mail=sent,

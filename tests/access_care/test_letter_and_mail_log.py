@@ -8,9 +8,11 @@ from django_tenants.utils import schema_context
 
 from apps.access_care import services
 from apps.access_care.models import DeskSettings
-from apps.mailing.models import SentMail
+from apps.mailing.forget import address_digest
+from apps.mailing.models import DeliveryEvent, SentMail, Suppression
 from tests.access_care.conftest import SULLY, submit
 from tests.access_care.test_desk_flow import _declare
+from tests.mailing.test_tracking import _event, _post, webhook_secret  # noqa: F401 (fixture)
 
 
 def _settings_data(client) -> dict:
@@ -66,8 +68,31 @@ def test_erasing_a_request_blanks_the_patient_in_the_mail_log_and_the_key_stays(
             services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
         key = f"access_care.patient_found:{request.pk}"
         sent = SentMail.objects.get(schema=community_a.schema_name, key=key)
-        assert sent.recipients and sent.subject
+        assert sent.recipients == [address_digest(request.email)] and sent.subject == ""
         services.erase_request(actor=desk.dora, request=request)
         sent.refresh_from_db()
     assert (sent.recipients, sent.subject) == ([], "")
     assert SentMail.objects.filter(key=key).count() == 1  # a retried task still finds it sent
+
+
+def test_the_platform_mail_log_never_shows_a_patient_address_and_a_bounce_still_suppresses_it(
+    desk, community_a, django_capture_on_commit_callbacks, webhook_secret  # noqa: F811
+):
+    with schema_context(community_a.schema_name):
+        _declare(desk.gaston, 2, SULLY)
+        request = submit()
+        with django_capture_on_commit_callbacks(execute=True):
+            proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+        request.refresh_from_db()
+        email = request.email
+    assert request.patient_notified_at is not None
+    sent = SentMail.objects.get(schema=community_a.schema_name, key=f"access_care.patient_found:{request.pk}")
+    public_log = " ".join(str(v) for v in SentMail.objects.values_list("recipients", "subject"))
+    assert email and email.lower() not in public_log.lower()
+
+    assert _post(_event("hard_bounce", sent, email)).status_code == 200
+    (stored,) = DeliveryEvent.objects.filter(sent_mail=sent)
+    assert stored.recipient == "" and stored.suppressed
+    assert Suppression.objects.filter(address=email.lower()).exists()
