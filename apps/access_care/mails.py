@@ -76,7 +76,9 @@ def notify_patient(request_id: int) -> str:
         if not outcome.done:
             return "skipped"
         # The platform-wide mail log must not show that this address is a desk patient.
-        pseudonymise_recipients(schema=connection.schema_name, keys=[f"access_care.patient_found:{request.pk}"])
+        pseudonymise_recipients(
+            schema=connection.schema_name, keys=[f"access_care.patient_found:{request.pk}"]
+        )
         request.patient_notified_at = timezone.now()
         request.save(update_fields=["patient_notified_at"])
         services.log_access(actor=None, action="mail_patient", request_id=request.pk)

@@ -9,6 +9,13 @@ name. Removed or emptied: the account's e-mail, names, password, second factors 
 its professional profile, its calendar feed tokens (events and SNP roster), its SNP slots to come
 (past ones stay, anonymous, in the counts of slots offered), its Stripe card reference, its claim on
 a directory entry. Every CPTS holding something about the account is visited, member or not.
+
+Rows that name the person by e-mail address only are reached too, in every CPTS: a campaign's
+per-address rows, invitations, unsubscriptions, guest registrations and listing requests take the
+anonymous address (their counts stay true); directory opt-ins and visitor messages are deleted.
+The platform's mail log forgets the address (``SentMail.recipients``, provider events). Kept: the
+suppression list (an objection or a hard bounce must still be honoured if the address comes back)
+and the desk's access log (who read a patient's file, kept 12 months for its own purpose).
 """
 
 from __future__ import annotations
@@ -27,11 +34,16 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
 from apps.audit.log import record
-from apps.directory.models import Entry
-from apps.events.models import CalendarToken
-from apps.members.models import Membership
+from apps.campaigns.models import DirectoryOptIn, Recipient
+from apps.directory.models import Entry, ListingRequest
+from apps.events.models import CalendarToken, Registration
+from apps.mailing.models import DeliveryEvent, SentMail
+from apps.members.models import Invitation, Membership
+from apps.notifications.models import Unsubscription
 from apps.professionals.models import ProfessionalProfile
 from apps.roster.models import RosterProfile, Slot
+from apps.site.models import VisitorMessage
+from tenants.models import Community
 
 from .models import ErasureRequest
 from .personal_data import communities_holding
@@ -39,6 +51,28 @@ from .personal_data import communities_holding
 
 def anonymous_email(user_id: int) -> str:
     return f"compte-efface-{user_id}@anonyme.invalid"
+
+
+def _forget_address_in_community(address: str, anonymous: str) -> None:
+    """In the current CPTS, the rows naming ``address`` by e-mail only (see the module's text)."""
+    Recipient.objects.filter(email__iexact=address).update(email=anonymous, name="")
+    Invitation.objects.filter(email__iexact=address).update(email=anonymous)
+    Unsubscription.objects.filter(email__iexact=address).update(email=anonymous)
+    Registration.objects.filter(guest_email__iexact=address).update(guest_email=anonymous)
+    ListingRequest.objects.filter(email__iexact=address).update(email=anonymous)
+    DirectoryOptIn.objects.filter(email__iexact=address).delete()
+    VisitorMessage.objects.filter(email__iexact=address).delete()
+
+
+def _forget_address_in_mail_log(address: str) -> None:
+    """The platform's mail log: the address leaves every mail's recipients and its events."""
+    lowered = address.strip().lower()
+    for sent in SentMail.objects.select_for_update().filter(recipients__icontains=lowered):
+        kept = [r for r in sent.recipients if r.strip().lower() != lowered]
+        if kept != sent.recipients:
+            sent.recipients = kept
+            sent.save(update_fields=["recipients"])
+    DeliveryEvent.objects.filter(recipient__iexact=lowered).update(recipient="")
 
 
 def erase_account(*, actor) -> ErasureRequest:
@@ -69,12 +103,17 @@ def erase_account(*, actor) -> ErasureRequest:
                 ).update(valid_until=today - timedelta(days=1))
                 Entry.objects.filter(claimed_by_id=user.pk).update(claimed_by=None)
                 record(user, "gdpr.account_anonymised", user, request=request.pk)
+        address, anonymous = user.email, anonymous_email(user.pk)
+        for schema in Community.objects.exclude(schema_name="public").values_list("schema_name", flat=True):
+            with schema_context(schema):
+                _forget_address_in_community(address, anonymous)
         with schema_context("public"):
             ProfessionalProfile.objects.filter(user_id=user.pk).delete()
             TOTPDevice.objects.filter(user_id=user.pk).delete()
             StaticDevice.objects.filter(user_id=user.pk).delete()
             Token.objects.filter(user_id=user.pk).delete()
-            user.email = anonymous_email(user.pk)
+            _forget_address_in_mail_log(address)
+            user.email = anonymous
             user.first_name = ""
             user.last_name = ""
             user.is_active = False

@@ -76,7 +76,10 @@ def test_erasing_a_request_blanks_the_patient_in_the_mail_log_and_the_key_stays(
 
 
 def test_the_platform_mail_log_never_shows_a_patient_address_and_a_bounce_still_suppresses_it(
-    desk, community_a, django_capture_on_commit_callbacks, webhook_secret  # noqa: F811
+    desk,
+    community_a,
+    django_capture_on_commit_callbacks,
+    webhook_secret,  # noqa: F811
 ):
     with schema_context(community_a.schema_name):
         _declare(desk.gaston, 2, SULLY)

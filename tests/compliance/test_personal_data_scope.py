@@ -21,7 +21,11 @@ from apps.compliance.erasure import erase_account
 from apps.compliance.personal_data import ACTED, PERSONAL, collect
 from apps.events import services as events
 from apps.events.models import Event, Registration
+from apps.mailing.models import DeliveryEvent, SentMail
+from apps.members.models import Invitation
+from apps.notifications.models import Unsubscription
 from apps.roster.models import RosterProfile, Slot
+from apps.site.models import VisitorMessage
 from tests.access_care.conftest import SULLY, Desk, build_desk, request_data, submit
 from tests.access_care.test_desk_flow import _declare
 from tests.conftest import HOST_A
@@ -126,3 +130,34 @@ def test_an_erased_professional_s_snp_feed_and_slots_to_come_are_gone(community_
         assert Slot.objects.filter(pk=past.pk).exists()
         assert not Slot.objects.filter(pk=coming.pk).exists()
         assert Slot.objects.get(pk=weekly.pk).valid_until == today - timedelta(days=1)
+
+
+def test_erasure_forgets_the_address_in_rows_that_name_the_person_by_e_mail_only(community_a, bob, charlie):
+    from_mail = bob.email.upper()  # rows typed by hand keep whatever case the person used
+    with schema_context(community_a.schema_name):
+        invitation = Invitation.objects.create(
+            email=from_mail, token_hash="f" * 64, expires_at=timezone.now() + timedelta(days=7)
+        )
+        message = VisitorMessage.objects.create(kind="contact", name="Bob", email=bob.email, body="Bonjour")
+        Unsubscription.objects.create(email=bob.email, kind="campaigns.campaign")
+        kept = VisitorMessage.objects.create(
+            kind="contact", name="Charlie", email=charlie.email, body="Salut"
+        )
+    SentMail.objects.create(
+        schema=community_a.schema_name, key="tests.erasure:1", recipients=[bob.email, charlie.email]
+    )
+    DeliveryEvent.objects.create(
+        provider="brevo", fingerprint="f" * 64, event_type="delivered", recipient=bob.email,
+        occurred_at=timezone.now(),
+    )  # fmt: skip
+
+    erase_account(actor=bob)
+
+    anonymous = f"compte-efface-{bob.pk}@anonyme.invalid"
+    with schema_context(community_a.schema_name):
+        assert Invitation.objects.get(pk=invitation.pk).email == anonymous
+        assert not VisitorMessage.objects.filter(pk=message.pk).exists()
+        assert VisitorMessage.objects.filter(pk=kept.pk).exists()
+        assert list(Unsubscription.objects.values_list("email", flat=True)) == [anonymous]
+    assert SentMail.objects.get(key="tests.erasure:1").recipients == [charlie.email]
+    assert DeliveryEvent.objects.get().recipient == ""
