@@ -1,4 +1,13 @@
-"""/healthz on every host: database, Redis and worker heartbeat. 200 when all are up, else 503."""
+"""Health endpoints on every host.
+
+- ``/healthz``: database, Redis and worker heartbeat; 200 when all are up, else 503. For
+  monitoring and alerting: it says what is wrong.
+- ``/readyz``: this web process can serve pages (its database answers). The orchestrator's
+  readiness and start-up probes use it: a stopped worker or Redis must not take the web pods out of
+  service — pages still render, and background work waits in its queue.
+- ``/livez``: the process answers at all (no dependency). The liveness probe: restarting a web pod
+  cures a hung process, never a database outage.
+"""
 
 from __future__ import annotations
 
@@ -46,3 +55,19 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
     )
+
+
+@public
+@never_cache
+def readyz(request):
+    database = check_database()
+    return JsonResponse(
+        {"status": "ok" if database["ok"] else "degraded", "checks": {"database": database}},
+        status=200 if database["ok"] else 503,
+    )
+
+
+@public
+@never_cache
+def livez(request):
+    return JsonResponse({"status": "ok"})

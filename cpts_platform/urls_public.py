@@ -5,7 +5,7 @@ from django.urls import include, path
 from apps.compliance import audit_views, gdpr_views
 from apps.members.api_views import CommunityRouter
 from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
-from cpts_platform.health import healthz
+from cpts_platform.health import healthz, livez, readyz
 from cpts_platform.observability import metrics
 from tenants import views
 from tenants.api.views import CommunityViewSet
@@ -16,6 +16,8 @@ router.register("communities", CommunityViewSet, basename="community")
 urlpatterns = [
     path("", views.platform_home, name="platform_home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("livez", livez, name="livez"),
     path("metrics", metrics, name="metrics"),
     path("", include("apps.site.urls_public")),
     path("console/", views.console, name="console"),

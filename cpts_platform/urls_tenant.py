@@ -4,12 +4,14 @@ from django.urls import include, path
 
 from apps.site import views as site_views
 from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
-from cpts_platform.health import healthz
+from cpts_platform.health import healthz, livez, readyz
 
 urlpatterns = [
     path("", site_views.home, name="home"),
     path("", include("apps.site.urls")),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("livez", livez, name="livez"),
     path("compte/", include("apps.accounts.urls")),
     path("", include("apps.members.urls")),
     path("", include("apps.directory.urls")),

@@ -24,7 +24,7 @@ class CommunityMiddleware(TenantMainMiddleware):
 
     A CPTS still being provisioned or closed does not exist for visitors (404); a suspended one
     answers 503 with a French page, except its emergency numbers (``OPEN_WHILE_SUSPENDED``).
-    ``/healthz`` stays reachable for probes.
+    ``/healthz``, ``/readyz`` and ``/livez`` stay reachable for probes.
     """
 
     def process_request(self, request):
@@ -34,7 +34,7 @@ class CommunityMiddleware(TenantMainMiddleware):
         community = request.tenant
         if community.is_platform or community.status == Community.Status.ACTIVE:
             return None
-        if request.path == "/healthz":
+        if request.path in ("/healthz", "/readyz", "/livez"):
             return None
         if community.status == Community.Status.SUSPENDED:
             # The pages that stay up need their stylesheet, scripts and icon.

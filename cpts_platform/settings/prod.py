@@ -19,7 +19,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # HTTP is redirected to HTTPS, except the health check a load balancer may call over plain HTTP
 # and the metrics Prometheus scrapes inside the cluster (bearer token, docs/observability.md).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^livez$", r"^metrics$"]
 # One year, sub-domains included: every CPTS lives on a sub-domain of PLATFORM_DOMAIN, served
 # under the wildcard certificate.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365, minimum=0)

@@ -131,8 +131,9 @@ def test_every_variable_the_settings_read_is_wired_from_the_configmap_or_the_sec
 
 def test_the_production_shape(production):
     web = production[("Deployment", "cpts-web")]["spec"]["template"]["spec"]["containers"][0]
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert web[probe]["httpGet"]["path"] == "/healthz"
+    paths = {"startupProbe": "/readyz", "readinessProbe": "/readyz", "livenessProbe": "/livez"}
+    for probe, path in paths.items():
+        assert web[probe]["httpGet"]["path"] == path
         assert web[probe]["httpGet"]["httpHeaders"] == [{"name": "Host", "value": "cpts-plateforme.fr"}]
     assert production[("ConfigMap", "cpts-config")]["data"]["PLATFORM_DOMAIN"] == "cpts-plateforme.fr"
     hpa = production[("HorizontalPodAutoscaler", "cpts-web")]["spec"]

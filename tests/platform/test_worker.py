@@ -2,12 +2,14 @@
 
 import pytest
 from django.db import connection
+from django.test import Client as TestClient
 from django_tenants.utils import schema_context
 
 from apps.members.models import Invitation
 from tests.conftest import wait_until
 from workers.accounts import send_invitation_task
 from workers.base import PublicSchemaRefused
+from workers.health import HEARTBEAT_PATTERN, redis_client
 
 
 @pytest.mark.worker
@@ -63,3 +65,15 @@ def test_a_tenant_task_refuses_the_public_schema(world, db):
 def test_a_tenant_task_refuses_an_unknown_schema(world, db):
     with pytest.raises(PublicSchemaRefused):
         send_invitation_task.apply(args=("nexiste-pas", 1)).get()
+
+
+def test_without_any_worker_healthz_says_degraded_but_the_probes_keep_the_site_in_service(world, db):
+    client = redis_client()
+    for key in client.scan_iter(HEARTBEAT_PATTERN):
+        client.delete(key)
+    for host in ("localhost", "alpha.localhost"):
+        health = TestClient(HTTP_HOST=host).get("/healthz")
+        assert health.status_code == 503 and health.json()["checks"]["worker"]["ok"] is False
+        ready = TestClient(HTTP_HOST=host).get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"] is True
+        assert TestClient(HTTP_HOST=host).get("/livez").status_code == 200
