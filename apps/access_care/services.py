@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.log import record
 from apps.mailing.forget import forget_recipients
 from apps.members.models import Role
 from apps.members.permissions import require_role
@@ -114,18 +115,22 @@ def grant_permission(*, actor, user) -> DeskPermission:
     if membership is None or not membership.has_role(Role.TEAM):
         raise ValidationError(_("Seuls les membres de l'équipe peuvent recevoir l'accès aux soins."))
     with transaction.atomic():
-        permission, _created = DeskPermission.objects.get_or_create(
+        permission, created = DeskPermission.objects.get_or_create(
             user=user, defaults={"granted_by": actor, "granted_at": timezone.now()}
         )
         log_access(actor=actor, action="grant", detail=user.email)
+        if created:
+            record(actor, "desk.permission_changed", user, granted=True)
     return permission
 
 
 def revoke_permission(*, actor, user) -> None:
     require_role(actor, Role.ADMIN)
     with transaction.atomic():
-        DeskPermission.objects.filter(user=user).delete()
+        deleted, _rows = DeskPermission.objects.filter(user=user).delete()
         log_access(actor=actor, action="revoke", detail=user.email)
+        if deleted:
+            record(actor, "desk.permission_changed", user, granted=False)
 
 
 def update_settings(*, actor, weights: dict, retention_months: int, letter_subject: str, letter_body: str):
@@ -143,6 +148,7 @@ def update_settings(*, actor, weights: dict, retention_months: int, letter_subje
             PatientRequest.objects.filter(status__in=PatientRequest.OPEN_STATUSES), row.weights, today
         )
         log_access(actor=actor, action="settings", detail=f"{changed} priorités recalculées le {today}")
+        record(actor, "desk.settings_changed", None, retention_months=retention_months)
     return row
 
 
@@ -589,7 +595,9 @@ def erase_request(*, actor, request: PatientRequest, ip: str = "") -> PatientReq
 def export_request(*, actor, request: PatientRequest, ip: str = "") -> dict:
     """Everything the desk holds about the person (right of access), as plain data."""
     require_desk(actor)
-    log_access(actor=actor, action="export", request_id=request.pk, ip=ip)
+    with transaction.atomic():
+        log_access(actor=actor, action="export", request_id=request.pk, ip=ip)
+        record(actor, "desk.request_exported", None, request=request.pk)
     return {
         "demande": request.pk,
         "recue_le": request.created_at.isoformat(),

@@ -31,9 +31,13 @@ ACTIONS: dict[str, str] = {
     "payments.refunded": _("Paiement remboursé"),
     "campaigns.sent": _("Campagne envoyée"),
     "desk.accessed": _("Dossier du guichet consulté"),
+    "desk.request_exported": _("Dossier du guichet exporté"),
+    "desk.permission_changed": _("Accès aux soins ouvert ou retiré"),
+    "desk.settings_changed": _("Réglages du guichet modifiés"),
     # Personal data
     "audit.exported": _("Journal d'audit exporté"),
     "events.registrations_exported": _("Liste des inscrits exportée"),
+    "members.exported": _("Liste des adhérents exportée"),
     "gdpr.data_exported": _("Données personnelles téléchargées"),
     "gdpr.erasure_requested": _("Effacement des données demandé"),
     "gdpr.account_anonymised": _("Compte anonymisé"),

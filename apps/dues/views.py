@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.signup import TooManySignupEmails, send_signup_email
+from apps.audit.log import record
 from apps.members.models import Membership, Role
 from apps.members.permissions import check_role, role_required
 from apps.payments import card, receipts
@@ -320,6 +321,8 @@ def team_members(request):
     form, filters = _filters(request)
     members = selectors.attach_profiles(selectors.list_members(**filters))
     if request.GET.get("export") == "csv":
+        members = list(members)
+        record(request.user, "members.exported", None, year=filters["year"], rows=len(members))
         return _members_csv(members, filters["year"])
     return render(
         request, "dues/team_members.html", {"form": form, "members": members, "year": filters["year"]}

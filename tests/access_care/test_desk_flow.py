@@ -32,6 +32,7 @@ from apps.aci import services as aci_services
 from apps.aci.indicators import compute_value
 from apps.aci.models import Indicator
 from apps.aci.reports import build_report_data, render_csv
+from apps.audit.models import AuditEvent
 from apps.geo.models import CommuneCentre
 from apps.members.models import Membership
 from apps.professionals.models import AccountCommunity
@@ -371,6 +372,9 @@ def test_a_person_gets_their_data_exported_or_erased(desk, community_a, dora_cli
         request = submit()
     export = dora_client.get(reverse("access_care:request_export", args=[request.pk]))
     assert export.json()["nom"] == "Lefèvre"
+    with schema_context(community_a.schema_name):
+        (line,) = AuditEvent.objects.filter(action="desk.request_exported")
+        assert line.actor_id == desk.dora.pk and line.details == {"request": request.pk}
     assert dora_client.post(reverse("access_care:request_erase", args=[request.pk])).status_code == 302
     with schema_context(community_a.schema_name):
         request.refresh_from_db()

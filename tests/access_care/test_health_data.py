@@ -243,6 +243,8 @@ def test_the_admin_grants_and_revokes_the_permission(desk, community_a, client_a
     client.post(reverse("access_care:permissions"), {"user": desk.tina.pk, "grant": "0"})
     with schema_context(community_a.schema_name):
         assert not services.has_permission(desk.tina)
+        lines = AuditEvent.objects.filter(action="desk.permission_changed", target_id=str(desk.tina.pk))
+        assert [line.details["granted"] for line in lines.order_by("pk")] == [True, False]
         with pytest.raises(ValidationError):
             services.grant_permission(actor=alice, user=desk.gaston)
 

@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import Client
 from pypdf import PdfReader
 
+from apps.audit.models import AuditEvent
 from apps.dues.calendar import membership_year
 from apps.dues.models import Dues, DuesSettings, Tier
 from apps.members.models import Membership
@@ -272,6 +273,9 @@ def test_the_team_list_filters_and_exports_csv(
     assert row("bob@test.fr") in page.text
     export = team.get("/equipe/adherents/", {"year": dues.year, "export": "csv"})
     assert export["Content-Type"].startswith("text/csv")
+    with in_schema(community_a):
+        (line,) = AuditEvent.objects.filter(action="members.exported")
+        assert line.actor_id == alice.pk and line.details["year"] == dues.year
     lines = export.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Nom;Prénom;E-mail;Profession")
     assert any(
