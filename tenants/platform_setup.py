@@ -10,7 +10,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from .models import Community, Domain
-from .schema_migrations import DEFAULT_PER_PROCESS, MigrationReport, migrate_communities
+from .schema_migrations import DEFAULT_PER_PROCESS, MigrationReport, migrate_communities, schemas_behind_code
 
 
 def ensure_platform_site() -> Community:
@@ -44,11 +44,27 @@ def migrate_everything(
 ) -> MigrationReport:
     """Public schema, then the template, then the CPTS schemas not level with the template, in
     parallel child processes (tenants/schema_migrations.py): the one command deployments run.
-    A failed CPTS schema does not stop the others; it is in the returned report's ``failed``."""
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    The public schema and the template are migrated only when they lack one of the code's
+    migrations (one query for both). A failed CPTS schema does not stop the others; it is in the
+    returned report's ``failed``."""
+    progress = progress or (lambda line: None)
+    public, template = get_public_schema_name(), settings.TENANT_BASE_SCHEMA
+    behind = schemas_behind_code([public, template])
+    if public in behind:
+        progress(f"Schéma public : {behind[public]} migration(s) à appliquer")
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     ensure_platform_site()
     call_command("load_communes", verbosity=verbosity)
-    migrate_template_schema(verbosity)
-    report = migrate_communities(jobs=jobs, per_process=per_process, progress=progress or (lambda line: None))
+    if template in behind:
+        missing = behind[template]
+        progress(
+            f"Schéma modèle : {missing} migration(s) à appliquer"
+            if missing >= 0
+            else "Schéma modèle absent : créé et migré"
+        )
+        migrate_template_schema(verbosity)
+    if not behind:
+        progress("Schéma public et schéma modèle à jour")
+    report = migrate_communities(jobs=jobs, per_process=per_process, progress=progress)
     connection.set_schema_to_public()
     return report

@@ -4,14 +4,19 @@ django-tenants' standard executor runs Django's ``migrate`` once per schema in o
 ~0.37 s per schema even when there is nothing to apply, and with memory growing with every schema
 (its users report OOMs on long runs). Here:
 
+0. The public schema and the template are compared with the code's migration files in one query
+   (``schemas_behind_code``): when they hold every migration, ``migrate`` is not run for them at
+   all (it would plan nothing and still render the project state and run post_migrate).
 1. One query compares every CPTS schema's ``django_migrations`` with the template schema's (the
    template is migrated first, so it holds exactly what the code expects): schemas that already have
-   every migration are skipped without starting anything. That query is the floor of a deploy with
-   nothing to apply (``benchmarks/migrate_all.py``).
+   every migration are skipped without starting anything. With nothing to apply, a deploy's pass is
+   Django's start-up, these two queries and nothing per schema; the second one is the floor
+   (``benchmarks/migrate_all.py``).
 2. The schemas left are migrated by child processes (``manage.py migrate_community_schemas``), at
    most ``jobs`` at a time, each child migrating at most ``per_process`` schemas before it exits, so
    memory stays flat however many schemas there are (``per_process=1``: one fresh process per
-   schema, as django-tenants' subprocess executor does; a few per process amortise Django's start-up).
+   schema, as django-tenants' subprocess executor does; many per process amortise Django's
+   start-up). The batches are cut evenly over the jobs (``split_evenly``).
 3. A schema that fails is reported and the others go on; every migration is recorded as it is
    applied (each one is atomic on PostgreSQL), so running the command again resumes where it stopped.
 """
@@ -30,11 +35,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import sql
 
 CHILD_COMMAND = "migrate_community_schemas"
-DEFAULT_PER_PROCESS = 25
+# A child's fixed cost (Django start-up, rendering the project state once) is ~2.5 s of CPU, ~20
+# schemas' worth of migrating one CreateModel: at 100 per child it is a few percent of the work,
+# and the child's peak memory stays flat (benchmarks/migrate_all.py measures it).
+DEFAULT_PER_PROCESS = 100
 
 
 def default_jobs() -> int:
@@ -59,24 +68,55 @@ def outdated_schemas(schemas: Iterable[str], template: str | None = None) -> dic
     across all of them: a UNION ALL of per-schema anti-joins against the template's rows. A schema
     without the table lacks every migration; a missing schema is reported with -1.
     """
-    schemas = list(schemas)
+    template = template or settings.TENANT_BASE_SCHEMA
+    expected = sql.SQL("SELECT app, name FROM {}.django_migrations").format(sql.Identifier(template))
+    return _missing_migrations(list(schemas), expected, [], must_exist=template)
+
+
+def code_migrations() -> set[tuple[str, str]]:
+    """Every migration the code defines, as Django plans them (a squash stands for what it replaces).
+
+    Read from the migration files only, no database: the graph ``migrate`` would apply."""
+    return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def schemas_behind_code(schemas: Iterable[str]) -> dict[str, int]:
+    """``{schema: number of the code's migrations it lacks}`` for those of ``schemas`` (the public
+    schema, the template) not up to date with the code, in one query; -1 for a missing schema.
+
+    A schema holding every migration of the code would get an empty plan from ``migrate``: there is
+    nothing to run for it, not even its post_migrate handlers (they only add content types and
+    permissions for models, which only migrations bring)."""
+    apps_and_names = sorted(code_migrations())
+    expected = sql.SQL("SELECT * FROM unnest(%s::text[], %s::text[]) AS code(app, name)")
+    params = [[app for app, _ in apps_and_names], [name for _, name in apps_and_names]]
+    return _missing_migrations(list(schemas), expected, params)
+
+
+def _missing_migrations(
+    schemas: list[str], expected: sql.Composable, params: list, must_exist: str | None = None
+) -> dict[str, int]:
+    """For each of ``schemas`` lacking rows of the ``expected`` (app, name) query in its own
+    ``django_migrations``: how many it lacks (all of them without the table, -1 without the schema).
+    ``must_exist``: a schema whose table must be there (else RuntimeError), e.g. the template."""
     if not schemas:
         return {}
-    template = template or settings.TENANT_BASE_SCHEMA
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n.nspname, c.oid IS NOT NULL FROM pg_namespace n "
             "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'django_migrations' "
             "AND c.relkind = 'r' WHERE n.nspname = ANY(%s)",
-            [schemas + [template]],
+            [schemas + ([must_exist] if must_exist else [])],
         )
         has_table = dict(cursor.fetchall())
-        if not has_table.get(template):
-            raise RuntimeError(f"the template schema {template!r} is not migrated")
-        cursor.execute(sql.SQL("SELECT count(*) FROM {}.django_migrations").format(sql.Identifier(template)))
-        expected_count = cursor.fetchone()[0]
+        if must_exist and not has_table.get(must_exist):
+            raise RuntimeError(f"the template schema {must_exist!r} is not migrated")
         result = {schema: -1 for schema in schemas if schema not in has_table}
-        result.update({schema: expected_count for schema in schemas if has_table.get(schema) is False})
+        without_table = [schema for schema in schemas if has_table.get(schema) is False]
+        if without_table:
+            cursor.execute(sql.SQL("SELECT count(*) FROM ({}) e").format(expected), params)
+            expected_count = cursor.fetchone()[0]
+            result.update({schema: expected_count for schema in without_table})
         comparable = [schema for schema in schemas if has_table.get(schema)]
         if comparable:
             branch = sql.SQL(
@@ -84,18 +124,36 @@ def outdated_schemas(schemas: Iterable[str], template: str | None = None) -> dic
                 "SELECT 1 FROM {schema}.django_migrations m WHERE m.app = e.app AND m.name = e.name)) AS missing"
             )
             query = sql.SQL(
-                "WITH expected AS MATERIALIZED (SELECT app, name FROM {template}.django_migrations) "
+                "WITH expected AS MATERIALIZED ({expected}) "
                 "SELECT schema_name, missing FROM ({branches}) per_schema WHERE missing > 0"
             ).format(
-                template=sql.Identifier(template),
+                expected=expected,
                 branches=sql.SQL(" UNION ALL ").join(
                     branch.format(name=sql.Literal(schema), schema=sql.Identifier(schema))
                     for schema in comparable
                 ),
             )
-            cursor.execute(query)
+            cursor.execute(query, params)
             result.update(dict(cursor.fetchall()))
     return dict(sorted(result.items()))
+
+
+def split_evenly(schemas: list[str], *, jobs: int, per_process: int) -> list[list[str]]:
+    """Cut ``schemas`` into batches of at most ``per_process``, as few as that allows but a multiple
+    of ``jobs`` (never more batches than schemas), with sizes differing by one at most: every job
+    gets the same share of the work, so none sits idle while the last batch runs."""
+    if not schemas:
+        return []
+    count = -(-len(schemas) // max(1, per_process))
+    jobs = max(1, min(jobs, len(schemas)))
+    count = min(len(schemas), -(-count // jobs) * jobs)
+    size, extra = divmod(len(schemas), count)
+    batches, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        batches.append(schemas[start:end])
+        start = end
+    return batches
 
 
 @dataclass
@@ -223,7 +281,7 @@ def migrate_communities(
 
         # The parent's connection is not shared with the children; close it rather than hold it idle.
         connection.close()
-        batches = [todo[i : i + per_process] for i in range(0, len(todo), per_process)]
+        batches = split_evenly(todo, jobs=jobs, per_process=per_process)
         report.children = len(batches)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             peaks = list(pool.map(lambda batch: _run_child(batch, environment, record), batches))

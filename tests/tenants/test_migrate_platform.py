@@ -5,12 +5,18 @@ pass resumes with what is left. Committed for real: the child processes read the
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models.signals import post_migrate
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from tenants.models import Community
-from tenants.schema_migrations import community_schemas, migrate_communities, outdated_schemas
+from tenants.platform_setup import migrate_everything
+from tenants.schema_executor import SchemaMigrator
+from tenants.schema_migrations import community_schemas, migrate_communities, outdated_schemas, split_evenly
 
 # A state-only migration (labels), cheap to roll back and to apply again.
 APP, PREVIOUS = "health_projects", "0001_initial"
@@ -100,3 +106,79 @@ def test_a_cpts_whose_schema_is_gone_is_reported_not_fatal(world, committed):
     report = migrate_communities(jobs=1)
     assert report.failed == {"disparue": "schéma absent de la base"}
     assert report.migrated == []
+
+
+def test_a_pass_with_nothing_to_apply_runs_no_migrate_and_touches_no_schema(world, committed):
+    signalled: list[str] = []
+
+    def on_post_migrate(sender, using, **kwargs):
+        signalled.append(sender.label)
+
+    post_migrate.connect(on_post_migrate, dispatch_uid="nothing-to-apply")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            report = migrate_everything(jobs=2)
+    finally:
+        post_migrate.disconnect(dispatch_uid="nothing-to-apply")
+
+    assert signalled == []
+    assert (report.children, report.migrated, report.failed) == (0, [], {})
+    assert report.skipped == report.total == len(community_schemas())
+    naming_alpha = [query["sql"] for query in queries if world.a.schema_name in query["sql"]]
+    assert len(naming_alpha) == 1, naming_alpha  # the one comparison across schemas
+
+
+@pytest.mark.parametrize(
+    ("count", "jobs", "per_process", "sizes"),
+    [
+        (60, 3, 100, [20, 20, 20]),
+        (1000, 3, 100, [84, 84, 84, 84] + [83] * 8),
+        (1000, 4, 100, [84] * 4 + [83] * 8),
+        (7, 8, 100, [1] * 7),
+        (10, 2, 1, [1] * 10),
+        (1, 2, 100, [1]),
+        (0, 2, 100, []),
+    ],
+)
+def test_batches_are_cut_evenly_over_the_jobs(count, jobs, per_process, sizes):
+    schemas = [f"cpts-{index:04d}" for index in range(count)]
+    batches = split_evenly(schemas, jobs=jobs, per_process=per_process)
+    assert [len(batch) for batch in batches] == sizes
+    assert [schema for batch in batches for schema in batch] == schemas
+
+
+def test_one_child_migrates_several_schemas_with_post_migrate_in_each(world, committed):
+    slugs = ["lot-un", "lot-deux", "lot-trois"]
+    for slug in slugs:
+        committed.append(lagging_cpts(slug).schema_name)
+        with schema_context(slug):
+            ContentType.objects.filter(app_label=APP).delete()
+            assert not Permission.objects.filter(content_type__app_label=APP).exists()
+    ContentType.objects.clear_cache()
+
+    report = migrate_communities(jobs=1)
+
+    assert report.children == 1
+    assert sorted(report.migrated) == sorted(slugs)
+    for slug in slugs:
+        with schema_context(slug):
+            assert set(ContentType.objects.filter(app_label=APP).values_list("model", flat=True)) == {
+                "projectversion",
+                "axis",
+                "action",
+            }
+            assert Permission.objects.filter(content_type__app_label=APP).count() == 12
+    ContentType.objects.clear_cache()
+
+
+def test_migrating_a_schema_never_lists_the_whole_catalog(world, committed):
+    committed.append(lagging_cpts("sans-balayage").schema_name)
+    with CaptureQueriesContext(connection) as queries:
+        applied = SchemaMigrator().migrate("sans-balayage")
+    connection.set_schema_to_public()
+
+    assert applied == 1
+    assert outdated_schemas(["sans-balayage"]) == {}
+    # Listing the visible tables scans every relation of every schema: at 1,000 CPTS, O(N) per
+    # schema and O(N²) per pass.
+    assert not [query["sql"] for query in queries if "pg_table_is_visible" in query["sql"]]
