@@ -16,6 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.payments.models import below_card_minimum
+
 DEFAULT_VAT_MENTION = "TVA non applicable, art. 261-7-1° du CGI"
 
 
@@ -26,13 +28,9 @@ class EligibilityCategory(models.TextChoices):
     ASSOCIATION = "association", _("Association du champ sanitaire ou médico-social")
 
 
-# Stripe's smallest card charge in euros; below it, only a free tier (0 €) makes sense.
-MIN_CARD_AMOUNT = Decimal("0.50")
-
-
 def validate_tier_price(value: Decimal) -> None:
     """A tier is free (0 €: the join is settled at once) or costs at least Stripe's minimum."""
-    if value != 0 and value < MIN_CARD_AMOUNT:
+    if below_card_minimum(value):
         raise ValidationError(
             _("Indiquez 0 € pour une formule gratuite, ou au moins 0,50 € (minimum d'un paiement par carte).")
         )

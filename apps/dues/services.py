@@ -109,7 +109,12 @@ def record_offline_payment(
         )
 
 
-def _record_offline(actor, dues: Dues, *, method: str, reference: str, paid_at, amount) -> Payment:
+def _record_offline(
+    actor, dues: Dues, *, method: str, reference: str, paid_at, amount, tier: Tier | None = None
+) -> Payment:
+    """Record the offline payment on the locked dues row, after the card attempts were closed
+    (never calls Stripe: no row stays locked while Stripe answers). ``tier``: the dues are set to
+    that tier first (back-office entry), only once nothing else pays them."""
     with transaction.atomic():
         locked = Dues.objects.select_for_update().get(pk=dues.pk)
         if locked.status == Dues.Status.ACTIVE:
@@ -127,6 +132,9 @@ def _record_offline(actor, dues: Dues, *, method: str, reference: str, paid_at, 
                     "attendez son issue (quelques minutes) avant d'enregistrer un autre paiement."
                 )
             )
+        if tier is not None and (locked.tier_id != tier.pk or locked.amount != tier.price):
+            locked.tier, locked.amount = tier, tier.price
+            locked.save(update_fields=["tier", "amount"])
         payment = Payment.objects.create(
             dues=locked,
             method=method,
@@ -144,20 +152,24 @@ def _record_offline(actor, dues: Dues, *, method: str, reference: str, paid_at, 
 def record_manual_dues(
     *, actor, membership: Membership, tier: Tier, year: int, method: str, reference: str = ""
 ) -> Payment:
-    """Team back-office: dues for ``year`` plus its offline payment, in one go (card attempts
-    still open for them are cancelled first, see ``record_offline_payment``)."""
+    """Team back-office: dues for ``year`` at ``tier`` plus their offline payment, in one go.
+    Same guarantees and refusals as ``record_offline_payment``: card attempts still open for
+    these dues are closed on Stripe first, outside any transaction and under the lock that stops
+    the member opening another (what Stripe says — e.g. an attempt found paid — is recorded even
+    when the entry is then refused, and no row is locked while Stripe answers)."""
     require_role(actor, Role.TEAM)
-    existing = Dues.objects.filter(membership=membership, year=year).first()
-    if existing is not None:
-        close_card_attempts(dues=existing)
-    with transaction.atomic():
-        dues, _created = Dues.objects.get_or_create(
-            membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
+    if method not in OFFLINE_METHODS:
+        raise ValidationError(_("Moyen de paiement hors ligne inconnu."))
+    # The dues row first, committed on its own (pending, nothing paid): the lock below is keyed
+    # by it, and a refused entry leaves at most an unpaid year the member could pay anyway.
+    dues, _created = Dues.objects.get_or_create(
+        membership=membership, year=year, defaults={"tier": tier, "amount": tier.price}
+    )
+    with opening_attempts_of(dues=dues):
+        close_card_attempts(dues=dues)
+        return _record_offline(
+            actor, dues, method=method, reference=reference, paid_at=None, amount=None, tier=tier
         )
-        if dues.status != Dues.Status.ACTIVE and (dues.tier_id != tier.pk or dues.amount != tier.price):
-            dues.tier, dues.amount = tier, tier.price
-            dues.save(update_fields=["tier", "amount"])
-        return record_offline_payment(actor=actor, dues=dues, method=method, reference=reference)
 
 
 def activate(dues: Dues) -> None:

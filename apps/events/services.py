@@ -33,7 +33,7 @@ from apps.members.selectors import get_membership
 from apps.members.standing import is_in_good_standing
 from apps.payments import card, settlement
 from apps.payments import services as payment_services
-from apps.payments.models import Payment
+from apps.payments.models import Payment, below_card_minimum
 from apps.payments.receipts import PARIS
 from apps.richtext import finish_html
 from apps.stripe_gateway.client import StripeUnavailable
@@ -89,13 +89,23 @@ def card_payments_open() -> bool:
 
 
 def _check_price(data: dict, locked: Event | None) -> None:
-    """A price is zero or positive; a paid price needs the CPTS's Stripe account; the price of an
+    """A price is zero or at least Stripe's card minimum (0,50 €); a paid price needs the CPTS's Stripe account; the price of an
     event with seats taken or held cannot change (people registered at the old price)."""
     price = data.get("price")
     if price is None or (locked is not None and price == locked.price):
         return
     if price < 0:
         raise ValidationError({"price": _("Le tarif doit être positif ou nul.")})
+    if below_card_minimum(price):
+        # Stripe refuses smaller card charges: such an event would hold seats nobody can pay.
+        raise ValidationError(
+            {
+                "price": _(
+                    "Indiquez 0 € pour un événement gratuit, ou au moins 0,50 € (minimum d'un paiement "
+                    "par carte)."
+                )
+            }
+        )
     if (
         price > 0
         and locked is not None

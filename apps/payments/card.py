@@ -635,13 +635,20 @@ def cancel_on_stripe(payment: Payment) -> str:
 
 def refund_on_stripe(payment: Payment) -> None:
     """Refund a card payment on Stripe, once: a charge already fully refunded (from the CPTS's
-    dashboard, its webhook lost) is not refunded again (Stripe would refuse it anyway)."""
+    dashboard, its webhook lost) is not refunded again (Stripe would refuse it anyway).
+
+    The platform's commission on the payment is given back with it (``refund_application_fee``):
+    the CPTS pays back the whole price, so it gets back the share the platform took on it."""
     charge = retrieve_intent_with_charge(payment).get("latest_charge")
     if isinstance(charge, dict) and charge.get("refunded"):
         logger.info("payment %s already refunded on Stripe: no second refund", payment.pk)
         return
+    params: dict[str, Any] = {"payment_intent": payment.stripe_payment_intent_id}
+    if payment.platform_fee and not client.is_embedded():
+        # Direct charge: the fee went to the platform. localstripe rejects this parameter.
+        params["refund_application_fee"] = True
     stripe.Refund.create(
-        payment_intent=payment.stripe_payment_intent_id,
+        **params,
         **client.options(
             payment.stripe_account_id,
             idempotency_key=f"refund-{connection.schema_name}-{payment.pk}",

@@ -29,6 +29,14 @@ class PaymentMethod(models.TextChoices):
 
 OFFLINE_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMethod.CASH)
 
+# Stripe's smallest card charge in euros: a price between 0 and this can never be paid by card.
+MIN_CARD_AMOUNT = Decimal("0.50")
+
+
+def below_card_minimum(amount: Decimal) -> bool:
+    """A price that is not free (0) yet below what a card payment can charge."""
+    return amount != 0 and amount < MIN_CARD_AMOUNT
+
 
 class Payment(models.Model):
     class Status(models.TextChoices):

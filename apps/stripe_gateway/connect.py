@@ -2,7 +2,7 @@
 
 Real Stripe: ``Account.create(type="standard")`` then ``AccountLink.create`` (the team finishes
 on stripe.com and comes back to ``return_url``); status from ``Account.retrieve`` and the
-``account.updated`` webhook. localstripe has no Account API: with STRIPE_EMBEDDED the account is
+``account.updated`` webhook (the newest state wins, whatever the order of delivery). localstripe has no Account API: with STRIPE_EMBEDDED the account is
 simulated here, at our boundary (id ``acct_sim_…``, marked ``simulated``), and the redirect goes
 straight back to ``return_url``. See docs/payments.md for what this does and does not exercise.
 """
@@ -10,9 +10,11 @@ straight back to ``return_url``. See docs/payments.md for what this does and doe
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import stripe
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.models import Community
@@ -66,20 +68,28 @@ def refresh_status(community: Community) -> ConnectedAccount | None:
     account = get_connected_account(community)
     if account is None or account.simulated:
         return account
+    read_at = timezone.now()
     remote = stripe.Account.retrieve(account.account_id, **client.options())
-    return apply_account_update(client.as_dict(remote))
+    return apply_account_update(client.as_dict(remote), as_of=read_at)
 
 
-def apply_account_update(data: dict) -> ConnectedAccount | None:
-    """Store charges_enabled / details_submitted of an account we know (webhook or retrieve)."""
-    account = ConnectedAccount.objects.filter(account_id=data.get("id", "")).first()
-    if account is None:
-        return None
-    account.charges_enabled = bool(data.get("charges_enabled"))
-    account.details_submitted = bool(data.get("details_submitted"))
-    account.updated_at = timezone.now()
-    account.save(update_fields=["charges_enabled", "details_submitted", "updated_at"])
-    return account
+def apply_account_update(data: dict, *, as_of: datetime) -> ConnectedAccount | None:
+    """Store charges_enabled / details_submitted of an account we know, as Stripe held them at
+    ``as_of`` (an ``account.updated`` event's ``created``, or the time we read the account).
+
+    Stripe does not deliver events in order: a state older than the one stored is ignored (one
+    conditional UPDATE, so two deliveries racing keep the newest). Returns the account as stored,
+    or None for an account we do not know."""
+    account_id = data.get("id", "")
+    ConnectedAccount.objects.filter(account_id=account_id).filter(
+        Q(stripe_state_at__isnull=True) | Q(stripe_state_at__lte=as_of)
+    ).update(
+        charges_enabled=bool(data.get("charges_enabled")),
+        details_submitted=bool(data.get("details_submitted")),
+        stripe_state_at=as_of,
+        updated_at=timezone.now(),
+    )
+    return ConnectedAccount.objects.filter(account_id=account_id).first()
 
 
 def _save_account(community, account_id: str, *, simulated: bool, charges: bool, details: bool):
@@ -91,6 +101,7 @@ def _save_account(community, account_id: str, *, simulated: bool, charges: bool,
                 "simulated": simulated,
                 "charges_enabled": charges,
                 "details_submitted": details,
+                "stripe_state_at": None,
                 "updated_at": timezone.now(),
             },
         )

@@ -19,6 +19,9 @@ class ConnectedAccount(models.Model):
     # True when the account is simulated at our boundary (STRIPE_EMBEDDED: localstripe has no Connect).
     simulated = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When Stripe held the state stored above (the event's ``created``, or the time we read the
+    # account): an older event delivered late never overwrites it (Stripe does not order events).
+    stripe_state_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("compte Stripe connecté")

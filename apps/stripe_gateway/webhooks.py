@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tenants.models import Community
 from tenants.queue import enqueue_on_commit
@@ -60,6 +62,14 @@ def resolve(event: dict) -> tuple[Community | None, str]:
     return None, WebhookEvent.Outcome.UNROUTED
 
 
+def _created_at(event: dict) -> datetime:
+    """When Stripe created the event (its copy of the object is the state at that moment)."""
+    created = event.get("created")
+    if isinstance(created, int):
+        return datetime.fromtimestamp(created, tz=UTC)
+    return timezone.now()
+
+
 def record_event(event: dict) -> WebhookEvent | None:
     """Store a verified event once and hand it to its CPTS. None for a duplicate (no-op)."""
     obj = event.get("data", {}).get("object", {}) or {}
@@ -76,7 +86,7 @@ def record_event(event: dict) -> WebhookEvent | None:
                 outcome=outcome,
             )
             if event.get("type") == "account.updated":
-                apply_account_update(obj)
+                apply_account_update(obj, as_of=_created_at(event))
             elif outcome == WebhookEvent.Outcome.ROUTED:
                 enqueue_on_commit("dues.handle_stripe_event", community.schema_name, record.pk)
     except IntegrityError:

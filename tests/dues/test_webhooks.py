@@ -453,3 +453,27 @@ def test_an_attempt_abandoned_for_days_is_cancelled_on_stripe_and_no_longer_read
         payment.stripe_payment_intent_id, **stripe_client.options(payment.stripe_account_id)
     )
     assert intent["status"] == "canceled"
+
+
+def test_an_old_account_updated_event_delivered_late_never_rolls_the_status_back(community_a, alice):
+    """Stripe does not order its events. The account was disabled then enabled again; the
+    « disabled » event arrives last: card payments stay available (the newer state wins), and a
+    genuinely newer « disabled » still switches them off."""
+    from apps.stripe_gateway.connect import card_payments_available
+
+    account = connect(community_a, alice)
+    now = int(time.time())
+
+    def account_event(event_id, created, enabled):
+        obj = {"id": account, "object": "account", "charges_enabled": enabled, "details_submitted": True}
+        data = event(event_id, "account.updated", obj, account)
+        data["created"] = created
+        return post_event(Client(HTTP_HOST=PLATFORM_HOST), data)
+
+    assert account_event("evt_acct_enabled", now - 60, True).status_code == 200
+    assert account_event("evt_acct_disabled_old", now - 120, False).status_code == 200
+    community_a.refresh_from_db()
+    assert card_payments_available(community_a) is True
+    assert account_event("evt_acct_disabled_new", now - 30, False).status_code == 200
+    community_a.refresh_from_db()
+    assert card_payments_available(community_a) is False

@@ -13,9 +13,11 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 import stripe
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -922,3 +924,42 @@ def test_a_seat_holder_cannot_give_up_and_be_refunded_once_the_event_started_the
     with django_capture_on_commit_callbacks(execute=True):
         client_as(alice, HOST_A).post(f"/evenements/{paid.pk}/inscrits/{registration.pk}/annuler/")
     assert _state("alpha", payment)[:2] == ("refunded", "cancelled")
+
+
+def test_an_event_price_below_the_card_minimum_is_refused_under_the_field(world, db, client_as, alice):
+    """Stripe charges at least 0,50 € in euros: a 0,30 € event would hold seats nobody can pay.
+    0 (free) and 0,50 € are accepted; 0,01 to 0,49 € are refused in French under the field, on
+    creation and on change, and by the service itself (the API never sets a price)."""
+    connect(world.a, alice)
+    client = client_as(alice, HOST_A)
+    message = "Indiquez 0 € pour un événement gratuit, ou au moins 0,50 € (minimum d'un paiement par carte)."
+    refused = client.post("/evenements/nouveau/", _event_form(price="0.30", title="Atelier à 30 centimes"))
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["price"] == [message]
+    with schema_context("alpha"):
+        assert not Event.objects.filter(title="Atelier à 30 centimes").exists()
+    free = make_paid_event(price=Decimal("0"), title="Atelier gratuit")
+    changed = client.post(
+        f"/evenements/{free.pk}/modifier/",
+        _event_form(title=free.title, visibility="members", capacity="2", price="0.49"),
+    )
+    assert changed.status_code == 200 and changed.context["form"].errors["price"] == [message]
+    with schema_context("alpha"):
+        free.refresh_from_db()
+        assert free.price == Decimal("0")
+        with pytest.raises(ValidationError) as error:
+            services.update_event(actor=alice, event=free, data={"price": Decimal("0.01")})
+        assert error.value.message_dict == {"price": [message]}
+    minimum = client.post("/evenements/nouveau/", _event_form(price="0.50", title="Atelier à 50 centimes"))
+    assert minimum.status_code == 302
+    api = client_as(alice, HOST_A)
+    created = api.post(
+        "/api/v1/events/",
+        {
+            **{k: v for k, v in _event_form(title="Atelier API").items() if k != "registration_open"},
+            "price": "0.30",
+            "registration_open": True,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and created.json()["price"] == "0.00"

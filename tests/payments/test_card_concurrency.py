@@ -20,8 +20,10 @@ from apps.payments.models import Payment, Receipt, ReceiptCounter
 from apps.stripe_gateway.models import ConnectedAccount, StripeRoute
 from tenants.models import Community
 from tests.dues.conftest import card_token, connect
+from tests.payments.wire import install
 
 THREE_DS = "4000002500003155"
+VISA = "4242424242424242"
 THREADS = 4
 YEAR = 3300
 ROUNDS = 10
@@ -183,3 +185,106 @@ def test_an_offline_payment_recorded_while_the_member_opens_an_attempt_is_not_re
 
     assert refusals == []
     assert outcomes == [(Dues.Status.ACTIVE, [])] * ROUNDS
+
+
+def test_a_card_payment_found_paid_while_the_team_records_dues_is_kept_and_no_stripe_call_waits_in_a_transaction(
+    world, django_db_blocker, monkeypatch
+):
+    """Alice records Bob's dues with a cheque (« saisie manuelle ») while Bob, on the payment page,
+    pays by card: his new attempt is paid on Stripe, its webhook not arrived yet. Whatever the
+    order, what Stripe says is kept: a PaymentIntent paid on Stripe is a payment « Payé » in our
+    table and the dues are active (before: the card payment, found paid inside the cheque's
+    transaction, was rolled back with the refused cheque). And no Stripe call is made while the
+    team's request holds a database transaction (row locks held for as long as Stripe answers)."""
+    year = YEAR + 50
+    member_done = threading.Event()
+    member_errors: list[BaseException] = []
+
+    def member_pays(dues) -> None:
+        try:
+            with schema_context(world.a.schema_name):
+                try:
+                    attempt = card.start_card_payment(actor=world.bob, dues=dues)
+                except (card.PaymentInProgress, card.CardPaymentUnavailable):
+                    return  # the cheque went first: nothing to pay
+                card.confirm_card_payment(
+                    actor=world.bob, payment=attempt, payment_method_id=card_token(VISA)
+                )
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            member_errors.append(error)
+        finally:
+            connections.close_all()
+            member_done.set()
+
+    with django_db_blocker.unblock():
+        with schema_context(world.a.schema_name):
+            counters = dict(ReceiptCounter.objects.values_list("pk", "last"))
+        refusals: list[str] = []
+        try:
+            connect(world.a, world.alice)
+            with schema_context(world.a.schema_name):
+                membership = Membership.objects.get(user=world.bob)
+                tier = Tier.objects.get(name="Adhésion classique")
+                dues = Dues.objects.create(membership=membership, year=year, tier=tier, amount=tier.price)
+                first = card.start_card_payment(actor=world.bob, dues=dues)  # page opened, then left
+            member = threading.Thread(target=member_pays, args=(dues,), name="member")
+
+            def interleave(sent) -> None:
+                # The team's request has just cancelled Bob's first attempt and reads it back: Bob
+                # opens a new attempt and pays it now (or waits for the team, if it holds the lock).
+                if (
+                    sent.thread == "MainThread"
+                    and sent.method == "GET"
+                    and sent.path.endswith(first.stripe_payment_intent_id)
+                    and not member.is_alive()
+                    and not member_done.is_set()
+                ):
+                    member.start()
+                    member_done.wait(5)
+
+            wire = install(monkeypatch, before=interleave)
+            with schema_context(world.a.schema_name):
+                try:
+                    dues_services.record_manual_dues(
+                        actor=world.alice, membership=membership, tier=tier, year=year, method="cheque"
+                    )
+                except ValidationError as refusal:
+                    refusals.append(" ".join(refusal.messages))
+            team_calls = [
+                (s.method, s.path) for s in wire.sent if s.thread == "MainThread" and s.in_transaction
+            ]
+            member.join(30)
+            with schema_context(world.a.schema_name):
+                dues.refresh_from_db()
+                rows = list(Payment.objects.filter(dues=dues).order_by("pk"))
+                paid_on_stripe = {
+                    p.pk
+                    for p in rows
+                    if p.stripe_payment_intent_id and card.retrieve_intent(p)["status"] == "succeeded"
+                }
+                recorded = {p.pk: (p.method, p.status) for p in rows}
+        finally:
+            monkeypatch.undo()
+            with schema_context(world.a.schema_name):
+                intents = list(
+                    Payment.objects.filter(dues__year=year).values_list("stripe_payment_intent_id", flat=True)
+                )
+                Receipt.objects.filter(payment__dues__year=year, kind=Receipt.Kind.CREDIT_NOTE).delete()
+                Receipt.objects.filter(payment__dues__year=year).delete()
+                Payment.objects.filter(dues__year=year).delete()
+                Dues.objects.filter(year=year).delete()
+                for pk, last in counters.items():
+                    ReceiptCounter.objects.filter(pk=pk).update(last=last)
+                ReceiptCounter.objects.exclude(pk__in=counters).delete()
+            connection.set_schema_to_public()
+            StripeRoute.objects.filter(stripe_id__in=[i for i in intents if i]).delete()
+            ConnectedAccount.objects.filter(community=world.a).delete()
+            Community.objects.filter(pk=world.a.pk).update(stripe_account_id="")
+            world.a.stripe_account_id = ""
+
+    assert member_errors == []
+    assert member_done.is_set(), "the member's request never ran"
+    paid_here = {pk for pk, (method, status) in recorded.items() if status == Payment.Status.SUCCEEDED}
+    assert paid_on_stripe <= paid_here, f"paid on Stripe, not recorded: {recorded} (team told: {refusals})"
+    assert dues.status == Dues.Status.ACTIVE
+    assert team_calls == [], f"Stripe called inside the team's transaction: {team_calls}"
