@@ -29,6 +29,8 @@ ACTIONS: dict[str, str] = {
     "site.message_handled": _("Message de visiteur traité"),
     # Money (apps.payments), communication, desk
     "payments.refunded": _("Paiement remboursé"),
+    "payments.partially_refunded": _("Paiement remboursé en partie (vu sur Stripe)"),
+    "payments.disputed": _("Paiement contesté auprès de la banque"),
     "campaigns.sent": _("Campagne envoyée"),
     "desk.accessed": _("Dossier du guichet consulté"),
     "desk.request_exported": _("Dossier du guichet exporté"),

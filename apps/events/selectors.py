@@ -107,15 +107,22 @@ def list_registrations(event: Event) -> QuerySet[Registration]:
 
 
 def payment_label(registration: Registration) -> str:
-    """Payment status of a registration for the team's list and export ("" on a free event)."""
+    """Payment status of a registration for the team's list and export ("" on a free event), with
+    the part refunded on Stripe and a chargeback if any."""
     payments = list(registration.payments.all())
     for status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         paid = next((p for p in payments if p.status == status), None)
         if paid is not None:
             amount = f"{paid.amount:.2f}".replace(".", ",")
-            return (
+            label = (
                 _("Payé %(amount)s €") if status == Payment.Status.SUCCEEDED else _("Remboursé %(amount)s €")
             ) % {"amount": amount}
+            if paid.partly_refunded:  # part refunded from the CPTS's Stripe dashboard: the seat is kept
+                refunded = f"{paid.amount_refunded:.2f}".replace(".", ",")
+                label += _(", dont %(refunded)s € remboursé") % {"refunded": refunded}
+            if paid.dispute_label:
+                label = f"{label} — {paid.dispute_label}"
+            return label
     if registration.status == Registration.Status.PENDING:
         return _("En attente de paiement")
     if payments and payments[0].status == Payment.Status.FAILED:

@@ -23,13 +23,14 @@ from typing import Any
 import stripe
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.stripe_gateway import client
 from apps.stripe_gateway.connect import card_payments_available
 from apps.stripe_gateway.models import StripeRoute, WebhookEvent
+from apps.stripe_gateway.webhooks import event_time
 from tenants.models import Community
 from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
@@ -425,6 +426,11 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
         if isinstance(charge, dict) and charge.get("refunded"):
             refunded = settlement.mark_payment_refunded(payment.pk, seen_on_stripe=True)
             return "refunded" if refunded else "unchanged"
+        if isinstance(charge, dict) and charge.get("amount_refunded"):
+            # Part of it refunded on Stripe (the CPTS's dashboard): shown, credit note, still paid.
+            part = Decimal(int(charge["amount_refunded"])) / 100
+            if settlement.record_partial_refund(payment.pk, refunded=part):
+                return "partially_refunded"
         return "succeeded" if changed else "unchanged"
     if status == "canceled":
         _note_cancelled_on_stripe(payment.pk)
@@ -444,12 +450,26 @@ def sync_payment(payment_id: int, *, intent: dict | None = None) -> str:
 
 
 def handle_event(event: dict) -> str:
-    """A routed webhook event for this CPTS. The event only says *which* object to look at."""
+    """A routed webhook event for this CPTS. The event only says *which* object to look at; the
+    PaymentIntent and its charge are read again from Stripe.
+
+    Except a dispute (``charge.dispute.*``), recorded from the signed event itself, ordered by the
+    event's time (``settlement.record_dispute``): it moves no money by itself until lost, and
+    localstripe has no dispute API to read it back from (docs/payments.md)."""
     obj = event.get("data", {}).get("object", {}) or {}
     ids = [value for value in (obj.get("id"), obj.get("payment_intent")) if isinstance(value, str)]
     payment = Payment.objects.filter(stripe_payment_intent_id__in=ids).first()
     if payment is None:
         return "unknown"
+    if str(event.get("type", "")).startswith("charge.dispute.") and obj.get("object") == "dispute":
+        disputed = settlement.record_dispute(
+            payment.pk,
+            status=str(obj.get("status") or ""),
+            reason=str(obj.get("reason") or ""),
+            at=event_time(event),
+        )
+        synced = sync_payment(payment.pk)
+        return "disputed" if disputed else synced
     return sync_payment(payment.pk)
 
 
@@ -597,9 +617,15 @@ def _reissue_lost_receipts(cutoff) -> int:
     receipts = Payment.objects.filter(
         status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__lte=cutoff
     ).exclude(receipts__kind=Receipt.Kind.RECEIPT)
-    notes = Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__lte=cutoff).exclude(
-        receipts__kind=Receipt.Kind.CREDIT_NOTE
+    # Every refund seen (partial or whole) has its credit note covering the total refunded so far.
+    covered = Receipt.objects.filter(
+        payment=OuterRef("pk"), kind=Receipt.Kind.CREDIT_NOTE, refunded_total=OuterRef("amount_refunded")
     )
+    notes = Payment.objects.filter(
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
+        amount_refunded__gt=0,
+        refunded_at__lte=cutoff,
+    ).exclude(Exists(covered))
     unfinished = (
         Receipt.objects.filter(issued_at__lte=cutoff, issued_at__gt=cutoff - REPAIR_RECEIPTS_WITHIN)
         .filter(Q(pdf="") | Q(emailed_at__isnull=True))

@@ -4,7 +4,8 @@ seat at a paid event — by card or offline, and the receipts and credit notes t
 A ``Payment`` pays exactly one payable (``dues`` or ``registration``, CHECK constraint); the
 payable's own app says what being paid means (``apps.payments.registry``). Each successful
 payment gets one ``Receipt`` numbered without gaps per CPTS, kind and year; a refund adds a
-credit note, it never deletes a receipt. The tables keep their first names (``dues_payment``,
+credit note for the amount refunded (one per refund seen, a partial refund included), it never
+deletes a receipt. The tables keep their first names (``dues_payment``,
 ``dues_receipt``, ``dues_receiptcounter``): the models moved here from ``apps.dues`` without
 moving a row.
 """
@@ -38,6 +39,27 @@ def below_card_minimum(amount: Decimal) -> bool:
     return amount != 0 and amount < MIN_CARD_AMOUNT
 
 
+# What a dispute's status and reason mean for the team (Stripe's codes; unknown ones shown as is).
+DISPUTE_STATES = {
+    "warning_needs_response": _("réponse attendue sur Stripe"),
+    "needs_response": _("réponse attendue sur Stripe"),
+    "warning_under_review": _("en cours d'examen par la banque"),
+    "under_review": _("en cours d'examen par la banque"),
+    "warning_closed": _("close sans suite"),
+    "won": _("gagnée, le paiement reste acquis"),
+}
+DISPUTE_REASONS = {
+    "fraudulent": _("fraude alléguée"),
+    "duplicate": _("paiement en double"),
+    "unrecognized": _("paiement non reconnu"),
+    "product_not_received": _("service non reçu"),
+    "subscription_canceled": _("adhésion résiliée"),
+    "credit_not_processed": _("remboursement non reçu"),
+    "general": _("motif général"),
+}
+DISPUTE_LOST = "lost"
+
+
 class Payment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente")
@@ -69,6 +91,15 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(_("payé le"), null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # What Stripe says was refunded on the charge so far (a partial refund from the CPTS's
+    # dashboard leaves the payment « Payé »); the whole amount once refunded.
+    amount_refunded = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    # A chargeback opened by the payer's bank: Stripe's dispute status (``needs_response``,
+    # ``under_review``, ``won``, ``lost``…) and reason, as of ``dispute_state_at`` (the event's
+    # time: an older event delivered late never rolls it back). Empty when never disputed.
+    dispute_status = models.CharField(max_length=40, blank=True)
+    dispute_reason = models.CharField(max_length=60, blank=True)
+    dispute_state_at = models.DateTimeField(null=True, blank=True)
     # When Stripe was seen to hold this attempt's PaymentIntent cancelled (final there): the
     # reconciliation stops reading it back (``card._recheck_closed_attempts``).
     cancelled_on_stripe_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +127,22 @@ class Payment(models.Model):
         return {"dues": self.dues} if self.dues_id else {"registration": self.registration}
 
     @property
+    def dispute_label(self) -> str:
+        """What the team is told of a chargeback on this payment ("" when never disputed)."""
+        if not self.dispute_status:
+            return ""
+        if self.dispute_status == DISPUTE_LOST:
+            return str(_("Contestation bancaire perdue : la banque a repris le paiement"))
+        return str(_("Contestation bancaire : %(state)s (%(reason)s)")) % {
+            "state": DISPUTE_STATES.get(self.dispute_status, self.dispute_status),
+            "reason": DISPUTE_REASONS.get(self.dispute_reason, self.dispute_reason or "—"),
+        }
+
+    @property
+    def partly_refunded(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and self.amount_refunded > 0
+
+    @property
     def payer_user_id(self) -> int:
         return self.dues.membership.user_id if self.dues_id else self.registration.user_id
 
@@ -116,6 +163,9 @@ class Receipt(models.Model):
     pdf = models.FileField(upload_to="receipts/", blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A credit note: the payment's refunded total once this note is counted (its own amount is
+    # that total minus the earlier notes'). None on a receipt.
+    refunded_total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
         db_table = "dues_receipt"
@@ -123,7 +173,16 @@ class Receipt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "year", "sequence"], name="receipt_gapless_unique"),
             models.UniqueConstraint(fields=["number"], name="receipt_number_unique"),
-            models.UniqueConstraint(fields=["payment", "kind"], name="receipt_one_per_payment"),
+            models.UniqueConstraint(
+                fields=["payment"], condition=models.Q(kind="receipt"), name="receipt_one_per_payment"
+            ),
+            # One credit note per refund seen: each covers the payment's refunded total up to
+            # ``refunded_total`` (a partial refund, then the rest, make two notes).
+            models.UniqueConstraint(
+                fields=["payment", "refunded_total"],
+                condition=models.Q(kind="credit_note"),
+                name="credit_note_once_per_refund",
+            ),
         ]
         ordering = ["-issued_at"]
 

@@ -12,6 +12,7 @@ from the payable's ``receipt_content`` hook (``apps.payments.registry``).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -25,7 +26,7 @@ from apps.professionals.models import ProfessionalProfile
 from tenants.selectors import current_community
 
 from . import registry
-from .models import Payment, Receipt, ReceiptCounter
+from .models import DISPUTE_LOST, Payment, Receipt, ReceiptCounter
 
 # Receipts are dated and numbered by the year in France.
 PARIS = ZoneInfo("Europe/Paris")
@@ -76,11 +77,12 @@ def _content(payment: Payment, kind: str) -> dict:
 
 
 def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
-    """The receipt (or credit note) of a payment, numbered once. Idempotent: an existing one is
-    returned as is. None when the payment is not in a state that calls for it."""
-    wanted = {Receipt.Kind.RECEIPT: (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)}.get(
-        kind, (Payment.Status.REFUNDED,)
-    )
+    """The receipt, or the credit note, of a payment, numbered once. Idempotent.
+
+    A receipt: one per paid payment; an existing one is returned as is. A credit note: one per
+    refund seen, for the part of the refunded total (``Payment.amount_refunded``: a partial
+    refund, then the rest) that no earlier note covers; when all of it is covered the latest note
+    is returned as is. None when the payment is not in a state that calls for it."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",))
@@ -90,30 +92,48 @@ def issue(payment_id: int, kind: str = Receipt.Kind.RECEIPT) -> Receipt | None:
             .filter(pk=payment_id)
             .first()
         )
-        if payment is None or payment.status not in wanted:
+        if payment is None or payment.status not in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
             return None
-        existing = Receipt.objects.filter(payment=payment, kind=kind).first()
-        if existing is not None:
-            return existing
-        cancels = None
-        if kind == Receipt.Kind.CREDIT_NOTE:
-            cancels = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.RECEIPT).first()
-            if cancels is None:
-                return None
-        year = _paris_today().year
-        sequence = allocate_number(kind, year)
-        content = _content(payment, kind)
-        if cancels is not None:
-            content["cancels"] = cancels.number
-        return Receipt.objects.create(
-            kind=kind,
-            year=year,
-            sequence=sequence,
-            number=f"{PREFIX[kind]}{year}-{sequence:06d}",
-            payment=payment,
-            cancels=cancels,
-            content=content,
-        )
+        if kind == Receipt.Kind.RECEIPT:
+            existing = Receipt.objects.filter(payment=payment, kind=kind).first()
+            if existing is not None:
+                return existing
+            return _create(payment, kind, _content(payment, kind))
+        return _issue_credit_note(payment)
+
+
+def _issue_credit_note(payment: Payment) -> Receipt | None:
+    """The credit note for the refunded part not covered yet (payment row locked by the caller)."""
+    refunded = payment.amount_refunded
+    if payment.status == Payment.Status.REFUNDED:
+        refunded = payment.amount
+    notes = list(Receipt.objects.filter(payment=payment, kind=Receipt.Kind.CREDIT_NOTE).order_by("pk"))
+    covered = max((note.refunded_total or payment.amount for note in notes), default=Decimal("0"))
+    if refunded <= covered:
+        return notes[-1] if notes else None
+    cancels = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.RECEIPT).first()
+    if cancels is None:
+        return None
+    content = _content(payment, Receipt.Kind.CREDIT_NOTE)
+    content["amount"] = str(refunded - covered)
+    content["cancels"] = cancels.number
+    content["partial"] = refunded < payment.amount
+    content["disputed"] = payment.dispute_status == DISPUTE_LOST
+    return _create(payment, Receipt.Kind.CREDIT_NOTE, content, cancels=cancels, refunded_total=refunded)
+
+
+def _create(payment: Payment, kind: str, content: dict, **fields) -> Receipt:
+    year = _paris_today().year
+    sequence = allocate_number(kind, year)
+    return Receipt.objects.create(
+        kind=kind,
+        year=year,
+        sequence=sequence,
+        number=f"{PREFIX[kind]}{year}-{sequence:06d}",
+        payment=payment,
+        content=content,
+        **fields,
+    )
 
 
 def _latin1(text: str) -> str:
@@ -146,13 +166,13 @@ def render_pdf(receipt: Receipt) -> bytes:
     issued = timezone.localtime(receipt.issued_at, PARIS).strftime("%d/%m/%Y")
     pdf.cell(0, 6, _latin1(f"Émis le {issued}"), new_x="LMARGIN", new_y="NEXT")
     if credit:
-        pdf.cell(
-            0,
-            6,
-            _latin1(f"Annule le reçu n° {c.get('cancels', '')} (remboursement)"),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        if c.get("disputed"):
+            cancelled = f"Annule le reçu n° {c.get('cancels', '')} (paiement contesté, repris par la banque)"
+        elif c.get("partial"):
+            cancelled = f"Annule en partie le reçu n° {c.get('cancels', '')} (remboursement partiel)"
+        else:
+            cancelled = f"Annule le reçu n° {c.get('cancels', '')} (remboursement)"
+        pdf.cell(0, 6, _latin1(cancelled), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     rows = [
         ("Adhérent", c["member_name"]),

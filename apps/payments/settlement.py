@@ -15,7 +15,7 @@ from tenants.actors import SYSTEM
 from tenants.queue import enqueue_on_commit
 
 from . import registry
-from .models import Payment
+from .models import DISPUTE_LOST, Payment
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +118,63 @@ def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False, acto
             return False
         payment.status = Payment.Status.REFUNDED
         payment.refunded_at = timezone.now()
-        payment.save(update_fields=["status", "refunded_at"])
+        payment.amount_refunded = payment.amount
+        payment.save(update_fields=["status", "refunded_at", "amount_refunded"])
         record(actor, "payments.refunded", payment, amount=str(payment.amount), method=payment.method)
         hooks, _obj = registry.payable_of(payment)
         hooks.on_refunded(payment, seen_on_stripe=seen_on_stripe)
         enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
+    return True
+
+
+def record_partial_refund(payment_id: int, *, refunded: Decimal) -> bool:
+    """Part of a paid payment was refunded on Stripe (e.g. from the CPTS's dashboard): Stripe's
+    total refunded so far is ``refunded`` (less than the amount; the whole amount goes through
+    ``mark_payment_refunded``). The payment stays « Payé », so what it pays stays paid (the
+    membership is kept, the seat too); the total is stored, written to the audit log and a worker
+    issues a credit note for the part not covered yet. True when this call changed something;
+    idempotent (a total already known, or smaller, is ignored)."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Payment.Status.SUCCEEDED or not 0 < refunded < payment.amount:
+            return False
+        if refunded <= payment.amount_refunded:
+            return False
+        payment.amount_refunded = refunded
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["amount_refunded", "refunded_at"])
+        record(
+            SYSTEM,
+            "payments.partially_refunded",
+            payment,
+            amount=str(payment.amount),
+            refunded=str(refunded),
+            method=payment.method,
+        )
+        enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
+    return True
+
+
+def record_dispute(payment_id: int, *, status: str, reason: str, at) -> bool:
+    """A chargeback on a paid payment, as Stripe held it at ``at`` (its event's time): stored for
+    the team (``Payment.dispute_label``) and written to the audit log (``payments.disputed``) at
+    each change of status. An older state delivered late is ignored (Stripe does not order events).
+
+    While the bank decides, nothing else changes: the member paid, and the CPTS may win. Lost, the
+    bank has taken the money back: the payment is reversed as a refund (``mark_payment_refunded``,
+    seen on Stripe: credit note, dues no longer paid, seat released). True when this call changed
+    the dispute."""
+    with transaction.atomic():
+        _lock_payable_first(payment_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.dispute_state_at is not None and payment.dispute_state_at > at:
+            return False
+        if (payment.dispute_status, payment.dispute_reason) == (status, reason):
+            return False
+        payment.dispute_status, payment.dispute_reason = status[:40], reason[:60]
+        payment.dispute_state_at = at
+        payment.save(update_fields=["dispute_status", "dispute_reason", "dispute_state_at"])
+        record(SYSTEM, "payments.disputed", payment, status=status, reason=reason, amount=str(payment.amount))
+        if status == DISPUTE_LOST:
+            mark_payment_refunded(payment.pk, seen_on_stripe=True)
     return True

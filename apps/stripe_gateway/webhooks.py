@@ -62,7 +62,7 @@ def resolve(event: dict) -> tuple[Community | None, str]:
     return None, WebhookEvent.Outcome.UNROUTED
 
 
-def _created_at(event: dict) -> datetime:
+def event_time(event: dict) -> datetime:
     """When Stripe created the event (its copy of the object is the state at that moment)."""
     created = event.get("created")
     if isinstance(created, int):
@@ -86,7 +86,7 @@ def record_event(event: dict) -> WebhookEvent | None:
                 outcome=outcome,
             )
             if event.get("type") == "account.updated":
-                apply_account_update(obj, as_of=_created_at(event))
+                apply_account_update(obj, as_of=event_time(event))
             elif outcome == WebhookEvent.Outcome.ROUTED:
                 enqueue_on_commit("dues.handle_stripe_event", community.schema_name, record.pk)
     except IntegrityError:
