@@ -134,6 +134,7 @@ def record_partial_refund(payment_id: int, *, refunded: Decimal) -> bool:
     membership is kept, the seat too); the total is stored, written to the audit log and a worker
     issues a credit note for the part not covered yet. True when this call changed something;
     idempotent (a total already known, or smaller, is ignored)."""
+    refunded = refunded.quantize(Decimal("0.01"))
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status != Payment.Status.SUCCEEDED or not 0 < refunded < payment.amount:
