@@ -25,7 +25,10 @@ MOVE = {
     ("payments", "0002_content_types_follow_the_move"),
 }
 # Payments migrations written after the move: a schema left before it gets them in the same run.
-AFTER_THE_MOVE = {("payments", "0003_payment_cancelled_on_stripe_at")}
+AFTER_THE_MOVE = {
+    ("payments", "0003_payment_cancelled_on_stripe_at"),
+    ("payments", "0004_refunds_and_disputes"),
+}
 
 
 def _before_move(graph) -> list[tuple[str, str]]:
@@ -164,6 +167,8 @@ def test_payments_receipts_and_refunds_filled_before_the_move_survive_it(world, 
     assert refunded.recorded_by_id == before["recorded_by"] and refunded.dues.status == "refunded"
     credit_note = refunded.receipts.get(kind=Receipt.Kind.CREDIT_NOTE)
     assert credit_note.cancels.payment_id == refunded.pk and credit_note.cancels.number == "2026-00002"
+    # Refunded before partial refunds existed: refunded in full, its one credit note covering it all.
+    assert refunded.amount_refunded == refunded.amount and credit_note.refunded_total == refunded.amount
     seat = Payment.objects.get(stripe_payment_intent_id="pi_seat_before_move")
     assert seat.registration.payments.get() == seat and seat.receipts.get().number == "2026-00003"
     assert dict(ReceiptCounter.objects.values_list("kind", "last")) == {"receipt": 3, "credit_note": 1}
