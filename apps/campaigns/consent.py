@@ -79,7 +79,7 @@ def request_opt_in(*, entry: Entry, address: str, client_ip: str) -> None:
     mail.send(
         key=None,
         to=address,
-        subject=_("Confirmez votre inscription aux messages de %(name)s") % {"name": community.name},
+        subject=_("Confirmez votre inscription aux messages de %(name)s") % {"name": community.designation},
         template="campaigns/email/optin_confirmation",
         context={"entry": entry, "confirm_url": f"{community.primary_url().rstrip('/')}{path}"},
         kind="campaigns.optin_confirmation",

@@ -245,14 +245,14 @@ def news(request):
     form = FirstNewsForm(
         request.POST or None,
         initial={
-            "title": _("Le site de %(name)s est ouvert") % {"name": community.name},
+            "title": _("Le site de %(name)s est ouvert") % {"name": community.designation},
             "body": _(
                 "<p>Bienvenue sur le site de %(name)s. Vous y trouverez l'annuaire des professionnels "
                 "de santé du territoire, nos événements et nos groupes de travail.</p>"
                 "<p>Professionnels de santé du territoire : adhérez en ligne pour participer à nos "
                 "projets.</p>"
             )
-            % {"name": community.name},
+            % {"name": community.designation},
         },
     )
     if request.method == "POST" and form.is_valid():

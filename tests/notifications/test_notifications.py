@@ -53,6 +53,8 @@ def test_an_optional_notification_goes_by_real_smtp_with_one_click_unsubscribe_h
                         "".join(received["headers"]["List-Unsubscribe"].split())).group(1)  # fmt: skip
     # The same link in the text footer and in the HTML footer.
     assert link in received["text"] and link in received["html"]
+    assert "Vous recevez cet e-mail de la CPTS Alpha." in received["text"]
+    assert "Vous recevez cet e-mail de la CPTS Alpha." in received["html"]
     with schema_context("alpha"):
         stored = Notification.objects.get(user=bob, kind="events.reminder")
     assert stored.channel == Channel.IMMEDIATE and stored.emailed_at is not None
@@ -69,6 +71,7 @@ def test_one_click_unsubscribe_works_without_login_and_stops_the_next_send(world
     # A link scanner's GET changes nothing; it asks to confirm.
     page = anonymous.get(path)
     assert page.status_code == 200 and "Me désabonner" in page.content.decode()
+    assert "de la CPTS Alpha ?" in page.content.decode()
     with schema_context("alpha"):
         assert service.channel_for(bob, get_kind("events.reminder")) == Channel.IMMEDIATE
     # The mail client's one-click POST (RFC 8058): no session, no CSRF token.
@@ -76,6 +79,7 @@ def test_one_click_unsubscribe_works_without_login_and_stops_the_next_send(world
         path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
     )
     assert done.status_code == 200 and "vous ne recevrez plus" in done.content.decode()
+    assert "de la CPTS Alpha." in done.content.decode()
     smtp_inbox.clear()
     second = _remind("alpha", bob, title="Assemblée générale")
     assert smtp_inbox.messages() == []
@@ -121,7 +125,7 @@ def test_the_member_page_lists_recent_notifications_of_every_cpts_of_the_account
     assert "Rappels des événements où je suis inscrit(e)" in text and "Toujours envoyé par e-mail" in text
     space = signed_in_client(both, HOST_A).get("/mon-espace/").content.decode()
     assert (
-        "1 notification de CPTS Alpha ces 30 derniers jours." in space
+        "1 notification de la CPTS Alpha ces 30 derniers jours." in space
         and "/mon-espace/notifications/" in space
     )
     charlie_page = signed_in_client(charlie, HOST_B).get("/mon-espace/notifications/").content.decode()
@@ -136,6 +140,11 @@ def test_the_member_page_lists_recent_notifications_of_every_cpts_of_the_account
 
 def test_choosing_preferences_in_the_member_space(world, db, bob):
     client = signed_in_client(bob, HOST_A)
+    page = client.get("/mon-espace/notifications/").content.decode()
+    assert "Ce que la CPTS Alpha m&#x27;envoie" in page or "Ce que la CPTS Alpha m'envoie" in page
+    assert "Ces choix valent pour la CPTS Alpha seulement" in page
+    space = client.get("/mon-espace/").content.decode()
+    assert "de CPTS Alpha" not in space
     response = client.post("/mon-espace/notifications/", {"kind-events.reminder": "digest"})
     assert response.status_code == 302
     with schema_context("alpha"):

@@ -164,9 +164,18 @@ def test_identity_news_and_publication_move_the_progress(world, db, client_as):
     assert after.done_count >= before.done_count + 2
 
 
+def test_the_first_steps_name_the_cpts_with_its_article(world, db, client_as):
+    client = client_as(world.alice, HOST_A)
+    overview = client.get("/equipe/premiers-pas/").content.decode()
+    assert "ouvrir le site de la CPTS Alpha" in overview
+    news = client.get("/equipe/premiers-pas/actualite/").content.decode()
+    assert "Le site de la CPTS Alpha est ouvert" in news and "Bienvenue sur le site de la CPTS Alpha." in news
+    assert "de CPTS Alpha" not in overview + news
+
+
 def test_the_admin_sees_the_first_steps_in_the_member_space_until_they_are_done(world, db, client_as):
     page = client_as(world.alice, HOST_A).get("/mon-espace/").content.decode()
-    assert "Premiers pas de CPTS Alpha" in page
+    assert "Premiers pas de la CPTS Alpha" in page
     assert "Premiers pas de" not in client_as(world.bob, HOST_A).get("/mon-espace/").content.decode()
 
 
@@ -260,4 +269,4 @@ def test_the_dashboard_panel_disappears_once_every_step_is_done(world, db, clien
 
 def test_the_team_dashboard_shows_the_first_steps_to_admins_only(world, db, client_as):
     page = client_as(world.alice, HOST_A).get("/equipe/tableau-de-bord/").content.decode()
-    assert "Premiers pas de CPTS Alpha" in page and "/equipe/premiers-pas/" in page
+    assert "Premiers pas de la CPTS Alpha" in page and "/equipe/premiers-pas/" in page

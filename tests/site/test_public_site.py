@@ -136,7 +136,8 @@ def test_a_visitor_message_is_stored_and_the_team_is_emailed(community_a, on_com
     sent = mail.outbox[0]
     assert sent.to == ["alice@test.fr"]  # no team address set: the admins and team members
     assert sent.reply_to == ["martin@cabinet.fr"]
-    assert "Nouveau message sur le site de CPTS Alpha : Adhésion" == sent.subject
+    assert "Nouveau message sur le site de la CPTS Alpha : Adhésion" == sent.subject
+    assert "du site de la CPTS Alpha." in sent.body
     assert "Comment adhérer ?" in sent.body and "http://alpha.localhost/equipe/site/messages/" in sent.body
 
 
