@@ -27,6 +27,7 @@ app.conf.imports = (
     "workers.campaigns",
     "workers.gdpr",
     "workers.access_care",
+    "workers.mailing",
 )
 # Duration, failures and retries of every task, per task name (docs/observability.md).
 connect_celery_signals()

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from apps.compliance import audit_views, gdpr_views
 from apps.members.api_views import CommunityRouter
+from apps.notifications import views as notification_views
 from cpts_platform.api_docs import ApiDocsView, ApiSchemaView
 from cpts_platform.health import healthz, livez, readyz
 from cpts_platform.observability import metrics
@@ -33,6 +34,12 @@ urlpatterns = [
     # The mail provider's delivery webhooks (bounces, complaints): apps/mailing/tracking.py.
     path("anymail/", include("apps.mailing.urls")),
     path("compte/", include("apps.accounts.urls")),
+    # The weekly digest's one-click unsubscribe (one e-mail per account, across its CPTS).
+    path(
+        "lettre-de-la-semaine/desabonnement/<str:token>/",
+        notification_views.digest_unsubscribe,
+        name="digest_unsubscribe",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", ApiSchemaView.as_view(urlconf="cpts_platform.urls_public"), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),

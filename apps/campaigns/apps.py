@@ -9,10 +9,12 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.backoffice.registry import register_sidebar_entry
+        from apps.mailing.retention import register_event_keeper
         from apps.notifications.registry import Channel, register_kind, register_unsubscribe_listener
 
         from .consent import withdraw_on_unsubscribe
         from .digest import Kind as DigestKind
+        from .retention import keep_bounces
         from .sending import CAMPAIGN_KIND
 
         register_kind(
@@ -22,6 +24,7 @@ class CampaignsConfig(AppConfig):
             channels=(Channel.IMMEDIATE, Channel.NEVER),
         )
         register_unsubscribe_listener(withdraw_on_unsubscribe)
+        register_event_keeper(keep_bounces)
         for key, label in (
             (DigestKind.NEWS, _("Actualités de la CPTS")),
             (DigestKind.EVENTS, _("Événements annoncés")),

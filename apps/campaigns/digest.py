@@ -161,6 +161,12 @@ def collect(period: str, since: datetime) -> None:
         "pk", "user_id", "role", "dues_exempt", "is_active"
     )
     for chunk in _chunks(memberships.iterator(chunk_size=2000), 2000):
+        # Accounts that stopped the digest (public table, read only): nothing gathered for them,
+        # so their notifications stay unmarked and listed in « Mes notifications ».
+        stopped = notification_service.digest_stopped_among(m.user_id for m in chunk)
+        chunk = [membership for membership in chunk if membership.user_id not in stopped]
+        if not chunk:
+            continue
         user_ids = [membership.user_id for membership in chunk]
         standings = (
             standings_of(chunk) if any(e.visibility == Event.Visibility.MEMBERS for e in events) else {}
@@ -210,6 +216,7 @@ def collect(period: str, since: datetime) -> None:
             carried += [row.pk for row in kept]
             payload = {
                 "name": community.name,
+                "designation": community.designation,
                 "url": base,
                 "sections": {kind: [item.__dict__ for item in items] for kind, items in sections.items()},
             }
@@ -256,14 +263,21 @@ def batches(period: str, size: int = DELIVERY_BATCH):
 
 def compose(user, communities: list[dict], smtp=None) -> EmailMultiAlternatives:
     """One account's digest on the mail path (the platform as sender): a section per CPTS
-    (sorted by name), then per kind."""
+    (sorted by name), then per kind; ``List-Unsubscribe`` one-click (RFC 8058) and the footer
+    link stop the whole digest for this account."""
     for community in communities:
         community["section_list"] = [
             {"title": SECTION_TITLES[kind], "items": items}
             for kind, items in community["sections"].items()
             if kind in SECTION_TITLES
         ]
-    context = {"user": user, "communities": communities, "platform_domain": settings.PLATFORM_DOMAIN}
+    unsubscribe_url = notification_service.digest_unsubscribe_url(user.pk)
+    context = {
+        "user": user,
+        "communities": communities,
+        "platform_domain": settings.PLATFORM_DOMAIN,
+        "unsubscribe_url": unsubscribe_url,
+    }
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Votre lettre de la semaine : %(names)s") % {
             "names": ", ".join(c["name"] for c in communities)
@@ -275,7 +289,11 @@ def compose(user, communities: list[dict], smtp=None) -> EmailMultiAlternatives:
         subject=subject[:200],
         text=text,
         html=html,
-        headers={"Precedence": "bulk", "Auto-Submitted": "auto-generated"},
+        headers={
+            "Precedence": "bulk",
+            "Auto-Submitted": "auto-generated",
+            **mail.unsubscribe_headers(unsubscribe_url),
+        },
         connection=smtp,
     )
 
@@ -289,7 +307,13 @@ def deliver(period: str, user_ids: list[int], *, seconds: float = SLICE_SECONDS)
     about ``seconds`` (at least one account is served): returns (mails sent, the ids left, to queue
     again behind what waits, priority mail first)."""
     redis = ratelimit.client()
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True)}
+    # An account that stopped the digest since its collection gets none either.
+    stopped = notification_service.digest_stopped_among(user_ids)
+    users = {
+        u.pk: u
+        for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+        if u.pk not in stopped
+    }
     sent = 0
     deadline = time.monotonic() + seconds
     smtp = get_connection()

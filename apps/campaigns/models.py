@@ -75,6 +75,9 @@ class Campaign(models.Model):
     # Set when retention deleted the per-address rows; ``final_counts`` keeps the page's figures.
     recipients_purged_at = models.DateTimeField(null=True, blank=True)
     final_counts = models.JSONField(default=dict, blank=True)
+    # The mail stamps (``SentMail`` ids) of recipients reported bounced or complaining whose
+    # provider events went by their own retention: still counted as bounced.
+    purged_bounce_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("campagne")

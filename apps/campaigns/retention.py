@@ -2,6 +2,10 @@
 rows, and their ``SentMail`` stamps on the mail path) are deleted ``CAMPAIGN_LOG_RETENTION_DAYS``
 after it ended; the campaign keeps its subject, message and figures (``final_counts``).
 
+The provider's events its bounced count reads go earlier, by their own delay
+(``apps.mailing.retention``): ``keep_bounces`` (registered as an event keeper) keeps on each
+campaign the recipients they reported, so the count does not change.
+
 Run per CPTS by beat (``campaigns.fan_out_retention``). Run twice, acts once: a campaign whose
 rows are gone is marked (``recipients_purged_at``) and never looked at again.
 """
@@ -12,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.audit.log import record
@@ -49,3 +54,25 @@ def apply_retention(now: datetime | None = None) -> dict[str, int]:
     if any(counts.values()):
         record(SYSTEM, "gdpr.retention_applied", None, **{f"campaign_{k}": v for k, v in counts.items()})
     return counts
+
+
+def keep_bounces(events: QuerySet) -> None:
+    """Before ``events`` (provider events of the current CPTS) are deleted: each campaign keeps
+    the mail stamps of the recipients they reported bounced or complaining
+    (``Campaign.purged_bounce_ids``, a set: keeping twice changes nothing). A campaign whose
+    figures are already frozen (``final_counts``) needs nothing."""
+    reported: dict[int, set[int]] = {}
+    for sent_mail_id, key in events.filter(
+        suppressed=True, sent_mail__key__startswith="campaign:"
+    ).values_list("sent_mail_id", "sent_mail__key"):
+        campaign_id = key.split(":")[1]
+        if campaign_id.isdigit():
+            reported.setdefault(int(campaign_id), set()).add(sent_mail_id)
+    for campaign_id, ids in reported.items():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None or campaign.recipients_purged_at is not None:
+            continue
+        kept = set(campaign.purged_bounce_ids)
+        if not ids <= kept:
+            campaign.purged_bounce_ids = sorted(kept | ids)
+            campaign.save(update_fields=["purged_bounce_ids"])

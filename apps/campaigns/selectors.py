@@ -67,17 +67,14 @@ class Progress:
 
 def bounced_count(campaign: Campaign) -> int:
     """Recipients of ``campaign`` the provider reported as hard-bounced or complaining (signed
-    webhook events stored once, ``apps.mailing.tracking``), each counted once."""
-    return (
-        DeliveryEvent.objects.filter(
-            schema=connection.schema_name,
-            suppressed=True,
-            sent_mail__key__startswith=f"campaign:{campaign.pk}:",
-        )
-        .values("sent_mail_id")
-        .distinct()
-        .count()
-    )
+    webhook events stored once, ``apps.mailing.tracking``), each counted once: those whose events
+    are still held, and those whose events retention deleted (kept on the campaign)."""
+    held = DeliveryEvent.objects.filter(
+        schema=connection.schema_name,
+        suppressed=True,
+        sent_mail__key__startswith=f"campaign:{campaign.pk}:",
+    ).values_list("sent_mail_id", flat=True)
+    return len(set(held) | set(campaign.purged_bounce_ids))
 
 
 def progress(campaign: Campaign) -> Progress:

@@ -105,3 +105,20 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period}"
+
+
+class DigestOptOut(models.Model):
+    """An account that stopped the weekly digest: every section, from every CPTS (the digest is
+    one e-mail per account, so its one-click link names the account, not a CPTS). Written by
+    that link or by the account's choice in « Mes notifications »; deleted when it switches the
+    digest back on."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("récapitulatif hebdomadaire arrêté")
+        verbose_name_plural = _("récapitulatifs hebdomadaires arrêtés")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"

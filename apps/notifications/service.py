@@ -21,6 +21,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,11 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.mailing import mail
+from apps.mailing.models import DigestOptOut
 
 from .models import Notification, Preference, Unsubscription
 from .registry import Channel, Kind, UnknownKind, all_kinds, get_kind, unsubscribe_listeners
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+DIGEST_UNSUBSCRIBE_SALT = "notifications.digest_unsubscribe"
 
 
 class Delivery(enum.Enum):
@@ -265,3 +268,54 @@ def resubscribe(address: str, kind: str) -> None:
     """``address`` asked again to receive ``kind`` from the current CPTS (a renewed consent):
     its unsubscription is undone."""
     Unsubscription.objects.filter(email__iexact=address.strip(), kind=kind).delete()
+
+
+# The weekly digest is one e-mail per account gathering every CPTS of the account: its one-click
+# link names the account (not a CPTS) and stops the whole digest (``DigestOptOut``, public schema).
+
+
+def digest_unsubscribe_token(user_id: int) -> str:
+    """A signed token naming the account ``user_id``; it never expires and grants nothing but
+    « stop the weekly digest for this account »."""
+    return signing.dumps({"u": int(user_id)}, salt=DIGEST_UNSUBSCRIBE_SALT)
+
+
+def digest_unsubscribe_url(user_id: int) -> str:
+    """The absolute one-click link on the platform's host (the digest comes from the platform,
+    not from one CPTS): footer and ``List-Unsubscribe``."""
+    port = f":{settings.PLATFORM_PORT}" if settings.PLATFORM_PORT else ""
+    path = reverse("digest_unsubscribe", args=[digest_unsubscribe_token(user_id)],
+                   urlconf=settings.PUBLIC_SCHEMA_URLCONF)  # fmt: skip
+    return f"{settings.PLATFORM_SCHEME}://{settings.PLATFORM_DOMAIN}{port}{path}"
+
+
+def read_digest_unsubscribe_token(token: str) -> int | None:
+    """The active account a digest token names, or None (forged, altered, signed for anything
+    else, or an account that no longer exists)."""
+    try:
+        data = signing.loads(token, salt=DIGEST_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    return get_user_model().objects.filter(pk=data["u"], is_active=True).values_list("pk", flat=True).first()
+
+
+def stop_digest(user_id: int) -> None:
+    """The account ``user_id`` receives no weekly digest any more (every CPTS, every section).
+    Idempotent: a second click, or two at once, leave one row."""
+    DigestOptOut.objects.get_or_create(user_id=user_id)
+
+
+def resume_digest(user) -> None:
+    """``user`` receives the weekly digest again (their choice in « Mes notifications »)."""
+    DigestOptOut.objects.filter(user=user).delete()
+
+
+def receives_digest(user) -> bool:
+    return not DigestOptOut.objects.filter(user=user).exists()
+
+
+def digest_stopped_among(user_ids: Iterable[int]) -> set[int]:
+    """Which of ``user_ids`` stopped the weekly digest (one query)."""
+    return set(DigestOptOut.objects.filter(user_id__in=list(user_ids)).values_list("user_id", flat=True))

@@ -21,11 +21,19 @@ from .registry import get_kind
 
 @role_required(Role.MEMBER, candidates=True)
 def my_notifications(request):
-    """Choose, per kind, how this CPTS tells me things; read what every CPTS of mine told me."""
+    """Choose, per kind, how this CPTS tells me things, and whether I receive the weekly digest at
+    all (one choice for the account, every CPTS); read what every CPTS of mine told me."""
     preferences = service.preferences_of(request.user)
     errors: dict[str, str] = {}
     if request.method == "POST":
         with transaction.atomic():
+            weekly = request.POST.get("lettre")
+            if weekly == "oui":
+                service.resume_digest(request.user)
+            elif weekly == "non":
+                service.stop_digest(request.user.pk)
+            elif weekly is not None:
+                errors["lettre"] = _("Choix de réception inconnu.")
             for row in preferences:
                 kind = row["kind"]
                 chosen = request.POST.get(f"kind-{kind.key}")
@@ -45,6 +53,8 @@ def my_notifications(request):
         {
             "preferences": [{**row, "error": errors.get(row["kind"].key, "")} for row in preferences],
             "recent": selectors.recent_everywhere(request.user),
+            "receives_digest": service.receives_digest(request.user),
+            "digest_error": errors.get("lettre", ""),
         },
         status=400 if errors else 200,
     )
@@ -63,3 +73,18 @@ def unsubscribe(request, token: str):
     if done:
         service.unsubscribe(named)
     return render(request, "notifications/unsubscribe.html", {"kind": declared, "done": done, "token": token})
+
+
+@public  # Reached from the weekly digest, signed in or not: the signed token is the check.
+@csrf_exempt  # RFC 8058: the mail client POSTs « List-Unsubscribe=One-Click » with no CSRF token.
+def digest_unsubscribe(request, token: str):
+    """On the platform's host. GET: confirm (a link scanner must stop nobody's digest). POST: the
+    account the token names receives no weekly digest any more, from any of its CPTS. A forged or
+    altered token changes nothing (404, in French)."""
+    user_id = service.read_digest_unsubscribe_token(token)
+    if user_id is None:
+        return render(request, "notifications/digest_unsubscribe.html", {"invalid": True}, status=404)
+    done = request.method == "POST"
+    if done:
+        service.stop_digest(user_id)
+    return render(request, "notifications/digest_unsubscribe.html", {"done": done, "token": token})

@@ -478,6 +478,13 @@ CELERY_BEAT_SCHEDULE["campaigns-retention"] = {
     "task": "campaigns.fan_out_retention",
     "schedule": crontab(minute=25, hour=2),
 }
+# The mail provider's delivery events (bounces, complaints: they hold addresses) are deleted this
+# many days after they arrived; campaigns keep their figures (apps/mailing/retention.py).
+DELIVERY_EVENT_RETENTION_DAYS = env.int("DELIVERY_EVENT_RETENTION_DAYS", default=90, minimum=1)
+CELERY_BEAT_SCHEDULE["mailing-event-retention"] = {
+    "task": "mailing.fan_out_event_retention",
+    "schedule": crontab(minute=35, hour=2),
+}
 
 # Stripe (issue 3, docs/payments.md). infra/dev/runtime.py starts localstripe and sets these when
 # no STRIPE_SECRET_KEY is given; STRIPE_EMBEDDED=1 marks that stand-in (no Connect, no fees).

@@ -7,18 +7,22 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
+from apps.audit.models import AuditEvent
 from apps.campaigns import selectors, services
 from apps.campaigns.models import Campaign, Recipient
 from apps.campaigns.segments import Audience, StandingFilter
 from apps.mailing.models import DeliveryEvent, SentMail, Suppression
 from apps.notifications import service as notifications
 from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST
+from workers.mailing import fan_out_event_retention_task
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +152,66 @@ def test_a_signed_bounce_for_a_campaign_message_suppresses_and_counts_forged_and
     assert not smtp_sink.to(bob.email)
     with schema_context("alpha"):
         assert Recipient.objects.get(campaign=later, email=bob.email).status == Recipient.Status.SKIPPED
+
+
+def test_provider_events_past_their_delay_go_once_and_the_campaign_keeps_its_bounced_count(
+    community_a, alice, bob, smtp_sink, settings, django_capture_on_commit_callbacks
+):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    settings.DELIVERY_EVENT_RETENTION_DAYS = 30
+    campaign = send_campaign(community_a, alice, "Lettre d'août", django_capture_on_commit_callbacks)
+    with schema_context("alpha"):
+        row = Recipient.objects.get(campaign=campaign, email=bob.email)
+    ours = {"X-Mailin-custom": json.dumps({"message_id": row.message_id}), "message-id": "<2026.9@relay>"}
+    assert (
+        _post_webhook(
+            {"event": "hard_bounce", "email": bob.email, "ts_epoch": 1764763200000, **ours}
+        ).status_code
+        == 200
+    )
+    # The same recipient complains later: still one bounced recipient.
+    assert (
+        _post_webhook({"event": "spam", "email": bob.email, "ts_epoch": 1764849600000, **ours}).status_code
+        == 200
+    )
+    # An event about a message that is not ours (no CPTS).
+    stranger = {
+        "event": "hard_bounce",
+        "email": "x@ailleurs.fr",
+        "message-id": "<inconnu@relay>",
+        "ts_epoch": 1,
+    }
+    assert _post_webhook(stranger).status_code == 200
+    assert DeliveryEvent.objects.filter(schema="alpha", suppressed=True).count() == 2
+    bounce = DeliveryEvent.objects.get(event_type="bounced", schema="alpha")
+    old = timezone.now() - timedelta(days=31)
+    DeliveryEvent.objects.filter(pk=bounce.pk).update(received_at=old)
+    DeliveryEvent.objects.filter(schema="").update(received_at=old)
+    with tenant_context(community_a):
+        before = selectors.progress(campaign)
+    assert (before.sent, before.bounced, before.delivered) == (2, 1, 1)
+
+    assert fan_out_event_retention_task() >= 2
+    # The old bounce and the stranger's event went; the recent complaint stays.
+    assert list(DeliveryEvent.objects.values_list("event_type", flat=True)) == ["complained"]
+    assert Suppression.objects.filter(address=bob.email).exists()  # what the events decided stays
+    with tenant_context(community_a):
+        campaign.refresh_from_db()
+        assert campaign.purged_bounce_ids == [bounce.sent_mail_id]
+        after = selectors.progress(campaign)
+        assert (after.sent, after.bounced, after.delivered) == (2, 1, 1)
+        lines = AuditEvent.objects.filter(action="gdpr.retention_applied", details__delivery_events=1)
+        assert lines.count() == 1
+    # Run twice, acts once.
+    assert fan_out_event_retention_task() >= 2
+    assert DeliveryEvent.objects.count() == 1
+    with tenant_context(community_a):
+        assert AuditEvent.objects.filter(action="gdpr.retention_applied").count() == 1
+    # The complaint's turn: the count still holds with no event left.
+    DeliveryEvent.objects.update(received_at=old)
+    fan_out_event_retention_task()
+    assert not DeliveryEvent.objects.exists()
+    with tenant_context(community_a):
+        campaign.refresh_from_db()
+        assert campaign.purged_bounce_ids == [bounce.sent_mail_id]
+        assert selectors.progress(campaign).bounced == 1

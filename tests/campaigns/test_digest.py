@@ -3,21 +3,26 @@ nothing is new, never an item of a CPTS the person is not a member of."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import signing
+from django.test import Client
 from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.campaigns import digest, ratelimit
 from apps.events.models import Event
-from apps.mailing.models import DigestDelivery
+from apps.mailing.models import DigestDelivery, DigestOptOut
 from apps.members.services import grant_role
+from apps.notifications import service
 from apps.notifications.models import Notification, Preference
 from apps.notifications.registry import Channel
 from apps.site.models import NewsItem
 from apps.working_groups.models import GroupDocument, GroupMember, WorkingGroup
+from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST, signed_in_client
 from workers.campaigns import begin_digest_task
 
 from .conftest import make_member
@@ -166,3 +171,105 @@ def test_a_digest_batch_gives_its_worker_back_after_a_slice_and_the_rest_follows
     sent, rest = digest.deliver(period, rest)
     assert (sent, rest) == (len(user_ids) - 1, [])
     assert len(smtp_sink.messages) == len(user_ids)
+
+
+def _digest_link(message) -> str:
+    """The one-click link of a digest (a long header is folded, RFC 5322)."""
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    folded = "".join(str(message["List-Unsubscribe"]).split())
+    return re.fullmatch(r"<(http://localhost/lettre-de-la-semaine/desabonnement/[^/>]+/)>", folded).group(1)
+
+
+def test_the_digest_carries_a_one_click_unsubscribe_naming_the_account_that_stops_every_cpts_digest(
+    community_a, community_b, bob, smtp_sink
+):
+    a, b = community_a.schema_name, community_b.schema_name
+    dana = make_member(a, "dana@test.fr", first_name="Dana")
+    with schema_context(b):
+        grant_role(user=dana, role="member", dues_exempt=True)
+    news(a, "Alpha ouvre une permanence")
+    news(b, "Bêta recrute")
+    begin_digest_task("2026-W41")
+
+    (first,) = smtp_sink.to("dana@test.fr")
+    link = _digest_link(first)
+    # The same link in both footers; the token names the account, not a CPTS.
+    assert link in text_of(first) and link in first.get_body(preferencelist=("html",)).get_content()
+    token = link.rstrip("/").rpartition("/")[2]
+    assert signing.loads(token, salt=service.DIGEST_UNSUBSCRIBE_SALT) == {"u": dana.pk}
+    assert "Choisir ce que la CPTS Alpha vous envoie" in text_of(first)
+    (to_bob,) = smtp_sink.to(bob.email)
+    assert _digest_link(to_bob) != link
+
+    path = link.removeprefix("http://localhost")
+    anonymous = Client(HTTP_HOST=PLATFORM_HOST, enforce_csrf_checks=True)
+    # A link scanner's GET stops nothing: a French page asks to confirm.
+    page = anonymous.get(path)
+    assert page.status_code == 200 and "Ne plus recevoir la lettre" in page.content.decode()
+    assert not DigestOptOut.objects.exists()
+    # The mail client's one-click POST, without login or CSRF token; twice is the same.
+    for _ in range(2):
+        done = anonymous.post(
+            path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
+        assert done.status_code == 200
+        assert "vous ne recevrez plus la lettre de la semaine" in done.content.decode()
+    assert list(DigestOptOut.objects.values_list("user_id", flat=True)) == [dana.pk]
+
+    # The next week: nothing to dana from either CPTS; bob still gets his.
+    smtp_sink.clear()
+    news(a, "Alpha, la semaine suivante")
+    news(b, "Bêta, la semaine suivante")
+    with schema_context(a):
+        Preference.objects.create(user=dana, kind="events.reminder", channel=Channel.DIGEST)
+        Notification.objects.create(
+            user=dana, kind="events.reminder", key="t:dana", title="Rappel pour Dana", channel=Channel.DIGEST
+        )
+    begin_digest_task("2026-W42")
+    assert smtp_sink.to("dana@test.fr") == []
+    assert len(smtp_sink.to(bob.email)) == 1
+    with schema_context(a):
+        # Not carried by a digest she did not get: still waiting, listed in her member space.
+        assert Notification.objects.get(key="t:dana").digested_at is None
+
+    # She switches it back on from « Mes notifications » (any of her CPTS): the next one comes.
+    client = signed_in_client(dana, HOST_B)
+    page = client.get("/mon-espace/notifications/").content.decode()
+    assert "Vous ne recevez pas la lettre de la semaine." in page
+    assert client.post("/mon-espace/notifications/", {"lettre": "oui"}).status_code == 302
+    assert not DigestOptOut.objects.exists()
+    news(b, "Bêta, encore une semaine")
+    begin_digest_task("2026-W43")
+    (again,) = smtp_sink.to("dana@test.fr")
+    assert "Rappel pour Dana" in text_of(again) and "Bêta, encore une semaine" in text_of(again)
+    # And off again from the same page.
+    assert client.post("/mon-espace/notifications/", {"lettre": "non"}).status_code == 302
+    assert list(DigestOptOut.objects.values_list("user_id", flat=True)) == [dana.pk]
+
+
+def test_a_forged_or_altered_digest_unsubscribe_link_changes_nothing(community_a, bob, smtp_sink):
+    news(community_a.schema_name, "Nouvelle pour bob")
+    begin_digest_task("2026-W44")
+    (first,) = smtp_sink.to(bob.email)
+    path = _digest_link(first).removeprefix("http://localhost")
+    token = path.rstrip("/").rpartition("/")[2]
+    with tenant_context(community_a):
+        # A CPTS's own unsubscribe token for bob (another salt, another meaning).
+        other = service.unsubscribe_token("digest.news", address=bob.email, user_id=bob.pk)
+    forged = signing.dumps({"u": bob.pk}, salt="quelque-chose-d-autre")
+    altered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    anonymous = Client(HTTP_HOST=PLATFORM_HOST)
+    for bad in (altered, forged, other, "n-importe-quoi"):
+        for method in (anonymous.get, anonymous.post):
+            response = method(f"/lettre-de-la-semaine/desabonnement/{bad}/")
+            assert response.status_code == 404
+            assert "Ce lien de désabonnement n'est pas valable" in response.content.decode()
+    assert not DigestOptOut.objects.exists()
+    # An unknown choice on the member page is refused in French, nothing changed.
+    refused = signed_in_client(bob, HOST_A).post("/mon-espace/notifications/", {"lettre": "peut-etre"})
+    assert refused.status_code == 400 and "Choix de réception inconnu." in refused.content.decode()
+    assert not DigestOptOut.objects.exists()
+    smtp_sink.clear()
+    news(community_a.schema_name, "Nouvelle suivante")
+    begin_digest_task("2026-W45")
+    assert len(smtp_sink.to(bob.email)) == 1
