@@ -77,6 +77,7 @@ PERSONAL: dict[str, set[str]] = {
     "roster.gaprequestrecipient": {"professional"},
     "campaigns.recipient": {"user"},
     "mailing.digestdelivery": {"user"},
+    "mailing.digestoptout": {"user"},
     "access_care.deskpermission": {"user"},
     "access_care.gpcapacity": {"gp"},
 }
