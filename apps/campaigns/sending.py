@@ -3,18 +3,27 @@
 - ``start`` freezes the audience: one ``Recipient`` row per address, written in batches.
 - ``send_slice`` sends for a short while (``SLICE_SECONDS``) then returns, so a worker is never
   held by one CPTS: the task queues itself again at the back of the mail queue
-  (workers/campaigns.py), behind other CPTS's slices, and a transactional mail on the priority
-  queue waits at most one slice.
-- Before each message a token is taken from the CPTS's and the platform's buckets
-  (``ratelimit``); an empty CPTS bucket ends the slice with the time to wait.
-- Each message is **claimed** first: one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)``
-  moves its row from ``pending`` to ``sending`` and commits, before any byte reaches the mail
-  server. Two workers never claim the same row; a row a dead worker left in ``sending`` is never
-  sent again (marked ``interrupted`` when the campaign ends). A mail server that refuses the
-  connection or drops it before accepting the message puts the row back to ``pending``: it was
+  (workers/campaigns.py), behind other CPTS's slices. Transactional mail has its own queue and its
+  own worker (``mail_priority``), so it never waits for a slice.
+- A slice works by **batches** of ``BATCH`` pending rows: one query reads them, one reads which of
+  their addresses unsubscribed (address or account « never »), one the suppression list; those are
+  marked ``skipped`` in one update. Tokens are taken from the CPTS's and the platform's buckets for
+  the rest of the batch at once (``ratelimit.take_up_to``); an empty CPTS bucket ends the slice
+  with the time to wait. The messages go out on one SMTP connection (``mail.Outbox``), their
+  ``SentMail`` rows written in one insert when the slice ends.
+- Each message is **claimed** first, in its own committed statement, before any byte reaches the
+  mail server: ``pending`` → ``sending`` only if still ``pending`` (two workers never both claim a
+  row). The same statement settles the previous message of the slice (``sent`` with its
+  Message-ID, ``failed``, or back to ``pending``): one round trip per message, and at any time a
+  worker has at most one row in ``sending``. So a worker that dies leaves one row unconfirmed, which
+  is never sent again (marked ``interrupted`` when the campaign ends), and everything after it still
+  ``pending``: claiming the whole batch at once would strand the batch. A mail server that refuses
+  the connection or drops it before accepting the message puts the row back to ``pending``: it was
   not accepted (RFC 5321: a message is accepted by the 250 reply to its data), and the slice is
   retried later.
-- The campaign resumes where it stopped: only ``pending`` rows are ever claimed.
+- The campaign resumes where it stopped: only ``pending`` rows are ever claimed. When it ends, the
+  ``SentMail`` rows a dead worker had not written yet are restored from its ``sent`` rows (a
+  provider's bounce finds its CPTS through them).
 
 Assumes the connection is set to the CPTS's schema.
 """
@@ -30,14 +39,18 @@ from datetime import timedelta
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from apps.audit.log import record
 from apps.mailing import mail
+from apps.mailing.models import SentMail
 from apps.notifications import service as notifications
+from apps.notifications.models import Preference, Unsubscription
+from apps.notifications.registry import Channel
 from apps.richtext import plain_text
 from tenants.actors import SYSTEM
 
@@ -54,6 +67,8 @@ SLICE_SECONDS = 2.0
 # Waiting this little for a token is cheaper than queueing the slice again.
 SHORT_WAIT_SECONDS = 0.25
 RECIPIENT_BATCH = 1000
+# Pending rows read, filtered (unsubscribed, suppressed) and given tokens at once.
+BATCH = 250
 # A row in ``sending`` for longer than this lost its worker (a message takes milliseconds).
 STALE_CLAIM = timedelta(minutes=2)
 IN_FLIGHT_RECHECK_SECONDS = 30.0
@@ -116,8 +131,95 @@ def claim_next(campaign_id: int) -> Recipient | None:
     return Recipient(pk=pk, campaign_id=campaign_id, email=email, name=name, user_id=user_id)
 
 
-def _mark(recipient: Recipient, **fields) -> None:
-    Recipient.objects.filter(pk=recipient.pk).update(**fields)
+# One statement, one round trip per message: settle the previous message of the slice (only if
+# this worker still holds it) and claim the next one (only if nobody took it). Both rows change
+# together or not at all.
+_STEP = """
+WITH settled AS (
+    UPDATE campaigns_recipient
+    SET status = %(status)s, sent_at = %(sent_at)s, message_id = %(message_id)s, error = %(error)s,
+        claimed_at = CASE WHEN %(status)s = 'pending' THEN NULL ELSE claimed_at END
+    WHERE id = %(settle)s AND status = 'sending'
+)
+UPDATE campaigns_recipient SET status = 'sending', claimed_at = %(now)s
+WHERE id = %(claim)s AND status = 'pending'
+RETURNING id
+"""
+
+
+@dataclass
+class _Settlement:
+    """What became of the message a worker holds in ``sending``, written with its next claim."""
+
+    recipient_id: int
+    status: str
+    message_id: str = ""
+    error: str = ""
+    sent_at: object = None
+
+
+def _step(settle: _Settlement | None, claim: int | None) -> bool:
+    """Settle ``settle`` and claim row ``claim`` (committed). True when ``claim`` is ours."""
+    params = {
+        "settle": settle.recipient_id if settle else None,
+        "status": settle.status if settle else Recipient.Status.SENT,
+        "sent_at": settle.sent_at if settle else None,
+        "message_id": settle.message_id if settle else "",
+        "error": settle.error if settle else "",
+        "claim": claim,
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_STEP, params)
+        return cursor.fetchone() is not None
+
+
+def _next_batch(campaign_id: int, after: int) -> list[Recipient]:
+    """The next ``BATCH`` pending rows (by id, past ``after``); not claimed."""
+    rows = (
+        Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.PENDING, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "email", "name", "user_id")[:BATCH]
+    )
+    return [
+        Recipient(pk=pk, campaign_id=campaign_id, email=email, name=name, user_id=user_id)
+        for pk, email, name, user_id in rows
+    ]
+
+
+def unsubscribed_among(recipients: list[Recipient]) -> set[int]:
+    """The rows of ``recipients`` whose address unsubscribed from campaigns of this CPTS, or whose
+    account chose « never » for them (``notifications.service.is_unsubscribed``'s rule), in two
+    queries for the whole batch."""
+    addresses = {r.email.strip().lower() for r in recipients}
+    gone = set(
+        Unsubscription.objects.annotate(address=Lower("email"))
+        .filter(kind=CAMPAIGN_KIND, address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    user_ids = {r.user_id for r in recipients if r.user_id is not None}
+    muted = set(
+        Preference.objects.filter(user_id__in=user_ids, kind=CAMPAIGN_KIND, channel=Channel.NEVER).values_list(
+            "user_id", flat=True
+        )
+    ) if user_ids else set()  # fmt: skip
+    return {r.pk for r in recipients if r.email.strip().lower() in gone or r.user_id in muted}
+
+
+def _set_aside(recipients: list[Recipient]) -> list[Recipient]:
+    """Mark the batch's unsubscribed and suppressed rows ``skipped`` (one update per reason, only
+    rows still pending); returns the others, in order."""
+    unsubscribed = unsubscribed_among(recipients)
+    suppressed = mail.suppressed_among(
+        [r.email for r in recipients if r.pk not in unsubscribed], optional=True
+    )
+    blocked = {r.pk for r in recipients if r.pk not in unsubscribed and r.email.strip().lower() in suppressed}
+    for reason, ids in (("unsubscribed", unsubscribed), ("suppressed", blocked)):
+        if ids:
+            Recipient.objects.filter(pk__in=ids, status=Recipient.Status.PENDING).update(
+                status=Recipient.Status.SKIPPED, error=reason
+            )
+    return [r for r in recipients if r.pk not in unsubscribed and r.pk not in blocked]
 
 
 def sender_of(campaign: Campaign, community) -> tuple[str, list[str]]:
@@ -205,7 +307,8 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
     """Send the campaign's pending messages for at most ``seconds``; see the module docstring.
 
     Raises OSError / smtplib.SMTPException when the mail server cannot be reached (nothing was
-    claimed then, or the claimed row was put back): the caller retries later.
+    claimed then, or the claimed row was put back; what it accepted before is recorded): the
+    caller retries later.
     """
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None or campaign.status != Campaign.Status.SENDING:
@@ -215,46 +318,57 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
     deadline = time.monotonic() + seconds
     sent = 0
     exhausted = False
-    smtp = get_connection()
-    smtp.open()
-    try:
-        while time.monotonic() < deadline:
-            wait = ratelimit.take(schema)
-            if wait > 0:
-                if wait <= SHORT_WAIT_SECONDS and time.monotonic() + wait < deadline:
-                    time.sleep(wait)
-                    continue
-                _heartbeat(campaign_id)
-                return SliceResult(sent=sent, finished=False, wait=wait)
-            recipient = claim_next(campaign_id)
-            if recipient is None:
-                exhausted = True
-                break
-            if notifications.is_unsubscribed(recipient.email, CAMPAIGN_KIND, user_id=recipient.user_id):
-                _mark(recipient, status=Recipient.Status.SKIPPED, error="unsubscribed")
-                continue
-            message = composer.build(recipient, smtp)
-            try:
-                outcome = mail.transmit(message, key=mail_key(campaign, recipient), kind=CAMPAIGN_KIND)
-            except smtplib.SMTPRecipientsRefused as error:
-                _mark(recipient, status=Recipient.Status.FAILED, error=str(error)[:300])
-                continue
-            except (smtplib.SMTPException, OSError):
-                _mark(recipient, status=Recipient.Status.PENDING, claimed_at=None)
-                raise
-            if outcome is mail.Outcome.SUPPRESSED:
-                _mark(recipient, status=Recipient.Status.SKIPPED, error="suppressed")
-                continue
-            _mark(
-                recipient,
-                status=Recipient.Status.SENT,
-                sent_at=timezone.now(),
-                message_id=message.extra_headers["Message-ID"],
-            )
-            sent += 1
-    finally:
-        smtp.close()
+    wait: float | None = None
+    held: _Settlement | None = None  # the message this worker holds in ``sending``
+    with mail.Outbox() as outbox:
+        try:
+            after = 0
+            while wait is None and time.monotonic() < deadline:
+                batch = _next_batch(campaign_id, after)
+                if not batch:
+                    exhausted = True
+                    break
+                after = batch[-1].pk
+                sendable = _set_aside(batch)
+                tokens = 0
+                for position, recipient in enumerate(sendable):
+                    if time.monotonic() >= deadline:
+                        break
+                    while not tokens:
+                        tokens, wait = ratelimit.take_up_to(schema, len(sendable) - position)
+                        if tokens:
+                            wait = None
+                        elif wait <= SHORT_WAIT_SECONDS and time.monotonic() + wait < deadline:
+                            time.sleep(wait)
+                        else:
+                            break
+                    if wait is not None:
+                        break
+                    claimed = _step(held, recipient.pk)
+                    held = None
+                    if not claimed:
+                        continue  # another worker's (a resumed chain running at the same time)
+                    tokens -= 1
+                    message = composer.build(recipient, outbox.connection)
+                    try:
+                        outbox.send(message, key=mail_key(campaign, recipient), kind=CAMPAIGN_KIND)
+                    except smtplib.SMTPRecipientsRefused as error:
+                        held = _Settlement(recipient.pk, Recipient.Status.FAILED, error=str(error)[:300])
+                        continue
+                    except (smtplib.SMTPException, OSError):
+                        held = _Settlement(recipient.pk, Recipient.Status.PENDING)
+                        raise
+                    held = _Settlement(
+                        recipient.pk, Recipient.Status.SENT,
+                        message_id=message.extra_headers["Message-ID"], sent_at=timezone.now(),
+                    )  # fmt: skip
+                    sent += 1
+        finally:
+            if held is not None:
+                _step(held, None)
     _heartbeat(campaign_id)
+    if wait is not None:
+        return SliceResult(sent=sent, finished=False, wait=wait)
     if finish_if_done(campaign_id):
         return SliceResult(sent=sent, finished=True)
     # Nothing pending but a message in flight elsewhere (or a dead worker's claim, interrupted once
@@ -279,10 +393,36 @@ def finish_if_done(campaign_id: int) -> bool:
     ).update(status=Recipient.Status.INTERRUPTED)
     if Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.SENDING).exists():
         return False  # another worker is in the middle of a message; it will finish the campaign
-    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+    if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
         status=Campaign.Status.SENT, finished_at=timezone.now()
-    )
+    ):
+        _restore_stamps(campaign_id)
     return True
+
+
+def _restore_stamps(campaign_id: int) -> None:
+    """Write the ``SentMail`` rows of ``sent`` recipients that have none: a worker that died
+    mid-slice had settled its messages but not yet written their rows (``mail.Outbox``)."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    schema = connection.schema_name
+    sent = {
+        mail_key(campaign, recipient): recipient
+        for recipient in Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.SENT).only(
+            "pk", "email", "message_id", "sent_at"
+        )
+    }  # fmt: skip
+    missing = set(sent) - mail.recorded_keys(schema, sent)
+    if missing:
+        logger.warning(
+            "campaign %s: %s sent messages had no SentMail row; restored", campaign_id, len(missing)
+        )
+        mail.record(
+            SentMail(
+                schema=schema, key=key, kind=CAMPAIGN_KIND, recipients=[sent[key].email],
+                subject=campaign.subject[:300], message_id=sent[key].message_id,
+            )
+            for key in missing
+        )  # fmt: skip
 
 
 def due_campaigns() -> list[int]:

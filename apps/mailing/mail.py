@@ -25,6 +25,10 @@ mail server), then the stamp is looked up.
 
 Transport errors (``smtplib.SMTPException``, connection refused, timeout) are raised to the caller:
 nothing is stamped, and the task base (``workers.base.TenantTask``) retries with backoff.
+
+A bulk sender (a campaign's slice) uses the same halves without a query per message: it checks the
+suppression list for its whole batch (``suppressed_among``), claims each message itself, and sends
+through an ``Outbox`` (one open connection; the ``SentMail`` rows written in one insert at the end).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -254,8 +258,14 @@ def transmit(message: EmailMultiAlternatives, *, key: str | None, kind: str = ""
     if not message.to:
         return Outcome.SUPPRESSED
     message.send()
+    stamp(message, key=key, kind=kind).save(force_insert=True)
+    return Outcome.SENT
+
+
+def stamp(message: EmailMultiAlternatives, *, key: str | None, kind: str) -> SentMail:
+    """The (unsaved) ``SentMail`` row of a message the mail server accepted."""
     status = getattr(message, "anymail_status", None)
-    SentMail.objects.create(
+    return SentMail(
         schema=current_schema(),
         key=key,
         kind=kind,
@@ -264,4 +274,48 @@ def transmit(message: EmailMultiAlternatives, *, key: str | None, kind: str = ""
         message_id=message.extra_headers["Message-ID"],
         provider_message_id=(getattr(status, "message_id", None) or "")[:255],
     )
-    return Outcome.SENT
+
+
+def record(stamps: Iterable[SentMail]) -> None:
+    """Write ``SentMail`` rows in one insert; a row already there (same key or Message-ID: written
+    by an earlier attempt) is kept as it is."""
+    rows = list(stamps)
+    if rows:
+        SentMail.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def recorded_keys(schema: str, keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` have their ``SentMail`` row in CPTS ``schema``."""
+    return set(SentMail.objects.filter(schema=schema, key__in=list(keys)).values_list("key", flat=True))
+
+
+class Outbox:
+    """Many ``build`` messages on one open connection to the mail server, for a bulk sender that
+    checked the suppression list for its batch (``suppressed_among``) and brings its own
+    at-most-once claim per message. ``send`` hands a message over (transport errors raised, like
+    ``transmit``); the accepted ones are recorded (``SentMail``) in one insert by ``flush``, and on
+    leaving the ``with`` block, even when it ends by an error: what the server accepted is recorded.
+    """
+
+    def __init__(self) -> None:
+        self.connection = get_connection()
+        self._accepted: list[SentMail] = []
+
+    def __enter__(self) -> Outbox:
+        self.connection.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.flush()
+        finally:
+            self.connection.close()
+
+    def send(self, message: EmailMultiAlternatives, *, key: str | None, kind: str = "") -> None:
+        message.connection = self.connection
+        message.send()
+        self._accepted.append(stamp(message, key=key, kind=kind))
+
+    def flush(self) -> None:
+        accepted, self._accepted = self._accepted, []
+        record(accepted)
