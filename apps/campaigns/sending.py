@@ -34,6 +34,7 @@ import logging
 import re
 import smtplib
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
@@ -320,7 +321,7 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
     exhausted = False
     wait: float | None = None
     held: _Settlement | None = None  # the message this worker holds in ``sending``
-    with mail.Outbox() as outbox:
+    with mail.Outbox() as outbox, _commits_without_disk_wait():
         try:
             after = 0
             while wait is None and time.monotonic() < deadline:
@@ -374,6 +375,29 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
     # Nothing pending but a message in flight elsewhere (or a dead worker's claim, interrupted once
     # STALE_CLAIM has passed): look again later rather than spin.
     return SliceResult(sent=sent, finished=False, wait=IN_FLIGHT_RECHECK_SECONDS if exhausted else None)
+
+
+@contextmanager
+def _commits_without_disk_wait():
+    """The connection's commits return without waiting for the disk (``synchronous_commit`` off)
+    inside the block, set back after it.
+
+    A per-message claim that waits for a disk flush costs a flush per message (6.6 ms against
+    0.6 ms measured on the development machine): it would set the pace of every campaign. Without
+    the wait, a commit is still atomic, visible to every other session at once and kept however
+    the worker ends (a killed worker changes nothing to what PostgreSQL committed): at most once
+    per recipient holds whatever happens to workers. Only a crash of the PostgreSQL server itself
+    can lose the last commits before it (at most three ``wal_writer_delay``, 0.6 s by default):
+    the messages claimed in that fraction of a second may be sent a second time. The first commit
+    after the block (the slice's ``SentMail`` rows) waits for the disk, and with it everything
+    before it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _heartbeat(campaign_id: int) -> None:
