@@ -1,5 +1,7 @@
 """`make run`'s second half, inside the embedded runtime: migrate, seed the demo, then run web,
-worker and beat together (honcho). Ctrl-C stops them all; runtime.py then stops the servers."""
+the workers (``worker``: queues celery and mail; ``worker_priority``: mail_priority alone, so a
+campaign never delays a transactional mail) and beat together (honcho, Procfile). Ctrl-C stops
+them all; runtime.py then stops the servers."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def main() -> int:
         # localstripe signs and posts its events to the platform host (docs/payments.md).
         domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
         manage("register_stripe_webhook", "--url", f"http://{domain}:{options.port}/stripe/webhook/")
-    # honcho replaces this process: it receives Ctrl-C and stops web, worker and beat.
+    # honcho replaces this process: it receives Ctrl-C and stops web, the workers and beat.
     os.chdir(ROOT)
     os.execv(sys.executable, [sys.executable, "-m", "honcho", "start", "--no-colour"])
 
