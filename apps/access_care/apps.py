@@ -11,11 +11,15 @@ class AccessCareConfig(AppConfig):
         from apps.accounts.hooks import register_second_factor_rule
         from apps.backoffice.registry import register_group, register_sidebar_entry
         from apps.members.space import register_member_space_section
+        from apps.notifications.registry import register_kind
 
+        from .mails import GP_PROPOSAL_KIND
         from .permissions import desk_is_on, desk_is_open_to, second_factor_reason
         from .views_gp import member_space_section
 
         register_second_factor_rule(second_factor_reason)
+        # A patient waits for the GP's answer: always told (the mail holds a link, no patient data).
+        register_kind(GP_PROPOSAL_KIND, _("Patient proposé par le guichet"), transactional=True)
         register_member_space_section(member_space_section)
         # The « Accès aux soins » group is shared with the SNP roster, whichever app registers it.
         # The desk's entries show only while the module is on (the roster's stays: it holds no

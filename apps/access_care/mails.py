@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from apps.mailing import mail
 from apps.mailing.forget import pseudonymise_recipients
+from apps.notifications.service import notify
 
 from . import services
 from .models import PatientRequest, Proposal
 from .selectors import list_desk_users
+
+GP_PROPOSAL_KIND = "access_care.gp_proposal"
 
 
 def _url(path: str) -> str:
@@ -33,15 +36,16 @@ def notify_gp(proposal_id: int) -> str:
         if proposal is None or proposal.gp_notified_at is not None or proposal.status != Proposal.Status.SENT:
             return "skipped"
         context = {"url": _url(reverse("access_care:gp_proposal", args=[proposal.pk]))}
-        outcome = mail.send(
+        outcome = notify(
+            user=proposal.gp,
             key=f"access_care.gp_proposal:{proposal.pk}",
-            to=proposal.gp.email,
+            url=context["url"],
             subject=mail.render_text(
                 "access_care/email/gp_proposal_subject.txt", {"community": connection.tenant}
             ),
             template="access_care/email/gp_proposal",
             context=context,
-            kind="access_care.gp_proposal",
+            kind=GP_PROPOSAL_KIND,
         )
         if not outcome.done:
             return "skipped"

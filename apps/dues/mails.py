@@ -1,15 +1,20 @@
-"""The dues' e-mails, through the one mail path (``apps.mailing.mail.send``: French, the CPTS's
-name as sender, suppression list, idempotent key). The tasks in ``workers/dues.py`` hand these to
+"""The dues' e-mails, through the one notification service (``apps.notifications.service.notify``:
+the member's preference for the reminders, the in-app list, then the one mail path — French, the
+CPTS's name as sender, suppression list, idempotent key). The tasks in ``workers/dues.py`` hand these to
 the renewal services, which claim and stamp each reminder themselves."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.mailing import mail
+from apps.notifications.service import notify
 from tenants.selectors import current_community
 
 from . import autorenew
+
+REMINDER_KIND = "dues.reminder"
+AUTORENEW_FAILED_KIND = "dues.autorenew_failed"
 
 
 def send_reminder(reminder) -> None:
@@ -21,14 +26,15 @@ def send_reminder(reminder) -> None:
     if reminder.membership.auto_renew:
         tier = autorenew.tier_for(reminder.membership, reminder.year)
         context["amount"] = tier.price if tier else None
-    mail.send(
+    notify(
+        user=user,
         key=f"dues.reminder:{reminder.pk}",
-        to=user.email,
+        url=context["url"],
         subject=_("Votre adhésion %(year)s à %(cpts)s")
         % {"year": reminder.year, "cpts": community.designation},
         template="dues/email/reminder",
         context=context,
-        kind="dues.reminder",
+        kind=REMINDER_KIND,
     )
 
 
@@ -36,12 +42,15 @@ def tell_autorenew_failed(membership, year: int) -> None:
     """A member whose card was refused at automatic renewal, with the link to renew online. Sent at
     each refusal (a later retry refused again is news too)."""
     community = current_community()
-    mail.send(
-        key=None,
-        to=membership.user.email,
+    url = f"{community.primary_url()}adhesion/"
+    # Told at each refusal: the key names the moment, so a later refusal is a new notification.
+    notify(
+        user=membership.user,
+        key=f"dues.autorenew_failed:{membership.pk}:{year}:{timezone.now():%Y%m%d%H%M%S%f}",
+        url=url,
         subject=_("Votre renouvellement %(year)s à %(cpts)s n'a pas abouti")
         % {"year": year, "cpts": community.designation},
         template="dues/email/autorenew_failed",
-        context={"user": membership.user, "year": year, "url": f"{community.primary_url()}adhesion/"},
-        kind="dues.autorenew_failed",
+        context={"user": membership.user, "year": year, "url": url},
+        kind=AUTORENEW_FAILED_KIND,
     )

@@ -9,6 +9,17 @@ class WorkingGroupsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.backoffice.registry import register_sidebar_entry
+        from apps.notifications.registry import Channel, register_kind
+
+        from .mails import MEETING_KIND
+
+        # A calendar invitation has no digest form: at once, or not at all.
+        register_kind(
+            MEETING_KIND,
+            _("Invitations aux réunions de mes groupes de travail"),
+            transactional=False,
+            channels=(Channel.IMMEDIATE, Channel.NEVER),
+        )
 
         register_sidebar_entry(
             group="groups",

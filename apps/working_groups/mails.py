@@ -1,5 +1,6 @@
-"""The calendar invitations of working-group meetings, sent through the one mail path
-(``apps.mailing.mail.send``). Called by the task ``working_groups.send_meeting_invitations``."""
+"""The calendar invitations of working-group meetings, through the one notification service
+(``apps.notifications.service.notify``: the member's preference, the in-app list, the one mail
+path). Called by the task ``working_groups.send_meeting_invitations``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from django.utils.translation import gettext as _
 
 from apps.mailing import mail
 from apps.members.models import Membership
+from apps.notifications.service import Delivery, notify
 
 from .ical import meeting_invitation
 from .models import GroupMember, Meeting, MeetingInvitation
+
+MEETING_KIND = "working_groups.meeting"
 
 
 def send_meeting_invitations(meeting_id: int) -> int:
@@ -56,13 +60,14 @@ def send_meeting_invitations(meeting_id: int) -> int:
             subject = _("Invitation : %(group)s, %(date)s")
         date = timezone.localtime(meeting.starts_at).strftime("%d/%m/%Y %H:%M")
         with transaction.atomic():
-            outcome = mail.send(
+            outcome = notify(
+                user=user,
                 key=f"working_groups.meeting:{meeting.pk}:{user.pk}:{meeting.sequence}",
-                to=user.email,
+                url=url,
                 subject=subject % {"group": meeting.group.name, "date": date},
                 template="working_groups/email/meeting_invitation",
                 context={"meeting": meeting, "user": user, "url": url, "cancelled": cancelled},
-                kind="working_groups.meeting",
+                kind=MEETING_KIND,
                 attachments=[("invitation.ics", ics, f"text/calendar; method={method}; charset=utf-8")],
             )
             if outcome.done:
@@ -75,5 +80,5 @@ def send_meeting_invitations(meeting_id: int) -> int:
                         "sent_at": timezone.now(),
                     },
                 )
-        sent += outcome is mail.Outcome.SENT
+        sent += outcome is Delivery.SENT
     return sent

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from icalendar import Calendar
 
+from apps.notifications.models import Notification
+from apps.notifications.service import set_preference
 from apps.working_groups import mails, services
 from apps.working_groups.models import GroupMember, Meeting, MeetingInvitation
 from tests.conftest import HOST_A
@@ -131,3 +133,22 @@ def test_only_the_team_or_the_lead_cancels_and_nothing_changes_otherwise(group, 
     assert client_as(world.alice, HOST_A).post(url).status_code == 302
     with schema_context("alpha"):
         assert Meeting.objects.get(pk=meeting.pk).cancelled_at is not None
+
+
+def test_invitations_go_through_the_notification_service_and_obey_each_member_s_choice(
+    group, alice, bob, mailoutbox
+):
+    with schema_context("alpha"):
+        set_preference(actor=alice, kind=mails.MEETING_KIND, channel="never")
+        meeting = Meeting.objects.create(
+            group=group, starts_at=timezone.now() + timedelta(days=3), created_by=bob
+        )
+    assert send_meeting_invitations_task("alpha", meeting.pk) == 1
+    (message,) = mailoutbox
+    assert message.to == [bob.email]
+    # Optional: one-click unsubscribe for this CPTS and this kind, and the member space lists it.
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with schema_context("alpha"):
+        (listed,) = Notification.objects.filter(user=bob, kind=mails.MEETING_KIND)
+        assert listed.url.endswith(f"/reunions/{meeting.pk}/") or str(meeting.pk) in listed.url
+        assert not Notification.objects.filter(user=alice).exists()
