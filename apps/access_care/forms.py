@@ -102,6 +102,16 @@ class RequestForm(forms.Form):
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
 
+    def clean_commune(self):
+        """The territory is checked here too, so the French answer comes with the form's other
+        errors instead of after they are fixed (the service checks it again)."""
+        code = self.cleaned_data["commune"]
+        try:
+            services.check_in_territory(code)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.message_dict["commune"]) from error
+        return code
+
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
         if born > timezone.localdate() or born.year < 1900:
@@ -179,12 +189,30 @@ class TeamRequestForm(RequestForm):
 
 
 class StatusForm(forms.Form):
+    """A status change. Given the request's ``current`` status, it offers only the moves the
+    service allows from there (``services.TRANSITIONS``), none preselected."""
+
     status = forms.ChoiceField(label=_("Nouveau statut"), choices=PatientRequest.Status.choices)
     close_reason = forms.ChoiceField(
-        label=_("Motif de clôture"),
+        label=_("Motif de clôture (si « Close »)"),
         choices=[("", "—"), *PatientRequest.CloseReason.choices],
         required=False,
     )
+
+    def __init__(self, *args, current: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if current is not None:
+            allowed = services.TRANSITIONS.get(current, set())
+            self.fields["status"].choices = [
+                ("", _("— choisir —")),
+                *((value, label) for value, label in PatientRequest.Status.choices if value in allowed),
+            ]
+            if PatientRequest.Status.CLOSED not in allowed:
+                del self.fields["close_reason"]
+
+    @property
+    def has_moves(self) -> bool:
+        return len(self.fields["status"].choices) > 1
 
 
 class CapacityForm(forms.Form):

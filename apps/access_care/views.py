@@ -4,7 +4,9 @@ request writes one access-log row per request shown."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -146,10 +148,28 @@ def queue(request):
                 for r in rows
             ],
             "filters": filters,
+            "filter_query": _filter_query(filters),
             "statuses": PatientRequest.Status.choices,
             "communes": list_territory_communes(),
         },
     )
+
+
+def _filter_query(filters: selectors.QueueFilters) -> str:
+    """The queue's filters as a query string ending in ``&`` (or empty), for the page links."""
+    query = urlencode(
+        {
+            key: value
+            for key, value in (
+                ("statut", filters.status),
+                ("commune", filters.commune),
+                ("prioritaires", "1" if filters.priority_only else ""),
+                ("doublons", "1" if filters.duplicates_only else ""),
+            )
+            if value
+        }
+    )
+    return f"{query}&" if query else ""
 
 
 @desk_required
@@ -224,7 +244,7 @@ def request_detail(request, pk: int):
             "changes": patient.changes.select_related("by"),
             "proposals": patient.proposals.select_related("gp"),
             "candidates": candidates,
-            "status_form": StatusForm(),
+            "status_form": StatusForm(current=patient.status),
             "duplicate": patient.possible_duplicate_of,
             "waited": (today - timezone.localtime(patient.created_at).date()).days,
         },
@@ -258,6 +278,8 @@ def request_edit(request, pk: int):
 @require_POST
 def request_status(request, pk: int):
     patient = _get_request_or_404(pk)
+    # All statuses accepted here: a move the request can no longer make (someone else moved it
+    # meanwhile) gets the service's French reason, not a bare "invalid choice".
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -265,7 +287,7 @@ def request_status(request, pk: int):
                 actor=request.user,
                 request=patient,
                 to_status=form.cleaned_data["status"],
-                close_reason=form.cleaned_data["close_reason"],
+                close_reason=form.cleaned_data.get("close_reason", ""),
                 ip=client_ip(request),
             )
         except ValidationError as error:
@@ -303,7 +325,23 @@ def request_letter(request, pk: int):
     if patient.found_gp_id is None or patient.anonymised_at:
         raise Http404
     patient = _open_request_or_404(request, pk, "letter")
-    return render(request, "access_care/letter.html", services.patient_message(patient))
+    return render(
+        request,
+        "access_care/letter.html",
+        {**services.patient_message(patient), "commune_line": _commune_line(patient)},
+    )
+
+
+def _commune_line(patient: PatientRequest) -> str:
+    """« 45600 Sully-sur-Loire » under the street address of the letter, unless the address typed
+    already carries a postcode (the form asks the commune apart from the address)."""
+    if re.search(r"\b\d{5}\b", patient.address):
+        return ""
+    commune = get_communes({patient.commune}).get(patient.commune)
+    if commune is None:
+        return ""
+    postcode = commune.postcodes[0] if len(commune.postcodes) == 1 else ""
+    return f"{postcode} {commune.name}".strip()
 
 
 @desk_required

@@ -27,15 +27,23 @@ def progress_bar(value: Decimal | None, target: Decimal | None, *, label: str, u
     target_x = 250 / 1.2
     colour = "var(--ok, #1e7b34)" if ratio >= 1 else ("#b26a00" if ratio >= 0.5 else "var(--err, #b3261e)")
     percent = f"{round(ratio * 100)} %" if value is not None and target else "—"
-    title = f"{label} : {_num(value)} sur une cible de {_num(target)} {unit}".strip()
+    title = (
+        f"{label} : {_num(value)} sur une cible de {_num(target)} {unit}".strip()
+        if target is not None
+        else f"{label} : {_num(value)} {unit} (aucune cible fixée)".replace("  ", " ")
+    )
     return mark_safe(  # noqa: S308 - every interpolated text is escaped above or numeric
         f'<svg class="chart chart-progress" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMid meet">'
         f"<title>{escape(title)}</title>"
         f'<rect x="0" y="6" width="250" height="16" rx="8" fill="#e3e8ee"/>'
         f'<rect x="0" y="6" width="{fill:.1f}" height="16" rx="8" fill="{colour}"/>'
-        f'<line x1="{target_x:.1f}" x2="{target_x:.1f}" y1="2" y2="26" stroke="#1c2430" stroke-width="2"/>'
-        f'<text x="258" y="19" font-size="12" fill="#1c2430">{escape(percent)}</text>'
+        + (
+            f'<line x1="{target_x:.1f}" x2="{target_x:.1f}" y1="2" y2="26" stroke="#1c2430" stroke-width="2"/>'
+            if target
+            else ""
+        )
+        + f'<text x="258" y="19" font-size="12" fill="#1c2430">{escape(percent)}</text>'
         f"</svg>"
     )
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.territory import selectors as territory
 
+from .indicators import compute_value
 from .models import (
     AciPayment,
     AnnualReport,
@@ -175,8 +176,31 @@ def year_value(indicator: Indicator, values: list[IndicatorValue], year: int) ->
     return sum((v.value for v in in_year), ZERO)
 
 
-def list_indicator_progress(year: int, *, years: range | None = None) -> list[IndicatorProgress]:
-    """Every indicator with its target and value for ``year`` and a per-year history: 3 queries."""
+def live_values(indicators: list[Indicator], year: int) -> dict[int, Decimal]:
+    """The figures of the platform-computed indicators for the running ``year``, computed now from
+    the platform's rows (each source once), without writing: the stored yearly row is refreshed
+    only by the report and the « Recalculer » button, so it lags behind what happened since.
+    Empty for any other year (closed years keep their stored figures)."""
+    today = timezone.localdate()
+    if year != today.year:
+        return {}
+    figures: dict[str, Decimal] = {}
+    values = {}
+    for indicator in indicators:
+        if not indicator.is_computed:
+            continue
+        if indicator.source not in figures:
+            figures[indicator.source] = compute_value(indicator.source, date(year, 1, 1), today)
+        values[indicator.pk] = figures[indicator.source]
+    return values
+
+
+def list_indicator_progress(
+    year: int, *, years: range | None = None, live: bool = False
+) -> list[IndicatorProgress]:
+    """Every indicator with its target and value for ``year`` and a per-year history: 3 queries.
+    ``live``: the platform-computed indicators of the running year are computed now
+    (``live_values``) instead of read from their stored row."""
     years = years or range(year - 4, year + 1)
     indicators = list(Indicator.objects.order_by("position", "pk"))
     targets: dict[int, dict[int, Decimal]] = {}
@@ -185,17 +209,21 @@ def list_indicator_progress(year: int, *, years: range | None = None) -> list[In
     values: dict[int, list[IndicatorValue]] = {}
     for value in IndicatorValue.objects.filter(indicator__in=indicators, period_end__year__in=list(years)):
         values.setdefault(value.indicator_id, []).append(value)
+    this_year = timezone.localdate().year
+    current = live_values(indicators, this_year) if live else {}
     progress = []
     for indicator in indicators:
         mine, goals = values.get(indicator.pk, []), targets.get(indicator.pk, {})
-        history = [(y, year_value(indicator, mine, y), goals.get(y)) for y in years]
+        figure = {y: year_value(indicator, mine, y) for y in years}
+        if indicator.pk in current:
+            figure[this_year] = current[indicator.pk]
         progress.append(
             IndicatorProgress(
                 indicator=indicator,
                 year=year,
                 target=goals.get(year),
-                value=year_value(indicator, mine, year),
-                history=history,
+                value=figure[year] if year in figure else year_value(indicator, mine, year),
+                history=[(y, figure[y], goals.get(y)) for y in years],
             )
         )
     return progress

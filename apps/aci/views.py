@@ -47,7 +47,9 @@ def _year(request) -> int:
 
 def _progress_cards(year: int):
     cards = []
-    for item in selectors.list_indicator_progress(year):
+    # Live: the figures the platform computes count what happened up to now (an acceptance at
+    # the desk a minute ago), not what the last recalculation stored.
+    for item in selectors.list_indicator_progress(year, live=True):
         label, unit = item.indicator.label, item.indicator.unit
         cards.append(
             {
@@ -292,7 +294,9 @@ def indicator_detail(request, pk: int):
             else:
                 messages.success(request, _("Enregistré."))
                 return redirect(f"{request.path}?annee={year}")
-    progress = next(p for p in selectors.list_indicator_progress(year) if p.indicator.pk == indicator.pk)
+    progress = next(
+        p for p in selectors.list_indicator_progress(year, live=True) if p.indicator.pk == indicator.pk
+    )
     return render(
         request,
         "aci/indicator.html",

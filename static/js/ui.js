@@ -7,6 +7,8 @@
  * - every table with one row of column headers gets each cell labelled with its column's name
  *   (data-label) and data-stacked: on a phone site.css shows one card per row (« Nom : … »)
  *   instead of a table to scroll. Opt out with data-no-stack (without JS, tables scroll).
+ * - a form sent back with errors brings its first error into view and focuses its field (the
+ *   page reloads at the top; on a phone the error may be several screens down).
  * Everything works without JavaScript: menus are then simply shown (no html.js). */
 (function () {
   "use strict";
@@ -128,7 +130,26 @@
     });
   }
 
+  function focusFirstError(root) {
+    var error = root.querySelector("form .errorlist, form .form-errors");
+    if (!error) { return; }
+    var controls = "input:not([type=hidden]), select, textarea";
+    var field = null;
+    if (!error.classList.contains("nonfield") && !error.classList.contains("form-errors")) {
+      /* The error sits inside its field's paragraph (our templates) or just before it (as_p). */
+      var holder = error.closest(".field, p, fieldset");
+      field = holder && holder.querySelector(controls);
+      var next = error.nextElementSibling;
+      if (!field && next) { field = next.matches(controls) ? next : next.querySelector(controls); }
+    }
+    var target = field || error;
+    if (target === error && !error.hasAttribute("tabindex")) { error.setAttribute("tabindex", "-1"); }
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusFirstError(document);
     enhanceFileInputs(document);
     stackTables(document);
     focusableScrollers(document);
