@@ -135,3 +135,17 @@ def test_a_member_gets_403_on_every_team_page(community_a, campaign_a, bob, clie
     with schema_context(community_a.schema_name):
         assert Campaign.objects.get(pk=campaign_a.pk).status == Campaign.Status.DRAFT
     assert smtp_sink.messages == []
+
+
+def test_the_campaign_pages_are_in_the_back_office_layout(community_a, alice, client_as, campaign_a):
+    client = client_as(alice, HOST_A)
+    for path in (
+        "/equipe/campagnes/",
+        "/equipe/campagnes/nouvelle/",
+        "/equipe/campagnes/expediteur/",
+        f"/equipe/campagnes/{campaign_a.pk}/",
+        f"/equipe/campagnes/{campaign_a.pk}/modifier/",
+    ):
+        html = client.get(path).text
+        assert 'id="bo-sidebar"' in html and 'class="site-header"' not in html, path
+        assert 'aria-current="page"' in html and "Campagnes d&#x27;e-mails" in html, path
