@@ -43,8 +43,10 @@ def fan_out_reminders_task() -> int:
 
 @shared_task(base=TenantTask, name="events.expire_holds")
 def expire_holds_task(schema_name: str) -> int:
-    """Release unpaid seats of paid events past their hold; promote waiting lists. Idempotent."""
-    return services.expire_holds()
+    """Release the seats no longer held: unpaid seats of paid events past their hold, and guests
+    who did not confirm their address in time; promote waiting lists. Runs twice, releases once.
+    Returns how many were released."""
+    return services.expire_holds() + services.release_unconfirmed_guests()
 
 
 @shared_task(name="events.fan_out_hold_expiry")

@@ -8,6 +8,7 @@ registration for the e-mails (its stamps are cleared by ``services.register``), 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
 from django.urls import reverse
@@ -261,6 +262,7 @@ def send_guest_confirmation(registration_id: int) -> str:
             "registration": registration,
             "waiting": waiting,
             "url": event_url(community, event),
+            "confirm_within_hours": int(settings.EVENTS_GUEST_CONFIRMATION_DELAY.total_seconds() // 3600),
             **_guest_urls(community, registration),
         },
         kind="events.guest_confirmation",

@@ -21,6 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import stripe
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -401,6 +402,35 @@ def register_guest(*, event: Event, first_name: str, last_name: str, email: str)
             _reopen(registration, status=status, now=now)
         enqueue_on_commit("events.send_guest_confirmation", connection.schema_name, registration.pk)
     return registration
+
+
+def release_unconfirmed_guests(now=None) -> int:
+    """Give back the seats (and waiting-list places) of guests who have not confirmed their
+    address ``settings.EVENTS_GUEST_CONFIRMATION_DELAY`` after registering, for events not started
+    yet: the registration becomes « expirée » and the waiting list moves up. The e-mail told them
+    so. Each event's rows are read again under its lock: run twice (or beside a confirmation), it
+    releases once and never a guest who confirmed meanwhile. Returns how many were released."""
+    now = now or timezone.now()
+    stale = Registration.objects.filter(
+        user__isnull=True,
+        guest_confirmed_at__isnull=True,
+        status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED],
+        queued_at__lte=now - settings.EVENTS_GUEST_CONFIRMATION_DELAY,
+        event__starts_at__gt=now,
+    )
+    released = 0
+    for event_id in sorted(set(stale.values_list("event_id", flat=True))):
+        with transaction.atomic():
+            locked_event = lock_event(event_id)
+            rows = list(stale.filter(event_id=event_id).select_for_update())
+            for registration in rows:
+                registration.status = Registration.Status.EXPIRED
+                registration.cancelled_at = now
+                registration.save(update_fields=["status", "cancelled_at"])
+            released += len(rows)
+            if rows:
+                _promote_waitlisted(locked_event)
+    return released
 
 
 def confirm_guest(registration: Registration) -> bool:

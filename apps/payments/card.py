@@ -36,7 +36,7 @@ from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
 from . import registry, settlement
-from .models import Payment, PaymentMethod, Receipt
+from .models import EMAIL_SUPPRESSED, Payment, PaymentMethod, Receipt
 
 logger = logging.getLogger(__name__)
 
@@ -628,7 +628,8 @@ def _reissue_lost_receipts(cutoff) -> int:
     ).exclude(Exists(covered))
     unfinished = (
         Receipt.objects.filter(issued_at__lte=cutoff, issued_at__gt=cutoff - REPAIR_RECEIPTS_WITHIN)
-        .filter(Q(pdf="") | Q(emailed_at__isnull=True))
+        # Not a document the mail path refused (blocked address): the team sends it again.
+        .filter(Q(pdf="") | (Q(emailed_at__isnull=True) & ~Q(email_outcome=EMAIL_SUPPRESSED)))
         .order_by("issued_at")
     )
     queued = 0

@@ -147,6 +147,11 @@ class Payment(models.Model):
         return self.dues.membership.user_id if self.dues_id else self.registration.user_id
 
 
+# ``Receipt.email_outcome``: the mail reached the mail server, or the mail path refused the address.
+EMAIL_SENT = "sent"
+EMAIL_SUPPRESSED = "suppressed"
+
+
 class Receipt(models.Model):
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Reçu de cotisation")
@@ -162,7 +167,11 @@ class Receipt(models.Model):
     content = models.JSONField(default=dict)
     pdf = models.FileField(upload_to="receipts/", blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
+    # When the e-mail reached the mail server (None while not sent, and when it was never sent).
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the last sending did: "sent", or "suppressed" (the payer's address is blocked after a
+    # hard bounce: nothing was sent, the team is told and can send it again). "" before any try.
+    email_outcome = models.CharField(max_length=12, blank=True)
     # A credit note: the payment's refunded total once this note is counted (its own amount is
     # that total minus the earlier notes'). None on a receipt.
     refunded_total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)

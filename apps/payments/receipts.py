@@ -26,7 +26,7 @@ from apps.professionals.models import ProfessionalProfile
 from tenants.selectors import current_community
 
 from . import registry
-from .models import DISPUTE_LOST, Payment, Receipt, ReceiptCounter
+from .models import DISPUTE_LOST, EMAIL_SENT, EMAIL_SUPPRESSED, Payment, Receipt, ReceiptCounter
 
 # Receipts are dated and numbered by the year in France.
 PARIS = ZoneInfo("Europe/Paris")
@@ -220,7 +220,9 @@ def ensure_pdf(receipt: Receipt) -> Receipt:
 
 def email(receipt: Receipt, *, force: bool = False) -> bool:
     """E-mail the receipt to the payer once (``force`` resends). True when a mail was sent; False
-    when it was sent already, or another worker is sending it at this very moment.
+    when it was sent already, another worker is sending it at this very moment, or the payer's
+    address is blocked (``email_outcome`` « suppressed », ``emailed_at`` left empty: never stamped
+    as sent when nothing was).
 
     The PDF is built first, on its own. Then one transaction locks the receipt alone, sends, and
     stamps ``emailed_at`` with a single UPDATE. Holding one row lock and asking for no other, it
@@ -261,7 +263,11 @@ def email(receipt: Receipt, *, force: bool = False) -> bool:
         )
         if not outcome.done:
             return False
-        Receipt.objects.filter(pk=locked.pk).update(emailed_at=timezone.now())
+        if outcome is mail.Outcome.SUPPRESSED:
+            # Nothing left our server: not « envoyé ». Kept for the team, not retried by the repair.
+            Receipt.objects.filter(pk=locked.pk).update(email_outcome=EMAIL_SUPPRESSED)
+            return False
+        Receipt.objects.filter(pk=locked.pk).update(emailed_at=timezone.now(), email_outcome=EMAIL_SENT)
     return outcome is mail.Outcome.SENT
 
 

@@ -375,6 +375,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["events-reminders"] = {"task": "events.fan_out_reminders", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["events-hold-expiry"] = {"task": "events.fan_out_hold_expiry", "schedule": 5 * 60}
+# A guest (no account) who has not confirmed their address this long after registering gives
+# their seat back (released by the same 5-minute sweep; docs/events.md).
+EVENTS_GUEST_CONFIRMATION_DELAY = timedelta(hours=48)
 # Dues (issue 3): renewals and reminders daily just after midnight (the 1 January run lapses
 # last year's dues); reconciliation of card payments still pending, every 15 minutes.
 CELERY_BEAT_SCHEDULE["dues-renewals"] = {
