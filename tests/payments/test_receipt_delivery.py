@@ -38,6 +38,7 @@ def test_a_receipt_not_sent_to_a_blocked_address_is_shown_as_not_sent_and_can_be
     Suppression.objects.filter(address="bob@test.fr").delete()  # the address was fixed
     with in_schema(community_a), django_capture_on_commit_callbacks(execute=True):
         payment_services.resend_receipt(actor=alice, payment=payment)
+    with in_schema(community_a):
         receipt.refresh_from_db()
     assert receipt.emailed_at is not None and receipt.email_outcome == "sent"
     assert "non envoyé" not in team.get(f"/equipe/adherents/{dues.membership_id}/").text
