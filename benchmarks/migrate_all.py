@@ -141,6 +141,12 @@ def main() -> None:
         floors.append(time.perf_counter() - start)
     floor = statistics.median(floors)
     floor_load = load()
+    with connection.cursor() as cursor:
+        # Every schema holding a migrations table, registered or not: what the catalog carries.
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations' AND relkind = 'r'")
+        catalog_schemas = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM pg_class")
+        relations = cursor.fetchone()[0]
     print(f"floor, the one comparison query over {len(schemas)} CPTS: {floor:.3f} s (load {floor_load})")
     connection.close()
 
@@ -168,6 +174,8 @@ def main() -> None:
         "floor_is": "the one query comparing every schema's django_migrations with the template's",
         "ratio": round(noop["seconds"] / floor, 1) if floor else None,
         "schemas": len(schemas),
+        "catalog_schemas": catalog_schemas,
+        "catalog_relations": relations,
         "floor_startup_and_checks_seconds": round(check["seconds"], 2),
         "noop_cpu_seconds": round(noop["cpu_with_children"], 2),
         "noop_load": noop["load"],
