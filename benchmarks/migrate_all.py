@@ -313,6 +313,11 @@ def added_migration(
         assert_landed(subset, "probeb")
         connection.close()
     finally:
+        # Leave the data level with the code: the probe's files go, so do its tables and rows.
+        for written in probe_dir.glob("0*.py"):
+            written.unlink()
+        forget_probe_migrations()
+        connection.close()
         if set_aside:
             reattach(data_dir)
     return {
