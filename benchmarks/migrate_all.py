@@ -5,9 +5,10 @@ directory, so run it without --fresh (one command; the first run clones, later o
     python infra/dev/runtime.py --data .data/migrate-bench -- python benchmarks/migrate_all.py
 (--quick: 60 CPTS, use another data directory than the full run's: every CPTS present is counted.)
 
-Before measuring (not timed): every registered CPTS is brought level with the code by
-``migrate_platform`` itself, CPTS are cloned until there are ``-n`` of the benchmark's, and the probe
-migrations of a previous run are forgotten. Then, each as a fresh ``manage.py`` process as a deploy
+Before measuring (not timed): the benchmark's schemas left without a CPTS row by an older run are
+dropped, every registered CPTS is brought level with the code by ``migrate_platform`` itself, CPTS
+are cloned until there are ``-n`` of the benchmark's, and the probe migrations of a previous run
+are forgotten (a run also removes its own at the end). Then, each as a fresh ``manage.py`` process as a deploy
 runs it, with the machine's load average beside every figure:
 1. floors: the one query comparing every schema's django_migrations with the template's (median of
    3), and ``manage.py check`` (Django's start-up and system checks, which any command pays);
@@ -209,6 +210,7 @@ def prepare(n: int) -> None:
     from tenants.models import Community
     from tenants.platform_setup import migrate_everything
 
+    drop_unregistered_clones()
     started = time.perf_counter()
     report = migrate_everything(
         progress=lambda line: print(line, flush=True) if "/" not in line[:12] else None
@@ -235,6 +237,30 @@ def prepare(n: int) -> None:
             print(f"cloned {existing + made}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
     if made:
         migrate_everything()
+
+
+def drop_unregistered_clones() -> None:
+    """Drop the benchmark's schemas that have no CPTS row (left by an older run; ``reattach`` has
+    registered again those this benchmark set aside): the catalog then holds what is measured.
+    One transaction per schema, each takes a lock per relation."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace n WHERE nspname LIKE %s AND NOT EXISTS "
+            "(SELECT 1 FROM tenants_community c WHERE c.schema_name = n.nspname) ORDER BY 1",
+            [PREFIX + "%"],
+        )
+        stale = [row[0] for row in cursor.fetchall()]
+    started = time.perf_counter()
+    for index, name in enumerate(stale, 1):
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
+        if index % 50 == 0 or index == len(stale):
+            print(
+                f"dropped {index}/{len(stale)} unregistered clones ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
 
 
 def forget_probe_migrations() -> None:
