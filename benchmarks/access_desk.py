@@ -28,11 +28,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpts_platform.settings.dev")
 os.environ["HDS_HOSTING"] = "true"
 
-COMMUNES = {
-    "45315": (47.766, 2.375), "45297": (47.772, 2.366), "45270": (47.810, 2.305), "45244": (47.766, 2.480),
-    "45051": (47.826, 2.365), "45042": (47.808, 2.400), "45290": (47.855, 2.270), "45122": (47.762, 2.513),
-    "45153": (47.845, 2.262), "45063": (47.635, 2.360), "45336": (47.730, 2.300), "45164": (47.805, 2.285),
-}  # fmt: skip
+# Communes of the Sully-sur-Loire area; their real centres come with the communes reference
+# (``migrate_platform`` loads ``apps/geo/data/centres.csv.gz``).
+COMMUNES = (
+    "45315",
+    "45297",
+    "45270",
+    "45244",
+    "45051",
+    "45042",
+    "45290",
+    "45122",
+    "45153",
+    "45063",
+    "45336",
+    "45164",
+)
 CRITERIA = ("ald", "c2s", "pregnancy", "disability", "gp_left", "mobility")
 
 
@@ -94,7 +105,6 @@ def main() -> None:
     from apps.access_care import crypto, selectors, services
     from apps.access_care.models import DeskPermission, DeskSettings, GpCapacity, PatientRequest
     from apps.accounts.middleware import SESSION_COMMUNITY_KEY
-    from apps.geo.loading import load_centres
     from apps.members.models import Membership
     from apps.professionals.models import AccountCommunity, ProfessionalProfile
     from apps.territory.models import TerritoryCommune
@@ -112,7 +122,6 @@ def main() -> None:
         request=CommunityRequest(slug=slug, name="CPTS Banc d'essai", admin_email=f"admin{stamp}@bench.test"),
     )
     host = f"{slug}.localhost"
-    load_centres((code, lat, lon) for code, (lat, lon) in COMMUNES.items())
     codes = list(COMMUNES)
     team = users.create_user(f"team{stamp}@bench.test", None)
     gps = users.bulk_create(

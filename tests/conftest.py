@@ -40,8 +40,7 @@ def _build_world() -> World:
     from tenants.provisioning import CommunityRequest, provision_community
 
     ensure_platform_site()
-    __import__("apps.geo.loading", fromlist=["*"]).load_communes()
-    __import__("apps.geo.loading", fromlist=["*"]).load_epcis()
+    __import__("apps.geo.loading", fromlist=["*"]).load_references()
     migrate_template_schema()
     users = get_user_model().objects
     operator = users.create_user("operator@test.fr", PASSWORD, is_operator=True)

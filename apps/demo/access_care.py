@@ -3,8 +3,8 @@ HDS hosting: every name here is invented), the coordinator and the admin allowed
 with places this quarter, thirty requests at every stage over the last months, and the ACI's
 access-to-care indicators computed from them.
 
-Commune centres: the shipped communes reference has no coordinates yet, so the demo stores
-approximate centres for its own communes (enough to rank GPs by distance in the demo)."""
+GPs are ranked by the real distances between commune centres: the shipped reference
+(``apps/geo/data/centres.csv.gz``) is loaded with the communes by ``migrate_platform``."""
 
 from __future__ import annotations
 
@@ -20,32 +20,10 @@ from apps.access_care import services as desk
 from apps.access_care.models import DeskPermission, PatientRequest
 from apps.aci import services as aci
 from apps.aci.models import Indicator
-from apps.geo.loading import load_centres
 from apps.members.models import Membership
 
 from . import content
 
-# Approximate centres (latitude, longitude) of the Val de Morelle communes.
-CENTRES = {
-    "45315": (47.766, 2.375),
-    "45297": (47.772, 2.366),
-    "45270": (47.810, 2.305),
-    "45244": (47.766, 2.480),
-    "45051": (47.826, 2.365),
-    "45042": (47.808, 2.400),
-    "45290": (47.855, 2.270),
-    "45122": (47.762, 2.513),
-    "45153": (47.845, 2.262),
-    "45063": (47.635, 2.360),
-    "45336": (47.730, 2.300),
-    "45164": (47.805, 2.285),
-    "45039": (47.797, 2.390),
-    "45268": (47.742, 2.433),
-    "45340": (47.685, 2.335),
-    "45171": (47.675, 2.255),
-    "45184": (47.720, 2.480),
-    "45277": (47.718, 2.420),
-}
 GPS = {
     # e-mail: (places this quarter, practice commune, practice, phone)
     "dr.martin@val-de-morelle.test": (
@@ -84,7 +62,6 @@ def seed_access_desk(slug: str, actor, members) -> bool:
     """Fill the desk of ``slug`` once (Val de Morelle; nothing without declared HDS hosting)."""
     if slug != "val-de-morelle" or not settings.HDS_HOSTING or PatientRequest.objects.exists():
         return False
-    load_centres((code, lat, lon) for code, (lat, lon) in CENTRES.items())
     desk.set_enabled(operator_email="operateur@plateforme.test", enabled=True)
     staff = Membership.objects.filter(is_active=True, role__in=["team", "admin"]).select_related("user")
     for membership in staff:

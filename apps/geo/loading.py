@@ -1,5 +1,6 @@
-"""Load the shipped communes and EPCI references into the public schema. Idempotent and fast: a
-checksum makes a second run a no-op; a changed file is COPY'd into a temporary table and merged."""
+"""Load the shipped geographic references (communes, EPCI, commune centres, cantons) into the
+public schema. Idempotent and fast: a checksum makes a second run a no-op; a changed file is
+COPY'd into a temporary table and merged (communes) or replaces the table (the others)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from pathlib import Path
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from .models import Commune, CommuneCentre, Dataset, Epci
+from .models import Canton, Commune, CommuneCentre, Dataset, Epci
 from .text import normalize
 
 COMMUNES_FILE = Path(__file__).with_name("data") / "communes.csv.gz"
 DATASET_NAME = "communes"
 EPCIS_FILE = Path(__file__).with_name("data") / "epcis.csv.gz"
 EPCI_DATASET_NAME = "epcis"
+CENTRES_FILE = Path(__file__).with_name("data") / "centres.csv.gz"
+CENTRES_DATASET_NAME = "centres"
+CANTONS_FILE = Path(__file__).with_name("data") / "cantons.csv.gz"
+CANTONS_DATASET_NAME = "cantons"
 _COLUMNS = (
     "code",
     "name",
@@ -113,18 +118,65 @@ def load_epcis(path: Path = EPCIS_FILE, *, force: bool = False) -> int:
     return len(rows)
 
 
-def load_centres(rows) -> int:
-    """Store commune centres from ``(code, latitude, longitude)`` rows (a parsed CSV), replacing
-    the centre of a code already known. Returns how many were written."""
-    centres = [
-        CommuneCentre(code=code, latitude=float(latitude), longitude=float(longitude))
-        for code, latitude, longitude in rows
-    ]
+def load_centres(path: Path = CENTRES_FILE, *, force: bool = False) -> int:
+    """Replace ``geo_communecentre`` by ``path`` (code, latitude, longitude; ~35,000 rows, COPY'd);
+    returns the rows written (0 if up to date)."""
+    raw = path.read_bytes()
+    checksum = hashlib.sha256(raw).hexdigest()
     with schema_context("public"):
-        CommuneCentre.objects.bulk_create(
-            centres,
-            update_conflicts=True,
-            unique_fields=["code"],
-            update_fields=["latitude", "longitude"],
-        )
-    return len(centres)
+        if not force and Dataset.objects.filter(name=CENTRES_DATASET_NAME, checksum=checksum).exists():
+            return 0
+        reader = csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        next(reader)
+        count = 0
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {CommuneCentre._meta.db_table}")  # noqa: S608
+            with cursor.copy(
+                f"COPY {CommuneCentre._meta.db_table} (code, latitude, longitude) FROM STDIN"
+            ) as copy:
+                for code, latitude, longitude in reader:
+                    copy.write_row((code, float(latitude), float(longitude)))
+                    count += 1
+            Dataset.objects.update_or_create(
+                name=CENTRES_DATASET_NAME, defaults={"checksum": checksum, "rows": count}
+            )
+    return count
+
+
+def load_cantons(path: Path = CANTONS_FILE, *, force: bool = False) -> int:
+    """Replace ``geo_canton`` by ``path`` (~2,000 rows); returns the rows written (0 if up to date).
+    Cantons are only read to add their communes at once, so nothing keeps an old one."""
+    raw = path.read_bytes()
+    checksum = hashlib.sha256(raw).hexdigest()
+    with schema_context("public"):
+        if not force and Dataset.objects.filter(name=CANTONS_DATASET_NAME, checksum=checksum).exists():
+            return 0
+        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        rows = [
+            Canton(
+                code=row["code"],
+                name=row["name"],
+                department=row["department"],
+                members=row["members"].split(),
+                search_name=normalize(row["name"]),
+            )
+            for row in reader
+        ]
+        with transaction.atomic():
+            Canton.objects.all().delete()
+            Canton.objects.bulk_create(rows, batch_size=500)
+            Dataset.objects.update_or_create(
+                name=CANTONS_DATASET_NAME, defaults={"checksum": checksum, "rows": len(rows)}
+            )
+    return len(rows)
+
+
+def load_references(*, force: bool = False) -> dict[str, int]:
+    """Every shipped reference, communes first; rows written per reference (0: already up to date).
+    The one entry point of ``manage.py load_communes`` (run by ``migrate_platform``) and the tests."""
+    return {
+        "communes": load_communes(force=force),
+        "epcis": load_epcis(force=force),
+        "centres": load_centres(force=force),
+        "cantons": load_cantons(force=force),
+    }

@@ -86,9 +86,10 @@ class Epci(models.Model):
 
 
 class CommuneCentre(models.Model):
-    """A commune's centre (WGS 84), for distances between communes. Kept apart from ``Commune``:
-    the shipped reference carries no coordinates yet, so the rows come from ``load_centres``
-    (a CSV code,latitude,longitude) and a commune without one is simply at an unknown distance."""
+    """A commune's centre (WGS 84: its town hall, else the centroid of its largest polygon), for
+    distances between communes. Kept apart from ``Commune``: it comes from another source
+    (``data/centres.csv.gz``, built by ``data/build_centres.py``), which lacks a few communes; a
+    commune without a centre is simply at an unknown distance."""
 
     code = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
     latitude = models.FloatField(_("latitude"))
@@ -99,3 +100,26 @@ class CommuneCentre(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.latitude:.4f}, {self.longitude:.4f})"
+
+
+class Canton(models.Model):
+    """A canton (an electoral division of a department) and the communes whose centre lies in it,
+    to add a whole canton to a territory at once (``data/cantons.csv.gz``)."""
+
+    code = models.CharField(_("code"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=200)
+    department = models.CharField(_("département"), max_length=3)
+    members = ArrayField(models.CharField(max_length=5), verbose_name=_("communes"), default=list)
+    search_name = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        verbose_name = _("canton")
+        verbose_name_plural = _("cantons")
+        ordering = ["department", "name"]
+        indexes = [
+            GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="geo_canton_name_trgm"),
+            GinIndex(fields=["members"], name="geo_canton_members"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.department})"

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from .models import Commune, CommuneCentre, Epci
+from .models import Canton, Commune, CommuneCentre, Epci
 from .text import normalize, query_words
 
 
@@ -122,6 +122,33 @@ def search_epcis(query: str, *, limit: int = 5) -> list[Epci]:
 
 def get_epci(code: str) -> Epci | None:
     return Epci.objects.filter(code=code).first()
+
+
+def search_cantons(query: str, *, limit: int = 5) -> list[Canton]:
+    """Cantons whose name holds the query's words (accent/case-insensitive) or whose code is the
+    query, or that count a commune matching it (a postcode, an INSEE code, a commune's name)."""
+    text = (query or "").strip()
+    words = " ".join(query_words(text))
+    if len(words) < 2 and not text.isdigit():
+        return []
+    communes = [c.code for c in search_communes(text, limit=3)]
+    return list(
+        Canton.objects.filter(
+            Q(search_name__contains=words) | Q(code=text.upper()) | Q(members__overlap=communes)
+        ).order_by("department", "name")[:limit]
+    )
+
+
+def find_canton(value: str) -> list[Canton]:
+    """The cantons a typed value designates: the canton of that code, else those of that exact name
+    (accents and case ignored; a name may exist in several departments)."""
+    text = (value or "").strip()
+    if not text:
+        return []
+    by_code = list(Canton.objects.filter(code=text.upper()))
+    if by_code:
+        return by_code
+    return list(Canton.objects.filter(search_name=normalize(text)).order_by("department"))
 
 
 EARTH_RADIUS_KM = 6371.0

@@ -18,6 +18,18 @@ class AddCommunesForm(forms.Form):
         return [code.strip().upper() for code in value.split() if code.strip()]
 
 
+class AddCantonForm(forms.Form):
+    canton = forms.CharField(
+        label=_("Canton à ajouter"),
+        help_text=_(
+            "Le code du canton (ex. 4521) ou son nom exact ; cherchez-le par son nom ou une de ses "
+            "communes ci-dessus. Toutes ses communes sont ajoutées."
+        ),
+        max_length=200,
+        error_messages={"required": _("Indiquez un canton.")},
+    )
+
+
 class AciSizeForm(forms.Form):
     size = forms.TypedChoiceField(
         label=_("Taille ACI retenue"),

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from apps.audit.log import record
-from apps.geo.models import Commune
+from apps.geo.models import Canton, Commune
+from apps.geo.selectors import find_canton
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from tenants.actors import person
@@ -43,6 +44,24 @@ def add_communes(*, actor, codes: list[str]) -> list[TerritoryCommune]:
             record(actor, "territory.communes_added", None, codes=[row.commune_id for row in added])
         _sync_community_summary()
     return added
+
+
+def add_canton(*, actor, value: str) -> tuple[Canton, list[TerritoryCommune]]:
+    """Add the communes of a canton (by code, or by name when only one canton bears it): those of
+    its communes in the current reference, already present ones left alone. Raises ValidationError
+    (French, for the field) for an unknown or ambiguous canton. Team only (PermissionDenied)."""
+    require_role(actor, Role.TEAM)
+    cantons = find_canton(value)
+    if not cantons:
+        raise ValidationError(_("Canton inconnu : saisissez son code (ex. 4521) ou son nom exact."))
+    if len(cantons) > 1:
+        raise ValidationError(
+            _("Plusieurs cantons portent ce nom : précisez le code (%(codes)s).")
+            % {"codes": ", ".join(f"{c.code} ({c.department})" for c in cantons)}
+        )
+    canton = cantons[0]
+    current = Commune.objects.filter(code__in=canton.members, is_current=True).values_list("code", flat=True)
+    return canton, add_communes(actor=actor, codes=sorted(current))
 
 
 def remove_commune(*, actor, code: str) -> bool:

@@ -1,6 +1,7 @@
-"""The desk's world: alpha's territory (three real communes of the Loiret, with centres), the
-module switched on under declared HDS hosting, a team member holding « accès aux soins » (dora,
-second factor passed), one without it (tina), two GP members (gaston, ginette)."""
+"""The desk's world: alpha's territory (three real communes of the Loiret; their real centres
+come with the communes reference), the module switched on under declared HDS hosting, a team
+member holding « accès aux soins » (dora, second factor passed), one without it (tina), two GP
+members (gaston, ginette)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django_tenants.utils import schema_context
 
 from apps.access_care import services
 from apps.access_care.models import DeskPermission, DeskSettings
-from apps.geo.models import CommuneCentre
 from apps.members.services import grant_role
 from apps.professionals.models import ProfessionalProfile
 from apps.territory.models import TerritoryCommune
@@ -21,7 +21,7 @@ from tests.conftest import HOST_A, PASSWORD, verified_operator_client
 
 SULLY, SAINT_BENOIT, OUZOUER = "45315", "45270", "45244"
 ORLEANS = "45234"  # outside alpha's territory
-CENTRES = {SULLY: (47.7667, 2.3750), SAINT_BENOIT: (47.8100, 2.3050), OUZOUER: (47.7600, 2.1000)}
+TERRITORY = (SULLY, SAINT_BENOIT, OUZOUER)
 
 
 @dataclass
@@ -50,10 +50,8 @@ def make_gp(email: str, first: str, last: str, commune: str, postcode: str):
 def build_desk(schema: str) -> Desk:
     """Committed or not, depending on the caller's transaction (see the two fixtures)."""
     users = get_user_model().objects
-    for code, (lat, lon) in CENTRES.items():
-        CommuneCentre.objects.update_or_create(code=code, defaults={"latitude": lat, "longitude": lon})
     with schema_context(schema):
-        for code in CENTRES:
+        for code in TERRITORY:
             TerritoryCommune.objects.get_or_create(commune_id=code)
         DeskSettings.objects.update_or_create(pk=1, defaults={"enabled": True})
         dora = users.create_user("dora@test.fr", PASSWORD, first_name="Dora", last_name="Desk")

@@ -33,7 +33,6 @@ from apps.aci.indicators import compute_value
 from apps.aci.models import Indicator
 from apps.aci.reports import build_report_data, render_csv
 from apps.audit.models import AuditEvent
-from apps.geo.models import CommuneCentre
 from apps.members.models import Membership
 from apps.professionals.models import AccountCommunity
 from apps.territory.models import TerritoryCommune
@@ -338,7 +337,6 @@ def _clean(schema: str) -> None:
         Membership.objects.filter(user__email__in=emails).delete()
     AccountCommunity.objects.filter(user__email__in=emails).delete()
     get_user_model().objects.filter(email__in=emails).delete()
-    CommuneCentre.objects.all().delete()
 
 
 # --- Retention -------------------------------------------------------------------------------------------
