@@ -68,3 +68,19 @@ class GapRequestForm(forms.Form):
     day = forms.DateField()
     message = forms.CharField(label=_("Message aux professionnels"), required=False, max_length=1000,
                               widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+
+class PublicFilterForm(forms.Form):
+    """The public page's commune filter: a commune of the territory, or every one (empty)."""
+
+    commune = forms.ChoiceField(label=_("Commune"), required=False)
+
+    def __init__(self, *args, communes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commune"].choices = [
+            ("", _("Toutes les communes")),
+            *((c.code, c.name) for c in communes),
+        ]
+        self.fields["commune"].error_messages["invalid_choice"] = _(
+            "Cette commune n'est pas sur le territoire de la CPTS : toutes les communes sont affichées."
+        )

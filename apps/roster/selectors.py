@@ -3,31 +3,49 @@ figures the ACI cockpit counts, the FHIR shape of a week."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.geo.models import Commune
-from apps.territory.selectors import list_territory_communes
+from apps.territory.selectors import list_territory_commune_names
 
 from .models import GapRequest, RosterProfile, Slot
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
-    slot: Slot
+    """One day a slot happens, with what the pages, the FHIR export and the counts read of it:
+    a plain row, not a model (a week holds thousands)."""
+
     day: date
+    slot_id: int
+    professional_id: int
+    kind: str
+    place_name: str
+    address: str
+    commune_id: str
+    commune_name: str
+    phone: str
+    instructions: str
+    starts_at: time
+    ends_at: time
 
     @property
     def starts(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.day, self.slot.starts_at))
+        return timezone.make_aware(datetime.combine(self.day, self.starts_at))
 
     @property
     def ends(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.day, self.slot.ends_at))
+        return timezone.make_aware(datetime.combine(self.day, self.ends_at))
+
+    @property
+    def kind_label(self) -> str:
+        return str(Slot.Kind(self.kind).label)
 
 
 def monday_of(day: date) -> date:
@@ -60,25 +78,71 @@ def slots_between(start: date, end: date) -> QuerySet[Slot]:
     return Slot.objects.filter(recurring | Q(date__gte=start, date__lte=end))
 
 
-def occurrences(start: date, end: date, *, slots=None) -> list[Occurrence]:
-    """Every occurrence of the slots on the days of [start, end], by day then hour."""
-    slots = list(slots if slots is not None else slots_between(start, end).select_related("commune"))
-    found = []
-    day = start
-    while day <= end:
-        for slot in slots:
-            if slot.date is not None:
-                if slot.date == day:
-                    found.append(Occurrence(slot, day))
-            elif (
-                slot.weekday == day.weekday()
-                and slot.valid_from <= day
-                and (slot.valid_until is None or day <= slot.valid_until)
-            ):
-                found.append(Occurrence(slot, day))
-        day += timedelta(days=1)
-    found.sort(key=lambda o: (o.day, o.slot.starts_at, o.slot.place_name))
-    return found
+# The occurrences of [start, end] computed by the database: each weekly slot joined to the days of
+# the period that fall on its weekday inside its validity, plus the one-off slots of the period.
+# Only the occurrences travel, never the slots outside the period. ``{columns}`` name the
+# occurrence's ``s.day`` and the slot's columns ``s.…``; ``{where}`` adds conditions on them.
+_OCCURRENCES = f"""
+    SELECT {{columns}} FROM (
+        SELECT d.day::date AS day, s.*
+        FROM {Slot._meta.db_table} s
+        JOIN generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d(day)
+          ON s.weekday = extract(isodow FROM d.day)::int - 1
+         AND s.valid_from <= d.day::date
+         AND (s.valid_until IS NULL OR s.valid_until >= d.day::date)
+        WHERE s.weekday IS NOT NULL AND s.valid_from <= %(end)s
+          AND (s.valid_until IS NULL OR s.valid_until >= %(start)s)
+        UNION ALL
+        SELECT s.date AS day, s.* FROM {Slot._meta.db_table} s WHERE s.date BETWEEN %(start)s AND %(end)s
+    ) AS s
+    WHERE TRUE {{where}}
+"""  # noqa: S608 - table names only; values are parameters
+_ROW_COLUMNS = (
+    "s.day, s.id, s.professional_id, s.kind, s.place_name, s.address, s.commune_id, s.phone, "
+    "s.instructions, s.starts_at, s.ends_at"
+)
+_ORDER = " ORDER BY s.day, s.starts_at, s.place_name, s.id"
+
+
+def _query(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _commune_names(codes) -> dict[str, str]:
+    return dict(Commune.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+def _rows_to_occurrences(rows: list[tuple]) -> list[Occurrence]:
+    names = _commune_names(row[6] for row in rows)
+    return [
+        Occurrence(
+            day,
+            slot_id,
+            professional_id,
+            kind,
+            place_name,
+            address,
+            commune_id,
+            names.get(commune_id, commune_id),
+            phone,
+            instructions,
+            starts_at,
+            ends_at,
+        )  # fmt: skip
+        for day, slot_id, professional_id, kind, place_name, address, commune_id, phone, instructions, starts_at, ends_at in rows
+    ]
+
+
+def occurrences(start: date, end: date, *, communes: set[str] | None = None) -> list[Occurrence]:
+    """Every occurrence of the slots on the days of [start, end] (in ``communes`` if given), by
+    day then hour; two queries whatever the number of slots."""
+    where, params = "", {"start": start, "end": end}
+    if communes is not None:
+        where, params["communes"] = " AND s.commune_id = ANY(%(communes)s)", sorted(communes)
+    rows = _query(_OCCURRENCES.format(columns=_ROW_COLUMNS, where=where) + _ORDER, params)
+    return _rows_to_occurrences(rows)
 
 
 def list_own_slots(user) -> QuerySet[Slot]:
@@ -105,10 +169,19 @@ def get_profile_by_token(token: str) -> RosterProfile | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CellEntry:
+    """An occurrence as the team's grid shows it."""
+
+    starts_at: time
+    ends_at: time
+    place_name: str
+
+
 @dataclass
 class GridCell:
     day: date
-    occurrences: list[Occurrence] = field(default_factory=list)
+    occurrences: list[CellEntry] = field(default_factory=list)
     requested: bool = False  # the volunteers were already asked to cover it
     html: str = ""  # the occurrences as the team's page writes them (set by the view)
 
@@ -140,18 +213,27 @@ class WeekGrid:
 
 def week_grid(monday: date) -> WeekGrid:
     """Coverage of the week per commune of the territory (and any other commune a slot names) and
-    per day; an empty cell is a gap. Three queries whatever the number of slots."""
+    per day; an empty cell is a gap. The week's occurrences come from the database with only the
+    three columns a cell shows; four queries whatever the number of slots."""
     days = [monday + timedelta(days=offset) for offset in range(7)]
-    found = occurrences(days[0], days[-1])
-    communes = {commune.code: commune for commune in list_territory_communes()}
-    for occurrence in found:
-        communes.setdefault(occurrence.slot.commune_id, occurrence.slot.commune)
+    found = _query(
+        _OCCURRENCES.format(columns="s.day, s.commune_id, s.starts_at, s.ends_at, s.place_name", where="")
+        + _ORDER,
+        {"start": days[0], "end": days[-1]},
+    )
+    communes = {commune.code: commune for commune in list_territory_commune_names()}
+    others = {row[1] for row in found} - set(communes)
+    if others:
+        communes.update((c.code, c) for c in Commune.objects.filter(code__in=others).only("code", "name"))
     rows = {
         code: GridRow(commune=commune, cells=[GridCell(day=day) for day in days])
         for code, commune in communes.items()
     }
-    for occurrence in found:
-        rows[occurrence.slot.commune_id].cells[occurrence.day.weekday()].occurrences.append(occurrence)
+    for day, commune_id, starts_at, ends_at, place_name in found:
+        if commune_id in rows:
+            rows[commune_id].cells[day.weekday()].occurrences.append(
+                CellEntry(starts_at, ends_at, place_name)
+            )
     for commune_id, day in GapRequest.objects.filter(day__gte=days[0], day__lte=days[-1]).values_list(
         "commune_id", "day"
     ):
@@ -161,33 +243,74 @@ def week_grid(monday: date) -> WeekGrid:
     return WeekGrid(monday=monday, days=days, rows=ordered)
 
 
-def public_points(today: date | None = None) -> tuple[list[Occurrence], list[Occurrence]]:
-    """(today's remaining occurrences, the other days of the next 7): what the public page shows."""
+PUBLIC_PAGE_SIZE = 40
+
+
+class _PublicOccurrences:
+    """The public page's occurrences as Django's Paginator reads them: ``count()`` and a slice,
+    each one query (LIMIT/OFFSET), so a page never loads the whole week."""
+
+    def __init__(self, where: str, params: dict) -> None:
+        self.where, self.params = where, params
+
+    def count(self) -> int:
+        return _query(_OCCURRENCES.format(columns="count(*)", where=self.where), self.params)[0][0]
+
+    def __getitem__(self, window: slice) -> list[Occurrence]:
+        params = {**self.params, "limit": window.stop - window.start, "offset": window.start}
+        sql = _OCCURRENCES.format(columns=_ROW_COLUMNS, where=self.where) + _ORDER
+        return _rows_to_occurrences(_query(sql + " LIMIT %(limit)s OFFSET %(offset)s", params))
+
+
+def public_points(
+    *, communes: set[str] | None = None, page: str | int | None = 1, today: date | None = None
+) -> Page:
+    """A page of what the public page shows: today's remaining occurrences then those of the next
+    six days, by day and hour, in ``communes`` (all when None). The page number is read leniently
+    (Paginator.get_page: a bad one gives the first or last page)."""
     now = timezone.localtime()
     today = today or now.date()
-    found = occurrences(today, today + timedelta(days=6))
-    current = [o for o in found if o.day == today and (today != now.date() or o.slot.ends_at > now.time())]
-    later = [o for o in found if o.day != today]
-    return current, later
+    where, params = "", {"start": today, "end": today + timedelta(days=6)}
+    if today == now.date():
+        where, params["today"], params["now"] = (
+            " AND (s.day > %(today)s OR s.ends_at > %(now)s)",
+            today,
+            now.time(),
+        )
+    if communes is not None:
+        where += " AND s.commune_id = ANY(%(communes)s)"
+        params["communes"] = sorted(communes)
+    return Paginator(_PublicOccurrences(where, params), PUBLIC_PAGE_SIZE).get_page(page)
 
 
 def offered_counts(start: date, end: date) -> dict:
-    """Occurrences offered over [start, end]: in all, per professional id, per ISO week."""
-    found = occurrences(start, end)
-    per_professional: dict[int, int] = defaultdict(int)
-    per_week: dict[str, int] = defaultdict(int)
-    for occurrence in found:
-        per_professional[occurrence.slot.professional_id] += 1
-        per_week[week_label(monday_of(occurrence.day))] += 1
-    return {"total": len(found), "per_professional": dict(per_professional), "per_week": dict(per_week)}
+    """Occurrences offered over [start, end]: in all, per professional id, per ISO week (counted
+    by the database)."""
+    params = {"start": start, "end": end}
+    per_professional = dict(
+        _query(_OCCURRENCES.format(columns="s.professional_id, count(*)", where="") + " GROUP BY 1", params)
+    )
+    per_week = dict(
+        _query(
+            _OCCURRENCES.format(columns="""to_char(s.day, 'IYYY-"W"IW'), count(*)""", where="")
+            + " GROUP BY 1",
+            params,
+        )
+    )
+    return {
+        "total": sum(per_professional.values()),
+        "per_professional": per_professional,
+        "per_week": per_week,
+    }
 
 
 def count_slots_offered(start: date, end: date) -> int:
-    return len(occurrences(start, end))
+    return _query(_OCCURRENCES.format(columns="count(*)", where=""), {"start": start, "end": end})[0][0]
 
 
 def count_professionals_offering(start: date, end: date) -> int:
-    return len({o.slot.professional_id for o in occurrences(start, end)})
+    sql = _OCCURRENCES.format(columns="count(DISTINCT s.professional_id)", where="")
+    return _query(sql, {"start": start, "end": end})[0][0]
 
 
 def fhir_week(monday: date, *, base_url: str) -> dict:
@@ -198,23 +321,22 @@ def fhir_week(monday: date, *, base_url: str) -> dict:
     schedules: dict[tuple, dict] = {}
     entries = []
     for occurrence in found:
-        slot = occurrence.slot
-        key = (slot.professional_id, slot.place_name, slot.commune_id)
+        key = (occurrence.professional_id, occurrence.place_name, occurrence.commune_id)
         if key not in schedules:
-            schedule_id = f"schedule-{slot.professional_id}-{slot.pk}"
+            schedule_id = f"schedule-{occurrence.professional_id}-{occurrence.slot_id}"
             schedules[key] = {
                 "resourceType": "Schedule",
                 "id": schedule_id,
                 "active": True,
                 "serviceType": [{"text": "Soins non programmés"}],
                 "actor": [
-                    {"display": slot.place_name},
-                    {"reference": f"Practitioner/{slot.professional_id}"},
+                    {"display": occurrence.place_name},
+                    {"reference": f"Practitioner/{occurrence.professional_id}"},
                 ],
-                "comment": f"{slot.address}, {slot.commune.name} — {slot.phone}",
+                "comment": f"{occurrence.address}, {occurrence.commune_name} — {occurrence.phone}",
             }
             entries.append({"fullUrl": f"{base_url}Schedule/{schedule_id}", "resource": schedules[key]})
-        slot_id = f"slot-{slot.pk}-{occurrence.day:%Y%m%d}"
+        slot_id = f"slot-{occurrence.slot_id}-{occurrence.day:%Y%m%d}"
         entries.append(
             {
                 "fullUrl": f"{base_url}Slot/{slot_id}",
@@ -225,7 +347,7 @@ def fhir_week(monday: date, *, base_url: str) -> dict:
                     "status": "free",
                     "start": occurrence.starts.isoformat(),
                     "end": occurrence.ends.isoformat(),
-                    "serviceType": [{"text": slot.get_kind_display()}],
+                    "serviceType": [{"text": occurrence.kind_label}],
                 },
             }
         )

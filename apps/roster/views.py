@@ -4,6 +4,7 @@ public list of today's and this week's points, the iCal feed and the FHIR export
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,13 +21,15 @@ from django.views.decorators.http import require_POST
 
 from apps.form_errors import add_errors_to_form
 from apps.geo.models import Commune
+from apps.geo.selectors import codes_within
 from apps.members.models import Role
 from apps.members.permissions import role_required
 from apps.professionals.selectors import get_profile as get_professional_profile
+from apps.territory.selectors import list_territory_commune_names
 from tenants.access import public
 
 from . import selectors, services
-from .forms import GapRequestForm, SlotForm
+from .forms import GapRequestForm, PublicFilterForm, SlotForm
 from .ical import build_feed
 
 
@@ -96,32 +99,32 @@ def feed(request, token: str):
     return response
 
 
-def _hours(occurrence) -> tuple[str, str]:
-    return occurrence.slot.starts_at.strftime("%H:%M"), occurrence.slot.ends_at.strftime("%H:%M")
-
-
 # A week holds thousands of occurrences: each is written by one format_html here rather than by a
 # dozen template lookups and filters, which made the two pages' rendering grow past their SQL.
 def _cell_html(cell) -> str:
     return format_html_join(
-        "", "<div>{}–{} {}</div>", ((*_hours(o), o.slot.place_name) for o in cell.occurrences)
+        "",
+        "<div>{}–{} {}</div>",
+        (
+            (e.starts_at.strftime("%H:%M"), e.ends_at.strftime("%H:%M"), e.place_name)
+            for e in cell.occurrences
+        ),
     )
 
 
 def _point_html(occurrence, *, with_day: bool) -> str:
-    slot = occurrence.slot
-    starts, ends = _hours(occurrence)
-    tel = slot.phone.replace(" ", "")
+    o = occurrence
+    starts, ends = o.starts_at.strftime("%H:%M"), o.ends_at.strftime("%H:%M")
+    tel = o.phone.replace(" ", "")
     if with_day:
         return format_html(
             '<li class="card"><h3>{} — {}, {}</h3><p>{}–{} · {} · Appeler le <a href="tel:{}">{}</a></p></li>',
-            date_format(occurrence.day, "l j F"), slot.place_name, slot.commune.name, starts, ends,
-            slot.address, tel, slot.phone,
+            date_format(o.day, "l j F"), o.place_name, o.commune_name, starts, ends, o.address, tel, o.phone,
         )  # fmt: skip
     return format_html(
         '<li class="card"><h3>{} — {}</h3><p>{}–{} · {}</p><p>{} · Appeler le <a href="tel:{}">{}</a>{}</p></li>',
-        slot.place_name, slot.commune.name, starts, ends, slot.get_kind_display(), slot.address, tel, slot.phone,
-        format_html(" · {}", slot.instructions) if slot.instructions else "",
+        o.place_name, o.commune_name, starts, ends, o.kind_label, o.address, tel, o.phone,
+        format_html(" · {}", o.instructions) if o.instructions else "",
     )  # fmt: skip
 
 
@@ -186,11 +189,26 @@ def team_fhir(request):
 
 @public
 def public_points(request):
-    today_points, week_points = selectors.public_points()
+    """Today's remaining points then the week's, a page at a time, for the whole territory or one
+    of its communes (``?commune=<INSEE code>``). An unknown commune is said under the filter and
+    the whole list shown; the emergency numbers stay at the top of every page."""
+    communes = list_territory_commune_names()
+    form = PublicFilterForm(request.GET or None, communes=communes)
+    chosen = form.cleaned_data["commune"] if form.is_valid() else ""
+    page = selectors.public_points(
+        communes=codes_within([chosen]) if chosen else None, page=request.GET.get("page")
+    )
+    today = timezone.localdate()
+    today_points = [o for o in page.object_list if o.day == today]
+    week_points = [o for o in page.object_list if o.day != today]
     return render(
         request,
         "roster/public.html",
         {
+            "form": form,
+            "page": page,
+            "query_string": urlencode({"commune": chosen}) if chosen else "",
+            "chosen_name": next((c.name for c in communes if c.code == chosen), ""),
             "today_points": mark_safe("".join(_point_html(o, with_day=False) for o in today_points)),  # noqa: S308
             "week_points": mark_safe("".join(_point_html(o, with_day=True) for o in week_points)),  # noqa: S308
         },

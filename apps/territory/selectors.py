@@ -44,6 +44,12 @@ def list_territory_communes() -> list[Commune]:
     return list(Commune.objects.filter(code__in=list(codes)).order_by("name", "code"))
 
 
+def list_territory_commune_names() -> list[Commune]:
+    """The communes the team picked, by name, with their code and name only (one query)."""
+    picked = TerritoryCommune.objects.values("commune_id")
+    return list(Commune.objects.filter(code__in=picked).only("code", "name").order_by("name", "code"))
+
+
 def get_territory_codes() -> list[str]:
     return list(TerritoryCommune.objects.values_list("commune_id", flat=True))
 
