@@ -1,8 +1,8 @@
 """The médecin-traitant desk at size: a CPTS with 20,000 requests (encrypted) and 300 GP members.
 
-Run inside the embedded runtime, e.g.:
+One command (embedded runtime, fresh data dir; ``--quick`` for a small run while developing):
     python infra/dev/runtime.py --data .data/bench-desk --fresh -- sh -c \\
-        'python manage.py migrate_platform && python benchmarks/access_desk.py --quick'
+        'python manage.py migrate_platform && python benchmarks/access_desk.py'
 
 Measures (1) the triage queue page (first page, 50 rows, the shown columns decrypted, one access-log row per row
 shown, rendered through the whole middleware stack by the test client, session with a passed
@@ -25,31 +25,11 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpts_platform.settings.dev")
 os.environ["HDS_HOSTING"] = "true"
 
-# Communes of the Sully-sur-Loire area; their real centres come with the communes reference
-# (``migrate_platform`` loads ``apps/geo/data/centres.csv.gz``).
-COMMUNES = (
-    "45315",
-    "45297",
-    "45270",
-    "45244",
-    "45051",
-    "45042",
-    "45290",
-    "45122",
-    "45153",
-    "45063",
-    "45336",
-    "45164",
-)
 CRITERIA = ("ald", "c2s", "pregnancy", "disability", "gp_left", "mobility")
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(int(round(0.95 * len(ordered))) - 1, 0)]
 
 
 def profile_page(client, url: str, statements: list[str], slug: str) -> None:
@@ -57,18 +37,9 @@ def profile_page(client, url: str, statements: list[str], slug: str) -> None:
     import cProfile
     import pstats
 
-    from django.db import connection
-    from django_tenants.utils import schema_context
+    from _bench_cpts import print_statements
 
-    with schema_context(slug), connection.cursor() as cursor:
-        for sql in statements:
-            times = []
-            for _ in range(10):
-                began = time.perf_counter()
-                cursor.execute(sql)
-                cursor.fetchall()
-                times.append((time.perf_counter() - began) * 1000)
-            print(f"  {statistics.median(times):6.2f} ms  {sql[:160]}")
+    print_statements(statements, slug)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(20):
@@ -93,54 +64,20 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.db import DatabaseError, connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from _bench_cpts import COMMUNES, bench_cpts, measure, p95
+    from django.db import connection
     from django_tenants.utils import schema_context
 
     from apps.access_care import crypto, selectors, services
     from apps.access_care.models import DeskPermission, DeskSettings, GpCapacity, PatientRequest
-    from apps.accounts.middleware import SESSION_COMMUNITY_KEY
-    from apps.members.models import Membership
-    from apps.professionals.models import AccountCommunity, ProfessionalProfile
-    from apps.territory.models import TerritoryCommune
-    from tenants.models import Community
-    from tenants.provisioning import CommunityRequest, provision_community
 
     rng = random.Random(2026)  # noqa: S311
-    stamp = int(time.time())
-    slug = f"desk{stamp}"
-    users = get_user_model().objects
-    unusable = make_password(None)
-    operator = users.create_user(f"op{stamp}@bench.test", None, is_operator=True)
-    provision_community(
-        actor=operator,
-        request=CommunityRequest(slug=slug, name="CPTS Banc d'essai", admin_email=f"admin{stamp}@bench.test"),
-    )
-    host = f"{slug}.localhost"
     codes = list(COMMUNES)
-    team = users.create_user(f"team{stamp}@bench.test", None)
-    gps = users.bulk_create(
-        [
-            get_user_model()(email=f"gp{stamp}-{i}@bench.test", password=unusable, last_name=f"Médecin{i}")
-            for i in range(options.gps)
-        ]
-    )
-    ProfessionalProfile.objects.bulk_create(
-        ProfessionalProfile(user=gp, profession="10", practice_mode="L", practice_place="Cabinet", commune="Sully", identifier_type="none")
-        for gp in gps
-    )  # fmt: skip
-    try:
-        with schema_context(slug):
-            TerritoryCommune.objects.bulk_create(TerritoryCommune(commune_id=code) for code in codes)
+    with bench_cpts("desk", professionals=options.gps) as cpts:
+        gps = cpts.professionals
+        with schema_context(cpts.slug):
             DeskSettings.objects.update_or_create(pk=1, defaults={"enabled": True})
-            Membership.objects.create(user=team, role="team")
-            DeskPermission.objects.create(user=team)
-            Membership.objects.bulk_create(Membership(user=gp, role="member", dues_exempt=True) for gp in gps)
+            DeskPermission.objects.create(user=cpts.team)
             quarter = services.quarter_of(date.today())
             GpCapacity.objects.bulk_create(
                 GpCapacity(
@@ -179,41 +116,13 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM ANALYZE {PatientRequest._meta.db_table}")
 
-        client = Client(HTTP_HOST=host)
-        client.force_login(team)
-        device = TOTPDevice.objects.create(user=team, confirmed=True, name="bench")
-        session = client.session
-        session[SESSION_COMMUNITY_KEY] = slug
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+        client = cpts.team_client()
         url = "/acces-aux-soins/"
-        assert client.get(url).status_code == 200, "the triage page did not open"
-        page_ms = []
-        for _ in range(options.samples):
-            began = time.perf_counter()
-            response = client.get(url)
-            page_ms.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200
-        with schema_context(slug), CaptureQueriesContext(connection) as captured:
-            client.get(url)
-        statements = [
-            q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
-        ]
-        inserts = [
-            q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")
-        ]
+        page = measure(client, url, options.samples, cpts.slug)
+        page_ms, floor_ms, statements, inserts = page.page_ms, page.floor_ms, page.statements, page.inserts
         if options.profile:
-            profile_page(client, url, statements, slug)
-        floor_ms = []
-        with schema_context(slug):
-            for _ in range(options.samples):
-                began = time.perf_counter()
-                with connection.cursor() as cursor:
-                    for sql in statements:
-                        cursor.execute(sql)
-                        cursor.fetchall()
-                floor_ms.append((time.perf_counter() - began) * 1000)
-
+            profile_page(client, url, statements, cpts.slug)
+        with schema_context(cpts.slug):
             began = time.perf_counter()
             ranked_requests = list(
                 PatientRequest.objects.filter(status__in=["new", "qualified", "proposed"])
@@ -223,23 +132,11 @@ def main() -> None:
             ranking = selectors.rank_gps_for(ranked_requests)
             propose_seconds = time.perf_counter() - began
             with_candidates = sum(1 for candidates in ranking.values() if candidates)
-    finally:
-        connection.set_schema_to_public()
-        Community.objects.filter(schema_name=slug).first().delete(force_drop=True)
-        # The accounts live in public; a cascading ORM delete would look for tenant tables there.
-        ids = list(
-            users.filter(email__endswith="@bench.test", email__contains=str(stamp)).values_list(
-                "pk", flat=True
+            with_distance = sum(
+                1
+                for candidates in ranking.values()
+                if any(c.distance_km not in (None, 0.0) for c in candidates)
             )
-        )
-        ProfessionalProfile.objects.filter(user_id__in=ids).delete()
-        TOTPDevice.objects.filter(user_id__in=ids).delete()
-        AccountCommunity.objects.filter(user_id__in=ids).delete()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {get_user_model()._meta.db_table} WHERE id = ANY(%s)", [ids])
-        except DatabaseError as error:
-            print(f"bench accounts left in place: {error}")
 
     page_p95, floor_p95 = p95(page_ms), p95(floor_ms)
     print(f"data loaded in {load_seconds:.1f} s: {options.requests} requests, {options.gps} GPs")
@@ -250,7 +147,8 @@ def main() -> None:
         f"its SQL alone ({len(statements)} SELECT, plus {len(inserts)} access-log INSERT): p95 {floor_p95:.1f} ms"
     )
     print(
-        f"GPs ranked for {len(ranked_requests)} requests in {propose_seconds:.2f} s ({with_candidates} with candidates)"
+        f"GPs ranked for {len(ranked_requests)} requests in {propose_seconds:.2f} s ({with_candidates} with "
+        f"candidates, {with_distance} with a real distance to one)"
     )
     print(
         json.dumps(
