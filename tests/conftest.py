@@ -96,6 +96,13 @@ def _public_schema_between_tests():
     connection.set_schema_to_public()
 
 
+def _fresh(user):
+    """The session's persona without the related rows an earlier test cached on it (its
+    professional profile, ...): those rows were rolled back with that test."""
+    user._state.fields_cache.clear()
+    return user
+
+
 @pytest.fixture
 def community_a(world, db):
     return world.a
@@ -108,17 +115,17 @@ def community_b(world, db):
 
 @pytest.fixture
 def alice(world, db):
-    return world.alice
+    return _fresh(world.alice)
 
 
 @pytest.fixture
 def bob(world, db):
-    return world.bob
+    return _fresh(world.bob)
 
 
 @pytest.fixture
 def charlie(world, db):
-    return world.charlie
+    return _fresh(world.charlie)
 
 
 @pytest.fixture
