@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -480,6 +480,19 @@ def propose(*, actor, request: PatientRequest, gp, ip: str = "") -> Proposal:
         log_access(actor=actor, action="propose", request_id=request.pk, detail=f"gp {gp.pk}", ip=ip)
         enqueue_on_commit("access_care.notify_gp", connection.schema_name, proposal.pk)
     return proposal
+
+
+GP_IDENTITY_DAYS = 30
+
+
+def gp_sees_identity(proposal: Proposal, *, now=None) -> bool:
+    """Whether the GP of ``proposal`` is shown the patient's name and contact details: once they
+    accepted, for ``GP_IDENTITY_DAYS`` days (time to arrange the first visit; the patient is then
+    in the GP's own records), never after the request is anonymised."""
+    if proposal.status != Proposal.Status.ACCEPTED or proposal.request.anonymised_at is not None:
+        return False
+    answered = proposal.answered_at or proposal.created_at
+    return (now or timezone.now()) - answered <= timedelta(days=GP_IDENTITY_DAYS)
 
 
 def answer_proposal(*, actor, proposal: Proposal, accept: bool, ip: str = "") -> Proposal:

@@ -20,7 +20,7 @@ from tenants.client_ip import client_ip
 from . import selectors, services
 from .forms import CapacityForm
 from .models import Criterion, Proposal
-from .permissions import desk_required
+from .permissions import desk_required, second_factor_redirect
 
 
 def member_space_section(request) -> dict:
@@ -118,6 +118,13 @@ def gp_proposal(request, pk: int):
             messages.success(request, _("Réponse enregistrée. La CPTS prévient le patient."))
         return redirect("access_care:gp_proposal", proposal.pk)
     patient = proposal.request
+    show_identity = services.gp_sees_identity(proposal)
+    if show_identity:
+        # The patient's name and contact details are health data: shown only after the second
+        # factor, like the desk's own pages.
+        challenge = second_factor_redirect(request)
+        if challenge is not None:
+            return challenge
     services.log_access(
         actor=request.user,
         action="gp_view",
@@ -137,6 +144,7 @@ def gp_proposal(request, pk: int):
             "age": age,
             "groups": [Criterion(g).label for g in patient.groups(today)],
             "commune": names.get(patient.commune, patient.commune),
-            "show_identity": proposal.status == Proposal.Status.ACCEPTED and not patient.anonymised_at,
+            "show_identity": show_identity,
+            "identity_days": services.GP_IDENTITY_DAYS,
         },
     )

@@ -257,7 +257,17 @@ def test_a_gp_accepts_from_the_member_space_and_the_patient_is_told(
         assert AccessLog.objects.filter(
             user_email="gaston@test.fr", action="gp_view", request_id=request.pk
         ).exists()
-    assert "Lefèvre" in gaston.get(url).content.decode()
+    # The identity is health data: the second factor first, then shown for a while only.
+    challenge = gaston.get(url)
+    assert challenge.status_code == 302 and "/compte/" in challenge["Location"]
+    verified = verified_operator_client(desk.gaston, HOST_A)
+    assert "Lefèvre" in verified.get(url).content.decode()
+    with schema_context(community_a.schema_name):
+        Proposal.objects.filter(pk=proposal.pk).update(
+            answered_at=timezone.now() - timedelta(days=services.GP_IDENTITY_DAYS + 1)
+        )
+    later = verified.get(url).content.decode()
+    assert "Lefèvre" not in later and "ne sont plus affichés" in later
     patient_mail = [m for m in mail.outbox if m.to == ["jeanne.lefevre@example.fr"]]
     assert len(patient_mail) == 1
     assert "Cabinet du Port" in patient_mail[0].body and "Gaston" in patient_mail[0].body

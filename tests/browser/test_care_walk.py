@@ -15,7 +15,7 @@ from apps.aci import services as aci_services
 from apps.aci.models import Indicator, IndicatorValue
 from tests.access_care.conftest import ORLEANS, SULLY, build_desk
 from tests.access_care.test_desk_flow import _clean
-from tests.conftest import HOST_A, signed_in_client, verified_operator_client
+from tests.conftest import HOST_A, verified_operator_client
 
 
 def _signed_in(browser, client, width: int):
@@ -65,7 +65,7 @@ def test_a_request_goes_from_the_public_form_to_a_gp_and_into_the_aci_figures(
             practice_phone="02 38 00 00 00",
         )
         dora = verified_operator_client(desk.dora, HOST_A)
-        gaston = signed_in_client(desk.gaston, HOST_A)
+        gaston = verified_operator_client(desk.gaston, HOST_A)
     try:
         # The visitor, on a phone: outside the territory and no consent → both errors at once, the
         # first one brought into view with its field focused.

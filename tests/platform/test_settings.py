@@ -133,4 +133,7 @@ def test_production_redirects_to_https_and_sends_hsts_by_default():
     result = subprocess.run(
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, cwd=settings.BASE_DIR
     )
-    assert result.stdout.strip() == "True 31536000 True True True ['^healthz$', '^readyz$', '^livez$', '^metrics$']", result.stderr
+    assert (
+        result.stdout.strip()
+        == "True 31536000 True True True ['^healthz$', '^readyz$', '^livez$', '^metrics$']"
+    ), result.stderr
