@@ -1,6 +1,9 @@
 """Retention of the mail provider's delivery events (``DeliveryEvent``: the tracking webhooks'
 bounces, complaints, deliveries; each holds the recipient's address): deleted
-``DELIVERY_EVENT_RETENTION_DAYS`` after they arrived. What they decided stays: the suppression
+``DELIVERY_EVENT_RETENTION_DAYS`` after they arrived. The platform's mail log (``SentMail``: the
+recipients, subject and idempotency key of each mail) goes ``SENT_MAIL_RETENTION_DAYS`` after
+sending (longer than the events, and never while an event still points at it): a key only has to
+outlive the retries of the task that sent it. What they decided stays: the suppression
 list (``Suppression``) is its own table, and the figures read from them are kept by the apps that
 read them before the events go (``register_event_keeper``: campaigns keep their bounced recipients
 on the campaign).
@@ -24,7 +27,7 @@ from django.utils import timezone
 from apps.audit.log import record
 from tenants.actors import SYSTEM
 
-from .models import DeliveryEvent
+from .models import DeliveryEvent, SentMail
 
 EventKeeper = Callable[[QuerySet], None]
 _keepers: list[EventKeeper] = []
@@ -42,9 +45,18 @@ def cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.DELIVERY_EVENT_RETENTION_DAYS)
 
 
+def sent_mail_cutoff(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=settings.SENT_MAIL_RETENTION_DAYS)
+
+
+def _purge_sent_mail(sent: QuerySet, now: datetime | None) -> int:
+    return sent.filter(sent_at__lt=sent_mail_cutoff(now), events__isnull=True).delete()[0]
+
+
 def purge_community_events(now: datetime | None = None) -> int:
     """Delete the current CPTS's delivery events past the delay, after the keepers kept what
-    they need. Returns how many went; an audit line in this CPTS when any did."""
+    they need, then its mail log past its own delay. Returns how many events went; an audit line
+    in this CPTS when anything did."""
     schema = connection.schema_name
     with transaction.atomic():
         due = list(
@@ -52,13 +64,15 @@ def purge_community_events(now: datetime | None = None) -> int:
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
-        if not due:
-            return 0
-        events = DeliveryEvent.objects.filter(pk__in=due)
-        for keeper in list(_keepers):
-            keeper(events)
-        deleted = events.delete()[0]
-        record(SYSTEM, "gdpr.retention_applied", None, delivery_events=deleted)
+        deleted = 0
+        if due:
+            events = DeliveryEvent.objects.filter(pk__in=due)
+            for keeper in list(_keepers):
+                keeper(events)
+            deleted = events.delete()[0]
+        mails = _purge_sent_mail(SentMail.objects.filter(schema=schema), now)
+        if deleted or mails:
+            record(SYSTEM, "gdpr.retention_applied", None, delivery_events=deleted, sent_mails=mails)
     return deleted
 
 
@@ -67,11 +81,11 @@ def purge_unowned_events(schemas_with_data: list[str], now: datetime | None = No
     holding data (a message that was not ours, or a CPTS whose data is gone), whose figures
     nobody reads. Returns how many went; an audit line in the platform's log when any did."""
     with transaction.atomic():
+        holding = [schema for schema in schemas_with_data if schema]
         deleted = (
-            DeliveryEvent.objects.filter(received_at__lt=cutoff(now))
-            .exclude(schema__in=[schema for schema in schemas_with_data if schema])
-            .delete()[0]
+            DeliveryEvent.objects.filter(received_at__lt=cutoff(now)).exclude(schema__in=holding).delete()[0]
         )
-        if deleted:
-            record(SYSTEM, "gdpr.retention_applied", None, delivery_events=deleted)
+        mails = _purge_sent_mail(SentMail.objects.exclude(schema__in=holding), now)
+        if deleted or mails:
+            record(SYSTEM, "gdpr.retention_applied", None, delivery_events=deleted, sent_mails=mails)
     return deleted

@@ -484,6 +484,8 @@ CELERY_BEAT_SCHEDULE["campaigns-retention"] = {
 # The mail provider's delivery events (bounces, complaints: they hold addresses) are deleted this
 # many days after they arrived; campaigns keep their figures (apps/mailing/retention.py).
 DELIVERY_EVENT_RETENTION_DAYS = env.int("DELIVERY_EVENT_RETENTION_DAYS", default=90, minimum=1)
+# The platform's mail log (recipients, subject, idempotency key): past the events that point at it.
+SENT_MAIL_RETENTION_DAYS = env.int("SENT_MAIL_RETENTION_DAYS", default=180, minimum=30)
 CELERY_BEAT_SCHEDULE["mailing-event-retention"] = {
     "task": "mailing.fan_out_event_retention",
     "schedule": crontab(minute=35, hour=2),

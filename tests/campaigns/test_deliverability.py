@@ -215,3 +215,35 @@ def test_provider_events_past_their_delay_go_once_and_the_campaign_keeps_its_bou
         campaign.refresh_from_db()
         assert campaign.purged_bounce_ids == [bounce.sent_mail_id]
         assert selectors.progress(campaign).bounced == 1
+
+
+def test_the_mail_log_goes_after_its_own_delay_once_no_event_points_at_it(community_a, settings):
+    settings.SENT_MAIL_RETENTION_DAYS = 60
+    settings.DELIVERY_EVENT_RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=61)
+
+    def logged(key, schema="alpha", when=old):
+        sent = SentMail.objects.create(
+            schema=schema, key=key, recipients=["bob@test.fr"], subject="s", message_id=f"<{key}@t>"
+        )
+        SentMail.objects.filter(pk=sent.pk).update(sent_at=when)
+        return sent
+
+    gone, recent, pointed, stranger = (
+        logged("old"),
+        logged("new", when=timezone.now()),
+        logged("kept"),
+        logged("x", schema="disparue"),
+    )
+    DeliveryEvent.objects.create(
+        provider="brevo", fingerprint="e" * 64, event_type="complained", recipient="bob@test.fr",
+        schema="alpha", sent_mail=pointed, occurred_at=timezone.now(),
+    )  # fmt: skip
+
+    assert fan_out_event_retention_task() >= 1
+    assert fan_out_event_retention_task() >= 1  # twice: acts once
+    left = set(SentMail.objects.filter(key__in=["old", "new", "kept", "x"]).values_list("key", flat=True))
+    assert left == {"new", "kept"}, left
+    assert gone and recent and stranger
+    with schema_context("alpha"):
+        assert AuditEvent.objects.filter(action="gdpr.retention_applied", details__sent_mails=1).count() == 1
