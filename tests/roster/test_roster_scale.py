@@ -52,3 +52,11 @@ def test_the_grid_queries_do_not_grow_with_the_volunteers(roster_a, alice, bob, 
     assert page.status_code == 200
     assert len(six.captured_queries) == len(one.captured_queries)
     assert f"{len(recipients)} professionnel" in page.text
+
+
+def test_the_grid_writes_each_occurrence_with_its_place_name_escaped(roster_a, alice, bob, client_as):
+    with schema_context("alpha"):
+        _slot(bob, place_name="Cabinet <b>Soleil</b> & fils")
+    page = client_as(alice, HOST_A).get(GRID).text
+    assert "<div>09:00–12:00 Cabinet &lt;b&gt;Soleil&lt;/b&gt; &amp; fils</div>" in page
+    assert "<b>Soleil</b>" not in page
