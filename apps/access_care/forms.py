@@ -255,7 +255,10 @@ class SettingsForm(forms.Form):
     letter_body = forms.CharField(
         label=_("Message au patient (e-mail ou courrier)"),
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_("Variables : {prenom} {nom} {medecin} {cabinet} {telephone} {cpts}"),
+        help_text=_(
+            "Variables : {prenom} {nom} {medecin} {cabinet} {telephone} {cpts} "
+            "({cpts} se lit « la CPTS … » : écrivez « de {cpts} », pas « de la CPTS {cpts} »)"
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -72,9 +72,9 @@ DEFAULT_EMAIL_BODY = (
     "Bonjour {prenom} {nom},\n\n"
     "Bonne nouvelle : le docteur {medecin} accepte de devenir votre médecin traitant.\n"
     "Cabinet : {cabinet}\nTéléphone du cabinet : {telephone}\n\n"
-    "Prenez rendez-vous en précisant que vous venez de la part de la CPTS {cpts}. Lors de la "
+    "Prenez rendez-vous en précisant que vous venez de la part de {cpts}. Lors de la "
     "première consultation, vous remplirez avec le médecin la déclaration de médecin traitant.\n\n"
-    "L'équipe de coordination de la CPTS {cpts}"
+    "L'équipe de coordination de {cpts}"
 )
 
 

@@ -6,6 +6,7 @@ row in the same transaction. Mails are published by name after commit (workers/a
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from apps.members.selectors import get_membership
 from apps.territory.selectors import get_territory_place_codes
 from tenants import rate_limit
 from tenants.queue import enqueue_on_commit
+from tenants.selectors import current_community
 
 from . import crypto
 from .models import (
@@ -706,24 +708,36 @@ def fill_template(text: str, values: dict) -> str:
         return text
 
 
+# ``{cpts}`` is the name with its article (« la CPTS du Val de Morelle »); templates saved when it
+# was the bare name wrote the article before it, which would now read twice.
+_ARTICLE_BEFORE_CPTS = re.compile(r"\b(?:(la|La) )?CPTS \{cpts\}")
+
+
+def _cpts_with_its_article(text: str) -> str:
+    return _ARTICLE_BEFORE_CPTS.sub(lambda m: "{Cpts}" if m.group(1) == "La" else "{cpts}", text)
+
+
 def patient_message(request: PatientRequest) -> dict:
     """Subject and body of the message telling the patient which GP accepted them (the CPTS's
-    own template, DeskSettings), for the e-mail and the printable letter."""
+    own template, DeskSettings), for the e-mail and the printable letter. ``{cpts}`` reads
+    « la CPTS du Val de Morelle » (Community.designation)."""
     row = get_desk_settings()
     gp = request.found_gp
     capacity = GpCapacity.objects.filter(gp=gp).order_by("-quarter").first() if gp else None
-    community = connection.tenant
+    community = current_community()
+    designation = community.designation
     values = {
         "prenom": request.first_name,
         "nom": request.last_name,
         "medecin": (gp.get_full_name() or gp.email) if gp else "",
         "cabinet": capacity.practice_name if capacity else "",
         "telephone": capacity.practice_phone if capacity else "",
-        "cpts": getattr(community, "name", ""),
+        "cpts": designation,
+        "Cpts": designation[:1].upper() + designation[1:],
     }
     return {
-        "subject": fill_template(row.letter_subject, values),
-        "body": fill_template(row.letter_body, values),
+        "subject": fill_template(_cpts_with_its_article(row.letter_subject), values),
+        "body": fill_template(_cpts_with_its_article(row.letter_body), values),
         "patient": request,
         "community": community,
         "today": timezone.localdate(),

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import html
+
+from django.core import mail
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
@@ -99,3 +102,34 @@ def test_the_platform_mail_log_never_shows_a_patient_address_and_a_bounce_still_
     (stored,) = DeliveryEvent.objects.filter(sent_mail=sent)
     assert stored.recipient == "" and stored.suppressed
     assert Suppression.objects.filter(address=email.lower()).exists()
+
+
+OLD_DEFAULT_BODY = (
+    "Prenez rendez-vous en précisant que vous venez de la part de la CPTS {cpts}.\n"
+    "L'équipe de coordination de la CPTS {cpts}"
+)
+
+
+def test_the_patient_letter_and_mail_name_the_cpts_once_with_its_article_even_with_an_old_template(
+    desk, community_a, dora_client, django_capture_on_commit_callbacks
+):
+    with schema_context(community_a.schema_name):
+        _declare(desk.gaston, 2, SULLY, practice_name="Cabinet du Port")
+        request = submit()
+        with django_capture_on_commit_callbacks(execute=True):
+            proposal = services.propose(actor=desk.dora, request=request, gp=desk.gaston)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+        request.refresh_from_db()
+        new_default = services.patient_message(request)["body"]
+        DeskSettings.objects.filter(pk=1).update(letter_body=OLD_DEFAULT_BODY)
+        old_saved = services.patient_message(request)["body"]
+    patient_mail = [m for m in mail.outbox if m.to == [request.email]]
+    letter = html.unescape(
+        dora_client.get(reverse("access_care:request_letter", args=[request.pk])).content.decode()
+    )
+    assert len(patient_mail) == 1
+    for text in (new_default, patient_mail[0].body, old_saved, letter):
+        assert "de la part de la CPTS Alpha" in text, text
+        assert "L'équipe de coordination de la CPTS Alpha" in text, text
+        assert "CPTS CPTS" not in text and "la la" not in text, text
