@@ -50,8 +50,10 @@ def notify_listing_requester(listing_id: int) -> str:
 def decision_subject(listing: ListingRequest, community, accepted: bool) -> str:
     if listing.is_claim:
         if accepted:
-            return _("Votre fiche de l'annuaire de %(cpts)s vous est confiée") % {"cpts": community.name}
-        return _("Votre demande de revendication auprès de %(cpts)s") % {"cpts": community.name}
+            return _("Votre fiche de l'annuaire de %(cpts)s vous est confiée") % {
+                "cpts": community.designation
+            }
+        return _("Votre demande de revendication auprès de %(cpts)s") % {"cpts": community.designation}
     if accepted:
-        return _("Votre fiche est publiée dans l'annuaire de %(cpts)s") % {"cpts": community.name}
-    return _("Votre demande de référencement auprès de %(cpts)s") % {"cpts": community.name}
+        return _("Votre fiche est publiée dans l'annuaire de %(cpts)s") % {"cpts": community.designation}
+    return _("Votre demande de référencement auprès de %(cpts)s") % {"cpts": community.designation}

@@ -98,3 +98,11 @@ def test_sign_up_emails_are_capped_per_email_and_per_address(community_a, bob, m
     assert ["Nous avons écrit à" in a for a in answers] == [True] * per_address + [False]
     assert "Trop de demandes en peu de temps" in answers[-1]
     assert len(mailoutbox) == per_address
+
+
+def test_the_login_page_and_the_sign_up_mails_name_the_cpts_with_its_article(community_a, bob, mailoutbox):
+    login = Client(HTTP_HOST=HOST_A).get("/compte/connexion/").content.decode()
+    assert "Connexion à la CPTS Alpha" in login
+    _ask("bob@test.fr"), _ask("nouvelle@test.fr")
+    for message in mailoutbox:
+        assert "le site de la CPTS Alpha" in message.body, message.body

@@ -123,6 +123,8 @@ def test_refusing_tells_the_requester_with_the_team_note(
         assert ListingRequest.objects.get(pk=listing.pk).status == "rejected"
         assert Entry.objects.count() == 0
     assert "Hors de notre territoire." in mail.outbox[0].body
+    assert "l'équipe de la CPTS Alpha n'a pas retenu" in mail.outbox[0].body
+    assert mail.outbox[0].subject.endswith("auprès de la CPTS Alpha")
 
 
 def test_bob_and_charlie_cannot_moderate(community_a, bob, charlie, client_as):

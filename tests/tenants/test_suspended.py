@@ -60,3 +60,10 @@ def test_the_suspended_page_links_only_to_pages_that_answer(community_b):
     finally:
         with schema_context(community_b.schema_name):
             SiteSettings.objects.get(pk=1).logo.delete()
+
+
+def test_the_suspended_page_names_the_cpts_with_its_article(community_b):
+    _suspend(community_b)
+    page = Client(HTTP_HOST=HOST_B).get("/")
+    assert page.status_code == 503
+    assert "Le site de la CPTS Bêta est momentanément suspendu" in page.text
