@@ -239,7 +239,7 @@ def test_a_signed_in_visitor_is_never_served_a_cached_page(community_a, bob, cli
     Client(HTTP_HOST=HOST_A).get("/")
     response = client_as(bob, HOST_A).get("/")
     assert "X-Page-Cache" not in response
-    assert "Se déconnecter (bob@test.fr)" in response.text
+    assert 'Se déconnecter<span class="header-email"> (bob@test.fr)</span>' in response.text
 
 
 def test_the_platform_site_lists_the_cpts_and_offers_a_contact(world, db):
