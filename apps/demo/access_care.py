@@ -86,7 +86,9 @@ def seed_access_desk(slug: str, actor, members) -> bool:
     for index in range(30):
         age = rng.choice([8, 24, 35, 47, 62, 71, 76, 83, 88])
         criteria = [
-            c for c in ("ald", "c2s", "pregnancy", "disability", "gp_left", "mobility") if rng.random() < 0.22
+            c
+            for c in ("ald", "c2s", "pregnancy", "disability", "gp_left", "mobility")
+            if rng.random() < 0.22 and (c != "pregnancy" or 18 <= age <= 45)
         ]
         data = desk.RequestData(
             last_name=LAST_NAMES[index],

@@ -324,6 +324,8 @@ if S3_BUCKET:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
+# The web inbox of the local mail catcher started by infra/dev/runtime.py (empty elsewhere).
+MAIL_CATCHER_URL = env.str("MAIL_CATCHER_URL", default="")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

@@ -32,11 +32,7 @@ def main() -> int:
     manage("migrate_platform")
     manage("collectstatic", "--noinput", "--verbosity", "0")
     manage("seed_demo", "--port", options.port)
-    if os.environ.get("MAIL_CATCHER_URL"):
-        print(
-            f"Boîte de réception locale (tous les e-mails envoyés) : {os.environ['MAIL_CATCHER_URL']}",
-            flush=True,
-        )
+    # seed_demo printed where the mail goes (the local inbox's address).
     if os.environ.get("STRIPE_EMBEDDED") == "1":
         # localstripe signs and posts its events to the platform host (docs/payments.md).
         domain = os.environ.get("PLATFORM_DOMAIN", "localhost")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.access_care.models import PatientRequest
 from apps.demo import content
 from apps.demo.seeding import DEMO_COMMUNITIES
 from tenants.models import Community
@@ -36,6 +41,23 @@ def content_counts(slug: str) -> dict[str, int]:
         return {f"{m._meta.label}": m.objects.count() for m in models}
 
 
+def assert_plausible_desk_requests() -> None:
+    """A seeded request's criteria fit the person's age: no pregnant child, « 70 ans et plus » only
+    from 70."""
+    today = timezone.localdate()
+    seen = 0
+    for slug in SLUGS:
+        with schema_context(slug):
+            for request in PatientRequest.objects.all():
+                age = request.age_on(today)
+                if age is None:  # anonymised
+                    continue
+                assert "pregnancy" not in request.criteria or 18 <= age <= 45, (age, request.criteria)
+                assert "elderly" not in request.groups(today) or age >= 70, (age, request.criteria)
+                seen += 1
+    assert seen >= 20
+
+
 def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     from apps.dues.models import Dues
     from apps.events.models import Event, Registration
@@ -45,7 +67,18 @@ def test_seed_demo_fills_both_cpts_once(world, db, client_as):
     from apps.roster.models import RosterProfile, Slot
     from apps.territory.selectors import get_home_counters
 
-    call_command("seed_demo", "--port", "8055")
+    output = io.StringIO()
+    with override_settings(
+        MAIL_CATCHER_URL="http://127.0.0.1:8025/",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        HDS_HOSTING=True,
+    ):
+        call_command("seed_demo", "--port", "8055", stdout=output)
+    assert (
+        "Boîte de réception locale (tous les e-mails envoyés) : http://127.0.0.1:8025/" in output.getvalue()
+    )
+    assert str(settings.EMAIL_FILE_PATH) not in output.getvalue()
+    assert_plausible_desk_requests()
     assert set(Community.objects.filter(schema_name__in=SLUGS).values_list("schema_name", flat=True)) == set(
         SLUGS
     )

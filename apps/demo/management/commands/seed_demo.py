@@ -5,6 +5,17 @@ from apps.demo.seeding import DEMO_PASSWORD, DEMO_PEOPLE, OPERATOR_EMAIL, descri
 from tenants.models import Community
 
 
+def mail_destination() -> str:
+    """Where the mail sent by the running platform ends up, as the settings say."""
+    if settings.MAIL_CATCHER_URL:
+        return f"Boîte de réception locale (tous les e-mails envoyés) : {settings.MAIL_CATCHER_URL}"
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return f"E-mails envoyés (invitations, mots de passe) : fichiers dans {settings.EMAIL_FILE_PATH}"
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        return f"E-mails envoyés par le serveur SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"E-mails envoyés par {settings.EMAIL_BACKEND}"
+
+
 class Command(BaseCommand):
     help = "Crée les données de démonstration (idempotent) et affiche les adresses et comptes."
 
@@ -27,6 +38,6 @@ class Command(BaseCommand):
         out(f"  {OPERATOR_EMAIL}  — opérateur de la plateforme")
         for person in DEMO_PEOPLE:
             out(f"  {person.email}  — {describe_roles(person)}")
-        out(f"E-mails envoyés (invitations, mots de passe) : {settings.EMAIL_FILE_PATH}")
+        out(mail_destination())
         out("Santé : /healthz sur chaque hôte. Ctrl-C arrête tout.")
         out("")
