@@ -37,6 +37,7 @@ from apps.audit.log import record
 from apps.campaigns.models import DirectoryOptIn, Recipient
 from apps.directory.models import Entry, ListingRequest
 from apps.events.models import CalendarToken, Registration
+from apps.mailing.forget import address_digest
 from apps.mailing.models import DeliveryEvent, SentMail
 from apps.members.models import Invitation, Membership
 from apps.notifications.models import Unsubscription
@@ -58,8 +59,12 @@ def _forget_address_in_community(address: str, anonymous: str) -> None:
     Recipient.objects.filter(email__iexact=address).update(email=anonymous, name="")
     Invitation.objects.filter(email__iexact=address).update(email=anonymous)
     Unsubscription.objects.filter(email__iexact=address).update(email=anonymous)
-    Registration.objects.filter(guest_email__iexact=address).update(guest_email=anonymous)
-    ListingRequest.objects.filter(email__iexact=address).update(email=anonymous)
+    Registration.objects.filter(guest_email__iexact=address).update(
+        guest_email=anonymous, guest_first_name="", guest_last_name=_("Anonyme")
+    )
+    ListingRequest.objects.filter(email__iexact=address).update(
+        email=anonymous, name=_("Anonyme"), phone="", address="", message="", website="", identifier=""
+    )
     DirectoryOptIn.objects.filter(email__iexact=address).delete()
     VisitorMessage.objects.filter(email__iexact=address).delete()
 
@@ -67,8 +72,12 @@ def _forget_address_in_community(address: str, anonymous: str) -> None:
 def _forget_address_in_mail_log(address: str) -> None:
     """The platform's mail log: the address leaves every mail's recipients and its events."""
     lowered = address.strip().lower()
-    for sent in SentMail.objects.select_for_update().filter(recipients__icontains=lowered):
-        kept = [r for r in sent.recipients if r.strip().lower() != lowered]
+    digest = address_digest(lowered)
+    found = SentMail.objects.select_for_update().filter(
+        Q(recipients__icontains=lowered) | Q(recipients__contains=[digest])
+    )
+    for sent in found:
+        kept = [r for r in sent.recipients if r.strip().lower() != lowered and r != digest]
         if kept != sent.recipients:
             sent.recipients = kept
             sent.save(update_fields=["recipients"])

@@ -462,13 +462,15 @@ def handle_event(event: dict) -> str:
     if payment is None:
         return "unknown"
     if str(event.get("type", "")).startswith("charge.dispute.") and obj.get("object") == "dispute":
+        # What Stripe holds of the payment first (its success webhook may have been lost): a
+        # lost dispute can only reverse a payment recorded as paid.
+        synced = sync_payment(payment.pk)
         disputed = settlement.record_dispute(
             payment.pk,
             status=str(obj.get("status") or ""),
             reason=str(obj.get("reason") or ""),
             at=event_time(event),
         )
-        synced = sync_payment(payment.pk)
         return "disputed" if disputed else synced
     return sync_payment(payment.pk)
 

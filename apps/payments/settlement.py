@@ -171,6 +171,17 @@ def record_dispute(payment_id: int, *, status: str, reason: str, at) -> bool:
         if payment.dispute_state_at is not None and payment.dispute_state_at > at:
             return False
         if (payment.dispute_status, payment.dispute_reason) == (status, reason):
+            if at > (payment.dispute_state_at or at):
+                # The same state seen later: the stored time moves on, so an older state
+                # delivered after it is still recognised as older.
+                Payment.objects.filter(pk=payment.pk).update(dispute_state_at=at)
+            return False
+        if status == DISPUTE_LOST and payment.status not in (
+            Payment.Status.SUCCEEDED,
+            Payment.Status.REFUNDED,
+        ):
+            # Not paid here yet (its success not read back): nothing to reverse, and storing
+            # « lost » now would make the next delivery of this event change nothing.
             return False
         payment.dispute_status, payment.dispute_reason = status[:40], reason[:60]
         payment.dispute_state_at = at

@@ -68,7 +68,9 @@ def refresh_status(community: Community) -> ConnectedAccount | None:
     account = get_connected_account(community)
     if account is None or account.simulated:
         return account
-    read_at = timezone.now()
+    # Stripe stamps its events in whole seconds: our read counts from the start of its second,
+    # so an event Stripe sent in the same second (after our read, or not) is never dropped.
+    read_at = timezone.now().replace(microsecond=0)
     remote = stripe.Account.retrieve(account.account_id, **client.options())
     return apply_account_update(client.as_dict(remote), as_of=read_at)
 

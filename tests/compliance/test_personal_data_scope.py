@@ -21,6 +21,7 @@ from apps.compliance.erasure import erase_account
 from apps.compliance.personal_data import ACTED, PERSONAL, collect
 from apps.events import services as events
 from apps.events.models import Event, Registration
+from apps.mailing.forget import address_digest, pseudonymise_recipients
 from apps.mailing.models import DeliveryEvent, SentMail
 from apps.members.models import Invitation
 from apps.notifications.models import Unsubscription
@@ -161,3 +162,23 @@ def test_erasure_forgets_the_address_in_rows_that_name_the_person_by_e_mail_only
         assert list(Unsubscription.objects.values_list("email", flat=True)) == [anonymous]
     assert SentMail.objects.get(key="tests.erasure:1").recipients == [charlie.email]
     assert DeliveryEvent.objects.get().recipient == ""
+
+
+def test_erasure_blanks_a_guest_s_name_and_the_keyed_digest_of_the_address(community_a, bob):
+    event = _public_event(community_a.schema_name)
+    with schema_context(community_a.schema_name):
+        registration = events.register_guest(
+            event=event, first_name="Bobby", last_name="Durand-Unique", email=bob.email
+        )
+    SentMail.objects.create(
+        schema=community_a.schema_name, key="desk.patient:1", recipients=[bob.email], message_id="<d1@t>"
+    )
+    pseudonymise_recipients(schema=community_a.schema_name, keys=["desk.patient:1"])
+    assert SentMail.objects.get(key="desk.patient:1").recipients == [address_digest(bob.email)]
+
+    erase_account(actor=bob)
+
+    with schema_context(community_a.schema_name):
+        registration = Registration.objects.get(pk=registration.pk)
+    assert (registration.guest_first_name, registration.guest_last_name) == ("", "Anonyme")
+    assert SentMail.objects.get(key="desk.patient:1").recipients == []

@@ -168,3 +168,25 @@ def test_a_dispute_is_shown_to_the_team_and_audited_and_once_lost_the_payment_is
     ]
     page = client_as(alice, HOST_A).get(f"/equipe/adherents/{dues.membership_id}/").text
     assert "Contestation bancaire perdue : la banque a repris le paiement" in page
+
+
+def test_a_lost_dispute_arriving_before_the_payment_s_own_success_still_reverses_it(
+    community_a, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    connect(community_a, alice)
+    client, payment = _start_payment(client_as, community_a, bob, HOST_A)
+    assert _confirm(client, payment, VISA)["status"] == "succeeded"
+    with schema_context(community_a.schema_name):
+        # The success webhook was lost and the sweep has not run yet: our row is still pending.
+        Payment.objects.filter(pk=payment.pk).update(status="pending", paid_at=None)
+        Dues.objects.filter(pk=payment.dues_id).update(status="pending")
+        Receipt.objects.filter(payment=payment).delete()
+    lost = _dispute_event(payment, "evt_dp_lost_first", "charge.dispute.closed", "lost", int(time.time()))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(Client(HTTP_HOST=PLATFORM_HOST), lost).status_code == 200
+    with schema_context(community_a.schema_name):
+        payment.refresh_from_db()
+        dues = Dues.objects.get(pk=payment.dues_id)
+        notes = Receipt.objects.filter(payment=payment, kind="credit_note").count()
+    assert (payment.status, payment.dispute_status, notes) == (Payment.Status.REFUNDED, "lost", 1)
+    assert dues.status != "active"
