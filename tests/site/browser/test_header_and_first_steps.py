@@ -5,9 +5,8 @@ list draws no marker of its own)."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
-from tests.conftest import HOST_A, verified_operator_client
+from tests.conftest import HOST_A
 
 from .test_tables import _context
 
@@ -30,11 +29,7 @@ def test_the_signed_in_header_keeps_the_account_block_on_one_line_at_1366(browse
 
 def test_the_first_steps_on_the_team_dashboard_are_numbered_once(browser, live_server, world):
     base = f"http://{HOST_A}:{live_server.url.rsplit(':', 1)[1]}"
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
-    cookie = verified_operator_client(world.alice, HOST_A).cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "domain": HOST_A, "path": "/"}]
-    )
+    context = _context(browser, live_server, world.alice, 1366)
     page = context.new_page()
     page.goto(base + "/equipe/tableau-de-bord/")
     steps = page.locator("#panel-premiers-pas ~ ol li")
