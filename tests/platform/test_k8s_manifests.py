@@ -22,6 +22,7 @@ DEV_ONLY = {
     "EMAIL_FILE_PATH",  # file e-mail backend
     "STRIPE_API_BASE",  # localstripe
     "STRIPE_EMBEDDED",  # localstripe
+    "MAIL_CATCHER_URL",  # the local mail catcher's web inbox (make run)
 }
 
 
