@@ -38,17 +38,40 @@ _COLUMNS = (
 )
 
 
+def _changed_text(path: Path, name: str, force: bool) -> tuple[str, str] | None:
+    """``path``'s text and checksum, or None when dataset ``name`` was loaded from the same bytes
+    (and not ``force``). Call in the public schema."""
+    raw = path.read_bytes()
+    checksum = hashlib.sha256(raw).hexdigest()
+    if not force and Dataset.objects.filter(name=name, checksum=checksum).exists():
+        return None
+    return gzip.decompress(raw).decode("utf-8"), checksum
+
+
+def _record(name: str, checksum: str, rows: int) -> None:
+    Dataset.objects.update_or_create(name=name, defaults={"checksum": checksum, "rows": rows})
+
+
+def _replace_all(model, rows: list, name: str, checksum: str) -> int:
+    """Replace every row of ``model`` by ``rows`` and record the dataset, in one transaction."""
+    with transaction.atomic():
+        model.objects.all().delete()
+        model.objects.bulk_create(rows, batch_size=500)
+        _record(name, checksum, len(rows))
+    return len(rows)
+
+
 def load_communes(path: Path = COMMUNES_FILE, *, force: bool = False) -> int:
     """Load ``path`` into ``geo_commune``; returns the number of rows written (0 if up to date).
 
     Communes absent from the file are kept (CPTS may reference them) but marked not current.
     """
-    raw = path.read_bytes()
-    checksum = hashlib.sha256(raw).hexdigest()
     with schema_context("public"):
-        if not force and Dataset.objects.filter(name=DATASET_NAME, checksum=checksum).exists():
+        changed = _changed_text(path, DATASET_NAME, force)
+        if changed is None:
             return 0
-        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        text, checksum = changed
+        reader = csv.DictReader(io.StringIO(text))
         table = Commune._meta.db_table
         columns = ", ".join(_COLUMNS)
         with transaction.atomic(), connection.cursor() as cursor:
@@ -83,21 +106,18 @@ def load_communes(path: Path = COMMUNES_FILE, *, force: bool = False) -> int:
                 f"UPDATE {table} SET is_current = false "  # noqa: S608
                 f"WHERE code NOT IN (SELECT code FROM geo_commune_load) AND is_current"
             )
-            Dataset.objects.update_or_create(
-                name=DATASET_NAME, defaults={"checksum": checksum, "rows": count}
-            )
+            _record(DATASET_NAME, checksum, count)
     return count
 
 
 def load_epcis(path: Path = EPCIS_FILE, *, force: bool = False) -> int:
     """Replace ``geo_epci`` by ``path`` (a few thousand rows); returns the rows written (0 if up to
     date). EPCI are only read to add their communes at once, so nothing keeps an old one."""
-    raw = path.read_bytes()
-    checksum = hashlib.sha256(raw).hexdigest()
     with schema_context("public"):
-        if not force and Dataset.objects.filter(name=EPCI_DATASET_NAME, checksum=checksum).exists():
+        changed = _changed_text(path, EPCI_DATASET_NAME, force)
+        if changed is None:
             return 0
-        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        text, checksum = changed
         rows = [
             Epci(
                 code=row["code"],
@@ -107,26 +127,20 @@ def load_epcis(path: Path = EPCIS_FILE, *, force: bool = False) -> int:
                 members=row["members"].split(),
                 search_name=normalize(row["name"]),
             )
-            for row in reader
+            for row in csv.DictReader(io.StringIO(text))
         ]
-        with transaction.atomic():
-            Epci.objects.all().delete()
-            Epci.objects.bulk_create(rows, batch_size=500)
-            Dataset.objects.update_or_create(
-                name=EPCI_DATASET_NAME, defaults={"checksum": checksum, "rows": len(rows)}
-            )
-    return len(rows)
+        return _replace_all(Epci, rows, EPCI_DATASET_NAME, checksum)
 
 
 def load_centres(path: Path = CENTRES_FILE, *, force: bool = False) -> int:
     """Replace ``geo_communecentre`` by ``path`` (code, latitude, longitude; ~35,000 rows, COPY'd);
     returns the rows written (0 if up to date)."""
-    raw = path.read_bytes()
-    checksum = hashlib.sha256(raw).hexdigest()
     with schema_context("public"):
-        if not force and Dataset.objects.filter(name=CENTRES_DATASET_NAME, checksum=checksum).exists():
+        changed = _changed_text(path, CENTRES_DATASET_NAME, force)
+        if changed is None:
             return 0
-        reader = csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        text, checksum = changed
+        reader = csv.reader(io.StringIO(text))
         next(reader)
         count = 0
         with transaction.atomic(), connection.cursor() as cursor:
@@ -137,21 +151,18 @@ def load_centres(path: Path = CENTRES_FILE, *, force: bool = False) -> int:
                 for code, latitude, longitude in reader:
                     copy.write_row((code, float(latitude), float(longitude)))
                     count += 1
-            Dataset.objects.update_or_create(
-                name=CENTRES_DATASET_NAME, defaults={"checksum": checksum, "rows": count}
-            )
+            _record(CENTRES_DATASET_NAME, checksum, count)
     return count
 
 
 def load_cantons(path: Path = CANTONS_FILE, *, force: bool = False) -> int:
     """Replace ``geo_canton`` by ``path`` (~2,000 rows); returns the rows written (0 if up to date).
     Cantons are only read to add their communes at once, so nothing keeps an old one."""
-    raw = path.read_bytes()
-    checksum = hashlib.sha256(raw).hexdigest()
     with schema_context("public"):
-        if not force and Dataset.objects.filter(name=CANTONS_DATASET_NAME, checksum=checksum).exists():
+        changed = _changed_text(path, CANTONS_DATASET_NAME, force)
+        if changed is None:
             return 0
-        reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
+        text, checksum = changed
         rows = [
             Canton(
                 code=row["code"],
@@ -160,15 +171,9 @@ def load_cantons(path: Path = CANTONS_FILE, *, force: bool = False) -> int:
                 members=row["members"].split(),
                 search_name=normalize(row["name"]),
             )
-            for row in reader
+            for row in csv.DictReader(io.StringIO(text))
         ]
-        with transaction.atomic():
-            Canton.objects.all().delete()
-            Canton.objects.bulk_create(rows, batch_size=500)
-            Dataset.objects.update_or_create(
-                name=CANTONS_DATASET_NAME, defaults={"checksum": checksum, "rows": len(rows)}
-            )
-    return len(rows)
+        return _replace_all(Canton, rows, CANTONS_DATASET_NAME, checksum)
 
 
 def load_references(*, force: bool = False) -> dict[str, int]:
