@@ -68,11 +68,16 @@ def refresh_status(community: Community) -> ConnectedAccount | None:
     account = get_connected_account(community)
     if account is None or account.simulated:
         return account
-    # Stripe stamps its events in whole seconds: our read counts from the start of its second,
-    # so an event Stripe sent in the same second (after our read, or not) is never dropped.
-    read_at = timezone.now().replace(microsecond=0)
+    read_at = our_read_time(timezone.now())
     remote = stripe.Account.retrieve(account.account_id, **client.options())
     return apply_account_update(client.as_dict(remote), as_of=read_at)
+
+
+def our_read_time(now: datetime) -> datetime:
+    """When our own read of an account counts as taken: Stripe stamps its events in whole
+    seconds, so the read counts from the start of its second and an event Stripe sent in the
+    same second (after our read, or not) is never dropped as older."""
+    return now.replace(microsecond=0)
 
 
 def apply_account_update(data: dict, *, as_of: datetime) -> ConnectedAccount | None:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from apps.dues.models import Dues, Tier
 from apps.payments.models import Payment, Receipt
-from apps.stripe_gateway.models import StripeRoute, WebhookEvent
+from apps.stripe_gateway.connect import apply_account_update, our_read_time
+from apps.stripe_gateway.models import ConnectedAccount, StripeRoute, WebhookEvent
+from apps.stripe_gateway.webhooks import event_time
 from tests.conftest import HOST_A, HOST_B, PLATFORM_HOST
 from tests.dues.conftest import authenticate_3ds, card_token, connect, event, join_data, post_event, sign
 
@@ -482,26 +486,15 @@ def test_an_old_account_updated_event_delivered_late_never_rolls_the_status_back
 def test_an_account_event_of_the_same_second_as_our_own_read_is_not_dropped(community_a):
     """Our read of the account is precise to the microsecond, Stripe's events to the second: an
     event Stripe sent just after our read, in the same second, must still apply."""
-    from datetime import UTC, datetime
-
-    from django.db import connection
-
-    from apps.stripe_gateway.connect import apply_account_update, refresh_status
-    from apps.stripe_gateway.models import ConnectedAccount
-    from apps.stripe_gateway.webhooks import event_time
-
     connection.set_schema_to_public()
     ConnectedAccount.objects.filter(community=community_a).delete()
     ConnectedAccount.objects.create(community=community_a, account_id="acct_same_second")
     read_at = datetime(2026, 12, 3, 12, 0, 0, 700000, tzinfo=UTC)
     # What refresh_status stores for a read at 12:00:00.700 (charges not yet on).
-    apply_account_update(
-        {"id": "acct_same_second", "charges_enabled": False}, as_of=read_at.replace(microsecond=0)
-    )
+    apply_account_update({"id": "acct_same_second", "charges_enabled": False}, as_of=our_read_time(read_at))
     later = {"created": int(datetime(2026, 12, 3, 12, 0, 0, 900000, tzinfo=UTC).timestamp())}
     apply_account_update(
         {"id": "acct_same_second", "charges_enabled": True, "details_submitted": True},
         as_of=event_time(later),
     )
     assert ConnectedAccount.objects.get(account_id="acct_same_second").charges_enabled
-    assert refresh_status is not None  # the read path is the one storing whole seconds
