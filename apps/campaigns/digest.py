@@ -44,6 +44,7 @@ from apps.members.models import Membership
 from apps.members.standing import Standing, standings_of
 from apps.notifications import selectors as notification_selectors
 from apps.notifications import service as notification_service
+from apps.notifications.models import Notification
 from apps.notifications.registry import Channel, UnknownKind, get_kind
 from apps.site.models import NewsItem
 from apps.working_groups.models import GroupDocument, GroupMember
@@ -81,6 +82,25 @@ SECTION_TITLES = {
 }
 
 
+# A period's name is stored with each weekly claim and each notification it carried: no longer
+# than the narrower of those columns.
+PERIOD_MAX_LENGTH = min(
+    DigestDelivery._meta.get_field("period").max_length,
+    Notification._meta.get_field("digest_period").max_length,
+)
+
+
+def check_period(period: str) -> str:
+    """``period`` when it can name a digest run, else ValueError (empty, or longer than
+    ``PERIOD_MAX_LENGTH``): refused before anything of the run is recorded."""
+    if not period or len(period) > PERIOD_MAX_LENGTH:
+        raise ValueError(
+            f"digest period {period!r} is empty or longer than {PERIOD_MAX_LENGTH} characters, "
+            f"the width of the columns that store it (an ISO week such as 2026-W49 is 8)"
+        )
+    return period
+
+
 def period_of(moment: datetime) -> str:
     year, week, _weekday = timezone.localtime(moment).isocalendar()
     return f"{year}-W{week:02d}"
@@ -92,7 +112,9 @@ def _key(period: str, *parts: object) -> str:
 
 def begin(period: str, schema_count: int) -> bool:
     """Record that ``schema_count`` CPTS must answer for ``period``. False when the period was
-    already begun (a second beat run does nothing)."""
+    already begun (a second beat run does nothing). ValueError for a name that cannot be
+    stored (``check_period``)."""
+    check_period(period)
     return bool(ratelimit.client().set(_key(period, "left"), schema_count, nx=True, ex=KEEP_SECONDS))
 
 
@@ -119,6 +141,7 @@ def collect(period: str, since: datetime) -> None:
     notifications kept for the digest); store it in Redis for ``period``. The only write in the
     schema marks the notifications carried (``digest_period``): collecting the same week again
     finds the same ones."""
+    check_period(period)
     community = connection.tenant
     base = community.primary_url()
     now = timezone.now()
@@ -306,6 +329,7 @@ def deliver(period: str, user_ids: list[int], *, seconds: float = SLICE_SECONDS)
     claim and raises (the batch is retried). Like a campaign's slice, it gives its worker back after
     about ``seconds`` (at least one account is served): returns (mails sent, the ids left, to queue
     again behind what waits, priority mail first)."""
+    check_period(period)
     redis = ratelimit.client()
     # An account that stopped the digest since its collection gets none either.
     stopped = notification_service.digest_stopped_among(user_ids)
