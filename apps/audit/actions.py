@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "payments.partially_refunded": _("Paiement remboursé en partie (vu sur Stripe)"),
     "payments.disputed": _("Paiement contesté auprès de la banque"),
     "campaigns.sent": _("Campagne envoyée"),
+    "campaigns.sender_changed": _("Expéditeur des campagnes modifié"),
     "desk.accessed": _("Dossier du guichet consulté"),
     "desk.request_exported": _("Dossier du guichet exporté"),
     "desk.permission_changed": _("Accès aux soins ouvert ou retiré"),

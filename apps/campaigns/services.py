@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.log import record
 from apps.members.models import Role
 from apps.members.permissions import require_role
 from apps.richtext import clean_html
@@ -92,11 +93,19 @@ def send_test(*, actor, campaign: Campaign) -> str:
 
 
 def save_sender(*, actor, sender_name: str, reply_to: str) -> SenderSettings:
-    """The CPTS's default sender name and reply-to address for its campaigns."""
+    """The CPTS's default sender name and reply-to address for its campaigns. A change is written
+    in the CPTS's audit log with the changed fields' old and new values; saving the same values
+    again writes nothing."""
     require_role(actor, Role.TEAM)
     with transaction.atomic():
         row = SenderSettings.load()
-        row.sender_name = sender_name or ""
-        row.reply_to = reply_to or ""
+        new = {"sender_name": sender_name or "", "reply_to": reply_to or ""}
+        changed = [field for field, value in new.items() if getattr(row, field) != value]
+        if not changed:
+            return row
+        before = {field: getattr(row, field) for field in changed}
+        for field in changed:
+            setattr(row, field, new[field])
         row.save()
+        record(actor, "campaigns.sender_changed", None, before=before, after={f: new[f] for f in changed})
     return row
