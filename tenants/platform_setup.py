@@ -10,7 +10,13 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from .models import Community, Domain
-from .schema_migrations import DEFAULT_PER_PROCESS, MigrationReport, migrate_communities, schemas_behind_code
+from .schema_migrations import (
+    DEFAULT_MIN_PER_PROCESS,
+    DEFAULT_PER_PROCESS,
+    MigrationReport,
+    migrate_communities,
+    schemas_behind_code,
+)
 
 
 def ensure_platform_site() -> Community:
@@ -40,6 +46,7 @@ def migrate_everything(
     *,
     jobs: int | None = None,
     per_process: int = DEFAULT_PER_PROCESS,
+    min_per_process: int = DEFAULT_MIN_PER_PROCESS,
     progress: Callable[[str], None] | None = None,
 ) -> MigrationReport:
     """Public schema, then the template, then the CPTS schemas not level with the template, in
@@ -65,6 +72,8 @@ def migrate_everything(
         migrate_template_schema(verbosity)
     if not behind:
         progress("Schéma public et schéma modèle à jour")
-    report = migrate_communities(jobs=jobs, per_process=per_process, progress=progress)
+    report = migrate_communities(
+        jobs=jobs, per_process=per_process, min_per_process=min_per_process, progress=progress
+    )
     connection.set_schema_to_public()
     return report

@@ -16,7 +16,10 @@ django-tenants' standard executor runs Django's ``migrate`` once per schema in o
    most ``jobs`` at a time, each child migrating at most ``per_process`` schemas before it exits, so
    memory stays flat however many schemas there are (``per_process=1``: one fresh process per
    schema, as django-tenants' subprocess executor does; many per process amortise Django's
-   start-up). The batches are cut evenly over the jobs (``split_evenly``).
+   start-up). The batches are cut evenly over the jobs (``split_evenly``), but no child is started
+   for fewer than ``min_per_process`` schemas: when few schemas lag (a small deploy, a handful of
+   CPTS), one child migrates them all rather than ``jobs`` children each paying Django's start-up
+   for one or two schemas.
 3. A schema that fails is reported and the others go on; every migration is recorded as it is
    applied (each one is atomic on PostgreSQL), so running the command again resumes where it stopped.
 """
@@ -44,6 +47,10 @@ CHILD_COMMAND = "migrate_community_schemas"
 # schemas' worth of migrating one CreateModel: at 100 per child it is a few percent of the work,
 # and the child's peak memory stays flat (benchmarks/migrate_all.py measures it).
 DEFAULT_PER_PROCESS = 100
+# The smallest batch worth a child of its own: a child's start-up (~1.1 s of CPU) is ~17 schemas'
+# worth of migrating one CreateModel (~0.066 s each, docs/scaling.md), so below ~20 schemas a second
+# child costs more than it saves.
+DEFAULT_MIN_PER_PROCESS = 20
 
 
 def default_jobs() -> int:
@@ -138,14 +145,22 @@ def _missing_migrations(
     return dict(sorted(result.items()))
 
 
-def split_evenly(schemas: list[str], *, jobs: int, per_process: int) -> list[list[str]]:
+def split_evenly(
+    schemas: list[str], *, jobs: int, per_process: int, min_per_process: int = DEFAULT_MIN_PER_PROCESS
+) -> list[list[str]]:
     """Cut ``schemas`` into batches of at most ``per_process``, as few as that allows but a multiple
-    of ``jobs`` (never more batches than schemas), with sizes differing by one at most: every job
-    gets the same share of the work, so none sits idle while the last batch runs."""
+    of the jobs used (never more batches than schemas), with sizes differing by one at most: every
+    job gets the same share of the work, so none sits idle while the last batch runs.
+
+    Fewer jobs are used when there are not ``min_per_process`` schemas for each: a job then starts
+    for every ``min_per_process`` schemas at most (one job below that). ``per_process`` stays the
+    hard limit (a child's memory): ``min_per_process`` never exceeds it."""
     if not schemas:
         return []
-    count = -(-len(schemas) // max(1, per_process))
-    jobs = max(1, min(jobs, len(schemas)))
+    per_process = max(1, per_process)
+    floor = max(1, min(min_per_process, per_process))
+    count = -(-len(schemas) // per_process)
+    jobs = max(1, min(jobs, len(schemas) // floor))
     count = min(len(schemas), -(-count // jobs) * jobs)
     size, extra = divmod(len(schemas), count)
     batches, start = [], 0
@@ -240,6 +255,7 @@ def migrate_communities(
     *,
     jobs: int | None = None,
     per_process: int = DEFAULT_PER_PROCESS,
+    min_per_process: int = DEFAULT_MIN_PER_PROCESS,
     schemas: Iterable[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> MigrationReport:
@@ -259,9 +275,11 @@ def migrate_communities(
         report.failed[schema] = "schéma absent de la base"
         progress(f"ÉCHEC {schema} : schéma absent de la base")
     todo = [schema for schema, missing in outdated.items() if missing >= 0]
+    batches = split_evenly(todo, jobs=jobs, per_process=per_process, min_per_process=min_per_process)
+    parallel = min(jobs, len(batches))
     progress(
         f"{len(schemas)} CPTS : {report.skipped} à jour, {len(todo)} à migrer "
-        f"({jobs} processus en parallèle, {per_process} schéma(s) par processus)"
+        f"({len(batches)} processus, {parallel} en parallèle, {per_process} schéma(s) au plus par processus)"
     )
     if todo:
         environment = _child_environment()
@@ -281,9 +299,8 @@ def migrate_communities(
 
         # The parent's connection is not shared with the children; close it rather than hold it idle.
         connection.close()
-        batches = split_evenly(todo, jobs=jobs, per_process=per_process)
         report.children = len(batches)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
             peaks = list(pool.map(lambda batch: _run_child(batch, environment, record), batches))
         report.max_child_rss_kb = max(peaks, default=0)
     report.seconds = time.perf_counter() - started

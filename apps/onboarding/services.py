@@ -18,7 +18,7 @@ from apps.members.permissions import require_role
 from apps.site.models import NewsItem, SiteSettings
 from apps.site.services import save_news_item, update_branding
 from apps.territory.models import TerritoryCommune
-from apps.territory.services import add_communes, remove_commune
+from apps.territory.services import add_canton, add_communes, remove_commune
 from tenants.queue import enqueue_on_commit
 
 from .models import CompletedStep
@@ -43,9 +43,11 @@ def save_identity(*, actor, site: SiteSettings, logo=None) -> SiteSettings:
     return site
 
 
-def add_to_territory(*, actor, codes: list[str], epci: str = "") -> int:
-    """Add communes by INSEE code and, with ``epci``, every member commune of that EPCI. Returns
-    how many were added. Raises ValidationError (French) for an unknown code or EPCI."""
+def add_to_territory(*, actor, codes: list[str], epci: str = "", canton: str | None = None) -> int:
+    """Add communes by INSEE code and, with ``epci``, every member commune of that EPCI, and with
+    ``canton`` (a code or an exact name), every current commune of that canton. Returns how many
+    were added. Raises ValidationError (French) for an unknown code or EPCI, for an unknown or
+    ambiguous canton, and for an empty ``canton`` (given but blank); nothing is added then."""
     require_role(actor, Role.ADMIN)
     wanted = [code for code in codes if code]
     if epci:
@@ -53,9 +55,17 @@ def add_to_territory(*, actor, codes: list[str], epci: str = "") -> int:
         if group is None:
             raise ValidationError(_("Intercommunalité inconnue."))
         wanted += group.members
-    if not wanted:
-        raise ValidationError(_("Cochez au moins une commune, ou choisissez une intercommunalité."))
-    return len(add_communes(actor=actor, codes=wanted))
+    if canton is not None and not canton.strip():
+        raise ValidationError(_("Indiquez un canton : son code (ex. 4521) ou son nom exact."))
+    if not wanted and canton is None:
+        raise ValidationError(
+            _("Cochez au moins une commune, ou choisissez une intercommunalité ou un canton.")
+        )
+    with transaction.atomic():
+        added = len(add_canton(actor=actor, value=canton)[1]) if canton is not None else 0
+        if wanted:
+            added += len(add_communes(actor=actor, codes=wanted))
+    return added
 
 
 def remove_from_territory(*, actor, code: str) -> bool:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.geo.selectors import search_communes, search_epcis
+from apps.geo.selectors import search_cantons, search_communes, search_epcis
 from apps.members.models import Role
 from apps.members.permissions import role_required
 from apps.site.models import SiteSettings
@@ -123,7 +123,8 @@ def _picked_context() -> dict:
 
 @admin_required
 def territory_search(request):
-    """htmx: communes (to tick, several at a time) and intercommunalités (added whole) matching ``q``."""
+    """htmx: communes (to tick, several at a time), intercommunalités and cantons (added whole)
+    matching ``q``."""
     query = request.GET.get("q", "")
     return render(
         request,
@@ -132,6 +133,7 @@ def territory_search(request):
             "query": query,
             "results": search_communes(query, limit=12),
             "epcis": search_epcis(query),
+            "cantons": search_cantons(query),
             "picked": set(territory_selectors.get_territory_codes()),
         },
     )
@@ -140,12 +142,17 @@ def territory_search(request):
 @admin_required
 @require_POST
 def territory_add(request):
-    """Add the ticked communes, or a whole EPCI; htmx gets the territory list back, a plain form
-    post goes back to the step."""
+    """Add the ticked communes, a whole EPCI or a whole canton; htmx gets the territory list back,
+    a plain form post goes back to the step (a typed canton refused: the step again, the error
+    under the field and the typed value kept)."""
     error = ""
+    canton = request.POST.get("canton")
     try:
         added = services.add_to_territory(
-            actor=request.user, codes=request.POST.getlist("codes"), epci=request.POST.get("epci", "")
+            actor=request.user,
+            codes=request.POST.getlist("codes"),
+            epci=request.POST.get("epci", ""),
+            canton=canton,
         )
     except ValidationError as exc:
         error = exc.messages[0]
@@ -157,6 +164,14 @@ def territory_add(request):
             "onboarding/_territory_picked.html",
             {"error": error, "notice": notice, **_picked_context()},
             status=400 if error else 200,
+        )
+    if error and canton is not None:
+        return _render_step(
+            request,
+            "territory",
+            "onboarding/territory.html",
+            {"canton_error": error, "canton_value": canton, **_picked_context()},
+            status=400,
         )
     if error:
         messages.error(request, error)

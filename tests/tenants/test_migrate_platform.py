@@ -136,7 +136,10 @@ def test_a_pass_with_nothing_to_apply_runs_no_migrate_and_touches_no_schema(worl
         (60, 3, 100, [20, 20, 20]),
         (1000, 3, 100, [84, 84, 84, 84] + [83] * 8),
         (1000, 4, 100, [84] * 4 + [83] * 8),
-        (7, 8, 100, [1] * 7),
+        (7, 8, 100, [7]),
+        (45, 8, 100, [23, 22]),
+        (61, 8, 100, [21, 20, 20]),
+        (200, 8, 100, [25] * 8),
         (10, 2, 1, [1] * 10),
         (1, 2, 100, [1]),
         (0, 2, 100, []),
@@ -147,6 +150,36 @@ def test_batches_are_cut_evenly_over_the_jobs(count, jobs, per_process, sizes):
     batches = split_evenly(schemas, jobs=jobs, per_process=per_process)
     assert [len(batch) for batch in batches] == sizes
     assert [schema for batch in batches for schema in batch] == schemas
+
+
+@pytest.mark.parametrize(
+    ("count", "jobs", "per_process", "min_per_process", "sizes"),
+    [
+        (7, 8, 100, 1, [1] * 7),
+        (7, 8, 100, 3, [4, 3]),
+        (30, 4, 10, 20, [10, 10, 10]),
+    ],
+)
+def test_a_child_starts_only_for_enough_schemas_and_never_for_more_than_per_process(
+    count, jobs, per_process, min_per_process, sizes
+):
+    schemas = [f"cpts-{index:04d}" for index in range(count)]
+    batches = split_evenly(schemas, jobs=jobs, per_process=per_process, min_per_process=min_per_process)
+    assert [len(batch) for batch in batches] == sizes
+    assert [schema for batch in batches for schema in batch] == schemas
+
+
+def test_a_small_deploy_starts_one_child_whatever_the_jobs(world, committed):
+    slugs = ["petit-un", "petit-deux", "petit-trois"]
+    for slug in slugs:
+        committed.append(lagging_cpts(slug).schema_name)
+
+    lines: list[str] = []
+    report = migrate_communities(jobs=3, progress=lines.append)
+
+    assert (report.children, sorted(report.migrated), report.failed) == (1, sorted(slugs), {})
+    assert any("3 à migrer (1 processus, 1 en parallèle" in line for line in lines)
+    assert outdated_schemas(community_schemas()) == {}
 
 
 def test_one_child_migrates_several_schemas_with_post_migrate_in_each(world, committed):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.platform_setup import migrate_everything
-from tenants.schema_migrations import DEFAULT_PER_PROCESS, default_jobs
+from tenants.schema_migrations import DEFAULT_MIN_PER_PROCESS, DEFAULT_PER_PROCESS, default_jobs
 
 
 class Command(BaseCommand):
@@ -12,12 +12,23 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--jobs", type=int, default=default_jobs(), help="processus en parallèle")
+        parser.add_argument(
+            "--jobs", type=int, default=default_jobs(), help="processus en parallèle, au plus"
+        )
         parser.add_argument(
             "--per-process",
             type=int,
             default=DEFAULT_PER_PROCESS,
             help="schémas migrés par processus enfant avant qu'il ne s'arrête (1 : un processus par schéma)",
+        )
+        parser.add_argument(
+            "--min-per-process",
+            type=int,
+            default=DEFAULT_MIN_PER_PROCESS,
+            help=(
+                "pas de processus enfant de plus pour moins de ce nombre de schémas : quelques schémas "
+                "en retard sont migrés par un seul processus (jamais plus que --per-process)"
+            ),
         )
 
     def handle(self, *args, **options):
@@ -26,6 +37,7 @@ class Command(BaseCommand):
             verbosity=max(0, verbosity - 1),
             jobs=options["jobs"],
             per_process=options["per_process"],
+            min_per_process=options["min_per_process"],
             progress=(lambda line: (self.stdout.write(line), self.stdout.flush())) if verbosity else None,
         )
         if report.failed:
