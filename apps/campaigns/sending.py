@@ -42,7 +42,6 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -50,8 +49,6 @@ from apps.audit.log import record
 from apps.mailing import mail
 from apps.mailing.models import SentMail
 from apps.notifications import service as notifications
-from apps.notifications.models import Preference, Unsubscription
-from apps.notifications.registry import Channel
 from apps.richtext import plain_text
 from tenants.actors import SYSTEM
 
@@ -189,22 +186,10 @@ def _next_batch(campaign_id: int, after: int) -> list[Recipient]:
 
 
 def unsubscribed_among(recipients: list[Recipient]) -> set[int]:
-    """The rows of ``recipients`` whose address unsubscribed from campaigns of this CPTS, or whose
-    account chose « never » for them (``notifications.service.is_unsubscribed``'s rule), in two
-    queries for the whole batch."""
-    addresses = {r.email.strip().lower() for r in recipients}
-    gone = set(
-        Unsubscription.objects.annotate(address=Lower("email"))
-        .filter(kind=CAMPAIGN_KIND, address__in=addresses)
-        .values_list("address", flat=True)
-    )
-    user_ids = {r.user_id for r in recipients if r.user_id is not None}
-    muted = set(
-        Preference.objects.filter(user_id__in=user_ids, kind=CAMPAIGN_KIND, channel=Channel.NEVER).values_list(
-            "user_id", flat=True
-        )
-    ) if user_ids else set()  # fmt: skip
-    return {r.pk for r in recipients if r.email.strip().lower() in gone or r.user_id in muted}
+    """The rows of ``recipients`` that must not receive campaigns of this CPTS (the notification
+    service's rule, ``notifications.unsubscribed_among``), in two queries for the whole batch."""
+    gone = notifications.unsubscribed_among([(r.email, r.user_id) for r in recipients], CAMPAIGN_KIND)
+    return {r.pk for r in recipients if (r.email, r.user_id) in gone}
 
 
 def _set_aside(recipients: list[Recipient]) -> list[Recipient]:

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -163,7 +164,7 @@ def set_preference(*, actor, kind: str, channel: str) -> Preference:
         )
         if channel != Channel.NEVER:
             # Choosing to receive it again undoes an unsubscription from a link.
-            Unsubscription.objects.filter(email__iexact=actor.email, kind=kind).delete()
+            Unsubscription.objects.filter(pk__in=_unsubscriptions([actor.email], kind).values("pk")).delete()
     return preference
 
 
@@ -209,7 +210,7 @@ def unsubscribe(named: UnsubscribeRequest) -> None:
     if get_kind(named.kind).transactional:
         return
     with transaction.atomic():
-        if not Unsubscription.objects.filter(email__iexact=named.address, kind=named.kind).exists():
+        if not _unsubscriptions([named.address], named.kind).exists():
             try:
                 with transaction.atomic():
                     Unsubscription.objects.create(
@@ -225,15 +226,49 @@ def unsubscribe(named: UnsubscribeRequest) -> None:
             listener(named.address, named.kind)
 
 
+def address_key(address: str) -> str:
+    """How an address is compared with the unsubscriptions: trimmed, lower case (Python's rule;
+    the rows are compared through ``Lower``: one rule for every check, single or bulk)."""
+    return address.strip().lower()
+
+
+def _unsubscriptions(addresses: Iterable[str], kind: str):
+    """The ``Unsubscription`` rows of ``kind`` matching any of ``addresses`` (``address_key``),
+    annotated with their ``key``."""
+    keys = {address_key(address) for address in addresses}
+    return Unsubscription.objects.annotate(key=Lower("email")).filter(kind=kind, key__in=keys)
+
+
+def unsubscribed_among(
+    recipients: Iterable[tuple[str, int | None]], kind: str
+) -> set[tuple[str, int | None]]:
+    """The (address, account id or None) pairs of ``recipients`` to which the current CPTS must not
+    send ``kind``: the address unsubscribed (any case, surrounding spaces ignored), or the account
+    chose « never ». Two queries whatever the number of recipients; ``is_unsubscribed`` is this
+    rule for one recipient."""
+    pairs = list(recipients)
+    if not pairs:
+        return set()
+    gone = set(_unsubscriptions((address for address, _user in pairs), kind).values_list("key", flat=True))
+    user_ids = {user_id for _address, user_id in pairs if user_id is not None}
+    muted = (
+        set(
+            Preference.objects.filter(user_id__in=user_ids, kind=kind, channel=Channel.NEVER).values_list(
+                "user_id", flat=True
+            )
+        )
+        if user_ids
+        else set()
+    )
+    return {
+        (address, user_id) for address, user_id in pairs if address_key(address) in gone or user_id in muted
+    }
+
+
 def is_unsubscribed(address: str, kind: str, *, user_id: int | None = None) -> bool:
     """True when the current CPTS must not send ``kind`` to ``address``: the address unsubscribed,
-    or its account chose « never »."""
-    if Unsubscription.objects.filter(email__iexact=address.strip(), kind=kind).exists():
-        return True
-    return (
-        user_id is not None
-        and Preference.objects.filter(user_id=user_id, kind=kind, channel=Channel.NEVER).exists()
-    )
+    or its account chose « never » (``unsubscribed_among`` for one recipient)."""
+    return bool(unsubscribed_among([(address, user_id)], kind))
 
 
 def unsubscribed_count(kind: str, source: str) -> int:
@@ -267,7 +302,7 @@ def digest_channels(user_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple
 def resubscribe(address: str, kind: str) -> None:
     """``address`` asked again to receive ``kind`` from the current CPTS (a renewed consent):
     its unsubscription is undone."""
-    Unsubscription.objects.filter(email__iexact=address.strip(), kind=kind).delete()
+    Unsubscription.objects.filter(pk__in=_unsubscriptions([address], kind).values("pk")).delete()
 
 
 # The weekly digest is one e-mail per account gathering every CPTS of the account: its one-click
