@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.log import record
 from apps.members.models import Membership, Role
 from apps.members.permissions import require_role
 from apps.members.services import grant_role
@@ -89,8 +90,9 @@ def _join(actor, *, tier: Tier, eligibility_category: str, year: int) -> Dues:
 def record_offline_payment(
     *, actor, dues: Dues, method: str, reference: str = "", paid_at=None, amount: Decimal | None = None
 ) -> Payment:
-    """The team records a cheque, transfer or cash payment: the dues become active at once and a
-    worker issues and e-mails the receipt.
+    """The team records a cheque, transfer or cash payment: the dues become active at once, the
+    entry is written to the audit log (``payments.recorded_offline``: who, amount, method, year)
+    and a worker issues and e-mails the receipt.
 
     A card attempt still open for these dues is cancelled on Stripe first, so the member cannot
     pay a second time. Refused (ValidationError, French, with the reason) when the dues are paid
@@ -145,6 +147,15 @@ def _record_offline(
             paid_at=paid_at or timezone.now(),
         )
         activate(locked)
+        # Money recorded by hand, with no bank to vouch for it: who entered what is kept.
+        record(
+            actor,
+            "payments.recorded_offline",
+            payment,
+            amount=str(payment.amount),
+            method=method,
+            year=locked.year,
+        )
         settlement.enqueue_receipt(payment)
     return payment
 

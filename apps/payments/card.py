@@ -663,23 +663,39 @@ def cancel_on_stripe(payment: Payment) -> str:
 
 
 def refund_on_stripe(payment: Payment) -> None:
-    """Refund a card payment on Stripe, once: a charge already fully refunded (from the CPTS's
-    dashboard, its webhook lost) is not refunded again (Stripe would refuse it anyway).
+    """Refund on Stripe what remains of a card payment, once: a charge already fully refunded
+    (from the CPTS's dashboard, its webhook lost) is not refunded again (Stripe would refuse it
+    anyway).
+
+    The amount is always named: what remains on Stripe's charge, and never more than what
+    remains in our own ledger (``Payment.amount`` minus ``amount_refunded``). Stripe refunds
+    « the rest » when no amount is given, but localstripe refunds the whole charge again. A
+    partial refund made on Stripe that we had not recorded yet (its webhook lost) is recorded
+    first (``settlement.record_partial_refund``: its own credit note and audit line), so our
+    refund then covers, and is logged as, the rest only.
 
     The platform's commission on the payment is given back with it (``refund_application_fee``):
     the CPTS pays back the whole price, so it gets back the share the platform took on it."""
     charge = retrieve_intent_with_charge(payment).get("latest_charge")
-    if isinstance(charge, dict) and charge.get("refunded"):
+    charge = charge if isinstance(charge, dict) else {}
+    if charge.get("refunded"):
         logger.info("payment %s already refunded on Stripe: no second refund", payment.pk)
         return
-    params: dict[str, Any] = {"payment_intent": payment.stripe_payment_intent_id}
+    already = int(charge.get("amount_refunded") or 0)
+    if already:
+        settlement.record_partial_refund(payment.pk, refunded=Decimal(already) / 100)
+    ours = Payment.objects.values_list("amount", "amount_refunded").get(pk=payment.pk)
+    remaining = settlement.cents(ours[0]) - settlement.cents(ours[1])
+    if charge.get("amount") is not None:
+        remaining = min(remaining, int(charge["amount"]) - already)
+    if remaining <= 0:
+        logger.info("payment %s: nothing left to refund on Stripe", payment.pk)
+        return
+    params: dict[str, Any] = {"payment_intent": payment.stripe_payment_intent_id, "amount": remaining}
     if payment.platform_fee and not client.is_embedded():
         # Direct charge: the fee went to the platform. localstripe rejects this parameter.
         params["refund_application_fee"] = True
-    stripe.Refund.create(
-        **params,
-        **client.options(
-            payment.stripe_account_id,
-            idempotency_key=f"refund-{connection.schema_name}-{payment.pk}",
-        ),
-    )
+    # One key per refund: the rest after a partial refund is another request than a whole
+    # refund (Stripe refuses a key sent again with other parameters).
+    key = f"refund-{connection.schema_name}-{payment.pk}" + (f"-after-{already}" if already else "")
+    stripe.Refund.create(**params, **client.options(payment.stripe_account_id, idempotency_key=key))

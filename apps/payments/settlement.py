@@ -103,7 +103,8 @@ def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False, acto
     """Record a refund (ours or seen on Stripe) and have a worker issue the credit note.
 
     Every refund goes through here, so this is where it is written to the audit log
-    (``payments.refunded``, in the same transaction, once): ``actor`` is the person who asked for
+    (``payments.refunded``, in the same transaction, once, with the amount this refund moved:
+    the rest when part was refunded before, ``refunded_before``): ``actor`` is the person who asked for
     it (``apps.payments.services.refund_payment``), the platform (``SYSTEM``) for the refunds no
     person asked for (a seat refunded by a worker, a cancelled event, a refund read back from Stripe).
 
@@ -116,11 +117,16 @@ def mark_payment_refunded(payment_id: int, *, seen_on_stripe: bool = False, acto
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status != Payment.Status.SUCCEEDED:
             return False
+        before = payment.amount_refunded
         payment.status = Payment.Status.REFUNDED
         payment.refunded_at = timezone.now()
         payment.amount_refunded = payment.amount
         payment.save(update_fields=["status", "refunded_at", "amount_refunded"])
-        record(actor, "payments.refunded", payment, amount=str(payment.amount), method=payment.method)
+        # The amount this refund moved: the rest, after a partial refund (as its credit note says).
+        details = {"amount": str(payment.amount - before), "method": payment.method}
+        if before:
+            details["refunded_before"] = str(before)
+        record(actor, "payments.refunded", payment, **details)
         hooks, _obj = registry.payable_of(payment)
         hooks.on_refunded(payment, seen_on_stripe=seen_on_stripe)
         enqueue_on_commit("dues.issue_credit_note", connection.schema_name, payment.pk)
