@@ -28,7 +28,7 @@ from tenants import rate_limit
 from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
-from . import crypto
+from . import crypto, hooks
 from .models import (
     DECLARED_CRITERIA,
     DEFAULT_WEIGHTS,
@@ -93,6 +93,7 @@ def set_enabled(*, operator_email: str, enabled: bool) -> DeskSettings:
         row.enabled_at = timezone.now() if enabled else None
         row.enabled_by = operator_email if enabled else ""
         row.save()
+        hooks.settings_changed()
     return row
 
 
@@ -151,6 +152,7 @@ def update_settings(*, actor, weights: dict, retention_months: int, letter_subje
         )
         log_access(actor=actor, action="settings", detail=f"{changed} priorités recalculées le {today}")
         record(actor, "desk.settings_changed", None, retention_months=retention_months)
+        hooks.settings_changed()
     return row
 
 

@@ -8,10 +8,15 @@ class SiteConfig(AppConfig):
     verbose_name = _("Site public")
 
     def ready(self) -> None:
+        from apps.access_care.hooks import register_settings_listener
         from apps.backoffice.registry import register_sidebar_entry
         from apps.richtext import register_html_finisher
 
+        from .pagecache import invalidate_site
         from .services import with_renditions
+
+        # The menu and footer link to the desk's form while it is on: forget them when it changes.
+        register_settings_listener(invalidate_site)
 
         # Images of any app's rich text (event descriptions…) get the site's renditions.
         register_html_finisher(with_renditions)

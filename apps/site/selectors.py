@@ -96,7 +96,8 @@ def get_site_chrome() -> dict:
         "base_url": community.primary_url().rstrip("/"),
         "main_menu": entries(Page.Menu.MAIN),
         "footer_menu": entries(Page.Menu.FOOTER),
-        # Modules owned by other apps: shown within CHROME_TTL of being switched on or off.
+        # Modules owned by other apps: the desk's switch invalidates the chrome at once
+        # (apps.access_care.hooks); the roster's slots show within CHROME_TTL.
         "care_links": integrations.care_links(),
     }
     pagecache.set_chrome(chrome)
