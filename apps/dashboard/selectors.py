@@ -153,7 +153,9 @@ def overview(today: date | None = None) -> Overview:
         event__ends_at__gte=now, status__in=Registration.SEATED
     ).count()
     deadlines, has_contract = _deadlines(today)
-    indicators = [p for p in list_indicator_progress(year) if p.target is not None][:6]
+    # The cockpit's own reading: the running year's computed figures are counted now (live), not
+    # the stored row the last recalculation left, so both pages give the same figure.
+    indicators = [p for p in list_indicator_progress(year, live=True) if p.target is not None][:6]
     return Overview(
         year=year,
         standing=standing,

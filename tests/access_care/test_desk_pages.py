@@ -4,6 +4,8 @@ the statuses a request can move to, a letter that can be posted, mails that read
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 from django.core import mail
 from django.test import Client
@@ -13,6 +15,7 @@ from django_tenants.utils import schema_context
 
 from apps.access_care import services, views
 from apps.access_care.models import PatientRequest
+from apps.aci import selectors as aci_selectors
 from apps.aci import services as aci_services
 from tests.access_care.conftest import ORLEANS, SULLY, request_data, submit
 from tests.conftest import HOST_A
@@ -120,3 +123,25 @@ def test_the_aci_pages_count_an_acceptance_at_once_without_a_recalculation(desk,
     assert "aucune cible fixée" in listing
     detail = dora_client.get(f"/aci/indicateurs/{found.pk}/").content.decode()
     assert re.search(r"<strong>\d{4} : 1</strong>", detail)
+
+
+def test_the_dashboard_aci_panel_shows_the_same_live_figure_as_the_cockpit(desk, community_a, dora_client):
+    this_year = timezone.localdate().year
+    with schema_context(community_a.schema_name):
+        signed = date(this_year - 1, 3, 1)
+        aci_services.create_contract(actor=desk.dora, signed_on=signed, grid=aci_selectors.grid_for(signed))
+        found = aci_services.create_indicator(
+            actor=desk.dora,
+            data={"label": "Patients ayant trouvé", "unit": "patients", "source": "access_found"},
+        )
+        aci_services.set_target(actor=desk.dora, indicator=found, year=this_year, target=Decimal(10))
+        aci_services.refresh_computed_values(year=this_year)  # stores 0
+        services.declare_capacity(actor=desk.gaston, places=2, groups=[], communes=[], practice_commune=SULLY)
+        proposal = services.propose(actor=desk.dora, request=submit(), gp=desk.gaston)
+        services.answer_proposal(actor=desk.gaston, proposal=proposal, accept=True)
+    cockpit = dora_client.get("/aci/").content.decode()
+    assert re.search(r"Patients ayant trouvé</a>\s*:\s*<strong>1</strong> patients", cockpit), cockpit
+    dashboard = dora_client.get(reverse("dashboard:home")).content.decode()
+    row = re.search(r"Patients ayant trouvé</a>.*?</li>", dashboard, re.S)
+    assert row, dashboard
+    assert re.search(r">\s*1 / objectif 10", row.group(0)), row.group(0)
