@@ -48,6 +48,7 @@ from django.utils import timezone, translation
 from apps.audit.log import record
 from apps.mailing import mail
 from apps.mailing.models import SentMail
+from apps.mailing.stencil import Rendered, Stencil
 from apps.notifications import service as notifications
 from apps.richtext import plain_text
 from tenants.actors import SYSTEM
@@ -234,13 +235,18 @@ def mail_key(campaign: Campaign, recipient: Recipient) -> str:
 
 
 _RELATIVE_URL = re.compile(r'\b(src|href)="/(?!/)')
-# Stands for each recipient's own unsubscribe link in the bodies rendered once.
+# Stands for each recipient's own unsubscribe link in the bodies rendered once (and in the stencil).
 _UNSUBSCRIBE_MARK = "https://unsubscribe.invalid/mark"
+# The stencil's stand-in recipient (replaced for each recipient, never sent).
+_STAND_IN_TO = "destinataire@stencil.invalid"
+_STAND_IN_ID = "<stencil@stencil.invalid>"
 
 
 class Composer:
     """Builds each recipient's message on the mail path (``apps.mailing.mail``); the bodies, the
-    same for every recipient but for the unsubscribe link, are rendered once."""
+    same for every recipient but for the unsubscribe link, are rendered once. ``render`` gives a
+    message's bytes from the campaign's stencil (``apps.mailing.stencil``), made once: the same
+    message as ``build`` for a fraction of its CPU, for a connection that sends bytes."""
 
     def __init__(self, campaign: Campaign, community) -> None:
         self.campaign = campaign
@@ -258,17 +264,19 @@ class Composer:
         with translation.override(settings.LANGUAGE_CODE):
             self.html = render_to_string("campaigns/email/campaign.html", context)
             self.text = mail.render_text("campaigns/email/campaign.txt", {**context, "text": self.text_body})
+        self._stencil: Stencil | None = None
+        self._stencil_made = False
 
-    def build(self, recipient: Recipient, smtp=None, *, test: bool = False) -> EmailMultiAlternatives:
-        """The message to ``recipient``; ``test``: a one-off copy (its own Message-ID, no row)."""
-        msg_id = mail.new_message_id() if test else message_id(self.campaign, recipient, self.schema)
-        link = notifications.unsubscribe_url(
+    def _link(self, recipient: Recipient, *, test: bool = False) -> str:
+        return notifications.unsubscribe_url(
             CAMPAIGN_KIND, address=recipient.email, user_id=recipient.user_id,
             source="" if test else source_of(self.campaign), site_url=self.site_url,
         )  # fmt: skip
+
+    def _message(self, *, to: str, msg_id: str, link: str, smtp=None) -> EmailMultiAlternatives:
         headers = {"Precedence": "bulk", "Auto-Submitted": "auto-generated", **mail.unsubscribe_headers(link)}
         return mail.build(
-            to=[formataddr((recipient.name, recipient.email)) if recipient.name else recipient.email],
+            to=[to],
             subject=self.campaign.subject,
             text=self.text.replace(_UNSUBSCRIBE_MARK, link),
             html=self.html.replace(_UNSUBSCRIBE_MARK, link),
@@ -278,6 +286,31 @@ class Composer:
             message_id=msg_id,
             connection=smtp,
         )
+
+    def build(self, recipient: Recipient, smtp=None, *, test: bool = False) -> EmailMultiAlternatives:
+        """The message to ``recipient``; ``test``: a one-off copy (its own Message-ID, no row)."""
+        msg_id = mail.new_message_id() if test else message_id(self.campaign, recipient, self.schema)
+        return self._message(
+            to=_to(recipient), msg_id=msg_id, link=self._link(recipient, test=test), smtp=smtp
+        )
+
+    def render(self, recipient: Recipient) -> Rendered | None:
+        """The bytes of ``build(recipient)``'s message (but for its MIME boundary), or None when
+        this message must be built (a campaign or a recipient the stencil cannot reproduce)."""
+        if not self._stencil_made:
+            stand_in = self._message(to=_STAND_IN_TO, msg_id=_STAND_IN_ID, link=_UNSUBSCRIBE_MARK)
+            self._stencil = Stencil.of(stand_in, mark=_UNSUBSCRIBE_MARK)
+            self._stencil_made = True
+        if self._stencil is None:
+            return None
+        return self._stencil.render(
+            to=[_to(recipient)], message_id=message_id(self.campaign, recipient, self.schema),
+            value=self._link(recipient),
+        )  # fmt: skip
+
+
+def _to(recipient: Recipient) -> str:
+    return formataddr((recipient.name, recipient.email)) if recipient.name else recipient.email
 
 
 def send_test(campaign: Campaign, community, email: str, name: str = "") -> None:
@@ -335,9 +368,8 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
                     if not claimed:
                         continue  # another worker's (a resumed chain running at the same time)
                     tokens -= 1
-                    message = composer.build(recipient, outbox.connection)
                     try:
-                        outbox.send(message, key=mail_key(campaign, recipient), kind=CAMPAIGN_KIND)
+                        sent_id = _send(composer, outbox, recipient)
                     except smtplib.SMTPRecipientsRefused as error:
                         held = _Settlement(recipient.pk, Recipient.Status.FAILED, error=str(error)[:300])
                         continue
@@ -345,9 +377,8 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
                         held = _Settlement(recipient.pk, Recipient.Status.PENDING)
                         raise
                     held = _Settlement(
-                        recipient.pk, Recipient.Status.SENT,
-                        message_id=message.extra_headers["Message-ID"], sent_at=timezone.now(),
-                    )  # fmt: skip
+                        recipient.pk, Recipient.Status.SENT, message_id=sent_id, sent_at=timezone.now()
+                    )
                     sent += 1
         finally:
             if held is not None:
@@ -360,6 +391,20 @@ def send_slice(campaign_id: int, community, *, seconds: float = SLICE_SECONDS) -
     # Nothing pending but a message in flight elsewhere (or a dead worker's claim, interrupted once
     # STALE_CLAIM has passed): look again later rather than spin.
     return SliceResult(sent=sent, finished=False, wait=IN_FLIGHT_RECHECK_SECONDS if exhausted else None)
+
+
+def _send(composer: Composer, outbox: mail.Outbox, recipient: Recipient) -> str:
+    """Hand ``recipient``'s message to the outbox: its bytes from the campaign's stencil when the
+    connection sends bytes (Django's SMTP backend), else the message built the usual way (a
+    provider's API backend reads its attributes). Returns its Message-ID."""
+    key = mail_key(composer.campaign, recipient)
+    rendered = composer.render(recipient) if outbox.takes_bytes else None
+    if rendered is not None:
+        outbox.send_bytes(rendered, key=key, kind=CAMPAIGN_KIND)
+        return rendered.message_id
+    message = composer.build(recipient, outbox.connection)
+    outbox.send(message, key=key, kind=CAMPAIGN_KIND)
+    return message.extra_headers["Message-ID"]
 
 
 @contextmanager

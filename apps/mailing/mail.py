@@ -40,6 +40,7 @@ from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends import smtp
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -49,6 +50,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from .models import SentMail, Suppression
+from .stencil import Rendered
 
 LAYOUT_TEMPLATE = "mailing/email/layout.html"
 
@@ -272,8 +274,18 @@ def stamp(message: EmailMultiAlternatives, *, key: str | None, kind: str) -> Sen
         recipients=[parseaddr(address)[1] for address in message.to],
         subject=str(message.subject)[:300],
         message_id=message.extra_headers["Message-ID"],
-        provider_message_id=(getattr(status, "message_id", None) or "")[:255],
+        provider_message_id=_provider_id(getattr(status, "message_id", None))[:255],
     )
+
+
+def _provider_id(value) -> str:
+    """anymail's ``message_id``: one id, or a set of them when the provider gave each recipient
+    its own; None before sending or on a backend without one."""
+    if value is None:
+        return ""
+    if isinstance(value, set | frozenset | list | tuple):
+        return ",".join(sorted(str(item) for item in value))
+    return str(value)
 
 
 def record(stamps: Iterable[SentMail]) -> None:
@@ -295,6 +307,10 @@ class Outbox:
     at-most-once claim per message. ``send`` hands a message over (transport errors raised, like
     ``transmit``); the accepted ones are recorded (``SentMail``) in one insert by ``flush``, and on
     leaving the ``with`` block, even when it ends by an error: what the server accepted is recorded.
+
+    ``send_bytes`` hands over a message already turned into bytes (``stencil.Rendered``), only
+    when ``takes_bytes``: the connection is Django's SMTP backend, which sends bytes itself (a
+    provider's API backend, django-anymail, reads the message's attributes instead).
     """
 
     def __init__(self) -> None:
@@ -311,10 +327,32 @@ class Outbox:
         finally:
             self.connection.close()
 
+    @property
+    def takes_bytes(self) -> bool:
+        """Whether the connection sends the bytes of a message as Django's SMTP backend does."""
+        return (
+            isinstance(self.connection, smtp.EmailBackend)
+            and type(self.connection)._send is smtp.EmailBackend._send
+        )
+
     def send(self, message: EmailMultiAlternatives, *, key: str | None, kind: str = "") -> None:
         message.connection = self.connection
         message.send()
         self._accepted.append(stamp(message, key=key, kind=kind))
+
+    def send_bytes(self, message: Rendered, *, key: str | None, kind: str = "") -> None:
+        """What Django's SMTP backend does with a message, from its bytes (``takes_bytes`` only):
+        transport errors and ``SMTPRecipientsRefused`` raised as ``send`` raises them."""
+        if self.connection.connection is None:
+            self.connection.open()
+        self.connection.connection.sendmail(message.envelope_from, message.envelope_to, message.data)
+        self._accepted.append(
+            SentMail(
+                schema=current_schema(), key=key, kind=kind,
+                recipients=[parseaddr(address)[1] for address in message.to],
+                subject=message.subject[:300], message_id=message.message_id,
+            )
+        )  # fmt: skip
 
     def flush(self) -> None:
         accepted, self._accepted = self._accepted, []
