@@ -23,6 +23,8 @@ them as an active member.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import smtplib
 import time
 from collections.abc import Iterable
@@ -31,15 +33,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from apps.events.models import Event
 from apps.mailing import mail
-from apps.mailing.models import DigestDelivery
+from apps.mailing.models import DigestDelivery, SentMail
 from apps.members.models import Membership
 from apps.members.standing import Standing, standings_of
 from apps.notifications import selectors as notification_selectors
@@ -49,7 +52,9 @@ from apps.notifications.registry import Channel, UnknownKind, get_kind
 from apps.site.models import NewsItem
 from apps.working_groups.models import GroupDocument, GroupMember
 
-from . import ratelimit
+from . import claims, ratelimit
+
+logger = logging.getLogger(__name__)
 
 PERIOD_DAYS = 7
 # Redis keeps a run's collected items and claims this long (a period plus margin).
@@ -284,95 +289,267 @@ def batches(period: str, size: int = DELIVERY_BATCH):
         yield batch
 
 
-def compose(user, communities: list[dict], smtp=None) -> EmailMultiAlternatives:
-    """One account's digest on the mail path (the platform as sender): a section per CPTS
-    (sorted by name), then per kind; ``List-Unsubscribe`` one-click (RFC 8058) and the footer
-    link stop the whole digest for this account."""
-    for community in communities:
-        community["section_list"] = [
-            {"title": SECTION_TITLES[kind], "items": items}
-            for kind, items in community["sections"].items()
-            if kind in SECTION_TITLES
-        ]
-    unsubscribe_url = notification_service.digest_unsubscribe_url(user.pk)
-    context = {
-        "user": user,
-        "communities": communities,
-        "platform_domain": settings.PLATFORM_DOMAIN,
-        "unsubscribe_url": unsubscribe_url,
+def message_id(period: str, user_id: int) -> str:
+    """The Message-ID of an account's digest: the same for every attempt (there is one digest per
+    account and period), so its ``SentMail`` row can be written again from the claim alone."""
+    return f"<digest.{period}.{user_id}@{mail.sending_domain()}>"
+
+
+def mail_key(period: str, user_id: int) -> str:
+    """The key of an account's digest on the mail path (``SentMail``, public schema)."""
+    return f"digest:{period}:{user_id}"
+
+
+# A slot of a body rendered once (``_Frame``): private-use characters that HTML escaping keeps.
+_SLOT = re.compile("\ue000([a-z_]+)\ue001")
+
+
+def _slot(name: str) -> str:
+    return f"\ue000{name}\ue001"
+
+
+class _Frame:
+    """A template rendered once with a mark in each slot that differs per message, split at the
+    marks: ``fill`` joins the pieces with one message's values (already escaped by the caller for
+    HTML) without a template engine per message. A mark within a value is never read again."""
+
+    def __init__(self, rendered: str) -> None:
+        self.pieces = _SLOT.split(rendered)
+
+    def fill(self, values: dict[str, str]) -> str:
+        # The split alternates text and slot names: text at even places.
+        return "".join(values[piece] if index % 2 else piece for index, piece in enumerate(self.pieces))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One CPTS's part of a digest, rendered once for every account it was collected for alike."""
+
+    name: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Account:
+    pk: int
+    email: str
+    first_name: str
+
+
+class Composer:
+    """Builds the digests of a batch: the frame (greeting, footer) is rendered once, each CPTS's
+    part once per distinct content (most members of a CPTS read the same news and events), then
+    each message is assembled from them; HTML and text parts, a section per CPTS sorted by name,
+    ``List-Unsubscribe`` one-click (RFC 8058) and the footer link that stop the whole digest of the
+    account."""
+
+    def __init__(self, period: str) -> None:
+        self.period = period
+        # HTML escaping keeps the marks as they are: the frame needs no unescaped variable.
+        context = {name: _slot(name) for name in ("greeting", "communities", "unsubscribe_url")}
+        with translation.override(settings.LANGUAGE_CODE):
+            self.html = _Frame(render_to_string("campaigns/email/digest.html", context))
+            self.text = _Frame(mail.render_text("campaigns/email/digest.txt", context))
+        self._blocks: dict[bytes, _Block] = {}
+
+    def block(self, raw: bytes) -> _Block:
+        """The part of one CPTS from its collected payload (the Redis field's value)."""
+        block = self._blocks.get(raw)
+        if block is None:
+            community = json.loads(raw)
+            community["section_list"] = [
+                {"title": SECTION_TITLES[kind], "items": items}
+                for kind, items in community["sections"].items()
+                if kind in SECTION_TITLES
+            ]
+            context = {"community": community}
+            with translation.override(settings.LANGUAGE_CODE):
+                html = render_to_string("campaigns/email/digest_community.html", context)
+                text = mail.render_text("campaigns/email/digest_community.txt", context)
+            block = self._blocks[raw] = _Block(community["name"], html, text)
+        return block
+
+    def build(self, account: _Account, stored: Iterable[bytes], smtp=None) -> EmailMultiAlternatives:
+        """The digest of ``account`` from its collected payloads (one per CPTS)."""
+        blocks = sorted((self.block(raw) for raw in stored), key=lambda block: block.name)
+        link = notification_service.digest_unsubscribe_url(account.pk)
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Votre lettre de la semaine : %(names)s") % {
+                "names": ", ".join(block.name for block in blocks)
+            }
+        greeting = f" {account.first_name}" if account.first_name else ""
+        html = self.html.fill({"greeting": escape(greeting), "unsubscribe_url": escape(link),
+                               "communities": "".join(block.html for block in blocks)})  # fmt: skip
+        text = self.text.fill({"greeting": greeting, "unsubscribe_url": link,
+                               "communities": "".join(block.text for block in blocks)})  # fmt: skip
+        return mail.build(
+            to=[account.email],
+            subject=subject[:200],
+            text=text,
+            html=html,
+            headers={
+                "Precedence": "bulk",
+                "Auto-Submitted": "auto-generated",
+                **mail.unsubscribe_headers(link),
+            },
+            message_id=message_id(self.period, account.pk),
+            connection=smtp,
+        )
+
+
+_TABLE = DigestDelivery._meta.db_table
+
+# One statement, one round trip per account: settle the previous account of the slice (its
+# digest accepted: ``sent_at``; not accepted: its claim released) and claim the next one (a new
+# row, unique per account and period: nothing when any run claimed it before).
+_STEP = f"""
+WITH settled AS (
+    UPDATE {_TABLE} SET sent_at = %(sent_at)s WHERE id = %(sent)s AND sent_at IS NULL
+), released AS (
+    DELETE FROM {_TABLE} WHERE id = %(released)s AND sent_at IS NULL
+)
+INSERT INTO {_TABLE} (user_id, period, claimed_at)
+SELECT %(claim)s, %(period)s, %(now)s WHERE %(claim)s::bigint IS NOT NULL
+ON CONFLICT (user_id, period) DO NOTHING
+RETURNING id
+"""  # noqa: S608 - the table name is the model's own
+
+
+@dataclass
+class _Held:
+    """The claim (row id) a slice holds for the message it just handed over, and its fate."""
+
+    claim_id: int
+    accepted: bool
+
+
+def _step(period: str, held: _Held | None, claim: int | None) -> int | None:
+    """Settle ``held`` and claim account ``claim`` (committed): the new claim's id, None when the
+    account's digest of ``period`` was claimed already."""
+    params = {
+        "sent": held.claim_id if held and held.accepted else None,
+        "sent_at": timezone.now(),
+        "released": held.claim_id if held and not held.accepted else None,
+        "claim": claim,
+        "period": period,
+        "now": timezone.now(),
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Votre lettre de la semaine : %(names)s") % {
-            "names": ", ".join(c["name"] for c in communities)
-        }
-        text = mail.render_text("campaigns/email/digest.txt", context)
-        html = render_to_string("campaigns/email/digest.html", context)
-    return mail.build(
-        to=[user.email],
-        subject=subject[:200],
-        text=text,
-        html=html,
-        headers={
-            "Precedence": "bulk",
-            "Auto-Submitted": "auto-generated",
-            **mail.unsubscribe_headers(unsubscribe_url),
-        },
-        connection=smtp,
+    with connection.cursor() as cursor:
+        cursor.execute(_STEP, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _readable(period: str, user_ids: list[int]) -> dict[int, tuple[_Account, list[bytes]]]:
+    """The accounts of ``user_ids`` to write to, with their collected payloads, in a few queries and
+    one Redis round trip: active, with an address, the digest not stopped, not claimed for
+    ``period`` yet, not suppressed, something collected. The stamps a dead worker had not written
+    for the digests it settled are written again on the way (``_restore_stamps``)."""
+    stopped = notification_service.digest_stopped_among(user_ids)
+    accounts = {
+        pk: _Account(pk, email, first_name)
+        for pk, email, first_name in get_user_model()
+        .objects.filter(pk__in=[pk for pk in user_ids if pk not in stopped], is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email", "first_name")
+    }
+    claimed = dict(
+        DigestDelivery.objects.filter(period=period, user_id__in=list(accounts)).values_list(
+            "user_id", "sent_at"
+        )
     )
+    _restore_stamps(period, [accounts[pk] for pk, sent_at in claimed.items() if sent_at is not None])
+    blocked = mail.suppressed_among(
+        [a.email for pk, a in accounts.items() if pk not in claimed], optional=True
+    )
+    wanted = [a for pk, a in accounts.items() if pk not in claimed and a.email.strip().lower() not in blocked]
+    pipe = ratelimit.client().pipeline(transaction=False)
+    for account in wanted:
+        pipe.hgetall(_key(period, "u", account.pk))
+    return {
+        account.pk: (account, list(stored.values()))
+        for account, stored in zip(wanted, pipe.execute(), strict=True)
+        if stored
+    }
+
+
+def _restore_stamps(period: str, accounts: list[_Account]) -> None:
+    """Write the ``SentMail`` rows of digests settled as sent that have none: a worker that died
+    mid-slice had not written them yet (``mail.Outbox``); a provider's bounce finds its message
+    through them."""
+    if not accounts:
+        return
+    keys = {mail_key(period, account.pk): account for account in accounts}
+    missing = set(keys) - mail.recorded_keys(mail.current_schema(), keys)
+    if missing:
+        logger.warning("digest %s: %s sent digests had no SentMail row; restored", period, len(missing))
+        mail.record(
+            SentMail(
+                schema=mail.current_schema(), key=key, kind="digest", recipients=[keys[key].email],
+                subject=_("Votre lettre de la semaine")[:300], message_id=message_id(period, keys[key].pk),
+            )
+            for key in missing
+        )  # fmt: skip
 
 
 def deliver(period: str, user_ids: list[int], *, seconds: float = SLICE_SECONDS) -> tuple[int, list[int]]:
     """Send the digest of each account of ``user_ids`` that has one for ``period`` and was not
-    sent it yet, on the mail path (suppression list respected). Each account is claimed first by a
-    ``DigestDelivery`` row (unique per account and week, committed before the SMTP exchange): at
-    most one digest a week, whatever runs again. A mail server that cannot be reached releases the
-    claim and raises (the batch is retried). Like a campaign's slice, it gives its worker back after
-    about ``seconds`` (at least one account is served): returns (mails sent, the ids left, to queue
-    again behind what waits, priority mail first)."""
+    sent it yet, on the mail path (suppression list respected), by batches (``_readable``).
+
+    Each account is claimed first by a ``DigestDelivery`` row (unique per account and period),
+    committed before any byte of its digest reaches the mail server, in one statement that also
+    settles the previous account of the slice (``_step``): at most one digest per account and
+    period, whatever runs again (a second beat, a retried batch, a worker killed mid-send: its
+    claim stays, the digest in flight is never sent again). The claims commit without waiting for
+    the disk (``claims.commits_without_disk_wait``). A refused address keeps its claim; a mail
+    server that cannot be reached, or drops the connection before accepting the message, releases
+    its claim and raises (the batch is retried; what was accepted before is recorded). Like a
+    campaign's slice, it gives its worker back after about ``seconds`` (at least one account is
+    served): returns (mails sent, the ids left, to queue again behind what waits)."""
     check_period(period)
-    redis = ratelimit.client()
-    # An account that stopped the digest since its collection gets none either.
-    stopped = notification_service.digest_stopped_among(user_ids)
-    users = {
-        u.pk: u
-        for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True)
-        if u.pk not in stopped
-    }
-    sent = 0
     deadline = time.monotonic() + seconds
-    smtp = get_connection()
-    smtp.open()
-    try:
-        for position, user_id in enumerate(user_ids):
-            if position and time.monotonic() >= deadline:
-                return sent, list(user_ids[position:])
-            user = users.get(user_id)
-            if user is None or not user.email:
-                continue
-            stored = redis.hgetall(_key(period, "u", user_id))
-            if not stored:
-                continue
-            communities = sorted((json.loads(raw) for raw in stored.values()), key=lambda c: c["name"])
-            try:
-                with transaction.atomic():
-                    claim = DigestDelivery.objects.create(user_id=user_id, period=period)
-            except IntegrityError:
-                continue  # this week's digest was claimed already
-            while (wait := ratelimit.take(DIGEST_BUCKET)) > 0:
-                time.sleep(min(wait, 1.0))
-            message = compose(user, communities, smtp)
-            try:
-                outcome = mail.transmit(message, key=f"digest:{period}:{user_id}", kind="digest")
-            except smtplib.SMTPRecipientsRefused:
-                continue  # the address is refused: retrying would not change that
-            except OSError:
-                claim.delete()
-                raise
-            if outcome is mail.Outcome.SENT:
-                DigestDelivery.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
-                sent += 1
-    finally:
-        smtp.close()
+    composer = Composer(period)
+    sent = served = 0
+    held: _Held | None = None  # the claim of the message just handed over, settled with the next
+    with mail.Outbox() as outbox, claims.commits_without_disk_wait():
+        try:
+            for start in range(0, len(user_ids), DELIVERY_BATCH):
+                if served and time.monotonic() >= deadline:
+                    return sent, list(user_ids[start:])
+                batch = user_ids[start : start + DELIVERY_BATCH]
+                readable = _readable(period, batch)
+                order = [(start + position, pk) for position, pk in enumerate(batch) if pk in readable]
+                tokens = 0
+                for rank, (index, user_id) in enumerate(order):
+                    if served and time.monotonic() >= deadline:
+                        return sent, list(user_ids[index:])
+                    while not tokens:
+                        tokens, wait = ratelimit.take_up_to(DIGEST_BUCKET, len(order) - rank)
+                        if not tokens:
+                            if served and time.monotonic() + wait >= deadline:
+                                return sent, list(user_ids[index:])
+                            time.sleep(min(wait, 1.0))
+                    account, stored = readable[user_id]
+                    claim_id = _step(period, held, user_id)
+                    held = None
+                    served += 1
+                    if claim_id is None:
+                        continue  # claimed by another run meanwhile
+                    tokens -= 1
+                    message = composer.build(account, stored, outbox.connection)
+                    try:
+                        outbox.send(message, key=mail_key(period, user_id), kind="digest")
+                    except smtplib.SMTPRecipientsRefused:
+                        continue  # the address is refused: retrying would not change that
+                    except OSError:  # smtplib.SMTPException too
+                        held = _Held(claim_id, accepted=False)
+                        raise
+                    held = _Held(claim_id, accepted=True)
+                    sent += 1
+        finally:
+            if held is not None:
+                _step(period, held, None)
     return sent, []
 
 
