@@ -13,7 +13,11 @@ A fan-in in three steps, each a task (workers/campaigns.py):
    carried are marked in its own. The last CPTS to answer starts step 3;
 3. ``deliver(period, user_ids)`` sends each account's digest on the mail path, once: a
    ``DigestDelivery`` row per account and week (public schema, unique) is committed before the
-   SMTP exchange.
+   SMTP exchange. It works like a campaign's slice: per batch of accounts, a few queries (accounts,
+   opt-outs, claims of the week, suppression list) and one Redis round trip (the payloads), tokens
+   for the batch at once; per account one claim statement (``_step``), a message assembled from
+   bodies rendered once (``Composer``) and handed over on one SMTP connection (``mail.Outbox``,
+   ``SentMail`` rows in one insert).
 
 Memory stays flat whatever the number of members: nothing is held per account outside Redis, and
 accounts are delivered in batches. A person only ever sees items from a CPTS whose schema listed
