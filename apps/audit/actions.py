@@ -31,6 +31,8 @@ ACTIONS: dict[str, str] = {
     "payments.refunded": _("Paiement remboursé"),
     "payments.partially_refunded": _("Paiement remboursé en partie (vu sur Stripe)"),
     "payments.disputed": _("Paiement contesté auprès de la banque"),
+    "payments.dispute_fee_charged": _("Frais de contestation prélevés par Stripe"),
+    "payments.dispute_fee_returned": _("Frais de contestation rendus par Stripe"),
     "payments.recorded_offline": _("Paiement hors ligne enregistré (chèque, virement, espèces)"),
     "campaigns.sent": _("Campagne envoyée"),
     "campaigns.sender_changed": _("Expéditeur des campagnes modifié"),

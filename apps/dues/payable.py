@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from apps.payments import registry, settlement
@@ -82,6 +83,10 @@ def receipt_content(payment: Payment) -> dict:
     return {"period": f"du 01/01/{dues.year} au 31/12/{dues.year}", "year": dues.year, "tier": dues.tier.name}
 
 
+def team_path(dues: Dues) -> str:
+    return reverse("dues:team_member", args=[dues.membership_id])
+
+
 DUES = registry.Payable(
     field="dues",
     payer_id=payer_id,
@@ -94,6 +99,7 @@ DUES = registry.Payable(
     on_paid=on_paid,
     on_refunded=on_refunded,
     receipt_content=receipt_content,
+    team_path=team_path,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from apps.members.models import Membership, Role
@@ -158,6 +158,8 @@ class YearFigures:
     revenue: Decimal
     refunded: Decimal
     by_tier: list
+    # What Stripe kept as dispute fees on the year's payments (taken minus given back).
+    dispute_fees: Decimal = Decimal("0")
 
 
 def year_figures(year: int) -> YearFigures:
@@ -172,6 +174,7 @@ def year_figures(year: int) -> YearFigures:
     money = payments.aggregate(
         revenue=Sum("amount", filter=Q(status=Payment.Status.SUCCEEDED)),
         refunded=Sum("amount", filter=Q(status=Payment.Status.REFUNDED)),
+        dispute_fees=Sum(F("dispute_fee") - F("dispute_fee_returned")),
     )
     by_tier = list(
         dues.filter(status__in=paid)
@@ -186,6 +189,7 @@ def year_figures(year: int) -> YearFigures:
         revenue=money["revenue"] or Decimal("0"),
         refunded=money["refunded"] or Decimal("0"),
         by_tier=by_tier,
+        dispute_fees=money["dispute_fees"] or Decimal("0"),
     )
 
 

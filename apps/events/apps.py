@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,6 +32,7 @@ class EventsConfig(AppConfig):
                 on_refunded=services.seat_refunded,
                 receipt_content=services.seat_receipt_content,
                 payer_may_refund=True,
+                team_path=lambda registration: reverse("events:registrations", args=[registration.event_id]),
             )
         )
         register_member_space_section(paid_registrations_section)

@@ -35,7 +35,7 @@ from tenants.models import Community
 from tenants.queue import enqueue_on_commit
 from tenants.selectors import current_community
 
-from . import registry, settlement
+from . import mails, registry, settlement
 from .models import EMAIL_SUPPRESSED, Payment, PaymentMethod, Receipt
 
 logger = logging.getLogger(__name__)
@@ -455,7 +455,9 @@ def handle_event(event: dict) -> str:
 
     Except a dispute (``charge.dispute.*``), recorded from the signed event itself, ordered by the
     event's time (``settlement.record_dispute``): it moves no money by itself until lost, and
-    localstripe has no dispute API to read it back from (docs/payments.md)."""
+    localstripe has no dispute API to read it back from (docs/payments.md). Its balance
+    transactions' fees are recorded (``settlement.record_dispute_fees``) and the CPTS's team is
+    told of it once (``mails.tell_team_of_dispute``)."""
     obj = event.get("data", {}).get("object", {}) or {}
     ids = [value for value in (obj.get("id"), obj.get("payment_intent")) if isinstance(value, str)]
     payment = Payment.objects.filter(stripe_payment_intent_id__in=ids).first()
@@ -471,6 +473,14 @@ def handle_event(event: dict) -> str:
             reason=str(obj.get("reason") or ""),
             at=event_time(event),
         )
+        # The fees Stripe took or gave back: one record per balance transaction, whichever event
+        # carries it. Then the team is told, once per dispute (replays and later events tell nobody).
+        dispute_id = str(obj.get("id") or "")
+        settlement.record_dispute_fees(
+            payment.pk, dispute_id=dispute_id, balance_transactions=obj.get("balance_transactions")
+        )
+        payment.refresh_from_db()
+        mails.tell_team_of_dispute(payment, obj)
         return "disputed" if disputed else synced
     return sync_payment(payment.pk)
 

@@ -100,6 +100,10 @@ class Payment(models.Model):
     dispute_status = models.CharField(max_length=40, blank=True)
     dispute_reason = models.CharField(max_length=60, blank=True)
     dispute_state_at = models.DateTimeField(null=True, blank=True)
+    # What Stripe took from the CPTS's balance as dispute fees on this payment, and what it gave
+    # back (a dispute won, when Stripe returns the fee): the totals of its ``DisputeFee`` rows.
+    dispute_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    dispute_fee_returned = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     # When Stripe was seen to hold this attempt's PaymentIntent cancelled (final there): the
     # reconciliation stops reading it back (``card._recheck_closed_attempts``).
     cancelled_on_stripe_at = models.DateTimeField(null=True, blank=True)
@@ -139,12 +143,51 @@ class Payment(models.Model):
         }
 
     @property
+    def dispute_fee_label(self) -> str:
+        """What the team is told of the dispute fees Stripe took on this payment ("" when none)."""
+        if not self.dispute_fee:
+            return ""
+        fee = f"{self.dispute_fee:.2f}".replace(".", ",")
+        if self.dispute_fee_returned >= self.dispute_fee:
+            return str(_("frais de contestation Stripe de %(fee)s €, rendus")) % {"fee": fee}
+        if self.dispute_fee_returned:
+            returned = f"{self.dispute_fee_returned:.2f}".replace(".", ",")
+            return str(_("frais de contestation Stripe de %(fee)s €, dont %(returned)s € rendus")) % {
+                "fee": fee,
+                "returned": returned,
+            }
+        return str(_("frais de contestation Stripe de %(fee)s €")) % {"fee": fee}
+
+    @property
     def partly_refunded(self) -> bool:
         return self.status == self.Status.SUCCEEDED and self.amount_refunded > 0
 
     @property
     def payer_user_id(self) -> int:
         return self.dues.membership.user_id if self.dues_id else self.registration.user_id
+
+
+class DisputeFee(models.Model):
+    """One movement of dispute fees on the CPTS's Stripe balance for a chargeback on ``payment``:
+    one row per Stripe balance transaction of the dispute (``balance_transaction_id``, unique, so a
+    transaction seen in several events, or an event delivered twice, is recorded once). ``amount``
+    is the transaction's ``fee`` as Stripe states it: positive when taken (funds withdrawn, 15 € in
+    France), negative when given back (funds reinstated after a dispute won, when Stripe returns
+    it). Kept as accounting records, like receipts."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="dispute_fees")
+    dispute_id = models.CharField(max_length=255)
+    balance_transaction_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, default="eur")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("frais de contestation")
+        ordering = ["recorded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} {self.amount} {self.currency}"
 
 
 # ``Receipt.email_outcome``: the mail reached the mail server, or the mail path refused the address.

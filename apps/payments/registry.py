@@ -41,6 +41,8 @@ class Payable:
     - ``receipt_content(payment)``: what the receipt says of the payable (period, object…).
     - ``payer_may_refund``: the payer may have their own payment refunded (giving up a seat);
       otherwise refunds are the team's.
+    - ``team_path(obj)``: the path of the team's page where a payment of ``obj`` is shown (the
+      member's page, the event's registrants), linked from what the team is told (a dispute).
     """
 
     field: str
@@ -55,6 +57,7 @@ class Payable:
     on_refunded: Callable[..., object]
     receipt_content: Callable[[Any], dict]
     payer_may_refund: bool = False
+    team_path: Callable[[Any], str] | None = None
 
 
 class Issuer(Protocol):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.log import record
@@ -15,7 +16,7 @@ from tenants.actors import SYSTEM
 from tenants.queue import enqueue_on_commit
 
 from . import registry
-from .models import DISPUTE_LOST, Payment
+from .models import DISPUTE_LOST, DisputeFee, Payment
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +197,61 @@ def record_dispute(payment_id: int, *, status: str, reason: str, at) -> bool:
         if status == DISPUTE_LOST:
             mark_payment_refunded(payment.pk, seen_on_stripe=True)
     return True
+
+
+def record_dispute_fees(payment_id: int, *, dispute_id: str, balance_transactions) -> int:
+    """The dispute fees Stripe moved on the CPTS's balance for a chargeback on this payment, from
+    the dispute's ``balance_transactions`` (Stripe's Dispute object: zero, one or two of them, the
+    funds withdrawn and, once won, reinstated), each transaction's ``fee`` as Stripe states it:
+    positive when taken, negative when given back.
+
+    One ``DisputeFee`` row per balance transaction, recorded once whichever event carries it
+    (``created``, ``funds_withdrawn``, ``closed``…, each possibly delivered twice), the payment's
+    totals (``dispute_fee``, ``dispute_fee_returned``) kept in step and one audit line written
+    (``payments.dispute_fee_charged`` / ``payments.dispute_fee_returned``), all in one transaction
+    under the payment's lock. A transaction with no fee records nothing. Returns how many rows
+    this call recorded."""
+    recorded = 0
+    for txn in balance_transactions or []:
+        if not isinstance(txn, dict) or not isinstance(txn.get("id"), str):
+            logger.warning("payment %s: dispute %s balance transaction unreadable", payment_id, dispute_id)
+            continue
+        fee = int(txn.get("fee") or 0)
+        if fee == 0:
+            continue
+        amount = Decimal(fee) / 100
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            if DisputeFee.objects.filter(balance_transaction_id=txn["id"]).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    DisputeFee.objects.create(
+                        payment=payment,
+                        dispute_id=dispute_id[:255],
+                        balance_transaction_id=txn["id"][:255],
+                        amount=amount,
+                        currency=str(txn.get("currency") or "eur")[:3],
+                    )
+            except IntegrityError:  # the same transaction on another payment: not ours to count
+                logger.error("balance transaction %s already recorded on another payment", txn["id"])
+                continue
+            if amount > 0:
+                Payment.objects.filter(pk=payment.pk).update(dispute_fee=F("dispute_fee") + amount)
+                action = "payments.dispute_fee_charged"
+            else:
+                Payment.objects.filter(pk=payment.pk).update(
+                    dispute_fee_returned=F("dispute_fee_returned") - amount
+                )
+                action = "payments.dispute_fee_returned"
+            record(
+                SYSTEM,
+                action,
+                payment,
+                fee=str(abs(amount)),
+                currency=str(txn.get("currency") or "eur"),
+                dispute=dispute_id,
+                balance_transaction=txn["id"],
+            )
+            recorded += 1
+    return recorded
