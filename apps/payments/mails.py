@@ -48,7 +48,9 @@ def tell_team_of_dispute(payment: Payment, dispute: dict) -> int:
     context = {
         "payment": payment,
         "payer": (payer.get_full_name() or payer.email) if payer else "",
-        "object": content.get("object") or _("Cotisation %(year)s") % {"year": content.get("year", "")},
+        "object": content.get("object")
+        or _("Cotisation %(year)s (%(tier)s)")
+        % {"year": content.get("year", ""), "tier": content.get("tier", "")},
         "reason": DISPUTE_REASONS.get(str(dispute.get("reason") or ""), dispute.get("reason") or "—"),
         # An inquiry (``warning_…``) withdraws nothing yet; a chargeback withdraws the amount.
         "withdrawn": bool(dispute.get("balance_transactions")),
@@ -57,7 +59,7 @@ def tell_team_of_dispute(payment: Payment, dispute: dict) -> int:
     }
     subject = _("Contestation bancaire d'un paiement de %(amount)s € — %(cpts)s") % {
         "amount": f"{payment.amount:.2f}".replace(".", ","),
-        "cpts": community.designation,
+        "cpts": community.name,
     }
     told = 0
     for user in team_accounts():

@@ -219,7 +219,7 @@ def record_dispute_fees(payment_id: int, *, dispute_id: str, balance_transaction
         fee = int(txn.get("fee") or 0)
         if fee == 0:
             continue
-        amount = Decimal(fee) / 100
+        amount = (Decimal(fee) / 100).quantize(Decimal("0.01"))
         with transaction.atomic():
             payment = Payment.objects.select_for_update().get(pk=payment_id)
             if DisputeFee.objects.filter(balance_transaction_id=txn["id"]).exists():
