@@ -29,6 +29,7 @@ AFTER_THE_MOVE = {
     ("payments", "0003_payment_cancelled_on_stripe_at"),
     ("payments", "0004_refunds_and_disputes"),
     ("payments", "0005_receipt_email_outcome"),
+    ("payments", "0006_dispute_fees"),
 }
 
 
