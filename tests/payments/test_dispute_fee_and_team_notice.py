@@ -22,6 +22,8 @@ from apps.notifications.models import Notification
 from apps.payments.models import Payment
 from tests.conftest import HOST_A, PLATFORM_HOST
 from tests.dues.conftest import post_event
+from tests.events.test_paid_registration import _card_paid
+from tests.events.test_paid_registration import _succeeded as _seat_succeeded
 from tests.payments.test_disputes_and_partial_refunds import _charge, _dispute_event, _paid_dues
 
 
@@ -206,3 +208,22 @@ def test_the_team_of_that_cpts_only_is_told_of_a_dispute_once_with_the_link_to_t
         post_event(platform, second)
     assert [message.to for message in mail.outbox] == [["alice@test.fr"], ["alice@test.fr"]]
     assert "rien n'a encore été retiré du solde de la CPTS" in mail.outbox[1].body
+
+
+def test_a_disputed_event_seat_links_the_team_to_the_event_s_registrants(
+    world, db, alice, bob, client_as, django_capture_on_commit_callbacks
+):
+    paid, _client, payment = _card_paid(world, client_as, alice, bob)
+    platform = Client(HTTP_HOST=PLATFORM_HOST)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(platform, _seat_succeeded(payment, "evt_seat_paid_for_dispute"))
+    mail.outbox.clear()
+    opened = _dispute(payment, "evt_seat_dp", "charge.dispute.created", "needs_response", int(time.time()),
+                      [_withdrawal(payment, f"dp_{payment.pk}")])  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(platform, opened).status_code == 200
+    assert [message.to for message in mail.outbox] == [["alice@test.fr"]]
+    body = mail.outbox[0].body
+    assert f"/evenements/{paid.pk}/inscrits/" in body
+    assert f"Inscription : {paid.title}" in body
+    assert _fee_lines(payment)[0][0] == "payments.dispute_fee_charged"
