@@ -120,7 +120,7 @@ def test_a_dispute_fee_is_recorded_once_and_given_back_when_the_dispute_is_won(
     assert _fee_lines(payment) == [charged]
     assert "(frais de contestation Stripe de 15,00 €)" in _member_page(client_as, alice, payment)
     figures = client_as(alice, HOST_A).get("/equipe/cotisations/chiffres/").text
-    assert "Frais de contestation Stripe" in figures and "15,00" in figures
+    assert "Frais de litige" in figures and "15,00" in figures
     with schema_context("alpha"):
         payment.refresh_from_db()
     assert (payment.dispute_fee, payment.dispute_fee_returned) == (Decimal("15.00"), Decimal("0"))
